@@ -1,0 +1,53 @@
+/**
+ * KSR.tmx: route-type tests, branch cancelling and transaction lookups by Call-ID
+ * (src/modules/tmx/tmx_mod.c).
+ */
+import type { MsgContext } from '../src/core/context.js';
+import { tmState } from '../src/tm/tm-state.js';
+import { defineModule, type KemiArg, type KemiExport } from './types.js';
+
+const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
+
+function isRoute(...routes: MsgContext['route'][]) {
+  return (ctx: MsgContext): number => (routes.includes(ctx.route) ? 1 : -1);
+}
+
+const exports: KemiExport[] = [
+  // A retransmission racing its original in another worker: we have one event loop per process and
+  // t_newtran runs synchronously, so a request is never "being processed" unseen.
+  { name: 't_precheck_trans', params: [], ret: 'int', fn: (ctx) => {
+    if (!ctx.msg.isRequest || ctx.msg.method === 'ACK' || ctx.msg.method === 'CANCEL') return -1;
+    const t = ctx.proxy.tm?.lookup(ctx.msg);
+    if (!t || t.finished) return -1;
+    t.server.onRetransmission();
+    return 1;
+  } },
+  { name: 't_is_request_route', params: [], ret: 'int', fn: isRoute('request') },
+  { name: 't_is_reply_route', params: [], ret: 'int', fn: isRoute('onreply', 'reply') },
+  { name: 't_is_failure_route', params: [], ret: 'int', fn: isRoute('failure') },
+  { name: 't_is_branch_route', params: [], ret: 'int', fn: isRoute('branch') },
+  { name: 't_flush_flags', params: [], ret: 'int', fn: (ctx) => {
+    const t = ctx.proxy.tm?.current(ctx);
+    if (!t) return -1;
+    t.flags = ctx.flags;
+    return 1;
+  } },
+  { name: 't_cancel_branches', params: ['str'], ret: 'int', fn: (ctx, which) => {
+    const w = str(which);
+    if (w !== 'all' && w !== 'others' && w !== 'this') return -1;
+    const tm = ctx.proxy.tm;
+    if (!tm) throw new Error('KSR.tmx.t_cancel_branches: the tm module is not loaded');
+    return tm.cancelBranches(ctx, w);
+  } },
+  { name: 't_drop', params: [], ret: 'int', fn: (ctx) => dropT(ctx) },
+  { name: 't_drop_rcode', params: ['int'], ret: 'int', fn: (ctx) => dropT(ctx) },
+];
+
+/** Release the transaction silently (no reply goes out) and stop the script: returns 0. */
+function dropT(ctx: MsgContext): number {
+  const st = tmState(ctx);
+  if (st.t && ctx.proxy.tm) ctx.proxy.tm.release(ctx);
+  return 0;
+}
+
+export default defineModule('tmx', exports);

@@ -1,0 +1,48 @@
+/**
+ * The shape of a KEMI module: one export table per Kamailio module, as Kamailio's
+ * `sr_kemi_t` arrays are. The engine binds every table generically into `KSR.<module>`
+ * (core functions, module "", straight into `KSR`).
+ */
+import type { MsgContext } from '../src/core/context.js';
+
+/** Parameter types as Kamailio declares them (`SR_KEMIP_STR`, `SR_KEMIP_INT`). */
+export type KemiParam = 'str' | 'int';
+
+/**
+ * Return kinds as app_lua hands them to Lua:
+ * - int: a Lua number (positive true, negative false, 0 stops the script by convention)
+ * - bool: a Lua boolean
+ * - xval: a string, a number or nil
+ * - none: the Lua boolean false
+ */
+export type KemiRet = 'int' | 'bool' | 'xval' | 'none';
+
+/** What a binding may hand back; a Promise makes the calling coroutine yield until it settles. */
+export type KemiValue = number | boolean | string | null | undefined | void;
+export type KemiResult = KemiValue | Promise<KemiValue>;
+
+/** Argument values after conversion: a Lua string (or null for nil/boolean) or an integer. */
+export type KemiArg = string | number | null;
+
+export interface KemiExport {
+  /** Function name as in Kamailio, e.g. `t_relay`. */
+  readonly name: string;
+  readonly params: readonly KemiParam[];
+  readonly ret: KemiRet;
+  /** Implementation; receives the current message context first. */
+  readonly fn: (ctx: MsgContext, ...args: KemiArg[]) => KemiResult;
+}
+
+export interface KemiModule {
+  /** Kamailio module name (`tm`, `pv`, ...); "" for the core exports under `KSR`. */
+  readonly name: string;
+  readonly exports: readonly KemiExport[];
+}
+
+/** Raised by KSR.x.exit(); the exact text app_lua compares against. */
+export const KSR_EXIT_MESSAGE = '~~ksr~exit~~';
+
+/** Helper to declare a module table with type checking of each entry. */
+export function defineModule(name: string, exports: readonly KemiExport[]): KemiModule {
+  return { name, exports };
+}

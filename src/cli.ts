@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * kemi-proxy command line: `kemi-proxy [options]` runs the proxy; `kemi-proxy ctl <method> [args]`
+ * calls the control RPC.
+ */
+import { parseCli, USAGE } from './ops/config.js';
+import { KemiProxy } from './core/proxy.js';
+import { Logger } from './ops/log.js';
+
+async function main(): Promise<void> {
+  let cli;
+  try {
+    cli = parseCli(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`kemi-proxy: ${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (cli.ctl) {
+    const { runCtl } = await import('./ops/ctl.js');
+    process.exit(await runCtl(cli.config, cli.ctl.method, cli.ctl.params));
+  }
+  const cfg = cli.config;
+  const log = new Logger(cfg.logLevel, cfg.logFormat);
+  const proxy = new KemiProxy(cfg, log);
+  // A bug on one message must not take the proxy down: log it and go on with the next.
+  process.on('uncaughtException', (e) => log.err(`uncaught exception: ${e.stack ?? e.message}`));
+  process.on('unhandledRejection', (e) => log.err(`unhandled rejection: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
+  try {
+    await proxy.start();
+  } catch (e) {
+    log.err(`startup failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  }
+  log.info(`kemi-proxy ready (script ${cfg.script})`);
+  const shutdown = (sig: string): void => {
+    log.info(`${sig}: shutting down`);
+    proxy.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,119 @@
+/**
+ * The per-message context a routing callback runs with: the message, where it came from, and the
+ * routing state Kamailio keeps beside a `sip_msg` (flags, $du, branches, AVPs, drop mark, send flags).
+ * KSR bindings read and change it; the core reads it back after the callback.
+ */
+import type { SipMessage } from '../sip/message.js';
+import type { TransactionLayer } from '../tm/transaction-layer.js';
+
+export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'sctp';
+
+/** Where a message arrived: its source and the local socket that received it. */
+export interface ReceiveInfo {
+  readonly proto: Proto;
+  readonly srcAddress: string;
+  readonly srcPort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** 4 or 6: family of the receiving socket. */
+  readonly family: 4 | 6;
+  /** TCP connection id, for replies over the same connection. */
+  readonly connId?: number;
+}
+
+export type RouteKind =
+  | 'request'
+  | 'reply'
+  | 'onsend'
+  | 'branch'
+  | 'onreply'
+  | 'failure'
+  | 'branch_failure'
+  | 'event';
+
+/** An additional branch, as `append_branch` / `lookup` create (Kamailio's `branch_t`). */
+export interface Branch {
+  uri: string;
+  dstUri: string | null;
+  path: string | null;
+  q: number;
+  flags: number;
+  /** Local socket forced for this branch (`proto:addr:port`), if any. */
+  socket: string | null;
+  instance: string | null;
+  ruid: string | null;
+  location_ua: string | null;
+}
+
+export type LogLevel = 'dbg' | 'info' | 'notice' | 'warn' | 'err' | 'crit' | 'alert';
+
+/** Values Kamailio keeps in AVPs and script variables. */
+export type PvValue = string | number;
+
+/** Actions the KSR bindings ask of the proxy core; implemented in src/core. */
+export interface ProxyServices {
+  /** Stateless forward to `uri` (or $du, else the R-URI when absent). 1 sent, -1 error. */
+  forward(ctx: MsgContext, uri?: string): number | Promise<number>;
+  /** Send a reply to the current request statelessly (sl). 1 sent, -1 error. */
+  sendReply(ctx: MsgContext, code: number, reason: string, extraHeaders?: string, body?: Buffer, contentType?: string): number;
+  /** Is this host[:port][;transport] one of ours (listen addresses and aliases)? */
+  isMyself(host: string, port?: number, proto?: Proto): boolean;
+  /** Write a script log line at a level; carries the Call-ID. */
+  log(ctx: MsgContext | null, level: LogLevel, text: string): void;
+  /** Local tag used in stateless replies for this request (To-tag). */
+  localTag(ctx: MsgContext): string;
+  /** The transaction layer, when the tm module is loaded. */
+  readonly tm?: TransactionLayer;
+}
+
+/** Send flags for TCP-family transports (set_forward_close and friends). */
+export interface SendFlags {
+  forwardClose: boolean;
+  forwardNoConnect: boolean;
+  replyClose: boolean;
+  replyNoConnect: boolean;
+}
+
+export class MsgContext {
+  /** Message flags 0..31 (setflag). Saved with the transaction. */
+  flags = 0;
+  /** Script flags (setsflag): zeroed before each callback, restored after. */
+  sflags = 0;
+  /** Branch flags by branch index; index 0 is the R-URI branch. */
+  bflags: number[] = [0];
+  /** $du: destination URI (next hop), or null. */
+  dstUri: string | null = null;
+  /** Extra branches beyond the R-URI branch (append_branch, lookup). */
+  branches: Branch[] = [];
+  /** $avp(name): a stack of values per name, newest first (as Kamailio adds them). */
+  avps = new Map<string, PvValue[]>();
+  /** $xavp(name): list of items, each a map of field -> values (newest first). */
+  xavps = new Map<string, Map<string, PvValue[]>[]>();
+  /** The drop mark (set_drop / KSR.x.drop). */
+  drop = false;
+  /** force_rport(): answer to the source port whatever the Via says. */
+  forceRport = false;
+  /** add_local_rport(): add `;rport` to the Via this proxy inserts. */
+  addLocalRport = false;
+  advertisedAddress: string | null = null;
+  advertisedPort: string | null = null;
+  sendFlags: SendFlags = { forwardClose: false, forwardNoConnect: false, replyClose: false, replyNoConnect: false };
+  /** Local socket forced with force_send_socket (`proto:addr:port`). */
+  forcedSocket: string | null = null;
+  /** Header lines queued for the next local reply (hdr.append_to_reply, textops.append_to_reply). */
+  replyHeaders = '';
+  /** True once a reply was sent for this request (sl or tm). */
+  replied = false;
+  /** Which callback is running. */
+  route: RouteKind = 'request';
+  /** Name of the branch being processed in a branch route, its index. */
+  branchIndex = 0;
+  /** Arbitrary per-message data a module keeps (auth results, tm links...), keyed by module name. */
+  readonly moduleData = new Map<string, unknown>();
+
+  constructor(
+    public msg: SipMessage,
+    public readonly rcv: ReceiveInfo,
+    public readonly proxy: ProxyServices,
+  ) {}
+}

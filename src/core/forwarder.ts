@@ -1,0 +1,190 @@
+/**
+ * Stateless forwarding (RFC 3261 16.11): requests go out with a Via of ours carrying a stateless
+ * branch; replies come back by Via (18.2.2 / RFC 3581) after our Via is taken off. Also sends the
+ * local replies of sl. tm uses the same send helpers for its branches.
+ */
+import type { MsgContext, Proto, ReceiveInfo } from './context.js';
+import type { KemiProxy } from './proxy.js';
+import { SipMessage, parseUri, type Via } from '../sip/index.js';
+import type { ListenSocket } from '../transport/types.js';
+import type { Target } from '../transport/dns.js';
+import { statelessBranch } from './branch.js';
+import { recordRouteLines } from './record-route.js';
+
+const PROTOS: Record<string, Proto> = { udp: 'udp', tcp: 'tcp', tls: 'tls', ws: 'ws', wss: 'wss', sctp: 'sctp' };
+
+export interface NextHop {
+  proto: Proto;
+  address: string;
+  port: number;
+}
+
+export class Forwarder {
+  constructor(private readonly proxy: KemiProxy) {}
+
+  /** KSR.forward / forward_uri: to `uri`, else $du, else the R-URI. 1 sent, -1 error. */
+  forwardStateless(ctx: MsgContext, uri?: string): number | Promise<number> {
+    const msg = ctx.msg;
+    if (!msg.isRequest) return -1;
+    const dest = uri || ctx.dstUri || msg.ruri;
+    const targets = this.resolveUri(dest);
+    if (targets === null) return -1;
+    if (targets instanceof Promise) return targets.then((t) => this.sendStateless(ctx, t, dest), () => -1);
+    return this.sendStateless(ctx, targets, dest);
+  }
+
+  /** RFC 3263 targets of a SIP URI; null when the URI does not parse. */
+  resolveUri(dest: string): Target[] | Promise<Target[]> | null {
+    let u;
+    try {
+      u = parseUri(dest);
+    } catch {
+      return null;
+    }
+    if (u.scheme === 'tel') return null;
+    const transport = u.params.get('transport') ?? undefined;
+    return this.proxy.resolver.resolve({ host: u.host, port: u.port, transport: transport ?? undefined, secure: u.scheme === 'sips' });
+  }
+
+  private sendStateless(ctx: MsgContext, targets: readonly Target[], dest: string): number {
+    const t = targets[0];
+    if (!t) {
+      this.proxy.stats.forwardErrors++;
+      return -1;
+    }
+    const msg = ctx.msg;
+    const sock = this.socketFor(t.proto, t.address);
+    if (!sock) {
+      this.proxy.stats.forwardErrors++;
+      return -1;
+    }
+    const top = msg.topVia;
+    const branch = statelessBranch(top.branch ?? '', msg.callId, msg.cseq.seq, msg.originalRuri, dest);
+    const bytes = this.prepareOutgoing(ctx, ctx, msg.clone(), sock, branch);
+    const ok = this.proxy.transports.send(
+      { proto: t.proto, address: t.address, port: t.port, noConnect: ctx.sendFlags.forwardNoConnect, closeAfter: ctx.sendFlags.forwardClose, local: sock.id },
+      bytes,
+    );
+    if (ok) this.proxy.stats.forwarded++;
+    else this.proxy.stats.forwardErrors++;
+    return ok ? 1 : -1;
+  }
+
+  /**
+   * The bytes of a request we send: received/rport on the sender's Via (from the received request
+   * `orig`), our Record-Route when asked for, our Via on top. `bctx` is the branch's own context.
+   */
+  prepareOutgoing(orig: MsgContext, bctx: MsgContext, out: SipMessage, sock: ListenSocket, branch: string): Buffer {
+    applyReceived(out, orig);
+    const rr = recordRouteLines(bctx, this.receivingSocket(orig.rcv), sock);
+    if (rr) out.insertHeader(rr);
+    out.prependVia(this.viaValue(bctx, sock, branch));
+    return out.serialize();
+  }
+
+  /** The listen socket a message came in on. */
+  receivingSocket(rcv: ReceiveInfo): ListenSocket | null {
+    for (const s of this.proxy.transports.sockets()) {
+      if (s.proto === rcv.proto && s.port === rcv.localPort && (s.address === rcv.localAddress || s.address === '0.0.0.0' || s.address === '::')) return s;
+    }
+    return null;
+  }
+
+  /** The Via we insert: advertised address/port when the script set them, else the socket's. */
+  viaValue(ctx: MsgContext, sock: ListenSocket, branch: string): string {
+    const host = ctx.advertisedAddress ?? (sock.family === 6 ? `[${sock.address}]` : sock.address);
+    const port = ctx.advertisedPort ?? String(sock.port);
+    return `SIP/2.0/${sock.proto.toUpperCase()} ${host}:${port};branch=${branch}${ctx.addLocalRport ? ';rport' : ''}`;
+  }
+
+  /** A listen socket of the protocol and address family needed to reach `address`. */
+  socketFor(proto: Proto, address: string): ListenSocket | undefined {
+    const family = address.includes(':') ? 6 : 4;
+    let fallback: ListenSocket | undefined;
+    for (const s of this.proxy.transports.sockets()) {
+      if (s.proto !== proto) continue;
+      if (s.family === family) return s;
+      fallback ??= s;
+    }
+    return fallback;
+  }
+
+  /** Stateless relay of a reply by its Vias: ours on top comes off, the next one says where. */
+  relayReply(ctx: MsgContext): void {
+    const msg = ctx.msg;
+    let vias: Via[];
+    try {
+      vias = msg.vias();
+    } catch {
+      this.proxy.stats.repliesDropped++;
+      return;
+    }
+    const top = vias[0];
+    const next = vias[1];
+    if (!top || !next || !this.proxy.isMyself(top.host, top.port)) {
+      this.proxy.stats.repliesDropped++;
+      this.proxy.logger.dbg(`reply dropped: top Via is not ours or no next Via`, { callId: msg.callId });
+      return;
+    }
+    const out = msg.clone();
+    out.removeTopVia();
+    const hop = replyHopFromVia(next);
+    if (!hop) {
+      this.proxy.stats.repliesDropped++;
+      return;
+    }
+    const ok = this.proxy.transports.send({ proto: hop.proto, address: hop.address, port: hop.port, noConnect: ctx.sendFlags.replyNoConnect, closeAfter: ctx.sendFlags.replyClose }, out.serialize());
+    if (ok) this.proxy.stats.repliesRelayed++;
+    else this.proxy.stats.repliesDropped++;
+  }
+
+  /**
+   * Sends a reply to a request we received (RFC 3261 18.2.2, RFC 3581): reliable transports use the
+   * connection the request came on; UDP goes to the source address, at the source port when rport
+   * asks for it, else at the Via port.
+   */
+  sendReplyTo(req: SipMessage, rcv: ReceiveInfo, reply: Buffer, forceRport: boolean): boolean {
+    if (rcv.proto !== 'udp') {
+      return this.proxy.transports.send({ proto: rcv.proto, address: rcv.srcAddress, port: rcv.srcPort, connId: rcv.connId }, reply);
+    }
+    let port = rcv.srcPort;
+    try {
+      const via = req.topVia;
+      if (via.maddr === undefined && via.rport === undefined && !forceRport) port = via.port ?? 5060;
+    } catch {
+      /* no usable Via: the source port is all we know */
+    }
+    return this.proxy.transports.send({ proto: 'udp', address: rcv.srcAddress, port }, reply);
+  }
+}
+
+/** Where a reply goes for the Via below ours: received (else host), rport value (else port, 5060). */
+export function replyHopFromVia(via: Via): NextHop | null {
+  const proto = PROTOS[via.transport.toLowerCase()];
+  if (!proto) return null;
+  let address = via.received ?? via.host;
+  if (address.startsWith('[')) address = address.slice(1, -1);
+  const rport = via.rport ? Number(via.rport) : NaN;
+  const port = Number.isInteger(rport) && rport > 0 ? rport : via.port ?? (proto === 'tls' || proto === 'wss' ? 5061 : 5060);
+  return { proto, address, port };
+}
+
+/**
+ * RFC 3261 18.2.1 and RFC 3581 on the top Via of a request we forward: `received` when the sent-by
+ * host is not the source address, and an empty `rport` filled with the source port (force_rport
+ * acts as if it were there).
+ */
+export function applyReceived(out: SipMessage, ctx: MsgContext): void {
+  const via = ctx.msg.topVia;
+  const src = ctx.rcv.srcAddress;
+  let host = via.host;
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  const wantRport = via.rport === null || (ctx.forceRport && via.rport === undefined);
+  const needReceived = host !== src || wantRport;
+  if (!needReceived) return;
+  let raw = via.raw;
+  if (via.rport === null) raw = raw.replace(/;\s*rport(?=\s*(;|$))/i, `;rport=${ctx.rcv.srcPort}`);
+  else if (wantRport) raw += `;rport=${ctx.rcv.srcPort}`;
+  if (via.received === undefined) raw += `;received=${src}`;
+  out.replaceTopVia(raw);
+}

@@ -1,0 +1,294 @@
+/**
+ * The proxy core: bytes from a transport -> SIP message -> routing script -> whatever the script
+ * asked for (stateless forward, local reply; tm adds stateful relay). Implements ProxyServices,
+ * the actions KSR bindings call back into.
+ *
+ * Hot path: one parse (lazy), one MsgContext, one synchronous script run when no KSR call does I/O.
+ */
+import { createHash } from 'node:crypto';
+import { MsgContext, type LogLevel, type Proto, type ProxyServices, type ReceiveInfo } from './context.js';
+import type { ProxyConfig } from '../ops/config.js';
+import { Logger } from '../ops/log.js';
+import { SipMessage, SipParseError, buildReply, validateRequest } from '../sip/index.js';
+import { TransportManager } from '../transport/manager.js';
+import { parseListen, type ListenSocket } from '../transport/types.js';
+import { SipResolver } from '../transport/dns.js';
+import { ScriptHost } from '../engine/script-host.js';
+import type { LuaScript, RunOutcome } from '../engine/lua-script.js';
+import { selectModules } from './modules.js';
+import { Forwarder } from './forwarder.js';
+import { CoreStats } from './stats.js';
+import { TransactionLayer } from '../tm/transaction-layer.js';
+import { tmConfig } from '../tm/config.js';
+import type { TmCore } from '../tm/tm-core.js';
+import type { SendTarget } from '../transport/types.js';
+import type { Target } from '../transport/dns.js';
+
+export class KemiProxy implements ProxyServices, TmCore {
+  readonly logger: Logger;
+  readonly stats = new CoreStats();
+  readonly transports: TransportManager;
+  readonly resolver = new SipResolver();
+  readonly forwarder: Forwarder;
+  host!: ScriptHost;
+  /** The transaction layer, when the tm module is loaded. */
+  readonly tm?: TransactionLayer;
+  readonly serverHeader: string;
+  private readonly aliasSet: Set<string>;
+  private readonly tagBase = createHash('md5').update(String(process.pid) + Date.now()).digest('hex').slice(0, 16);
+  private readonly hasReplyRoute = { value: false };
+
+  constructor(readonly cfg: ProxyConfig, log?: Logger) {
+    this.logger = log ?? new Logger(cfg.logLevel, cfg.logFormat);
+    this.aliasSet = new Set(cfg.aliases.map((a) => a.toLowerCase()));
+    this.transports = new TransportManager({
+      onMessage: (data, rcv) => this.onMessage(data, rcv),
+      onError: (e, where) => this.logger.warn(`transport ${where}: ${e.message}`),
+    });
+    this.forwarder = new Forwarder(this);
+    this.serverHeader = cfg.serverHeader;
+    if (cfg.modules.includes('tm')) this.tm = new TransactionLayer(this, tmConfig(cfg.modparams.tm));
+  }
+
+  async start(): Promise<void> {
+    const { modules, loadedNames } = await selectModules(this.cfg.modules);
+    this.host = await ScriptHost.create({
+      scriptPath: this.cfg.script,
+      modules,
+      loadedModuleNames: loadedNames,
+      log: (level, text) => this.logger.log(level, text),
+      watch: this.cfg.watch,
+      handleSignals: true,
+    });
+    await this.transports.listen(this.cfg.listen.map(parseListen));
+    for (const s of this.transports.sockets()) this.logger.info(`listening on ${s.id}`);
+  }
+
+  async stop(): Promise<void> {
+    this.tm?.close();
+    await this.transports.close();
+    await this.host?.close();
+  }
+
+  sockets(): readonly ListenSocket[] {
+    return this.transports.sockets();
+  }
+
+  // ---- receive path -------------------------------------------------------------------------
+
+  onMessage(data: Buffer, rcv: ReceiveInfo): void {
+    let msg: SipMessage;
+    try {
+      msg = SipMessage.parse(data, { datagram: rcv.proto === 'udp' });
+      if (msg.isRequest) validateRequest(msg);
+    } catch (e) {
+      this.badMessage(data, rcv, e);
+      return;
+    }
+    this.stats.received(msg);
+    if (msg.isRequest) this.onRequest(msg, rcv);
+    else this.onReply(msg, rcv);
+  }
+
+  private badMessage(data: Buffer, rcv: ReceiveInfo, e: unknown): void {
+    this.stats.parseErrors++;
+    const reason = e instanceof Error ? e.message : String(e);
+    const status = e instanceof SipParseError ? e.status : 0;
+    this.logger.warn(`bad message from ${rcv.proto}:${rcv.srcAddress}:${rcv.srcPort}: ${reason}`, { status });
+    if (status <= 0) return;
+    // Answer only what parsed far enough to have a start line and the headers a reply copies.
+    let req: SipMessage;
+    try {
+      req = SipMessage.parse(data, { datagram: rcv.proto === 'udp' });
+      if (!req.isRequest || req.method === 'ACK') return;
+      const reply = buildReply(req, status, e instanceof SipParseError ? e.reason : 'Bad Request', { toTag: this.tagForRequest(req) });
+      this.forwarder.sendReplyTo(req, rcv, reply, false);
+    } catch {
+      // Not even enough to build a reply: drop, as RFC 3261 allows for unparseable requests.
+    }
+  }
+
+  private onRequest(msg: SipMessage, rcv: ReceiveInfo): void {
+    const ctx = new MsgContext(msg, rcv, this);
+    const script = this.host.acquire();
+    let out: RunOutcome | Promise<RunOutcome>;
+    try {
+      out = script.run('ksr_request_route', ctx);
+    } catch (e) {
+      this.host.release(script);
+      this.scriptFailed(ctx, { status: 'error', error: { message: e instanceof Error ? e.message : String(e) } });
+      return;
+    }
+    if (out instanceof Promise) {
+      out.then(
+        (o) => this.afterRequestRoute(ctx, o, script),
+        (e: unknown) => this.afterRequestRoute(ctx, { status: 'error', error: { message: String(e) } }, script),
+      );
+    } else {
+      this.afterRequestRoute(ctx, out, script);
+    }
+  }
+
+  private afterRequestRoute(ctx: MsgContext, out: RunOutcome, script: LuaScript): void {
+    this.host.release(script);
+    this.stats.scriptRuns++;
+    if (out.status === 'error' || out.status === 'missing') this.scriptFailed(ctx, out);
+    this.tm?.afterRequestRoute(ctx);
+  }
+
+  /** A Lua error: logged with file:line and Call-ID, counted, and a request answered 500. */
+  private scriptFailed(ctx: MsgContext, out: RunOutcome): void {
+    this.stats.scriptErrors++;
+    const err = out.error;
+    const where = err?.file ? `${err.file}:${err.line ?? '?'}` : this.cfg.script;
+    const what = out.status === 'missing' ? `function ${ctx.route === 'request' ? 'ksr_request_route' : ctx.route} is not defined` : err?.message ?? 'unknown error';
+    this.logger.err(`script error in ${ctx.route} route at ${where}: ${what}`, { callId: safeCallId(ctx.msg) });
+    if (ctx.msg.isRequest && ctx.route === 'request' && !ctx.replied && ctx.msg.method !== 'ACK') {
+      this.sendReply(ctx, 500, 'Server Internal Error');
+    }
+  }
+
+  private onReply(msg: SipMessage, rcv: ReceiveInfo): void {
+    const ctx = new MsgContext(msg, rcv, this);
+    ctx.route = 'reply';
+    const script = this.host.acquire();
+    if (!script.has('ksr_reply_route')) {
+      this.host.release(script);
+      this.replyToTm(ctx);
+      return;
+    }
+    const out = script.run('ksr_reply_route', ctx);
+    const done = (o: RunOutcome): void => {
+      this.host.release(script);
+      this.stats.scriptRuns++;
+      if (o.status === 'error') this.scriptFailed(ctx, o);
+      if (ctx.drop) return;
+      this.replyToTm(ctx);
+    };
+    if (out instanceof Promise) out.then(done, (e: unknown) => done({ status: 'error', error: { message: String(e) } }));
+    else done(out);
+  }
+
+  /** tm takes a reply that matches one of its branches; anything else is relayed by Via. */
+  private replyToTm(ctx: MsgContext): void {
+    if (this.tm) {
+      try {
+        ctx.route = 'onreply';
+        if (this.tm.onReply(ctx)) return;
+      } catch (e) {
+        this.logger.err(`tm reply processing failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`, { callId: safeCallId(ctx.msg) });
+        return;
+      }
+      ctx.route = 'reply';
+    }
+    this.forwarder.relayReply(ctx);
+  }
+
+  // ---- TmCore --------------------------------------------------------------------------------
+
+  resolveUri(uri: string): Target[] | Promise<Target[]> | null {
+    return this.forwarder.resolveUri(uri);
+  }
+
+  socketFor(proto: Proto, address: string): ListenSocket | undefined {
+    return this.forwarder.socketFor(proto, address);
+  }
+
+  prepareOutgoing(orig: MsgContext, bctx: MsgContext, out: SipMessage, sock: ListenSocket, branch: string): Buffer {
+    return this.forwarder.prepareOutgoing(orig, bctx, out, sock, branch);
+  }
+
+  send(target: SendTarget, data: Buffer): boolean {
+    return this.transports.send(target, data);
+  }
+
+  sendReplyTo(req: SipMessage, rcv: ReceiveInfo, reply: Buffer, forceRport: boolean): boolean {
+    return this.forwarder.sendReplyTo(req, rcv, reply, forceRport);
+  }
+
+  runCallback(script: LuaScript, fn: string, ctx: MsgContext): RunOutcome | Promise<RunOutcome> {
+    this.stats.scriptRuns++;
+    return script.run(fn, ctx);
+  }
+
+  acquireScript(): LuaScript {
+    return this.host.acquire();
+  }
+
+  releaseScript(script: LuaScript): void {
+    this.host.release(script);
+  }
+
+  callbackFailed(ctx: MsgContext, out: RunOutcome): void {
+    this.scriptFailed(ctx, out);
+  }
+
+  tagFor(req: SipMessage): string {
+    return this.tagForRequest(req);
+  }
+
+  // ---- ProxyServices -------------------------------------------------------------------------
+
+  forward(ctx: MsgContext, uri?: string): number | Promise<number> {
+    return this.forwarder.forwardStateless(ctx, uri);
+  }
+
+  sendReply(ctx: MsgContext, code: number, reason: string, extraHeaders?: string, body?: Buffer, contentType?: string): number {
+    const req = ctx.msg;
+    if (!req.isRequest) return -1;
+    if (req.method === 'ACK') return -1;
+    let headers = extraHeaders ?? '';
+    if (ctx.replyHeaders) headers += ctx.replyHeaders;
+    const reply = buildReply(req, code, reason, {
+      toTag: this.localTag(ctx),
+      headers: headers || undefined,
+      body,
+      contentType,
+      server: this.cfg.serverHeader,
+    });
+    ctx.replied = true;
+    this.stats.repliesSent(code);
+    return this.forwarder.sendReplyTo(req, ctx.rcv, reply, ctx.forceRport) ? 1 : -1;
+  }
+
+  isMyself(host: string, port?: number, proto?: Proto): boolean {
+    let h = host.toLowerCase();
+    if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+    for (const s of this.transports.sockets()) {
+      const a = s.address.toLowerCase();
+      if (a !== h && !(a === '0.0.0.0' || a === '::')) continue;
+      if (port !== undefined && port !== 0 && s.port !== port) continue;
+      if (proto !== undefined && s.proto !== proto) continue;
+      return true;
+    }
+    return this.aliasSet.has(h) || (port !== undefined && this.aliasSet.has(`${h}:${port}`));
+  }
+
+  log(ctx: MsgContext | null, level: LogLevel, text: string): void {
+    this.logger.log(level, text, ctx ? { callId: safeCallId(ctx.msg) } : undefined);
+  }
+
+  localTag(ctx: MsgContext): string {
+    return this.tagForRequest(ctx.msg);
+  }
+
+  /** Same request (and its retransmissions) -> same To-tag, as Kamailio's sl does. */
+  private tagForRequest(req: SipMessage): string {
+    let via = '';
+    try {
+      via = req.topVia.branch ?? '';
+    } catch {
+      /* no usable Via */
+    }
+    const h = createHash('md5').update(via).update(safeCallId(req)).digest('hex').slice(0, 8);
+    return `${this.tagBase}-${h}`;
+  }
+}
+
+function safeCallId(msg: SipMessage): string {
+  try {
+    return msg.callId;
+  } catch {
+    return '';
+  }
+}

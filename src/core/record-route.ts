@@ -1,0 +1,168 @@
+/**
+ * Record-Route insertion and loose routing (RFC 3261 16.6 step 4, 16.4, 16.12), as Kamailio's rr
+ * module does them (src/modules/rr/record.c, loose.c) with its defaults: `lr` always,
+ * `append_fromtag` on, double Record-Route when the receiving and sending sockets differ.
+ *
+ * record_route only marks the message; the header is written when the outgoing socket is known.
+ */
+import type { MsgContext } from './context.js';
+import { parseNameAddr, parseUri, type NameAddr, type SipUri } from '../sip/index.js';
+import type { ListenSocket } from '../transport/types.js';
+
+export interface RrState {
+  /** record_route was called for this message. */
+  added: boolean;
+  /** Extra URI parameters (add_rr_param / record_route_params), each starting with ';'. */
+  params: string;
+  /** record_route_preset addresses, used instead of the sockets'. */
+  preset: string[] | null;
+  /** Parameters of our Route entry consumed by loose_route (check_route_param, is_direction). */
+  routeParams: string | null;
+  /** ftag of our consumed Route entry. */
+  ftag: string | null;
+}
+
+const KEY = 'rr';
+
+export function rrState(ctx: MsgContext): RrState {
+  let st = ctx.moduleData.get(KEY) as RrState | undefined;
+  if (!st) {
+    st = { added: false, params: '', preset: null, routeParams: null, ftag: null };
+    ctx.moduleData.set(KEY, st);
+  }
+  return st;
+}
+
+function hostOf(s: ListenSocket, advertised: string | null): string {
+  if (advertised) return advertised;
+  return s.family === 6 ? `[${s.address}]` : s.address;
+}
+
+function rrUri(host: string, port: string | number, proto: string, params: string, ftag: string | undefined): string {
+  const transport = proto === 'udp' ? '' : `;transport=${proto}`;
+  const f = ftag ? `;ftag=${ftag}` : '';
+  return `<sip:${host}:${port}${transport};lr${f}${params}>`;
+}
+
+/**
+ * The Record-Route lines for a request leaving through `out` that came in through `inSock`
+ * (null when the receiving socket is unknown). Empty when record_route was not called.
+ */
+export function recordRouteLines(ctx: MsgContext, inSock: ListenSocket | null, out: ListenSocket): string {
+  const st = ctx.moduleData.get(KEY) as RrState | undefined;
+  if (!st || !st.added) return '';
+  let ftag: string | undefined;
+  try {
+    ftag = ctx.msg.from.tag;
+  } catch {
+    ftag = undefined;
+  }
+  if (st.preset) {
+    return st.preset.map((a) => `Record-Route: <${a.startsWith('sip:') || a.startsWith('sips:') ? a : `sip:${a}`};lr${ftag ? `;ftag=${ftag}` : ''}${st.params}>\r\n`).join('');
+  }
+  const outLine = `Record-Route: ${rrUri(hostOf(out, ctx.advertisedAddress), ctx.advertisedPort ?? out.port, out.proto, st.params, ftag)}\r\n`;
+  if (!inSock || inSock.id === out.id) return outLine;
+  // Double Record-Route: the outbound side first (the callee sees it first), then the inbound side.
+  return outLine + `Record-Route: ${rrUri(hostOf(inSock, null), inSock.port, inSock.proto, st.params, ftag)}\r\n`;
+}
+
+export interface RouteEntry {
+  na: NameAddr;
+  uri: SipUri;
+}
+
+function routeEntries(ctx: MsgContext): RouteEntry[] {
+  const out: RouteEntry[] = [];
+  for (const v of ctx.msg.headerList('route')) {
+    const na = parseNameAddr(v);
+    out.push({ na, uri: parseUri(na.uri) });
+  }
+  return out;
+}
+
+function isOurs(ctx: MsgContext, u: SipUri): boolean {
+  return ctx.proxy.isMyself(u.host, u.port);
+}
+
+function paramsText(u: SipUri): string {
+  let s = '';
+  for (const [k, v] of u.params) s += v === null ? `;${k}` : `;${k}=${v}`;
+  return s;
+}
+
+/** Replaces the Route headers of the message by `entries` (raw name-addr values). */
+function rewriteRoutes(ctx: MsgContext, entries: readonly string[]): void {
+  const msg = ctx.msg;
+  const fields = msg.headerFields.filter((f) => f.lname === 'route');
+  const first = fields[0];
+  if (entries.length > 0 && first) msg.insertBefore(first, entries.map((e) => `Route: ${e}\r\n`).join(''));
+  for (const f of fields) msg.removeHeader(f);
+}
+
+/**
+ * loose_route: 1 next hop set from the route set, -1 no Route header (or error), -3 an initial
+ * request whose preloaded route set only named us.
+ */
+export function looseRoute(ctx: MsgContext): number {
+  const msg = ctx.msg;
+  if (!msg.isRequest) return -1;
+  let routes: RouteEntry[];
+  try {
+    routes = routeEntries(ctx);
+  } catch {
+    return -1;
+  }
+  const st = rrState(ctx);
+  let ruri: SipUri;
+  try {
+    ruri = msg.parsedRuri();
+  } catch {
+    return -1;
+  }
+  // A strict router before us put our Record-Route URI in the R-URI (16.4): the real R-URI is the
+  // last Route entry.
+  if (routes.length > 0 && ruri.user === undefined && ruri.params.has('lr') && isOurs(ctx, ruri)) {
+    st.routeParams = paramsText(ruri);
+    st.ftag = ruri.params.get('ftag') ?? null;
+    const last = routes[routes.length - 1]!;
+    msg.ruri = last.na.uri;
+    const rest = routes.slice(0, -1);
+    rewriteRoutes(ctx, rest.map((r) => r.na.raw));
+    if (rest[0] && rest[0].uri.params.has('lr')) ctx.dstUri = rest[0].na.uri;
+    return 1;
+  }
+  if (routes.length === 0) return -1;
+  let i = 0;
+  let consumed = false;
+  // Our own entries (two with double Record-Route) come off the top.
+  while (i < routes.length && isOurs(ctx, routes[i]!.uri)) {
+    const u = routes[i]!.uri;
+    st.routeParams = paramsText(u);
+    st.ftag = u.params.get('ftag') ?? null;
+    consumed = true;
+    i++;
+  }
+  const rest = routes.slice(i);
+  let hasToTag = false;
+  try {
+    hasToTag = msg.to.tag !== undefined;
+  } catch {
+    hasToTag = false;
+  }
+  if (rest.length === 0) {
+    if (consumed) rewriteRoutes(ctx, []);
+    // Nothing after us: an in-dialog request goes by its R-URI; a preloaded initial one was only for us.
+    return hasToTag ? 1 : consumed ? -3 : -1;
+  }
+  const next = rest[0]!;
+  if (next.uri.params.has('lr')) {
+    if (consumed) rewriteRoutes(ctx, rest.map((r) => r.na.raw));
+    ctx.dstUri = next.na.uri;
+  } else {
+    // Strict next hop (16.6 step 6): it goes into the R-URI, the old R-URI to the end of the set.
+    const oldRuri = msg.ruri;
+    msg.ruri = next.na.uri;
+    rewriteRoutes(ctx, [...rest.slice(1).map((r) => r.na.raw), `<${oldRuri}>`]);
+  }
+  return 1;
+}

@@ -1,0 +1,36 @@
+/**
+ * Plain-number counters on the message path (cheap to bump); metrics read them at scrape time.
+ */
+import type { SipMessage } from '../sip/index.js';
+
+export class CoreStats {
+  requestsIn = 0;
+  repliesIn = 0;
+  parseErrors = 0;
+  scriptRuns = 0;
+  scriptErrors = 0;
+  forwarded = 0;
+  forwardErrors = 0;
+  repliesRelayed = 0;
+  repliesDropped = 0;
+  /** Local replies sent, by status class (index 1..6). */
+  readonly localReplies = [0, 0, 0, 0, 0, 0, 0];
+  /** Received requests by method. */
+  readonly requestsByMethod = new Map<string, number>();
+  /** Received replies by status class (index 1..6). */
+  readonly repliesByClass = [0, 0, 0, 0, 0, 0, 0];
+
+  received(msg: SipMessage): void {
+    if (msg.isRequest) {
+      this.requestsIn++;
+      this.requestsByMethod.set(msg.method, (this.requestsByMethod.get(msg.method) ?? 0) + 1);
+    } else {
+      this.repliesIn++;
+      this.repliesByClass[Math.min(6, Math.floor(msg.status / 100))]++;
+    }
+  }
+
+  repliesSent(code: number): void {
+    this.localReplies[Math.min(6, Math.floor(code / 100))]++;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Configuration: one JSON file (documented in the README) whose settings the command line can
+ * override. Every setting has a default so `kemi-proxy` alone runs routes/route.lua on loopback.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { LogLevel } from '../core/context.js';
+import { parseLogLevel, type LogFormat } from './log.js';
+
+export interface ProxyConfig {
+  /** Listen sockets, `proto:address:port` (`udp:127.0.0.1:5060`, `tcp:[::1]:5060`). */
+  listen: string[];
+  /** The KEMI Lua routing script. */
+  script: string;
+  /** Loaded KSR modules (Kamailio's loadmodule): a module not listed is nil in KSR. */
+  modules: string[];
+  /** Host names and addresses that are this proxy besides the listen addresses (Kamailio's alias=). */
+  aliases: string[];
+  /** Module parameters (Kamailio's modparam), by module then parameter name. */
+  modparams: Record<string, Record<string, string | number>>;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** Reload the script when its file changes. */
+  watch: boolean;
+  /** Worker processes sharing the listen sockets. */
+  workers: number;
+  /** Prometheus endpoint `address:port`, or null for none. */
+  metrics: string | null;
+  /** JSON-RPC control endpoint `address:port`, or null for none. */
+  rpc: string | null;
+  /** State backend: `memory` (default) or a Redis URL (`redis://127.0.0.1:6379/0`). */
+  state: string;
+  /** Server header / User-Agent of local replies. */
+  serverHeader: string;
+}
+
+/** Modules loaded when the config does not say: what a Kamailio edge script loads. */
+export const DEFAULT_MODULES = [
+  'pv', 'hdr', 'kx', 'sl', 'tm', 'tmx', 'rr', 'maxfwd', 'siputils', 'sanity', 'textops', 'textopsx',
+  'corex', 'app_lua', 'xlog',
+];
+
+export function defaultConfig(): ProxyConfig {
+  return {
+    listen: ['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060'],
+    script: 'routes/route.lua',
+    modules: [...DEFAULT_MODULES],
+    aliases: [],
+    modparams: {},
+    logLevel: 'info',
+    logFormat: 'plain',
+    watch: true,
+    workers: 1,
+    metrics: '127.0.0.1:9090',
+    rpc: '127.0.0.1:5064',
+    state: 'memory',
+    serverHeader: 'kemi-proxy',
+  };
+}
+
+const KEYS = new Set(Object.keys(defaultConfig()));
+
+/** Reads a JSON config file over the defaults; unknown keys are an error (typos must not pass). */
+export function loadConfigFile(path: string, base: ProxyConfig = defaultConfig()): ProxyConfig {
+  const raw: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${path}: expected a JSON object`);
+  const cfg: ProxyConfig = { ...base };
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (!KEYS.has(k)) throw new Error(`${path}: unknown setting '${k}'`);
+    assign(cfg, k as keyof ProxyConfig, v, path);
+  }
+  return cfg;
+}
+
+function assign(cfg: ProxyConfig, key: keyof ProxyConfig, v: unknown, where: string): void {
+  const bad = (): never => {
+    throw new Error(`${where}: bad value for '${key}'`);
+  };
+  switch (key) {
+    case 'listen':
+    case 'modules':
+    case 'aliases':
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) bad();
+      cfg[key] = v as string[];
+      break;
+    case 'script':
+    case 'state':
+    case 'serverHeader':
+      if (typeof v !== 'string') bad();
+      cfg[key] = v as string;
+      break;
+    case 'metrics':
+    case 'rpc':
+      if (v !== null && typeof v !== 'string') bad();
+      cfg[key] = v === 'off' ? null : (v as string | null);
+      break;
+    case 'logLevel':
+      if (typeof v !== 'string') bad();
+      cfg.logLevel = parseLogLevel(v as string);
+      break;
+    case 'logFormat':
+      if (v !== 'plain' && v !== 'json') bad();
+      cfg.logFormat = v as LogFormat;
+      break;
+    case 'watch':
+      if (typeof v !== 'boolean') bad();
+      cfg.watch = v as boolean;
+      break;
+    case 'workers':
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) bad();
+      cfg.workers = v as number;
+      break;
+    case 'modparams':
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) bad();
+      cfg.modparams = v as ProxyConfig['modparams'];
+      break;
+  }
+}
+
+export interface CliResult {
+  config: ProxyConfig;
+  /** `ctl` subcommand: method and params. */
+  ctl?: { method: string; params: string[] };
+}
+
+export const USAGE = `usage: kemi-proxy [options]
+       kemi-proxy ctl <method> [params...]
+
+options (override the config file):
+  -c, --config FILE        JSON config file (see README)
+  -l, --listen SPEC        listen socket proto:address:port, repeatable (udp:127.0.0.1:5060)
+  -s, --script FILE        KEMI Lua routing script (routes/route.lua)
+  -m, --module NAME        load a KSR module, repeatable (replaces the default list)
+  -a, --alias HOST         a host name that is this proxy, repeatable
+      --log-level LEVEL    dbg info notice warn err crit
+      --log-format FORMAT  plain | json
+      --watch / --no-watch reload (or not) the script when its file changes
+  -w, --workers N          worker processes
+      --metrics ADDR|off   Prometheus endpoint (127.0.0.1:9090)
+      --rpc ADDR|off       JSON-RPC control endpoint (127.0.0.1:5064)
+      --state URL|memory   state backend (memory or redis://...)
+  -h, --help`;
+
+export function parseCli(argv: readonly string[]): CliResult {
+  if (argv[0] === 'ctl') {
+    if (!argv[1]) throw new Error('ctl needs a method name');
+    return { config: defaultConfig(), ctl: { method: argv[1], params: argv.slice(2) } };
+  }
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      config: { type: 'string', short: 'c' },
+      listen: { type: 'string', short: 'l', multiple: true },
+      script: { type: 'string', short: 's' },
+      module: { type: 'string', short: 'm', multiple: true },
+      alias: { type: 'string', short: 'a', multiple: true },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
+      watch: { type: 'boolean' },
+      'no-watch': { type: 'boolean' },
+      workers: { type: 'string', short: 'w' },
+      metrics: { type: 'string' },
+      rpc: { type: 'string' },
+      state: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    process.exit(0);
+  }
+  let cfg = values.config ? loadConfigFile(values.config) : defaultConfig();
+  cfg = { ...cfg };
+  if (values.listen) cfg.listen = values.listen;
+  if (values.script) cfg.script = values.script;
+  if (values.module) cfg.modules = values.module.flatMap((m) => m.split(',')).filter(Boolean);
+  if (values.alias) cfg.aliases = values.alias;
+  if (values['log-level']) cfg.logLevel = parseLogLevel(values['log-level']);
+  if (values['log-format']) assign(cfg, 'logFormat', values['log-format'], '--log-format');
+  if (values.watch) cfg.watch = true;
+  if (values['no-watch']) cfg.watch = false;
+  if (values.workers) assign(cfg, 'workers', Number(values.workers), '--workers');
+  if (values.metrics) cfg.metrics = values.metrics === 'off' ? null : values.metrics;
+  if (values.rpc) cfg.rpc = values.rpc === 'off' ? null : values.rpc;
+  if (values.state) cfg.state = values.state;
+  return { config: cfg };
+}

@@ -1,0 +1,549 @@
+/**
+ * SipMessage: a received Buffer with an index of its start line and header lines, values parsed
+ * on demand and cached, and a list of edits ("lumps") spliced into the original bytes on
+ * serialize. Reads return what was received, as Kamailio's do until msg_apply_changes; the
+ * Request-URI is the exception (a rewrite is seen at once, as $ru is).
+ */
+import { SipParseError, bad } from './errors.js';
+import { canonicalName, isListHeader, splitTopLevel } from './header-names.js';
+import { parseNameAddr, parseNameAddrList, type NameAddr } from './nameaddr.js';
+import { parseUri, type SipUri } from './uri.js';
+import { parseOneVia, parseVia, type Via } from './via.js';
+
+export interface HeaderField {
+  /** Name as on the wire. */
+  readonly name: string;
+  /** Lowercase canonical full name (compact forms expanded). */
+  readonly lname: string;
+  /** Value, unfolded and trimmed. */
+  readonly value: string;
+  /** Byte offsets of the whole line, CRLF included. */
+  readonly start: number;
+  readonly end: number;
+  /** Byte offsets of the raw value (after the colon and its whitespace, before the line end). */
+  readonly valueStart: number;
+  readonly valueEnd: number;
+}
+
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** What parsing found; shared by a message and its clones (never changed after parse). */
+interface Parsed {
+  buf: Buffer;
+  msgStart: number;
+  isRequest: boolean;
+  method: string;
+  version: string;
+  status: number;
+  reason: string;
+  ruri: string;
+  ruriStart: number;
+  ruriEnd: number;
+  fields: HeaderField[];
+  /** Where the empty line ending the headers starts (appended headers go here). */
+  headersEnd: number;
+  bodyStart: number;
+  bodyEnd: number;
+  /** Content-Length as received (-1: absent). */
+  contentLength: number;
+  cache: Map<string, unknown>;
+}
+
+export interface ParseOptions {
+  /** The buffer is one datagram: its end bounds the body (default true). */
+  datagram?: boolean;
+}
+
+const CR = 13;
+const LF = 10;
+const SP = 32;
+const HT = 9;
+const COLON = 58;
+
+const TOKEN_CHARS = (() => {
+  const t = new Uint8Array(256);
+  for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`\'~') t[c.charCodeAt(0)] = 1;
+  return t;
+})();
+
+function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) if (!TOKEN_CHARS[s.charCodeAt(i)]) return false;
+  return true;
+}
+
+function lineEnd(buf: Buffer, from: number): number {
+  const i = buf.indexOf(LF, from);
+  return i < 0 ? buf.length : i;
+}
+
+export class SipMessage {
+  private readonly p: Parsed;
+  private newRuri: string | null = null;
+  private edits: Edit[] | null = null;
+  private newBody: Buffer | null = null;
+  private parsedRuriCache: { ruri: string; uri: SipUri } | null = null;
+
+  private constructor(p: Parsed) {
+    this.p = p;
+  }
+
+  static parse(buf: Buffer, opts?: ParseOptions): SipMessage {
+    return new SipMessage(parseBuffer(buf, opts?.datagram ?? true));
+  }
+
+  get buf(): Buffer {
+    return this.p.buf;
+  }
+  get isRequest(): boolean {
+    return this.p.isRequest;
+  }
+  get version(): string {
+    return this.p.version;
+  }
+  /** Request method, or the CSeq method of a reply. */
+  get method(): string {
+    return this.p.isRequest ? this.p.method : this.cseq.method;
+  }
+  get status(): number {
+    return this.p.status;
+  }
+  get reason(): string {
+    return this.p.reason;
+  }
+  get originalRuri(): string {
+    return this.p.ruri;
+  }
+  get ruri(): string {
+    return this.newRuri ?? this.p.ruri;
+  }
+  set ruri(v: string) {
+    if (!this.p.isRequest) throw new Error('a reply has no Request-URI');
+    this.newRuri = v === this.p.ruri ? null : v;
+  }
+  get headerFields(): readonly HeaderField[] {
+    return this.p.fields;
+  }
+  get hasEdits(): boolean {
+    return this.newRuri !== null || this.edits !== null || this.newBody !== null;
+  }
+
+  parsedRuri(): SipUri {
+    const r = this.ruri;
+    if (this.parsedRuriCache?.ruri !== r) this.parsedRuriCache = { ruri: r, uri: parseUri(r) };
+    return this.parsedRuriCache.uri;
+  }
+
+  // ---- header reads ---------------------------------------------------------------------------
+
+  private field(lname: string): HeaderField | undefined {
+    const f = this.p.fields;
+    for (let i = 0; i < f.length; i++) if (f[i]!.lname === lname) return f[i];
+    return undefined;
+  }
+
+  header(name: string): string | undefined {
+    return this.field(canonicalName(name))?.value;
+  }
+
+  headers(name: string): string[] {
+    const l = canonicalName(name);
+    const out: string[] = [];
+    for (const f of this.p.fields) if (f.lname === l) out.push(f.value);
+    return out;
+  }
+
+  headerList(name: string): string[] {
+    const out: string[] = [];
+    for (const v of this.headers(name)) for (const [s, e] of splitTopLevel(v)) out.push(v.slice(s, e));
+    return out;
+  }
+
+  hasHeader(name: string): boolean {
+    return this.field(canonicalName(name)) !== undefined;
+  }
+
+  private cached<T>(key: string, make: () => T): T {
+    const c = this.p.cache;
+    if (c.has(key)) {
+      const v = c.get(key);
+      if (v instanceof SipParseError) throw v;
+      return v as T;
+    }
+    try {
+      const v = make();
+      c.set(key, v);
+      return v;
+    } catch (e) {
+      if (e instanceof SipParseError) c.set(key, e);
+      throw e;
+    }
+  }
+
+  get callId(): string {
+    return this.cached('call-id', () => {
+      const v = this.field('call-id')?.value;
+      if (!v) throw bad('missing Call-ID');
+      if (/\s/.test(v)) throw bad('bad Call-ID');
+      return v;
+    });
+  }
+
+  get cseq(): { seq: number; method: string } {
+    return this.cached('cseq', () => {
+      const v = this.field('cseq')?.value;
+      if (v === undefined) throw bad('missing CSeq');
+      const m = /^(\d{1,10})[ \t]+(\S+)$/.exec(v);
+      if (!m) throw bad(`bad CSeq '${v}'`);
+      const seq = Number(m[1]);
+      if (seq > 0x7fffffff) throw bad(`CSeq number out of range '${m[1]}'`);
+      if (!isToken(m[2]!)) throw bad(`bad CSeq method '${m[2]}'`);
+      return { seq, method: m[2]! };
+    });
+  }
+
+  get from(): NameAddr {
+    return this.cached('from', () => {
+      const v = this.field('from')?.value;
+      if (v === undefined) throw bad('missing From');
+      return parseNameAddr(v);
+    });
+  }
+
+  get to(): NameAddr {
+    return this.cached('to', () => {
+      const v = this.field('to')?.value;
+      if (v === undefined) throw bad('missing To');
+      return parseNameAddr(v);
+    });
+  }
+
+  get topVia(): Via {
+    return this.cached('via1', () => {
+      const f = this.field('via');
+      if (!f) throw bad('missing Via');
+      const parts = splitTopLevel(f.value);
+      const first = parts[0];
+      if (!first) throw bad('empty Via');
+      return parseOneVia(f.value.slice(first[0], first[1]));
+    });
+  }
+
+  vias(): Via[] {
+    return this.cached('vias', () => {
+      const out: Via[] = [];
+      for (const f of this.p.fields) if (f.lname === 'via') out.push(...parseVia(f.value));
+      if (out.length === 0) throw bad('missing Via');
+      return out;
+    });
+  }
+
+  get maxForwards(): number | undefined {
+    return this.cached('max-forwards', () => {
+      const v = this.field('max-forwards')?.value;
+      if (v === undefined) return undefined;
+      // Leading zeros are legal (RFC 4475 3.1.1.1); the value itself fits in 0..255.
+      if (!/^\d{1,10}$/.test(v) || Number(v) > 255) throw bad(`bad Max-Forwards '${v}'`);
+      return Number(v);
+    });
+  }
+
+  get contentLength(): number {
+    return this.newBody ? this.newBody.length : this.p.bodyEnd - this.p.bodyStart;
+  }
+
+  get contentType(): string | undefined {
+    return this.field('content-type')?.value;
+  }
+
+  get body(): Buffer {
+    return this.newBody ?? this.p.buf.subarray(this.p.bodyStart, this.p.bodyEnd);
+  }
+
+  routes(): NameAddr[] {
+    return this.nameAddrs('route');
+  }
+
+  recordRoutes(): NameAddr[] {
+    return this.nameAddrs('record-route');
+  }
+
+  contacts(): NameAddr[] {
+    return this.nameAddrs('contact');
+  }
+
+  private nameAddrs(lname: string): NameAddr[] {
+    return this.cached(`na:${lname}`, () => {
+      const out: NameAddr[] = [];
+      for (const f of this.p.fields) if (f.lname === lname) out.push(...parseNameAddrList(f.value));
+      return out;
+    });
+  }
+
+  // ---- edits ------------------------------------------------------------------------------------
+
+  private addEdit(start: number, end: number, text: string): void {
+    (this.edits ??= []).push({ start, end, text });
+  }
+
+  appendHeader(text: string): void {
+    this.addEdit(this.p.headersEnd, this.p.headersEnd, text);
+  }
+
+  insertHeader(text: string): void {
+    const first = this.p.fields[0];
+    const at = first ? first.start : this.p.headersEnd;
+    this.addEdit(at, at, text);
+  }
+
+  insertAfter(field: HeaderField, text: string): void {
+    this.addEdit(field.end, field.end, text);
+  }
+
+  insertBefore(field: HeaderField, text: string): void {
+    this.addEdit(field.start, field.start, text);
+  }
+
+  removeHeader(field: HeaderField): void {
+    this.addEdit(field.start, field.end, '');
+  }
+
+  removeHeaders(name: string): number {
+    const l = canonicalName(name);
+    let n = 0;
+    for (const f of this.p.fields) {
+      if (f.lname !== l) continue;
+      this.removeHeader(f);
+      n++;
+    }
+    return n;
+  }
+
+  prependVia(value: string): void {
+    const f = this.field('via');
+    const at = f ? f.start : this.p.fields[0]?.start ?? this.p.headersEnd;
+    this.addEdit(at, at, `Via: ${value}\r\n`);
+  }
+
+  /** Ranges of the first Via header's values, relative to its raw value. */
+  private topViaRanges(): { f: HeaderField; ranges: [number, number][] } {
+    const f = this.field('via');
+    if (!f) throw bad('missing Via');
+    const raw = this.p.buf.toString('latin1', f.valueStart, f.valueEnd);
+    return { f, ranges: splitTopLevel(raw) };
+  }
+
+  removeTopVia(): void {
+    const { f, ranges } = this.topViaRanges();
+    if (ranges.length <= 1) {
+      this.removeHeader(f);
+      return;
+    }
+    this.addEdit(f.valueStart + ranges[0]![0], f.valueStart + ranges[1]![0], '');
+  }
+
+  replaceTopVia(value: string): void {
+    const { f, ranges } = this.topViaRanges();
+    const r = ranges[0];
+    if (!r) throw bad('empty Via');
+    this.addEdit(f.valueStart + r[0], f.valueStart + r[1], value);
+  }
+
+  setBody(body: Buffer | string, contentType?: string): void {
+    this.newBody = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
+    if (contentType !== undefined) {
+      const ct = this.field('content-type');
+      if (ct) this.removeHeader(ct);
+      if (contentType) this.appendHeader(`Content-Type: ${contentType}\r\n`);
+    }
+  }
+
+  clone(): SipMessage {
+    const m = new SipMessage(this.p);
+    m.newRuri = this.newRuri;
+    m.edits = this.edits ? this.edits.slice() : null;
+    m.newBody = this.newBody;
+    return m;
+  }
+
+  /** The message as it goes out: original bytes with the edits spliced in, Content-Length right. */
+  serialize(): Buffer {
+    const p = this.p;
+    const body = this.newBody ?? p.buf.subarray(p.bodyStart, p.bodyEnd);
+    const clField = this.field('content-length');
+    const clRight = clField !== undefined && p.contentLength === body.length && !this.multipleContentLength();
+    if (this.newRuri === null && this.edits === null && this.newBody === null && clRight) {
+      return p.msgStart === 0 && p.bodyEnd === p.buf.length ? p.buf : p.buf.subarray(p.msgStart, p.bodyEnd);
+    }
+    const edits: Edit[] = this.edits ? this.edits.slice() : [];
+    if (this.newRuri !== null) edits.push({ start: p.ruriStart, end: p.ruriEnd, text: this.newRuri });
+    if (!clRight) {
+      let replaced = false;
+      for (const f of p.fields) {
+        if (f.lname !== 'content-length') continue;
+        edits.push({ start: f.start, end: f.end, text: replaced ? '' : `${f.name}: ${body.length}\r\n` });
+        replaced = true;
+      }
+      if (!replaced) edits.push({ start: p.headersEnd, end: p.headersEnd, text: `Content-Length: ${body.length}\r\n` });
+    }
+    // Stable sort keeps insertions at one offset in the order they were made.
+    edits.sort((a, b) => a.start - b.start);
+    const parts: Buffer[] = [];
+    let pos = p.msgStart;
+    for (const e of edits) {
+      let start = e.start;
+      if (start < pos) {
+        // Overlaps an earlier edit (e.g. a change inside a removed header): the earlier one wins.
+        if (e.end <= pos) {
+          if (start === e.end && e.text) parts.push(Buffer.from(e.text, 'latin1'));
+          continue;
+        }
+        start = pos;
+      }
+      if (start > pos) parts.push(p.buf.subarray(pos, start));
+      if (e.text) parts.push(Buffer.from(e.text, 'latin1'));
+      pos = e.end;
+    }
+    parts.push(p.buf.subarray(pos, p.bodyStart));
+    parts.push(body);
+    return Buffer.concat(parts);
+  }
+
+  private multipleContentLength(): boolean {
+    let n = 0;
+    for (const f of this.p.fields) if (f.lname === 'content-length') n++;
+    return n > 1;
+  }
+
+  /** The message as text (latin1: bytes map 1:1 to characters). */
+  toString(): string {
+    return this.serialize().toString('latin1');
+  }
+}
+
+function parseStartLine(p: Parsed, line: string, start: number): void {
+  if (line.startsWith('SIP/')) {
+    const m = /^(SIP\/\d+\.\d+) (\d{3}) (.*)$/.exec(line) ?? /^(SIP\/\d+\.\d+) (\d{3})$/.exec(line);
+    if (!m) throw new SipParseError(0, `bad status line '${line.slice(0, 80)}'`);
+    p.version = m[1]!;
+    p.status = Number(m[2]);
+    p.reason = m[3] ?? '';
+    if (p.version !== 'SIP/2.0') throw new SipParseError(0, `unsupported version ${p.version}`);
+    if (p.status < 100 || p.status > 699) throw new SipParseError(0, `status code out of range ${p.status}`);
+    p.isRequest = false;
+    return;
+  }
+  const s1 = line.indexOf(' ');
+  const s2 = s1 < 0 ? -1 : line.indexOf(' ', s1 + 1);
+  if (s1 <= 0 || s2 < 0) throw new SipParseError(0, `bad request line '${line.slice(0, 80)}'`);
+  const method = line.slice(0, s1);
+  const ruri = line.slice(s1 + 1, s2);
+  const version = line.slice(s2 + 1);
+  if (!isToken(method)) throw new SipParseError(0, `bad method in '${line.slice(0, 80)}'`);
+  p.isRequest = true;
+  p.method = method;
+  p.ruri = ruri;
+  p.ruriStart = start + s1 + 1;
+  p.ruriEnd = start + s2;
+  p.version = version;
+  // From here on the request is identified well enough to be answered.
+  if (!ruri || /[\s<>]/.test(ruri) || version.includes(' ')) throw bad('bad Request-Line (extra whitespace or brackets)');
+  if (!/^SIP\/\d+\.\d+$/i.test(version)) throw bad(`bad SIP version '${version}'`);
+  if (version.toUpperCase() !== 'SIP/2.0') throw new SipParseError(505, 'Version Not Supported');
+}
+
+function parseBuffer(buf: Buffer, datagram: boolean): Parsed {
+  let pos = 0;
+  const n = buf.length;
+  while (pos < n && (buf[pos] === CR || buf[pos] === LF)) pos++;
+  if (pos >= n) throw new SipParseError(0, 'empty message');
+  const p: Parsed = {
+    buf, msgStart: pos, isRequest: false, method: '', version: '', status: 0, reason: '', ruri: '', ruriStart: 0, ruriEnd: 0,
+    fields: [], headersEnd: n, bodyStart: n, bodyEnd: n, contentLength: -1, cache: new Map(),
+  };
+  let le = lineEnd(buf, pos);
+  const slEnd = le > pos && buf[le - 1] === CR ? le - 1 : le;
+  const startLine = buf.toString('latin1', pos, slEnd);
+  // A request's start line errors are deferred until the headers are indexed, so the request can
+  // still be answered (a reply needs its Via, From, To, Call-ID and CSeq).
+  let startError: SipParseError | null = null;
+  try {
+    parseStartLine(p, startLine, pos);
+  } catch (e) {
+    if (!(e instanceof SipParseError) || e.status === 0 || !p.isRequest) throw e;
+    startError = e;
+  }
+  pos = le + 1;
+  let headerError: SipParseError | null = null;
+  let terminated = false;
+  while (pos < n) {
+    // Empty line: end of headers.
+    if (buf[pos] === LF || (buf[pos] === CR && pos + 1 < n && buf[pos + 1] === LF)) {
+      p.headersEnd = pos;
+      p.bodyStart = buf[pos] === LF ? pos + 1 : pos + 2;
+      terminated = true;
+      break;
+    }
+    const start = pos;
+    le = lineEnd(buf, pos);
+    // Folded continuation lines (RFC 3261 7.3.1) belong to this header.
+    let folded = false;
+    while (le + 1 < n && (buf[le + 1] === SP || buf[le + 1] === HT)) {
+      folded = true;
+      le = lineEnd(buf, le + 1);
+    }
+    const end = le < n ? le + 1 : n;
+    const contentEnd = le < n && le > start && buf[le - 1] === CR ? le - 1 : le;
+    const colon = buf.indexOf(COLON, start);
+    if (colon < 0 || colon >= contentEnd) {
+      headerError ??= bad(`header line without colon: '${buf.toString('latin1', start, Math.min(contentEnd, start + 60))}'`);
+      pos = end;
+      continue;
+    }
+    let nameEnd = colon;
+    while (nameEnd > start && (buf[nameEnd - 1] === SP || buf[nameEnd - 1] === HT)) nameEnd--;
+    const name = buf.toString('latin1', start, nameEnd);
+    if (!isToken(name)) headerError ??= bad(`bad header name '${name.slice(0, 40)}'`);
+    let vs = colon + 1;
+    while (vs < contentEnd && (buf[vs] === SP || buf[vs] === HT || buf[vs] === CR || buf[vs] === LF)) vs++;
+    let value = buf.toString('latin1', vs, contentEnd);
+    if (folded) value = value.replace(/\r?\n[ \t]+/g, ' ');
+    value = value.trim();
+    p.fields.push({ name, lname: canonicalName(name), value, start, end, valueStart: vs, valueEnd: contentEnd });
+    pos = end;
+  }
+  if (!terminated) {
+    // No empty line: the headers run to the end of the datagram and there is no body.
+    p.headersEnd = n;
+    p.bodyStart = n;
+    if (!datagram) throw bad('headers not terminated');
+  }
+  if (startError) throw startError;
+  if (headerError) throw headerError;
+  // Body: bounded by Content-Length; a datagram's end bounds it too (RFC 3261 18.3).
+  let cl = -1;
+  for (const f of p.fields) {
+    if (f.lname !== 'content-length') continue;
+    if (!/^\d{1,9}$/.test(f.value)) throw bad(`bad Content-Length '${f.value.slice(0, 20)}'`);
+    const v = Number(f.value);
+    if (cl >= 0 && v !== cl) throw bad('conflicting Content-Length headers');
+    cl = v;
+  }
+  p.contentLength = cl;
+  const available = n - p.bodyStart;
+  if (cl < 0) {
+    if (!datagram) throw bad('missing Content-Length on a stream transport');
+    p.bodyEnd = n;
+  } else if (cl > available) {
+    throw bad(`Content-Length ${cl} larger than the ${available} bytes of body`);
+  } else {
+    p.bodyEnd = p.bodyStart + cl;
+  }
+  return p;
+}
+
+export { isListHeader };

@@ -1,0 +1,111 @@
+/**
+ * name-addr / addr-spec values (From, To, Contact, Route, Record-Route...; RFC 3261 20.10, 25.1):
+ * an optional display name (token words or a quoted string), the URI in `<...>` or bare, then
+ * header parameters. A bare URI ends at the first `;`: what follows are header parameters.
+ */
+import { SipParseError } from './errors.js';
+import { splitTopLevel } from './header-names.js';
+
+export interface NameAddr {
+  /** Display name, unquoted, quoted-pairs resolved. */
+  displayName: string | undefined;
+  uri: string;
+  params: Map<string, string | null>;
+  tag: string | undefined;
+  raw: string;
+}
+
+const TOKEN_WORD = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+
+export function parseNameAddr(value: string): NameAddr {
+  const raw = value.trim();
+  if (raw === '*') return { displayName: undefined, uri: '*', params: new Map(), tag: undefined, raw };
+  let i = 0;
+  let displayName: string | undefined;
+  let uri: string;
+  let rest: string;
+  const n = raw.length;
+  if (raw.charCodeAt(0) === 34 /* " */) {
+    let j = 1;
+    let closed = false;
+    for (; j < n; j++) {
+      const c = raw.charCodeAt(j);
+      if (c === 92) {
+        j++;
+        continue;
+      }
+      if (c === 34) {
+        closed = true;
+        break;
+      }
+    }
+    if (!closed) throw new SipParseError(400, 'unterminated quoted display name');
+    // quoted-pair unescaping: \x stands for x (RFC 3261 25.1).
+    displayName = raw.slice(1, j).replace(/\\(.)/g, '$1');
+    i = j + 1;
+    while (i < n && (raw[i] === ' ' || raw[i] === '\t')) i++;
+    if (raw[i] !== '<') throw new SipParseError(400, 'display name without <URI>');
+  }
+  const lt = raw.indexOf('<', i);
+  if (lt >= 0) {
+    if (displayName === undefined) {
+      const dn = raw.slice(0, lt).trim();
+      if (dn) {
+        // Token display names are words of token characters separated by LWS.
+        for (const w of dn.split(/\s+/)) if (!TOKEN_WORD.test(w)) throw new SipParseError(400, `bad display name '${dn}'`);
+        displayName = dn;
+      }
+    }
+    const gt = raw.indexOf('>', lt);
+    if (gt < 0) throw new SipParseError(400, 'unterminated <URI>');
+    uri = raw.slice(lt + 1, gt);
+    if (/\s/.test(uri)) throw new SipParseError(400, `whitespace inside <${uri}>`);
+    rest = raw.slice(gt + 1);
+  } else {
+    if (displayName !== undefined) throw new SipParseError(400, 'display name without <URI>');
+    const semi = raw.indexOf(';');
+    uri = (semi >= 0 ? raw.slice(0, semi) : raw).trim();
+    rest = semi >= 0 ? raw.slice(semi) : '';
+    // An addr-spec cannot contain these without angle brackets (RFC 3261 20.10).
+    if (/[\s,?]/.test(uri)) throw new SipParseError(400, `bad addr-spec '${uri}'`);
+  }
+  if (!uri) throw new SipParseError(400, 'empty URI');
+  const params = parseHeaderParams(rest);
+  const tag = params.get('tag');
+  return { displayName, uri, params, tag: tag === null ? undefined : tag, raw };
+}
+
+/** `;name=value;flag` header parameters (quoted values may contain `;`). */
+export function parseHeaderParams(rest: string): Map<string, string | null> {
+  const params = new Map<string, string | null>();
+  const s = rest.trim();
+  if (!s) return params;
+  if (s[0] !== ';') throw new SipParseError(400, `unexpected text '${s}' after URI`);
+  let i = 1;
+  const n = s.length;
+  while (i < n) {
+    let j = i;
+    let inQuote = false;
+    for (; j < n; j++) {
+      const c = s.charCodeAt(j);
+      if (inQuote) {
+        if (c === 92) j++;
+        else if (c === 34) inQuote = false;
+      } else if (c === 34) inQuote = true;
+      else if (c === 59 /* ; */) break;
+    }
+    if (inQuote) throw new SipParseError(400, 'unterminated quoted parameter value');
+    const p = s.slice(i, j).trim();
+    if (p) {
+      const eq = p.indexOf('=');
+      if (eq < 0) params.set(p.toLowerCase(), null);
+      else params.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim());
+    }
+    i = j + 1;
+  }
+  return params;
+}
+
+export function parseNameAddrList(value: string): NameAddr[] {
+  return splitTopLevel(value).map(([s, e]) => parseNameAddr(value.slice(s, e)));
+}

@@ -1,0 +1,59 @@
+/**
+ * What a proxy checks once per request after parsing (RFC 3261 16.3 and the grammar): the
+ * headers every request needs, their syntax, and that the CSeq method matches the request.
+ * Throws SipParseError with the status the request should get.
+ */
+import { SipParseError, bad } from './errors.js';
+import type { SipMessage } from './message.js';
+
+/** Headers of which a request carries at most one (RFC 3261 7.3.1: not list-valued). */
+const SINGLE = ['from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-type'];
+
+export function validateRequest(msg: SipMessage): void {
+  if (!msg.isRequest) return;
+  for (const h of SINGLE) if (msg.headers(h).length > 1) throw bad(`more than one ${h} header`);
+  msg.topVia;
+  msg.vias();
+  const from = msg.from;
+  const to = msg.to;
+  void from;
+  void to;
+  msg.callId;
+  const cseq = msg.cseq;
+  msg.maxForwards;
+  const method = msg.method;
+  if (cseq.method !== method) {
+    // An unknown method whose CSeq names a known one is reported as not implemented (RFC 4475 3.1.2.18).
+    const known = /^(INVITE|ACK|BYE|CANCEL|OPTIONS|REGISTER|PRACK|SUBSCRIBE|NOTIFY|PUBLISH|INFO|REFER|MESSAGE|UPDATE)$/;
+    if (!known.test(method) && known.test(cseq.method)) throw new SipParseError(501, 'Not Implemented');
+    throw bad(`CSeq method ${cseq.method} does not match ${method}`);
+  }
+  for (const v of msg.headers('contact')) if (v !== '*') msg.contacts();
+  // The Request-URI must parse; an unknown scheme is the routing logic's 416, not a syntax error.
+  try {
+    const u = msg.parsedRuri();
+    // Escaped headers in a Request-URI must never become headers (RFC 4475 3.1.2.9): refuse them.
+    if (u.headers.size > 0) throw bad('Request-URI with headers');
+  } catch (e) {
+    if (!(e instanceof SipParseError) || e.status !== 416) throw e;
+  }
+  const expires = msg.header('expires');
+  if (expires !== undefined && !/^\d+$/.test(expires)) throw bad(`bad Expires '${expires}'`);
+  const date = msg.header('date');
+  if (date !== undefined && !/GMT$/.test(date)) throw bad(`bad Date '${date}'`);
+}
+
+/** Checks a reply before it is relayed: Via, CSeq, Call-ID, From, To must be usable. */
+export function validateReply(msg: SipMessage): void {
+  if (msg.isRequest) return;
+  try {
+    msg.topVia;
+    msg.cseq;
+    msg.callId;
+    msg.from;
+    msg.to;
+  } catch (e) {
+    if (e instanceof SipParseError) throw new SipParseError(0, e.reason);
+    throw e;
+  }
+}

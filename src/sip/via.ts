@@ -1,0 +1,73 @@
+/**
+ * Via header values (RFC 3261 20.42, 18.2.1; RFC 3581): sent-protocol, sent-by and parameters.
+ * LWS is allowed around the `/` of the protocol and around `;` and `=`.
+ */
+import { SipParseError } from './errors.js';
+import { splitTopLevel } from './header-names.js';
+import { isIPv6 } from './uri.js';
+import { parseHeaderParams } from './nameaddr.js';
+
+export interface Via {
+  protocol: string;
+  /** Upper case: UDP TCP TLS SCTP WS WSS. */
+  transport: string;
+  /** IPv6 keeps its brackets. */
+  host: string;
+  port: number | undefined;
+  branch: string | undefined;
+  received: string | undefined;
+  maddr: string | undefined;
+  /** undefined: absent; null: present without a value; else its value. */
+  rport: string | null | undefined;
+  params: ReadonlyMap<string, string | null>;
+  raw: string;
+}
+
+const PROTO = /^([A-Za-z0-9.!%*_+`'~\-]+)[ \t]*\/[ \t]*([A-Za-z0-9.!%*_+`'~\-]+)[ \t]*\/[ \t]*([A-Za-z0-9.!%*_+`'~\-]+)[ \t]+/;
+
+export function parseOneVia(value: string): Via {
+  const raw = value.trim();
+  const m = PROTO.exec(raw);
+  if (!m) throw new SipParseError(400, `bad Via '${raw}'`);
+  const protocol = `${m[1]}/${m[2]}`;
+  const transport = m[3]!.toUpperCase();
+  let rest = raw.slice(m[0].length);
+  const semi = rest.indexOf(';');
+  let sentBy = (semi >= 0 ? rest.slice(0, semi) : rest).trim();
+  rest = semi >= 0 ? rest.slice(semi) : '';
+  // A comment after sent-by is allowed by the grammar; drop it.
+  const paren = sentBy.indexOf('(');
+  if (paren >= 0) sentBy = sentBy.slice(0, paren).trim();
+  let host: string;
+  let port: number | undefined;
+  if (sentBy.startsWith('[')) {
+    const close = sentBy.indexOf(']');
+    if (close < 0) throw new SipParseError(400, `bad Via host '${sentBy}'`);
+    host = sentBy.slice(0, close + 1);
+    if (!isIPv6(host)) throw new SipParseError(400, `bad Via IPv6 host '${host}'`);
+    const after = sentBy.slice(close + 1).trim();
+    if (after) port = parsePort(after.replace(/^:\s*/, ''), sentBy, after.startsWith(':'));
+  } else {
+    const pc = sentBy.indexOf(':');
+    host = (pc >= 0 ? sentBy.slice(0, pc) : sentBy).trim();
+    if (pc >= 0) port = parsePort(sentBy.slice(pc + 1).trim(), sentBy, true);
+    if (!host || !/^[A-Za-z0-9.\-_]+$/.test(host)) throw new SipParseError(400, `bad Via host '${sentBy}'`);
+  }
+  const params = parseHeaderParams(rest);
+  const get = (k: string): string | undefined => {
+    const v = params.get(k);
+    return v === null ? undefined : v;
+  };
+  const rport = params.has('rport') ? params.get('rport') ?? null : undefined;
+  return { protocol, transport, host, port, branch: get('branch'), received: get('received'), maddr: get('maddr'), rport, params, raw };
+}
+
+function parsePort(s: string, sentBy: string, ok: boolean): number {
+  if (!ok || !/^\d{1,5}$/.test(s) || Number(s) > 65535) throw new SipParseError(400, `bad Via port in '${sentBy}'`);
+  return Number(s);
+}
+
+/** Every Via value of one header field value (comma-separated). */
+export function parseVia(value: string): Via[] {
+  return splitTopLevel(value).map(([s, e]) => parseOneVia(value.slice(s, e)));
+}

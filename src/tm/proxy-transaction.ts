@@ -1,0 +1,613 @@
+/**
+ * A stateful proxy transaction (Kamailio's tm "cell"; RFC 3261 16.6-16.10): one server transaction
+ * upstream, one client transaction per branch downstream, the reply context that picks the best
+ * final reply (16.7), and the script callbacks tm runs (branch, onreply, branch-failure, failure).
+ */
+import { MsgContext, type PvValue, type ReceiveInfo } from '../core/context.js';
+import { SipMessage, buildReply } from '../sip/index.js';
+import type { SendTarget } from '../transport/types.js';
+import type { LuaScript, RunOutcome } from '../engine/lua-script.js';
+import { newBranch } from '../core/branch.js';
+import type { TmConfig } from './config.js';
+import type { TimerHandle, TimerQueue } from './timer-queue.js';
+import type { TmCore } from './tm-core.js';
+import { tmState } from './tm-state.js';
+import { replyPriority } from './priority.js';
+import {
+  InviteServerTransaction,
+  NonInviteServerTransaction,
+  type AnyServerTransaction,
+  type ServerTransactionHost,
+} from './server-transaction.js';
+import {
+  InviteClientTransaction,
+  NonInviteClientTransaction,
+  type AnyClientTransaction,
+  type ClientTransactionHost,
+  type ClientTransactionUser,
+} from './client-transaction.js';
+
+/** What the transaction layer provides to a transaction (tables, timers, stats). */
+export interface TransactionOwner extends ClientTransactionHost {
+  readonly core: TmCore;
+  readonly timers: TimerQueue;
+  readonly cfg: TmConfig;
+  registerClient(key: string, branch: ClientBranch): void;
+  unregisterClient(key: string): void;
+  transactionDone(t: ProxyTransaction): void;
+  countTimeout(): void;
+}
+
+/** A destination to fork to (the R-URI branch or an appended one). */
+export interface BranchSpec {
+  uri: string;
+  dstUri: string | null;
+  flags: number;
+  /** The message to send for this branch (edits of the request route included). */
+  msg: SipMessage;
+  /** Transport forced by t_relay_to_proto / t_relay_to_proxy. */
+  forceTarget?: { proto?: SendTarget['proto']; address?: string; port?: number };
+}
+
+type Maybe<T> = T | Promise<T>;
+
+const isPromise = <T>(v: Maybe<T>): v is Promise<T> => v instanceof Promise;
+
+/** One downstream branch: its request as sent, its client transaction and its outcome. */
+export class ClientBranch implements ClientTransactionUser {
+  txn: AnyClientTransaction | null = null;
+  cancelTxn: NonInviteClientTransaction | null = null;
+  /** Final status of the branch (0 while pending); faked for timeouts and send failures. */
+  finalCode = 0;
+  reply: SipMessage | null = null;
+  faked = false;
+  timedOut = false;
+  /** Any reply (provisional included) came. */
+  replied = false;
+  cancelPending = false;
+  /** Replies of this branch may no longer be picked (t_drop_replies, failure_reply_mode 3). */
+  dropped = false;
+  /** Send failed: closed as 408 but never the winner. */
+  sendFailed = false;
+  private outParsed: SipMessage | null = null;
+
+  constructor(
+    readonly t: ProxyTransaction,
+    readonly index: number,
+    readonly id: string,
+    readonly uri: string,
+    readonly dstUri: string | null,
+    readonly flags: number,
+    readonly onFailure: string,
+    readonly onBranchFailure: string,
+    readonly forkStep: number,
+    readonly target: SendTarget,
+    readonly out: Buffer,
+  ) {}
+
+  /** The branch request as sent, parsed on demand (CANCEL and ACK are built from it). */
+  get outMsg(): SipMessage {
+    this.outParsed ??= SipMessage.parse(this.out, { datagram: true });
+    return this.outParsed;
+  }
+
+  get pending(): boolean {
+    return this.finalCode === 0;
+  }
+
+  onClientTimeout(): void {
+    this.t.branchTimedOut(this);
+  }
+
+  onClientTerminated(): void {
+    this.t.owner.unregisterClient(clientKey(this.id, this.t.method));
+    this.t.checkDone();
+  }
+}
+
+export function clientKey(branchId: string, method: string): string {
+  return `${branchId}\u0001${method}`;
+}
+
+export class ProxyTransaction implements ServerTransactionHost {
+  readonly server: AnyServerTransaction;
+  readonly isInvite: boolean;
+  readonly method: string;
+  readonly branches: ClientBranch[] = [];
+  /** The R-URI branch was forked by a t_relay of the request route. */
+  uriUsed = false;
+  canceled = false;
+  /** A final reply went upstream (relayed or local). */
+  finalSent = false;
+  /** Message flags and AVPs of the request, shared with every callback of this transaction. */
+  flags: number;
+  readonly avps: Map<string, PvValue[]>;
+  readonly xavps: MsgContext['xavps'];
+  onReply: string;
+  onFailure: string;
+  onBranchFailure: string;
+  fr: number;
+  frInv: number;
+  /** Index of the current serial fork step (each t_relay adds one). */
+  forkStep = 0;
+  inFailureRoute = false;
+  /** Received CANCEL's Reason headers, copied onto our CANCELs. */
+  cancelReason = '';
+  private lifetime: TimerHandle | null = null;
+  private done = false;
+  readonly createdAt = Date.now();
+
+  constructor(
+    readonly owner: TransactionOwner,
+    readonly key: string,
+    readonly request: SipMessage,
+    readonly rcv: ReceiveInfo,
+    readonly script: LuaScript,
+    ctx: MsgContext,
+  ) {
+    this.method = request.method;
+    this.isInvite = this.method === 'INVITE';
+    this.server = this.isInvite ? new InviteServerTransaction(this, request, rcv) : new NonInviteServerTransaction(this, request, rcv);
+    const st = tmState(ctx);
+    this.flags = ctx.flags;
+    this.avps = ctx.avps;
+    this.xavps = ctx.xavps;
+    this.onReply = st.onReply;
+    this.onFailure = st.onFailure;
+    this.onBranchFailure = st.onBranchFailure;
+    this.fr = st.fr || owner.cfg.fr_timer;
+    this.frInv = st.frInv || owner.cfg.fr_inv_timer;
+    const life = this.isInvite ? owner.cfg.max_inv_lifetime : owner.cfg.max_noninv_lifetime;
+    this.lifetime = owner.timers.schedule(life, () => this.expire());
+  }
+
+  get timers(): TimerQueue {
+    return this.owner.timers;
+  }
+
+  get cfg(): TmConfig {
+    return this.owner.cfg;
+  }
+
+  get core(): TmCore {
+    return this.owner.core;
+  }
+
+  // ---- ServerTransactionHost -----------------------------------------------------------------
+
+  sendUpstream(req: SipMessage, rcv: ReceiveInfo, reply: Buffer): boolean {
+    return this.core.sendReplyTo(req, rcv, reply, false);
+  }
+
+  serverTerminated(): void {
+    this.checkDone();
+  }
+
+  // ---- request side ------------------------------------------------------------------------
+
+  /** Replies upstream with a locally generated reply (t_reply, 100 Trying, tm's error replies). */
+  replyLocal(code: number, reason: string, extraHeaders?: string): boolean {
+    if (this.server.state === 'terminated') return false;
+    if (code >= 200 && this.finalSent && !(code < 300 && this.isInvite)) return false;
+    const toTag = code > 100 ? this.core.tagFor(this.request) : undefined;
+    const buf = buildReply(this.request, code, reason, { toTag, headers: extraHeaders || undefined, server: this.core.serverHeader });
+    if (code >= 200) this.finalSent = true;
+    return this.server.sendReply(code, buf);
+  }
+
+  /**
+   * Forks to the given destinations (t_relay). Runs the branch route per branch, sends each, and
+   * returns how many went out (or a Promise of it when a branch route or DNS had to wait).
+   */
+  forward(ctx: MsgContext, specs: readonly BranchSpec[], onBranch: string): Maybe<number> {
+    this.forkStep++;
+    const step = this.forkStep;
+    let sent = 0;
+    const pending: Promise<boolean>[] = [];
+    for (const spec of specs) {
+      const r = this.forkOne(ctx, spec, onBranch, step);
+      if (isPromise(r)) pending.push(r);
+      else if (r) sent++;
+    }
+    if (pending.length === 0) return sent;
+    return Promise.all(pending).then((rs) => sent + rs.filter(Boolean).length);
+  }
+
+  private forkOne(ctx: MsgContext, spec: BranchSpec, onBranch: string, step: number): Maybe<boolean> {
+    const bctx = new MsgContext(spec.msg, this.rcv, ctx.proxy);
+    bctx.flags = this.flags;
+    bctx.avps = this.avps;
+    bctx.xavps = this.xavps;
+    bctx.bflags = [spec.flags];
+    bctx.dstUri = spec.dstUri;
+    bctx.route = 'branch';
+    bctx.branchIndex = this.branches.length;
+    bctx.forceRport = ctx.forceRport;
+    bctx.addLocalRport = ctx.addLocalRport;
+    bctx.advertisedAddress = ctx.advertisedAddress;
+    bctx.advertisedPort = ctx.advertisedPort;
+    bctx.sendFlags = { ...ctx.sendFlags };
+    // Module state of the request (record_route marks...) applies to every branch; tm's is per branch.
+    for (const [k, v] of ctx.moduleData) if (k !== 'tm') bctx.moduleData.set(k, v);
+    if (spec.uri !== spec.msg.ruri) spec.msg.ruri = spec.uri;
+    const bst = tmState(bctx);
+    bst.t = this;
+    if (!onBranch) return this.resolveAndSend(ctx, bctx, spec, step);
+    const out = this.core.runCallback(this.script, onBranch, bctx);
+    const after = (o: RunOutcome): Maybe<boolean> => {
+      this.flags = bctx.flags;
+      if (o.status === 'error') this.core.callbackFailed(bctx, o);
+      if (bctx.drop) return false;
+      return this.resolveAndSend(ctx, bctx, spec, step);
+    };
+    return isPromise(out) ? out.then(after) : after(out);
+  }
+
+  private resolveAndSend(ctx: MsgContext, bctx: MsgContext, spec: BranchSpec, step: number): Maybe<boolean> {
+    const f = spec.forceTarget;
+    if (f?.address) {
+      return this.sendBranch(ctx, bctx, [{ proto: f.proto ?? 'udp', address: f.address, port: f.port ?? 5060 }], step);
+    }
+    const dest = bctx.dstUri || bctx.msg.ruri;
+    const targets = this.core.resolveUri(dest);
+    if (targets === null) return false;
+    if (isPromise(targets)) {
+      return targets.then(
+        (t) => this.sendBranch(ctx, bctx, applyProto(t, f?.proto), step),
+        () => false,
+      );
+    }
+    return this.sendBranch(ctx, bctx, applyProto(targets, f?.proto), step);
+  }
+
+  private sendBranch(ctx: MsgContext, bctx: MsgContext, targets: readonly { proto: SendTarget['proto']; address: string; port: number }[], step: number): boolean {
+    const t = targets[0];
+    if (!t || this.done) return false;
+    const sock = this.core.socketFor(t.proto, t.address);
+    if (!sock) return false;
+    const id = newBranch();
+    const buf = this.core.prepareOutgoing(ctx, bctx, bctx.msg, sock, id);
+    const target: SendTarget = {
+      proto: t.proto,
+      address: t.address,
+      port: t.port,
+      local: sock.id,
+      noConnect: bctx.sendFlags.forwardNoConnect,
+      closeAfter: bctx.sendFlags.forwardClose,
+    };
+    const branch = new ClientBranch(this, this.branches.length, id, bctx.msg.ruri, bctx.dstUri, bctx.bflags[0] ?? 0, this.onFailure, this.onBranchFailure, step, target, buf);
+    this.branches.push(branch);
+    const timers = { fr: this.fr, frInv: this.frInv };
+    branch.txn = this.isInvite
+      ? new InviteClientTransaction(this.owner, branch, id, target, buf, timers)
+      : new NonInviteClientTransaction(this.owner, branch, id, target, buf, timers);
+    this.owner.registerClient(clientKey(id, this.method), branch);
+    if (!branch.txn.start()) {
+      // Kamailio closes a branch it could not send as 408 but never picks it as the winner.
+      branch.finalCode = 408;
+      branch.faked = true;
+      branch.sendFailed = true;
+      return false;
+    }
+    return true;
+  }
+
+  // ---- CANCEL ------------------------------------------------------------------------------
+
+  /** A CANCEL for this INVITE arrived (RFC 3261 16.10): cancel every pending branch. */
+  cancelAll(reason: string): void {
+    this.canceled = true;
+    this.cancelReason = reason;
+    if (this.branches.length === 0 && !this.finalSent) {
+      this.replyLocal(487, 'Request Terminated');
+      return;
+    }
+    for (const b of this.branches) this.cancelBranch(b);
+  }
+
+  /** CANCEL one pending branch now if it had a provisional reply, else when one arrives. */
+  cancelBranch(b: ClientBranch): void {
+    if (!this.isInvite || !b.pending || b.cancelTxn) return;
+    const txn = b.txn as InviteClientTransaction | null;
+    if (txn && txn.proceeding) this.sendCancel(b);
+    else b.cancelPending = true;
+  }
+
+  private sendCancel(b: ClientBranch): void {
+    if (b.cancelTxn) return;
+    const inv = b.outMsg;
+    let text = `CANCEL ${inv.ruri} SIP/2.0\r\nVia: ${inv.topVia.raw}\r\n`;
+    for (const r of inv.headers('route')) text += `Route: ${r}\r\n`;
+    text += `From: ${inv.header('from')}\r\nTo: ${inv.header('to')}\r\nCall-ID: ${inv.callId}\r\nCSeq: ${inv.cseq.seq} CANCEL\r\nMax-Forwards: 70\r\n`;
+    text += this.cancelReason;
+    text += 'Content-Length: 0\r\n\r\n';
+    const buf = Buffer.from(text, 'latin1');
+    const cancel = new NonInviteClientTransaction(this.owner, { onClientTimeout: () => undefined, onClientTerminated: () => this.owner.unregisterClient(clientKey(b.id, 'CANCEL')) }, b.id, b.target, buf, { fr: this.fr, frInv: this.fr });
+    b.cancelTxn = cancel;
+    b.cancelPending = false;
+    this.owner.registerClient(clientKey(b.id, 'CANCEL'), b);
+    cancel.start();
+  }
+
+  /** Hop-by-hop ACK for a negative final reply to one of our INVITE branches (17.1.1.3). */
+  private buildAck(b: ClientBranch, reply: SipMessage): Buffer {
+    const inv = b.outMsg;
+    let text = `ACK ${inv.ruri} SIP/2.0\r\nVia: ${inv.topVia.raw}\r\n`;
+    for (const r of inv.headers('route')) text += `Route: ${r}\r\n`;
+    text += `From: ${inv.header('from')}\r\nTo: ${reply.header('to')}\r\nCall-ID: ${inv.callId}\r\nCSeq: ${inv.cseq.seq} ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+    return Buffer.from(text, 'latin1');
+  }
+
+  // ---- reply side ----------------------------------------------------------------------------
+
+  /** A reply matched to branch `b` (RFC 3261 16.7). */
+  onBranchReply(b: ClientBranch, reply: SipMessage, rctx: MsgContext): void {
+    const code = reply.status;
+    const txn = b.txn;
+    if (!txn) return;
+    const go = txn instanceof InviteClientTransaction ? txn.onReply(code, () => this.buildAck(b, reply)) : txn.onReply(code);
+    if (!go) return;
+    b.replied = true;
+    if (code < 200 && b.cancelPending) this.sendCancel(b);
+    const late = !b.pending; // a 2xx on a branch already final
+    if (this.onReply) {
+      const st = tmState(rctx);
+      st.t = this;
+      st.branch = b;
+      st.reply = reply;
+      st.replyCode = code;
+      rctx.flags = this.flags;
+      rctx.avps = this.avps;
+      rctx.xavps = this.xavps;
+      rctx.route = 'onreply';
+      rctx.branchIndex = b.index;
+      const out = this.core.runCallback(this.script, this.onReply, rctx);
+      const after = (o: RunOutcome): void => {
+        this.flags = rctx.flags;
+        if (o.status === 'error') this.core.callbackFailed(rctx, o);
+        this.afterOnReply(b, reply, rctx.drop, late);
+      };
+      if (isPromise(out)) out.then(after);
+      else after(out);
+      return;
+    }
+    this.afterOnReply(b, reply, false, late);
+  }
+
+  private afterOnReply(b: ClientBranch, reply: SipMessage, dropped: boolean, late: boolean): void {
+    const code = reply.status;
+    if (code < 200) {
+      // 100 is hop by hop; other provisionals go up at once unless dropped or already answered.
+      if (code === 100 || dropped || this.finalSent) return;
+      this.relayUpstream(reply, code);
+      return;
+    }
+    if (code < 300) {
+      if (!late) {
+        b.finalCode = code;
+        b.reply = reply;
+      }
+      this.finalSent = true;
+      this.relayUpstream(reply, code);
+      if (this.isInvite) for (const o of this.branches) if (o !== b) this.cancelBranch(o);
+      return;
+    }
+    if (late) return;
+    b.finalCode = code;
+    b.reply = reply;
+    this.branchFinal(b);
+    if (code >= 600 && this.isInvite) for (const o of this.branches) if (o !== b) this.cancelBranch(o);
+    this.maybeComplete();
+  }
+
+  /** The FR timer of a branch fired: a faked 408 (CANCEL too, when the INVITE had a provisional). */
+  branchTimedOut(b: ClientBranch): void {
+    if (!b.pending) return;
+    this.owner.countTimeout();
+    b.timedOut = true;
+    b.faked = true;
+    b.finalCode = 408;
+    const txn = b.txn;
+    if (txn instanceof InviteClientTransaction && txn.proceeding) this.sendCancel(b);
+    txn?.terminate();
+    this.branchFinal(b);
+    this.maybeComplete();
+  }
+
+  /** Runs the branch-failure route for a branch that ended >= 300, if one was armed. */
+  private branchFinal(b: ClientBranch): void {
+    if (!b.onBranchFailure || b.sendFailed) return;
+    const ctx = this.callbackContext('branch_failure', b);
+    const out = this.core.runCallback(this.script, b.onBranchFailure, ctx);
+    const after = (o: RunOutcome): void => {
+      this.flags = ctx.flags;
+      if (o.status === 'error') this.core.callbackFailed(ctx, o);
+    };
+    // A suspended branch-failure route does not hold the reply decision back.
+    if (isPromise(out)) void out.then(after);
+    else after(out);
+  }
+
+  /** A context on a copy of the stored request, as Kamailio's faked request for callbacks. */
+  private callbackContext(route: MsgContext['route'], b: ClientBranch | null): MsgContext {
+    const ctx = new MsgContext(this.request.clone(), this.rcv, this.coreServices());
+    ctx.flags = this.flags;
+    ctx.avps = this.avps;
+    ctx.xavps = this.xavps;
+    ctx.route = route;
+    if (b) {
+      ctx.bflags = [b.flags];
+      ctx.branchIndex = b.index;
+    }
+    const st = tmState(ctx);
+    st.t = this;
+    st.branch = b;
+    st.reply = b?.reply ?? null;
+    st.replyCode = b?.finalCode ?? 0;
+    return ctx;
+  }
+
+  private services: MsgContext['proxy'] | null = null;
+
+  /** ProxyServices for callback contexts: the ones of the request that created the transaction. */
+  setServices(p: MsgContext['proxy']): void {
+    this.services = p;
+  }
+
+  private coreServices(): MsgContext['proxy'] {
+    if (!this.services) throw new Error('tm: transaction has no proxy services');
+    return this.services;
+  }
+
+  /** When every branch is final: pick the best, run the failure route, relay the answer. */
+  maybeComplete(): void {
+    if (this.finalSent || this.inFailureRoute || this.done) return;
+    for (const b of this.branches) if (b.pending) return;
+    const winner = this.pickBranch();
+    if (!winner) {
+      this.replyLocal(500, 'No Branch Reply');
+      return;
+    }
+    if (winner.onFailure) {
+      this.runFailureRoute(winner);
+      return;
+    }
+    this.relayWinner(winner);
+  }
+
+  private runFailureRoute(winner: ClientBranch): void {
+    const ctx = this.callbackContext('failure', winner);
+    const before = this.branches.length;
+    this.inFailureRoute = true;
+    // The route must re-arm t_on_failure for a further serial step.
+    this.onFailure = '';
+    const out = this.core.runCallback(this.script, winner.onFailure, ctx);
+    const after = (o: RunOutcome): void => {
+      this.inFailureRoute = false;
+      this.flags = ctx.flags;
+      if (o.status === 'error') this.core.callbackFailed(ctx, o);
+      if (this.finalSent) return; // t_reply in the failure route answered
+      const added = this.branches.slice(before).some((b) => b.pending);
+      if (added) {
+        // failure_reply_mode 3: replies of earlier steps are no longer candidates.
+        for (const b of this.branches.slice(0, before)) b.dropped = true;
+        return;
+      }
+      this.relayWinner(winner);
+    };
+    if (isPromise(out)) out.then(after);
+    else after(out);
+  }
+
+  /** Lowest priority wins, ties to the lowest branch index; send failures and dropped never win. */
+  pickBranch(): ClientBranch | undefined {
+    let best: ClientBranch | undefined;
+    let bestPrio = Infinity;
+    for (const b of this.branches) {
+      if (b.sendFailed || b.dropped || b.pending) continue;
+      const p = replyPriority(b.finalCode);
+      if (p < bestPrio) {
+        best = b;
+        bestPrio = p;
+      }
+    }
+    return best;
+  }
+
+  private relayWinner(w: ClientBranch): void {
+    if (w.faked || !w.reply) {
+      if (this.canceled) this.replyLocal(487, 'Request Terminated');
+      else this.replyLocal(w.finalCode, w.finalCode === 408 ? this.cfg.reply_408_reason : 'Server Internal Error');
+      return;
+    }
+    let code = w.finalCode;
+    let extra = '';
+    if (code === 401 || code === 407) extra = this.aggregatedChallenges(w);
+    if (code === 503 && this.cfg.remap_503_500) code = 500;
+    this.relayUpstream(w.reply, code, extra);
+  }
+
+  /** 16.7 step 7: every WWW-/Proxy-Authenticate of the other 401/407 branches joins the winner. */
+  private aggregatedChallenges(w: ClientBranch): string {
+    let extra = '';
+    for (const b of this.branches) {
+      if (b === w || !b.reply || b.dropped || (b.finalCode !== 401 && b.finalCode !== 407)) continue;
+      for (const v of b.reply.headers('www-authenticate')) extra += `WWW-Authenticate: ${v}\r\n`;
+      for (const v of b.reply.headers('proxy-authenticate')) extra += `Proxy-Authenticate: ${v}\r\n`;
+    }
+    return extra;
+  }
+
+  /** Sends a received reply upstream without our Via (status remapped when asked). */
+  relayUpstream(reply: SipMessage, code: number, extraHeaders = ''): void {
+    const out = reply.clone();
+    out.removeTopVia();
+    if (extraHeaders) out.appendHeader(extraHeaders);
+    let buf = out.serialize();
+    if (code !== reply.status) buf = rewriteStatus(buf, code);
+    if (code >= 200) this.finalSent = true;
+    this.server.sendReply(code, buf);
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  /** Ends the transaction once the server side and every client transaction are done. */
+  checkDone(): void {
+    if (this.done) return;
+    if (this.server.state !== 'terminated') return;
+    for (const b of this.branches) {
+      if (b.txn && b.txn.state !== 'terminated') return;
+      if (b.cancelTxn && b.cancelTxn.state !== 'terminated') return;
+    }
+    this.finish();
+  }
+
+  /** max_*_lifetime passed: stop everything. */
+  private expire(): void {
+    this.lifetime = null;
+    this.kill();
+  }
+
+  /** Ends the transaction now: every timer stopped, tables cleaned, nothing more sent. */
+  kill(): void {
+    if (this.done) return;
+    for (const b of this.branches) {
+      b.txn?.terminate();
+      b.cancelTxn?.terminate();
+    }
+    this.server.kill();
+    this.finish();
+  }
+
+  get expired(): boolean {
+    return this.lifetime === null;
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.timers.cancel(this.lifetime);
+    for (const b of this.branches) {
+      this.owner.unregisterClient(clientKey(b.id, this.method));
+      this.owner.unregisterClient(clientKey(b.id, 'CANCEL'));
+    }
+    this.owner.transactionDone(this);
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+}
+
+function applyProto<T extends { proto: SendTarget['proto'] }>(targets: readonly T[], proto: SendTarget['proto'] | undefined): readonly T[] {
+  if (!proto) return targets;
+  return targets.map((t) => ({ ...t, proto }));
+}
+
+/** Replaces the status code of a serialized reply's start line (503 -> 500 remapping). */
+function rewriteStatus(buf: Buffer, code: number): Buffer {
+  // "SIP/2.0 503 ..." : the code sits at bytes 8..10.
+  const copy = Buffer.from(buf);
+  copy.write(String(code).padStart(3, '0'), 8, 'latin1');
+  return copy;
+}

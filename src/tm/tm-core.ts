@@ -1,0 +1,30 @@
+/**
+ * What the transaction layer needs from the proxy core (the transaction-user boundary): sending,
+ * resolving, building our Via, and running script callbacks. KemiProxy implements it.
+ */
+import type { MsgContext, Proto, ReceiveInfo } from '../core/context.js';
+import type { SipMessage } from '../sip/index.js';
+import type { ListenSocket, SendTarget } from '../transport/types.js';
+import type { Target } from '../transport/dns.js';
+import type { LuaScript, RunOutcome } from '../engine/lua-script.js';
+import type { Logger } from '../ops/log.js';
+
+export interface TmCore {
+  readonly logger: Logger;
+  resolveUri(uri: string): Target[] | Promise<Target[]> | null;
+  socketFor(proto: Proto, address: string): ListenSocket | undefined;
+  /** Bytes of a branch request: received/rport, Record-Route, our Via (see Forwarder.prepareOutgoing). */
+  prepareOutgoing(orig: MsgContext, bctx: MsgContext, out: SipMessage, sock: ListenSocket, branch: string): Buffer;
+  send(target: SendTarget, data: Buffer): boolean;
+  /** Sends a reply to the sender of `req` (18.2.2 / RFC 3581). */
+  sendReplyTo(req: SipMessage, rcv: ReceiveInfo, reply: Buffer, forceRport: boolean): boolean;
+  /** Runs a script callback; a missing function counts as done. */
+  runCallback(script: LuaScript, fn: string, ctx: MsgContext): RunOutcome | Promise<RunOutcome>;
+  acquireScript(): LuaScript;
+  releaseScript(script: LuaScript): void;
+  /** Logs a failed callback (file:line, Call-ID) and counts it. */
+  callbackFailed(ctx: MsgContext, out: RunOutcome): void;
+  /** To-tag for replies this proxy generates for `req`. */
+  tagFor(req: SipMessage): string;
+  readonly serverHeader: string;
+}

@@ -1,0 +1,387 @@
+/**
+ * The transaction layer: matching tables (RFC 3261 17.2.3 server side, 17.1.3 client side), the
+ * entry points KSR.tm calls (t_relay, t_newtran, t_check_trans, t_reply, ...) and the reply path
+ * the core hands matched replies to.
+ */
+import type { MsgContext, Proto, ReceiveInfo } from '../core/context.js';
+import type { SipMessage } from '../sip/index.js';
+import type { SendTarget } from '../transport/types.js';
+import type { TmConfig } from './config.js';
+import { TimerQueue } from './timer-queue.js';
+import type { TmCore } from './tm-core.js';
+import { peekTmState, tmState } from './tm-state.js';
+import { ProxyTransaction, clientKey, type BranchSpec, type ClientBranch, type TransactionOwner } from './proxy-transaction.js';
+import { MAGIC_COOKIE } from '../core/branch.js';
+
+export interface TmStats {
+  created: number;
+  completed: number;
+  timedOut: number;
+  absorbed: number;
+  localReplies: number;
+}
+
+/** t_relay variants: a forced transport or destination, and Kamailio's t_relay flags. */
+export interface RelayOptions {
+  proto?: Proto;
+  address?: string;
+  port?: number;
+  /** 1: no automatic 100; 2: no internal negative reply; 4: no DNS failover. */
+  flags?: number;
+}
+
+type Maybe<T> = T | Promise<T>;
+
+/** Server transaction key: branch + sent-by + method (ACK matches its INVITE). */
+export function serverKey(msg: SipMessage, methodOverride?: string): string {
+  const via = msg.topVia;
+  const method = methodOverride ?? (msg.method === 'ACK' ? 'INVITE' : msg.method);
+  const branch = via.branch;
+  const sentBy = `${via.host}:${via.port ?? ''}`;
+  if (branch && branch.startsWith(MAGIC_COOKIE)) return `${branch}\u0001${sentBy}\u0001${method}`;
+  // RFC 2543 peers: no unique branch; match on what identifies the request (17.2.3 fallback).
+  return `2543\u0001${msg.callId}\u0001${msg.from.tag ?? ''}\u0001${msg.cseq.seq}\u0001${sentBy}\u0001${branch ?? ''}\u0001${msg.originalRuri}\u0001${method}`;
+}
+
+export class TransactionLayer implements TransactionOwner {
+  readonly timers = new TimerQueue();
+  readonly stats: TmStats = { created: 0, completed: 0, timedOut: 0, absorbed: 0, localReplies: 0 };
+  private readonly table = new Map<string, ProxyTransaction>();
+  private readonly clients = new Map<string, ClientBranch>();
+
+  constructor(
+    readonly core: TmCore,
+    readonly cfg: TmConfig,
+  ) {}
+
+  get active(): number {
+    return this.table.size;
+  }
+
+  send(target: SendTarget, data: Buffer): boolean {
+    return this.core.send(target, data);
+  }
+
+  registerClient(key: string, branch: ClientBranch): void {
+    this.clients.set(key, branch);
+  }
+
+  unregisterClient(key: string): void {
+    this.clients.delete(key);
+  }
+
+  transactionDone(t: ProxyTransaction): void {
+    if (this.table.get(t.key) === t) this.table.delete(t.key);
+    this.core.releaseScript(t.script);
+    this.stats.completed++;
+  }
+
+  countTimeout(): void {
+    this.stats.timedOut++;
+  }
+
+  close(): void {
+    this.timers.close();
+    this.table.clear();
+    this.clients.clear();
+  }
+
+  // ---- lookups --------------------------------------------------------------------------------
+
+  /** The transaction of this request (retransmission, ACK to a negative reply), if any. */
+  lookup(msg: SipMessage): ProxyTransaction | undefined {
+    try {
+      return this.table.get(serverKey(msg));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The INVITE transaction a CANCEL is for. */
+  lookupInviteFor(cancel: SipMessage): ProxyTransaction | undefined {
+    try {
+      return this.table.get(serverKey(cancel, 'INVITE'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The transaction of the current message: its own (callbacks) or the one it matches. */
+  current(ctx: MsgContext): ProxyTransaction | undefined {
+    const st = tmState(ctx);
+    if (st.t) return st.t;
+    if (!ctx.msg.isRequest) return undefined;
+    const t = this.lookup(ctx.msg);
+    return t && !t.finished ? t : undefined;
+  }
+
+  // ---- request route entry points --------------------------------------------------------------
+
+  /**
+   * t_newtran: 1 created, 0 retransmission (last reply resent) or ACK absorbed, -10 when the
+   * message already has one, -1 for an ACK with no transaction (never creates one).
+   */
+  newTran(ctx: MsgContext): number {
+    const st = tmState(ctx);
+    if (st.t) return -10;
+    const msg = ctx.msg;
+    const existing = this.lookup(msg);
+    if (existing && !existing.finished) {
+      if (msg.method === 'ACK') {
+        if (existing.server instanceof Object && 'onAck' in existing.server && existing.server.onAck()) {
+          this.stats.absorbed++;
+          return 0;
+        }
+        return -1;
+      }
+      existing.server.onRetransmission();
+      this.stats.absorbed++;
+      return 0;
+    }
+    if (msg.method === 'ACK') return -1;
+    if (this.table.size >= this.cfg.max_transactions) {
+      ctx.proxy.sendReply(ctx, 503, 'Server Busy');
+      return -1;
+    }
+    const script = this.core.acquireScript();
+    const t = new ProxyTransaction(this, serverKey(msg), msg, ctx.rcv, script, ctx);
+    t.setServices(ctx.proxy);
+    this.table.set(t.key, t);
+    this.stats.created++;
+    st.t = t;
+    return 1;
+  }
+
+  /**
+   * t_check_trans (request route): CANCEL -> 1 if its INVITE transaction exists, else -1; other
+   * requests -> 0 for a retransmission (reply resent) or an ACK to a negative reply (absorbed),
+   * 1 for an ACK that may be end to end for an existing transaction, -1 none. Reply: 1 / -1.
+   * In tm callbacks: always 1.
+   */
+  checkTrans(ctx: MsgContext): number {
+    if (ctx.route !== 'request' && ctx.route !== 'reply') return 1;
+    const msg = ctx.msg;
+    if (!msg.isRequest) return this.matchReply(msg) ? 1 : -1;
+    if (msg.method === 'CANCEL') return this.lookupInviteFor(msg) ? 1 : -1;
+    const t = this.lookup(msg);
+    if (!t || t.finished) return -1;
+    if (msg.method === 'ACK') {
+      const s = t.server;
+      if ('onAck' in s && s.onAck()) {
+        this.stats.absorbed++;
+        return 0;
+      }
+      return 1;
+    }
+    t.server.onRetransmission();
+    this.stats.absorbed++;
+    return 0;
+  }
+
+  /** t_relay and its variants. */
+  relay(ctx: MsgContext, opts: RelayOptions = {}): Maybe<number> {
+    const msg = ctx.msg;
+    const st = tmState(ctx);
+    if (ctx.route === 'failure') return this.relayFromFailure(ctx, opts);
+    if (!msg.isRequest) return -1;
+    if (msg.method === 'ACK') {
+      // ACK to a negative reply of ours is absorbed; an end-to-end ACK goes on statelessly.
+      const t = this.lookup(msg);
+      if (t && !t.finished && 'onAck' in t.server && t.server.onAck()) {
+        this.stats.absorbed++;
+        return 1;
+      }
+      return this.forwardAckStateless(ctx, opts);
+    }
+    if (msg.method === 'CANCEL') {
+      const inv = this.lookupInviteFor(msg);
+      if (inv && !inv.finished) return this.relayCancel(ctx, inv);
+    }
+    if (!st.t) {
+      const r = this.newTran(ctx);
+      if (r === 0) return 1; // retransmission absorbed
+      if (r < 0) return r;
+    }
+    const t = st.t!;
+    if (st.disableInternalReply) opts = { ...opts, flags: (opts.flags ?? 0) | 2 };
+    const auto100 = st.autoInv100 ?? this.cfg.auto_inv_100;
+    if (t.isInvite && auto100 && !((opts.flags ?? 0) & 1) && t.server.lastStatus === 0) {
+      t.replyLocal(100, this.cfg.auto_inv_100_reason);
+    }
+    return this.fork(ctx, t, opts, !t.uriUsed);
+  }
+
+  /** Sends the R-URI branch (when unused) plus every appended branch; error reply when none went. */
+  private fork(ctx: MsgContext, t: ProxyTransaction, opts: RelayOptions, withRuri: boolean): Maybe<number> {
+    const st = tmState(ctx);
+    const specs: BranchSpec[] = [];
+    const force = opts.address || opts.proto ? { proto: opts.proto, address: opts.address, port: opts.port } : undefined;
+    if (withRuri) {
+      specs.push({ uri: ctx.msg.ruri, dstUri: ctx.dstUri, flags: ctx.bflags[0] ?? 0, msg: ctx.msg.clone(), forceTarget: force });
+      if (ctx.route === 'request') t.uriUsed = true;
+    }
+    for (const b of ctx.branches) {
+      const m = ctx.msg.clone();
+      if (b.path) m.insertHeader(b.path.split(',').map((p) => `Route: ${p.trim()}\r\n`).join(''));
+      specs.push({ uri: b.uri, dstUri: b.dstUri, flags: b.flags, msg: m, forceTarget: force });
+    }
+    ctx.branches = [];
+    // t_on_failure armed now applies to these branches.
+    t.onFailure = st.onFailure || t.onFailure;
+    t.onReply = st.onReply || t.onReply;
+    t.onBranchFailure = st.onBranchFailure || t.onBranchFailure;
+    const onBranch = st.onBranch;
+    st.onBranch = ''; // consumed by this t_relay
+    if (specs.length === 0) return this.noBranch(ctx, t, opts);
+    const sent = t.forward(ctx, specs, onBranch);
+    const finish = (n: number): number => {
+      if (n > 0) return 1;
+      return this.noBranch(ctx, t, opts);
+    };
+    return sent instanceof Promise ? sent.then(finish) : finish(sent);
+  }
+
+  private noBranch(ctx: MsgContext, t: ProxyTransaction, opts: RelayOptions): number {
+    if (ctx.route === 'failure') return -1;
+    if (!((opts.flags ?? 0) & 2) && !t.finalSent && t.branches.every((b) => !b.pending)) {
+      t.replyLocal(500, 'Unresolvable destination');
+      ctx.replied = true;
+      this.stats.localReplies++;
+    }
+    return -1;
+  }
+
+  private relayFromFailure(ctx: MsgContext, opts: RelayOptions): Maybe<number> {
+    const t = tmState(ctx).t;
+    if (!t) return -1;
+    // In a failure route the R-URI is always a new branch (serial forking).
+    return this.fork(ctx, t, opts, true);
+  }
+
+  /** CANCEL for a known INVITE: 200 to the CANCEL, hop-by-hop CANCELs downstream (16.10). */
+  private relayCancel(ctx: MsgContext, inv: ProxyTransaction): number {
+    const st = tmState(ctx);
+    if (!st.t) {
+      const r = this.newTran(ctx);
+      if (r === 0) return 1;
+      if (r < 0) return r;
+    }
+    const ct = st.t!;
+    const anyPending = inv.branches.some((b) => b.pending);
+    ct.replyLocal(200, anyPending || inv.branches.length === 0 ? 'canceling' : 'cancel done');
+    let reason = '';
+    if (!st.noE2eCancelReason) for (const r of ctx.msg.headers('reason')) reason += `Reason: ${r}\r\n`;
+    inv.cancelAll(reason);
+    return 1;
+  }
+
+  private forwardAckStateless(ctx: MsgContext, opts: RelayOptions): Maybe<number> {
+    if (opts.address) {
+      const uri = `sip:${opts.address.includes(':') ? `[${opts.address}]` : opts.address}:${opts.port ?? 5060}${opts.proto ? `;transport=${opts.proto}` : ''}`;
+      return ctx.proxy.forward(ctx, uri);
+    }
+    return ctx.proxy.forward(ctx);
+  }
+
+  /** t_reply: a local reply within the transaction (creating none). */
+  reply(ctx: MsgContext, code: number, reason: string): number {
+    const t = this.current(ctx);
+    if (!t) return -1;
+    if (ctx.msg.isRequest && ctx.msg.method === 'ACK' && ctx.route === 'request') return -1;
+    const ok = t.replyLocal(code, reason, ctx.replyHeaders || undefined);
+    if (ok) {
+      ctx.replied = true;
+      this.stats.localReplies++;
+      if (code >= 200) for (const b of t.branches) t.cancelBranch(b);
+    }
+    return ok ? 1 : -1;
+  }
+
+  /** t_send_reply: t_newtran when needed, then t_reply. */
+  sendReply(ctx: MsgContext, code: number, reason: string): number {
+    if (!this.current(ctx)) {
+      const r = this.newTran(ctx);
+      if (r === 0) return 0;
+      if (r < 0 && r !== -10) return r;
+    }
+    return this.reply(ctx, code, reason);
+  }
+
+  /** t_release: stop keeping state for the transaction of this request. */
+  release(ctx: MsgContext): number {
+    const st = tmState(ctx);
+    const t = st.t;
+    if (!t || ctx.route !== 'request') return -1;
+    this.table.delete(t.key);
+    st.t = null;
+    return 1;
+  }
+
+  /**
+   * After the request route (Kamailio's post-script t_unref): a transaction the script created but
+   * neither relayed nor answered is dropped, so it cannot linger until its lifetime ends.
+   */
+  afterRequestRoute(ctx: MsgContext): void {
+    const t = peekTmState(ctx)?.t;
+    if (!t || t.finished) return;
+    if (t.branches.length === 0 && t.server.lastStatus === 0) t.kill();
+  }
+
+  // ---- replies ---------------------------------------------------------------------------------
+
+  private matchReply(msg: SipMessage): ClientBranch | undefined {
+    let via;
+    try {
+      via = msg.topVia;
+    } catch {
+      return undefined;
+    }
+    const branch = via.branch;
+    if (!branch) return undefined;
+    return this.clients.get(clientKey(branch, msg.cseq.method));
+  }
+
+  /**
+   * A reply from downstream (after the core reply route). True when it matched a transaction and
+   * tm took it; false: the core relays it statelessly by Via.
+   */
+  onReply(ctx: MsgContext): boolean {
+    const msg = ctx.msg;
+    const b = this.matchReply(msg);
+    if (!b) return false;
+    const t = b.t;
+    if (msg.cseq.method === 'CANCEL') {
+      // Replies to our hop-by-hop CANCEL end there.
+      const ct = b.cancelTxn;
+      if (ct) ct.onReply(msg.status);
+      return true;
+    }
+    t.onBranchReply(b, msg, ctx);
+    return true;
+  }
+
+  // ---- script helpers --------------------------------------------------------------------------
+
+  /** t_cancel_branches("all" | "others" | "this") from an onreply route. */
+  cancelBranches(ctx: MsgContext, which: string): number {
+    const st = tmState(ctx);
+    const t = st.t;
+    if (!t) return -1;
+    for (const b of t.branches) {
+      if (which === 'this' && b !== st.branch) continue;
+      if (which === 'others' && b === st.branch) continue;
+      t.cancelBranch(b);
+    }
+    return 1;
+  }
+
+  /** Stored reply state for checks in failure/branch-failure routes. */
+  branchOf(ctx: MsgContext): ClientBranch | null {
+    return tmState(ctx).branch;
+  }
+
+  /** Where a reply for `rcv` goes: used by statistics and tests. */
+  receiveInfo(t: ProxyTransaction): ReceiveInfo {
+    return t.rcv;
+  }
+}

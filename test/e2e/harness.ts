@@ -1,0 +1,224 @@
+/**
+ * End-to-end test harness: starts a real kemi-proxy (the built CLI) and real SIPp processes on
+ * loopback, and stops each by its pid. Every wait is bounded in time.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: the nearest folder above this file with a package.json (works from dist/ too). */
+export const REPO = findRepo(fileURLToPath(new URL('.', import.meta.url)));
+function findRepo(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'tsconfig.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('repository root not found');
+    dir = up;
+  }
+  return dir;
+}
+export const SCENARIOS = join(REPO, 'test/e2e/scenarios');
+const CLI = join(REPO, 'dist/src/cli.js');
+
+/** A port free for both UDP and TCP on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = await new Promise<number>((res, rej) => {
+      const srv = createServer();
+      srv.once('error', rej);
+      srv.listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => res(p));
+      });
+    });
+    const udpFree = await new Promise<boolean>((res) => {
+      const s = createSocket('udp4');
+      s.once('error', () => res(false));
+      s.bind(port, '127.0.0.1', () => s.close(() => res(true)));
+    });
+    if (udpFree) return port;
+  }
+  throw new Error('no free port');
+}
+
+export function tempDir(prefix = 'kemi-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface ProxyHandle {
+  readonly pid: number;
+  readonly port: number;
+  /** Everything the proxy wrote to stderr/stdout so far. */
+  output(): string;
+  /** Resolves when the output matches, within the time limit. */
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ProxyOptions {
+  script: string;
+  port?: number;
+  protos?: ('udp' | 'tcp')[];
+  aliases?: string[];
+  extraArgs?: string[];
+  modules?: string[];
+  /** Reload the script when its file changes (off by default in tests). */
+  watch?: boolean;
+}
+
+/** Starts kemi-proxy (node dist/src/cli.js) and waits until it says it is ready. */
+export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} missing: run 'npm run build' first (npm test does)`);
+  const port = opts.port ?? (await freePort());
+  const args = [CLI, '--script', opts.script, opts.watch ? '--watch' : '--no-watch', '--metrics', 'off', '--rpc', 'off'];
+  for (const p of opts.protos ?? ['udp', 'tcp']) args.push('--listen', `${p}:127.0.0.1:${port}`);
+  for (const a of opts.aliases ?? ['kemi.test']) args.push('--alias', a);
+  for (const m of opts.modules ?? []) args.push('--module', m);
+  args.push(...(opts.extraArgs ?? []));
+  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const handle: ProxyHandle = {
+    pid: child.pid!,
+    port,
+    output: () => out,
+    waitForOutput: (re, timeoutMs = 10_000) => waitFor(() => re.test(out), timeoutMs, () => `proxy output never matched ${re}:\n${out}`),
+    stop: () => stopChild(child),
+  };
+  try {
+    await waitFor(() => /kemi-proxy ready/.test(out) || child.exitCode !== null, 15_000, () => `proxy did not start:\n${out}`);
+  } catch (e) {
+    await handle.stop();
+    throw e;
+  }
+  if (child.exitCode !== null) throw new Error(`proxy exited with ${child.exitCode}:\n${out}`);
+  return handle;
+}
+
+export interface SippResult {
+  code: number | null;
+  successful: number;
+  failed: number;
+  output: string;
+  /** Path of the -trace_msg file, if tracing was on. */
+  msgFile?: string;
+}
+
+export interface SippOptions {
+  scenario: string; // file name under test/e2e/scenarios, or sipp built-in via sn:uac
+  port: number; // local port
+  remote?: string; // host:port the R-URI names
+  rsa?: string; // where to send (the proxy)
+  transport?: 'u1' | 'un' | 't1' | 'tn';
+  calls?: number;
+  rate?: number;
+  ratePeriodMs?: number;
+  limit?: number;
+  timeoutS?: number;
+  service?: string;
+  traceMsg?: boolean;
+  extra?: string[];
+}
+
+function sippArgs(o: SippOptions, dir: string): string[] {
+  const args: string[] = [];
+  if (o.remote) args.push(o.remote);
+  if (o.scenario.startsWith('sn:')) args.push('-sn', o.scenario.slice(3));
+  else args.push('-sf', join(SCENARIOS, o.scenario));
+  args.push('-i', '127.0.0.1', '-p', String(o.port), '-nostdin', '-trace_stat', '-stf', join(dir, 'stat.csv'));
+  args.push('-trace_err', '-error_file', join(dir, 'err.log'));
+  if (o.traceMsg) args.push('-trace_msg', '-message_file', join(dir, 'msg.log'));
+  args.push('-t', o.transport ?? 'u1', '-max_socket', '100');
+  if (o.rsa) args.push('-rsa', o.rsa);
+  if (o.calls !== undefined) args.push('-m', String(o.calls));
+  if (o.rate !== undefined) args.push('-r', String(o.rate));
+  if (o.ratePeriodMs !== undefined) args.push('-rp', String(o.ratePeriodMs));
+  if (o.limit !== undefined) args.push('-l', String(o.limit));
+  if (o.service) args.push('-s', o.service);
+  args.push('-timeout', `${o.timeoutS ?? 60}s`, '-timeout_error');
+  args.push(...(o.extra ?? []));
+  return args;
+}
+
+export interface SippHandle {
+  readonly pid: number;
+  readonly dir: string;
+  done: Promise<SippResult>;
+  stop(): Promise<void>;
+}
+
+/** Starts SIPp; `done` resolves when it exits (by itself, at -m calls or -timeout). */
+export function startSipp(o: SippOptions): SippHandle {
+  const dir = tempDir('kemi-sipp-');
+  const child = spawn('sipp', sippArgs(o, dir), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const done = new Promise<SippResult>((res) => {
+    child.once('exit', (code) => {
+      const stats = readSippStats(join(dir, 'stat.csv'));
+      let err = '';
+      try {
+        err = readFileSync(join(dir, 'err.log'), 'utf8');
+      } catch {
+        /* no errors logged */
+      }
+      res({ code, ...stats, output: out + (err ? `\n--- sipp errors ---\n${err.slice(0, 4000)}` : ''), msgFile: o.traceMsg ? join(dir, 'msg.log') : undefined });
+    });
+  });
+  return { pid: child.pid!, dir, done, stop: () => stopChild(child) };
+}
+
+/** Runs a SIPp client to completion. */
+export async function runSipp(o: SippOptions): Promise<SippResult> {
+  const h = startSipp(o);
+  return h.done;
+}
+
+/** Last line of SIPp's -trace_stat CSV: cumulative successful and failed calls. */
+export function readSippStats(file: string): { successful: number; failed: number } {
+  if (!existsSync(file)) return { successful: 0, failed: 0 };
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  if (lines.length < 2) return { successful: 0, failed: 0 };
+  const head = lines[0]!.split(';');
+  const last = lines[lines.length - 1]!.split(';');
+  const col = (name: string): number => {
+    const i = head.indexOf(name);
+    return i >= 0 ? Number(last[i]) : 0;
+  };
+  return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)') };
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(what());
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** SIGTERM, then SIGKILL after 3 s; resolves when the process is gone. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((res) => child.once('exit', () => res()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** Writes a Lua script into a temp dir and returns its path. */
+export function writeScript(text: string, dir = tempDir('kemi-script-'), name = 'route.lua'): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+export function listDir(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
+}

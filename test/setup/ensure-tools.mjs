@@ -1,0 +1,27 @@
+// Makes sure the end-to-end tools (SIPp, redis-server) are present before the suite runs:
+// installs them with apt-get when we are root, otherwise fails saying how to install them.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+const tools = [
+  { bin: 'sipp', pkg: 'sip-tester' },
+  { bin: 'redis-server', pkg: 'redis-server' },
+];
+
+const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+const missing = tools.filter((t) => !has(t.bin));
+if (missing.length > 0) {
+  const pkgs = missing.map((t) => t.pkg);
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot) {
+    console.error(`missing ${missing.map((t) => t.bin).join(', ')}: install with: sudo apt-get install -y ${pkgs.join(' ')}`);
+    process.exit(1);
+  }
+  console.log(`installing ${pkgs.join(' ')} with apt-get`);
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const still = tools.filter((t) => !has(t.bin));
+  if (still.length > 0) {
+    console.error(`still missing after apt-get: ${still.map((t) => t.bin).join(', ')}`);
+    process.exit(1);
+  }
+}
