@@ -55,7 +55,7 @@ const FACTS: Record<string, (m: SipMessage, buf: Buffer) => unknown> = {
   top_via_host: (m) => m.topVia.host,
   bottom_via_host: (m) => m.vias().at(-1)!.host,
   second_via_host: (m) => m.vias()[1]!.host,
-  content_length: (m) => m.contentLength,
+  content_length: (m) => (m.hasHeader('content-length') ? Number(m.header('content-length')) : null),
   content_length_declared: (_m, buf) => Number(/\r?\n(?:content-length|l)[ \t]*:[ \t]*(\d+)/i.exec(buf.toString('latin1'))?.[1]),
   content_type: (m) => m.contentType,
   to_uri: (m) => m.to.uri,

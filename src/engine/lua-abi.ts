@@ -1,0 +1,131 @@
+/**
+ * The raw Lua C API of wasmoon's wasm build, called directly (no cwrap string conversion): strings
+ * cross as bytes read from and written to wasm memory, latin1 on the JS side, so every byte a
+ * script or a SIP message holds survives the round trip.
+ */
+import { LuaWasm } from 'wasmoon';
+
+/** The emscripten exports we call, each a plain wasm function. */
+export interface LuaRaw {
+  _luaL_newstate(): number;
+  _luaL_openlibs(L: number): void;
+  _lua_close(L: number): void;
+  _lua_gettop(L: number): number;
+  _lua_settop(L: number, idx: number): void;
+  _lua_type(L: number, idx: number): number;
+  _lua_tolstring(L: number, idx: number, lenPtr: number): number;
+  _lua_tointegerx(L: number, idx: number, isnumPtr: number): bigint;
+  _lua_tonumberx(L: number, idx: number, isnumPtr: number): number;
+  _lua_toboolean(L: number, idx: number): number;
+  _lua_pushnil(L: number): void;
+  _lua_pushinteger(L: number, n: bigint): void;
+  _lua_pushnumber(L: number, n: number): void;
+  _lua_pushboolean(L: number, b: number): void;
+  _lua_pushlstring(L: number, s: number, len: number): number;
+  _lua_pushcclosure(L: number, fn: number, n: number): void;
+  _lua_createtable(L: number, narr: number, nrec: number): void;
+  _lua_setfield(L: number, idx: number, k: number): void;
+  _lua_getfield(L: number, idx: number, k: number): number;
+  _lua_setglobal(L: number, name: number): void;
+  _lua_getglobal(L: number, name: number): number;
+  _lua_rawgeti(L: number, idx: number, n: bigint): number;
+  _luaL_ref(L: number, t: number): number;
+  _luaL_unref(L: number, t: number, ref: number): void;
+  _lua_newthread(L: number): number;
+  _lua_resume(L: number, from: number, narg: number, nresPtr: number): number;
+  _lua_yieldk(L: number, nresults: number, ctx: number, k: number): number;
+  _lua_pcallk(L: number, nargs: number, nresults: number, errfunc: number, ctx: number, k: number): number;
+  _lua_error(L: number): number;
+  _lua_status(L: number): number;
+  _lua_resetthread(L: number): number;
+  _luaL_loadbufferx(L: number, buf: number, size: number, name: number, mode: number): number;
+  _luaL_where(L: number, lvl: number): void;
+  _lua_concat(L: number, n: number): void;
+  _malloc(n: number): number;
+  _free(p: number): void;
+  HEAPU8: Uint8Array;
+  addFunction(fn: (...args: number[]) => number, sig: string): number;
+  removeFunction(fp: number): void;
+}
+
+export const LUA_REGISTRYINDEX = -1001000;
+export const LUA_OK = 0;
+export const LUA_YIELD = 1;
+export const T_NIL = 0;
+export const T_BOOLEAN = 1;
+export const T_NUMBER = 3;
+export const T_STRING = 4;
+export const T_FUNCTION = 6;
+
+/** A fresh wasm instance of Lua (each script VM gets its own memory and function table). */
+export async function newLuaModule(): Promise<LuaRaw> {
+  const lua = await LuaWasm.initialize();
+  return lua.module as unknown as LuaRaw;
+}
+
+/** Byte-level string helpers over one module's memory. */
+export class WasmStrings {
+  private heap: Buffer;
+  private scratch = 0;
+  private scratchSize = 0;
+  readonly lenPtr: number;
+  readonly intPtr: number;
+  private readonly cstrings = new Map<string, number>();
+
+  constructor(private readonly m: LuaRaw) {
+    this.heap = Buffer.from(m.HEAPU8.buffer, 0, m.HEAPU8.buffer.byteLength);
+    this.lenPtr = m._malloc(8);
+    this.intPtr = m._malloc(8);
+  }
+
+  /** Memory may grow (and move) on any allocation: re-view it when it did. */
+  private view(): Buffer {
+    const b = this.m.HEAPU8.buffer;
+    if (this.heap.buffer !== b) this.heap = Buffer.from(b, 0, b.byteLength);
+    return this.heap;
+  }
+
+  /** The string at stack index `idx` (lua_tolstring semantics: numbers convert), or null. */
+  toString(L: number, idx: number): string | null {
+    const p = this.m._lua_tolstring(L, idx, this.lenPtr);
+    if (p === 0) return null;
+    const h = this.view();
+    const len = h.readUInt32LE(this.lenPtr);
+    return h.toString('latin1', p, p + len);
+  }
+
+  push(L: number, s: string): void {
+    const n = s.length;
+    if (n > this.scratchSize) {
+      if (this.scratch) this.m._free(this.scratch);
+      this.scratchSize = Math.max(256, n * 2);
+      this.scratch = this.m._malloc(this.scratchSize);
+    }
+    const h = this.view();
+    if (n > 0) h.write(s, this.scratch, n, 'latin1');
+    this.m._lua_pushlstring(L, this.scratch, n);
+  }
+
+  /** A NUL-terminated copy kept for the life of the VM (names of fields and globals). */
+  cstr(s: string): number {
+    let p = this.cstrings.get(s);
+    if (p === undefined) {
+      const bytes = Buffer.from(s, 'latin1');
+      p = this.m._malloc(bytes.length + 1);
+      const h = this.view();
+      bytes.copy(h, p);
+      h[p + bytes.length] = 0;
+      this.cstrings.set(s, p);
+    }
+    return p;
+  }
+
+  /** Copies bytes into fresh wasm memory (caller frees). */
+  alloc(bytes: Buffer): number {
+    const p = this.m._malloc(bytes.length + 1);
+    const h = this.view();
+    bytes.copy(h, p);
+    h[p + bytes.length] = 0;
+    return p;
+  }
+}

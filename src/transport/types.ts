@@ -1,0 +1,46 @@
+/**
+ * Transport-layer types: listen specifications, listen sockets and send targets.
+ */
+import type { Proto } from '../core/context.js';
+
+export interface ListenSpec {
+  proto: 'udp' | 'tcp';
+  address: string;
+  port: number;
+}
+
+export interface ListenSocket {
+  readonly proto: 'udp' | 'tcp';
+  readonly address: string;
+  readonly port: number;
+  readonly family: 4 | 6;
+  /** Stable id, `udp:127.0.0.1:5060` / `tcp:[::1]:5060`. */
+  readonly id: string;
+}
+
+export interface SendTarget {
+  proto: Proto;
+  address: string;
+  port: number;
+  /** TCP connection to use (replies go back on the connection the request came on). */
+  connId?: number;
+  /** Only reuse an existing connection, never open one. */
+  noConnect?: boolean;
+  /** Close the connection after this message. */
+  closeAfter?: boolean;
+  /** ListenSocket id to send from. */
+  local?: string;
+}
+
+export function socketId(proto: string, address: string, port: number): string {
+  return `${proto}:${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
+
+/** `udp:127.0.0.1:5060`, `tcp:[::1]:5060`, `udp:0.0.0.0:5060`. */
+export function parseListen(spec: string): ListenSpec {
+  const m = /^(udp|tcp):(\[[^\]]+\]|[^:]+):(\d{1,5})$/i.exec(spec.trim());
+  if (!m) throw new Error(`bad listen spec '${spec}' (want proto:address:port, e.g. udp:127.0.0.1:5060)`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new Error(`bad port in '${spec}'`);
+  return { proto: m[1]!.toLowerCase() as 'udp' | 'tcp', address: m[2]!.replace(/^\[|\]$/g, ''), port };
+}
