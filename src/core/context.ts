@@ -74,7 +74,11 @@ export interface SendFlags {
   replyNoConnect: boolean;
 }
 
+let msgIds = 0;
+
 export class MsgContext {
+  /** $mi: a per-process message number. */
+  readonly msgId = ++msgIds;
   /** Message flags 0..31 (setflag). Saved with the transaction. */
   flags = 0;
   /** Script flags (setsflag): zeroed before each callback, restored after. */

@@ -59,6 +59,7 @@ export class KemiProxy implements ProxyServices, TmCore {
       log: (level, text) => this.logger.log(level, text),
       watch: this.cfg.watch,
       handleSignals: true,
+      loadContext: () => this.fakedContext(),
     });
     await this.transports.listen(this.cfg.listen.map(parseListen));
     for (const s of this.transports.sockets()) this.logger.info(`listening on ${s.id}`);
@@ -68,6 +69,12 @@ export class KemiProxy implements ProxyServices, TmCore {
     this.tm?.close();
     await this.transports.close();
     await this.host?.close();
+  }
+
+  /** Kamailio's faked message: what KSR calls in a script's main chunk run with. */
+  private fakedContext(): MsgContext {
+    const msg = SipMessage.parse(Buffer.from('OPTIONS sip:you@kamailio.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKfaked\r\nFrom: <sip:you@kamailio.org>;tag=faked\r\nTo: <sip:you@kamailio.org>\r\nCall-ID: faked\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n'));
+    return new MsgContext(msg, { proto: 'udp', srcAddress: '127.0.0.1', srcPort: 9, localAddress: '127.0.0.1', localPort: 9, family: 4 }, this);
   }
 
   sockets(): readonly ListenSocket[] {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LuaScript } from '../../src/engine/lua-script.js';
+import { LuaScript, type RunOutcome } from '../../src/engine/lua-script.js';
 import { ScriptHost } from '../../src/engine/script-host.js';
 import { MsgContext, type ProxyServices, type ReceiveInfo } from '../../src/core/context.js';
 import { SipMessage } from '../../src/sip/index.js';
@@ -17,6 +17,13 @@ const RCV: ReceiveInfo = { proto: 'udp', srcAddress: '127.0.0.1', srcPort: 5070,
 const MSG = SipMessage.parse(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n'));
 const services = {} as ProxyServices;
 const ctx = (): MsgContext => new MsgContext(MSG.clone(), RCV, services);
+
+/** A run that must not suspend. */
+function runSync(s: LuaScript, fn: string, c: MsgContext): RunOutcome {
+  const r = s.run(fn, c);
+  if (r instanceof Promise) throw new Error(`${fn} suspended`);
+  return r;
+}
 
 const logs: string[] = [];
 const log = (_l: string, t: string): void => void logs.push(t);
@@ -65,7 +72,7 @@ describe('LuaScript', () => {
   it('converts arguments as app_lua does (int: nil -> 0; str: number -> string, nil -> null)', async () => {
     const calls: unknown[][] = [];
     const s = await load(`function f() KSR.fake.args(12, "34") KSR.fake.args(nil, nil) KSR.fake.args("x", 2.0) end`, calls);
-    expect(s.run('f', ctx()).status).toBe('ok');
+    expect(runSync(s, 'f', ctx()).status).toBe('ok');
     expect(calls).toEqual([['12', 34], [null, 0], ['x', 2]]);
     s.close();
   });
@@ -104,13 +111,13 @@ function caught() local ok, err = pcall(KSR.x.exit) KSR.fake.args(tostring(err),
 function g() KSR.fake.args(tostring(KSR.auth) .. "|" .. type(KSR.tm.t_uac_send), 0) end`),
       modules: [fakeModule([])], loadedModuleNames: ['fake', 'tm'], log,
     });
-    const out = s.run('f', ctx());
+    const out = runSync(s, 'f', ctx());
     expect(out.status).toBe('error');
     expect((out as { error: { message: string } }).error.message).toContain('KSR.tm.t_relay: not implemented');
     s.close();
     const seen: unknown[][] = [];
     const s2 = await LuaScript.load({ scriptPath: script(`function g() KSR.fake.args(tostring(KSR.auth) .. "|" .. type(KSR.tm.t_uac_send), 0) end`), modules: [fakeModule(seen)], loadedModuleNames: ['fake', 'tm'], log });
-    expect(s2.run('g', ctx()).status).toBe('ok');
+    expect(runSync(s2, 'g', ctx()).status).toBe('ok');
     expect(seen[0]![0]).toBe('nil|function');
     s2.close();
   });
@@ -137,7 +144,7 @@ function quick() KSR.fake.args("quick", 1) end`, calls);
     const s = await load(`function f() KSR.fake.setflag(3) end`);
     const c = ctx();
     c.sflags = 1;
-    expect(s.run('f', c).status).toBe('ok');
+    expect(runSync(s, 'f', c).status).toBe('ok');
     expect(c.sflags).toBe(1);
     s.close();
   });
@@ -156,10 +163,10 @@ describe('ScriptHost', () => {
     expect(bad.ok).toBe(false);
     expect(bad.error).toMatch(/r\.lua:1:/);
     expect(host.stats).toEqual({ reloads: 1, reloadFailures: 1 });
-    expect(inflight.run('f', ctx()).status).toBe('ok');
+    expect(runSync(inflight, 'f', ctx()).status).toBe('ok');
     host.release(inflight);
     const now = host.acquire();
-    expect(now.run('f', ctx()).status).toBe('ok');
+    expect(runSync(now, 'f', ctx()).status).toBe('ok');
     host.release(now);
     expect(seen.map((x) => x[0])).toEqual(['v1', 'v2']);
     await host.close();

@@ -1,0 +1,62 @@
+/**
+ * KSR.corex (src/modules/corex): branches, socket and misc helpers.
+ */
+import type { Branch, MsgContext } from '../src/core/context.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { defineModule, type KemiArg } from './types.js';
+
+const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
+
+function appendBranch(ctx: MsgContext, uri: string | null, q: string | null): number {
+  if (!ctx.msg.isRequest) return -1;
+  const b: Branch = {
+    uri: uri || ctx.msg.ruri,
+    dstUri: uri ? null : ctx.dstUri,
+    path: null,
+    q: q ? Number(q) : -1,
+    flags: uri ? 0 : ctx.bflags[0] ?? 0,
+    socket: ctx.forcedSocket,
+    instance: null,
+    ruid: null,
+    location_ua: null,
+  };
+  ctx.branches.push(b);
+  ctx.bflags[ctx.branches.length] = b.flags;
+  return 1;
+}
+
+export default defineModule('corex', [
+  { name: 'append_branch', params: [], ret: 'int', fn: (ctx) => appendBranch(ctx, null, null) },
+  { name: 'append_branch_uri', params: ['str'], ret: 'int', fn: (ctx, u) => appendBranch(ctx, str(u) || null, null) },
+  { name: 'append_branch_uri_q', params: ['str', 'str'], ret: 'int', fn: (ctx, u, q) => appendBranch(ctx, str(u) || null, str(q) || null) },
+  { name: 'has_ruri_user', params: [], ret: 'int', fn: (ctx) => {
+    try {
+      return ctx.msg.isRequest && ctx.msg.parsedRuri().user ? 1 : -1;
+    } catch {
+      return -1;
+    }
+  } },
+  { name: 'has_user_agent', params: [], ret: 'int', fn: (ctx) => (ctx.msg.hasHeader('user-agent') ? 1 : -1) },
+  { name: 'is_faked_msg', params: [], ret: 'int', fn: (ctx) => (ctx.route === 'failure' || ctx.route === 'branch_failure' ? 1 : -1) },
+  { name: 'set_send_socket', params: ['str'], ret: 'int', fn: (ctx, s) => {
+    const v = str(s);
+    if (!v) return -1;
+    ctx.forcedSocket = v;
+    return 1;
+  } },
+  { name: 'file_read', params: ['str'], ret: 'xval', fn: (_c, p) => {
+    try {
+      return readFileSync(str(p), 'latin1');
+    } catch {
+      return null;
+    }
+  } },
+  { name: 'file_write', params: ['str', 'str'], ret: 'int', fn: (_c, p, d) => {
+    try {
+      writeFileSync(str(p), str(d), 'latin1');
+      return 1;
+    } catch {
+      return -1;
+    }
+  } },
+]);

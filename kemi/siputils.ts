@@ -1,0 +1,109 @@
+/**
+ * KSR.siputils (src/modules/siputils): To-tag and first-hop tests, string and URI checks,
+ * R-URI parameter handling, URI comparison.
+ */
+import type { MsgContext } from '../src/core/context.js';
+import { formatUri, parseUri, uriEquals, canonicalName, type SipUri } from '../src/sip/index.js';
+import { defineModule, type KemiArg } from './types.js';
+
+const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
+const yes = (b: boolean): number => (b ? 1 : -1);
+
+function ruri(ctx: MsgContext): SipUri | null {
+  if (!ctx.msg.isRequest) return null;
+  try {
+    return ctx.msg.parsedRuri();
+  } catch {
+    return null;
+  }
+}
+
+function parse(s: string): SipUri | null {
+  try {
+    return parseUri(s);
+  } catch {
+    return null;
+  }
+}
+
+function setRuri(ctx: MsgContext, u: SipUri): void {
+  ctx.msg.ruri = formatUri(u);
+}
+
+export default defineModule('siputils', [
+  { name: 'has_totag', params: [], ret: 'int', fn: (ctx) => {
+    try {
+      return yes(ctx.msg.to.tag !== undefined && ctx.msg.to.tag !== '');
+    } catch {
+      return -1;
+    }
+  } },
+  { name: 'is_request', params: [], ret: 'int', fn: (ctx) => yes(ctx.msg.isRequest) },
+  { name: 'is_reply', params: [], ret: 'int', fn: (ctx) => yes(!ctx.msg.isRequest) },
+  { name: 'is_first_hop', params: [], ret: 'int', fn: (ctx) => {
+    try {
+      return ctx.msg.isRequest ? yes(ctx.msg.vias().length === 1) : -1;
+    } catch {
+      return -1;
+    }
+  } },
+  { name: 'is_uri', params: ['str'], ret: 'int', fn: (_c, s) => yes(parse(str(s)) !== null) },
+  { name: 'is_user', params: ['str'], ret: 'int', fn: (ctx, s) => yes(ruri(ctx)?.user === str(s)) },
+  { name: 'uri_param', params: ['str'], ret: 'int', fn: (ctx, p) => yes(ruri(ctx)?.params.has(str(p).toLowerCase()) ?? false) },
+  { name: 'uri_param_value', params: ['str', 'str'], ret: 'int', fn: (ctx, p, v) => yes(ruri(ctx)?.params.get(str(p).toLowerCase()) === str(v)) },
+  { name: 'uri_param_any', params: ['str'], ret: 'int', fn: (ctx, p) => {
+    const u = ruri(ctx);
+    return yes(!!u && str(p).split(/[,;]/).some((x) => u.params.has(x.trim().toLowerCase())));
+  } },
+  { name: 'uri_param_rm', params: ['str'], ret: 'int', fn: (ctx, p) => {
+    const u = ruri(ctx);
+    if (!u) return -1;
+    const c = parseUri(u.raw);
+    if (!c.params.delete(str(p).toLowerCase())) return 1;
+    setRuri(ctx, c);
+    return 1;
+  } },
+  { name: 'add_uri_param', params: ['str'], ret: 'int', fn: (ctx, p) => {
+    const u = ruri(ctx);
+    const s = str(p);
+    if (!u || !s) return -1;
+    const c = parseUri(u.raw);
+    const eq = s.indexOf('=');
+    c.params.set(eq < 0 ? s : s.slice(0, eq), eq < 0 ? null : s.slice(eq + 1));
+    setRuri(ctx, c);
+    return 1;
+  } },
+  { name: 'is_tel_number', params: ['str'], ret: 'int', fn: (_c, s) => yes(/^\+?\d+$/.test(str(s))) },
+  { name: 'is_numeric', params: ['str'], ret: 'int', fn: (_c, s) => yes(/^\d+$/.test(str(s))) },
+  { name: 'is_alphanum', params: ['str'], ret: 'int', fn: (_c, s) => yes(/^[A-Za-z0-9]+$/.test(str(s))) },
+  { name: 'is_alphanumex', params: ['str', 'str'], ret: 'int', fn: (_c, s, extra) => {
+    const ok = new Set(str(extra));
+    const v = str(s);
+    return yes(v.length > 0 && [...v].every((ch) => /[A-Za-z0-9]/.test(ch) || ok.has(ch)));
+  } },
+  { name: 'options_reply', params: [], ret: 'int', fn: (ctx) => {
+    if (!ctx.msg.isRequest || ctx.msg.method !== 'OPTIONS') return -1;
+    const u = ruri(ctx);
+    if (!u || u.user !== undefined || !ctx.proxy.isMyself(u.host, u.port)) return -1;
+    const headers = 'Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, PRACK, UPDATE, INFO, MESSAGE, REFER\r\n'
+      + 'Accept: */*\r\nAccept-Encoding: \r\nAccept-Language: en\r\nSupported: \r\n';
+    return ctx.proxy.sendReply(ctx, 200, 'OK', headers);
+  } },
+  { name: 'cmp_uri', params: ['str', 'str'], ret: 'int', fn: (_c, a, b) => {
+    const x = parse(str(a));
+    const y = parse(str(b));
+    if (!x || !y) return -2;
+    return uriEquals(x, y) ? 1 : -1;
+  } },
+  { name: 'cmp_aor', params: ['str', 'str'], ret: 'int', fn: (_c, a, b) => {
+    const x = parse(str(a));
+    const y = parse(str(b));
+    if (!x || !y) return -2;
+    return x.user === y.user && x.host.toLowerCase() === y.host.toLowerCase() && (x.port ?? 5060) === (y.port ?? 5060) ? 1 : -1;
+  } },
+  { name: 'cmp_hdr_name', params: ['str', 'str'], ret: 'int', fn: (_c, a, b) => (canonicalName(str(a)) === canonicalName(str(b)) ? 1 : -1) },
+  { name: 'is_gruu', params: [], ret: 'int', fn: (ctx) => {
+    const u = ruri(ctx);
+    return yes(!!u && (u.params.has('gr') || /pub-gruu|temp-gruu/.test(u.raw)));
+  } },
+]);

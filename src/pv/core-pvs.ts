@@ -1,0 +1,217 @@
+/**
+ * The pseudo-variables a Kamailio script uses most (Kamailio's pv module, src/modules/pv):
+ * request/reply line, URIs of R-URI/From/To and their parts, addresses, headers, body, flags,
+ * $var (per process), $avp and $xavp (per message), $shv (shared).
+ */
+import type { MsgContext, PvValue } from '../core/context.js';
+import { formatUri, parseUri, type NameAddr, type SipUri } from '../sip/index.js';
+import { registerPv } from './registry.js';
+
+/** $var: private to a worker process and kept across messages, as in Kamailio. */
+export const processVars = new Map<string, PvValue>();
+/** $shv: shared variables (one process here). */
+export const sharedVars = new Map<string, PvValue>();
+
+const ro = (get: (ctx: MsgContext, arg: string, index: number | null) => PvValue | null | undefined) => ({
+  get: (ctx: MsgContext, arg: string, index: number | null): PvValue | null => get(ctx, arg, index) ?? null,
+});
+
+function safe<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
+function ruri(ctx: MsgContext): SipUri | undefined {
+  return ctx.msg.isRequest ? safe(() => ctx.msg.parsedRuri()) : undefined;
+}
+
+function uriOf(na: NameAddr | undefined): SipUri | undefined {
+  return na ? safe(() => parseUri(na.uri)) : undefined;
+}
+
+function setRuriPart(ctx: MsgContext, part: 'user' | 'host' | 'port', v: PvValue | null): void {
+  const u = parseUri(ctx.msg.ruri);
+  if (part === 'user') u.user = v === null || v === '' ? undefined : String(v);
+  else if (part === 'host') u.host = String(v ?? '');
+  else u.port = v === null || v === '' ? undefined : Number(v);
+  ctx.msg.ruri = formatUri(u);
+}
+
+function hostPort(u: SipUri | undefined): string | undefined {
+  return u?.host;
+}
+
+function nameAddrPvs(prefix: 'f' | 't', get: (ctx: MsgContext) => NameAddr | undefined): void {
+  registerPv(`${prefix}u`, ro((c) => get(c)?.uri));
+  registerPv(`${prefix}U`, ro((c) => uriOf(get(c))?.user));
+  registerPv(`${prefix}d`, ro((c) => hostPort(uriOf(get(c)))));
+  registerPv(`${prefix}n`, ro((c) => get(c)?.displayName));
+  registerPv(`${prefix}t`, ro((c) => get(c)?.tag));
+}
+
+function avpValues(ctx: MsgContext, name: string): PvValue[] | undefined {
+  return ctx.avps.get(name);
+}
+
+function xavpField(ctx: MsgContext, arg: string): { root: string; field: string | null } {
+  const i = arg.indexOf('=>');
+  return i < 0 ? { root: arg, field: null } : { root: arg.slice(0, i), field: arg.slice(i + 2) };
+}
+
+export function registerCorePvs(): void {
+  registerPv('ru', {
+    get: (c) => (c.msg.isRequest ? c.msg.ruri : null),
+    set: (c, _a, v) => {
+      if (v === null) throw new Error('$ru cannot be $null');
+      c.msg.ruri = String(v);
+    },
+  });
+  registerPv('rU', { get: (c) => ruri(c)?.user ?? null, set: (c, _a, v) => setRuriPart(c, 'user', v) });
+  registerPv('rd', { get: (c) => ruri(c)?.host ?? null, set: (c, _a, v) => setRuriPart(c, 'host', v) });
+  registerPv('rp', { get: (c) => (ruri(c) ? ruri(c)!.port ?? 5060 : null), set: (c, _a, v) => setRuriPart(c, 'port', v) });
+  registerPv('rz', ro((c) => ruri(c)?.scheme));
+  registerPv('ou', ro((c) => (c.msg.isRequest ? c.msg.originalRuri : null)));
+  registerPv('oU', ro((c) => (c.msg.isRequest ? safe(() => parseUri(c.msg.originalRuri).user) : null)));
+  registerPv('du', {
+    get: (c) => c.dstUri,
+    set: (c, _a, v) => {
+      c.dstUri = v === null || v === '' ? null : String(v);
+    },
+  });
+  registerPv('ds', ro((c) => (c.dstUri ? safe(() => parseUri(c.dstUri!).host) : null)));
+  nameAddrPvs('f', (c) => safe(() => c.msg.from));
+  nameAddrPvs('t', (c) => safe(() => c.msg.to));
+  registerPv('ci', ro((c) => safe(() => c.msg.callId)));
+  registerPv('cs', ro((c) => safe(() => c.msg.cseq.seq)));
+  registerPv('rm', ro((c) => safe(() => c.msg.method)));
+  registerPv('rs', ro((c) => (c.msg.isRequest ? null : c.msg.status)));
+  registerPv('rr', ro((c) => (c.msg.isRequest ? null : c.msg.reason)));
+  registerPv('rv', ro((c) => c.msg.version));
+  registerPv('si', ro((c) => c.rcv.srcAddress));
+  registerPv('sp', ro((c) => c.rcv.srcPort));
+  registerPv('Ri', ro((c) => c.rcv.localAddress));
+  registerPv('Rp', ro((c) => c.rcv.localPort));
+  registerPv('pr', ro((c) => c.rcv.proto));
+  registerPv('proto', ro((c) => c.rcv.proto));
+  registerPv('su', ro((c) => `sip:${c.rcv.family === 6 ? `[${c.rcv.srcAddress}]` : c.rcv.srcAddress}:${c.rcv.srcPort}${c.rcv.proto === 'udp' ? '' : `;transport=${c.rcv.proto}`}`));
+  registerPv('ua', ro((c) => c.msg.header('user-agent')));
+  registerPv('ct', ro((c) => c.msg.header('contact')));
+  registerPv('cT', ro((c) => c.msg.contentType));
+  registerPv('cl', ro((c) => c.msg.contentLength));
+  registerPv('ml', ro((c) => c.msg.serialize().length));
+  registerPv('mb', ro((c) => c.msg.serialize().toString('latin1')));
+  registerPv('rb', ro((c) => c.msg.body.toString('latin1')));
+  registerPv('mi', ro((c) => c.msgId));
+  registerPv('mf', { get: (c) => c.flags, set: (c, _a, v) => void (c.flags = Number(v ?? 0) >>> 0) });
+  registerPv('sf', { get: (c) => c.sflags, set: (c, _a, v) => void (c.sflags = Number(v ?? 0) >>> 0) });
+  registerPv('bf', { get: (c) => c.bflags[0] ?? 0, set: (c, _a, v) => void (c.bflags[0] = Number(v ?? 0) >>> 0) });
+  registerPv('br', ro((c) => c.branches[0]?.uri));
+  registerPv('ai', ro((c) => {
+    const v = c.msg.header('p-asserted-identity');
+    return v ? /<([^>]+)>/.exec(v)?.[1] ?? v : undefined;
+  }));
+  registerPv('pU', ro((c) => {
+    const v = c.msg.header('p-preferred-identity');
+    const u = v ? /<([^>]+)>/.exec(v)?.[1] ?? v : undefined;
+    return u ? safe(() => parseUri(u).user) : undefined;
+  }));
+  registerPv('hdr', ro((c, name, index) => {
+    const all = c.msg.headers(name);
+    if (index === null) return all[0];
+    return index < 0 ? all[all.length + index] : all[index];
+  }));
+  registerPv('hdrc', ro((c, name) => c.msg.headers(name).length));
+  registerPv('var', {
+    get: (_c, name) => processVars.get(name) ?? 0,
+    set: (_c, name, v) => {
+      if (v === null) processVars.delete(name);
+      else processVars.set(name, v);
+    },
+  });
+  registerPv('vn', {
+    get: (_c, name) => processVars.get(`\u0000n${name}`) ?? null,
+    set: (_c, name, v) => {
+      if (v === null) processVars.delete(`\u0000n${name}`);
+      else processVars.set(`\u0000n${name}`, v);
+    },
+  });
+  registerPv('shv', {
+    get: (_c, name) => sharedVars.get(name) ?? 0,
+    set: (_c, name, v) => {
+      if (v === null) sharedVars.delete(name);
+      else sharedVars.set(name, v);
+    },
+  });
+  registerPv('avp', {
+    get: (c, name, index) => {
+      const vs = avpValues(c, name);
+      if (!vs || vs.length === 0) return null;
+      return vs[index === null ? 0 : index < 0 ? vs.length + index : index] ?? null;
+    },
+    set: (c, name, v, index) => {
+      if (v === null) {
+        if (index === null) c.avps.delete(name);
+        else c.avps.get(name)?.splice(index, 1);
+        return;
+      }
+      const vs = c.avps.get(name);
+      if (index !== null && vs && vs[index] !== undefined) vs[index] = v;
+      else if (vs) vs.unshift(v);
+      else c.avps.set(name, [v]);
+    },
+  });
+  registerPv('xavp', {
+    get: (c, arg, index) => {
+      const { root, field } = xavpField(c, arg);
+      const items = c.xavps.get(root);
+      const item = items?.[index === null ? 0 : index];
+      if (!item) return null;
+      if (field === null) return `<<xavp:${root}>>`;
+      return item.get(field)?.[0] ?? null;
+    },
+    set: (c, arg, v, index) => {
+      const { root, field } = xavpField(c, arg);
+      if (field === null) {
+        if (v === null) c.xavps.delete(root);
+        return;
+      }
+      let items = c.xavps.get(root);
+      if (!items) {
+        items = [];
+        c.xavps.set(root, items);
+      }
+      let item = items[index ?? 0];
+      if (!item) {
+        item = new Map();
+        items.unshift(item);
+      }
+      if (v === null) item.delete(field);
+      else item.set(field, [v, ...(item.get(field) ?? [])]);
+    },
+  });
+  const cred = (part: 'username' | 'realm' | 'domain') =>
+    ro((c) => {
+      const h = c.msg.header('proxy-authorization') ?? c.msg.header('authorization');
+      if (!h) return undefined;
+      const field = part === 'domain' ? 'username' : part;
+      const m = new RegExp(`${field}\\s*=\\s*"?([^",]*)"?`, 'i').exec(h);
+      if (!m) return undefined;
+      const v = m[1]!;
+      if (part === 'username') return v.includes('@') ? v.slice(0, v.indexOf('@')) : v;
+      if (part === 'domain') return v.includes('@') ? v.slice(v.indexOf('@') + 1) : /realm\s*=\s*"?([^",]*)"?/i.exec(h)?.[1];
+      return v;
+    });
+  registerPv('au', cred('username'));
+  registerPv('ar', cred('realm'));
+  registerPv('ad', cred('domain'));
+  registerPv('aU', ro((c) => {
+    const h = c.msg.header('proxy-authorization') ?? c.msg.header('authorization');
+    return h ? /username\s*=\s*"?([^",]*)"?/i.exec(h)?.[1] : undefined;
+  }));
+  // tm's values outside a transaction; the tm layer registers the real ones.
+  registerPv('T_reply_code', ro(() => 0));
+  registerPv('T_branch_idx', ro(() => 0));
+}

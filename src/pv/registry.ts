@@ -1,0 +1,123 @@
+/**
+ * Pseudo-variables ($ru, $hdr(name), $var(x)...): a registry of names with getters and setters,
+ * spec strings parsed once and cached. Modules register their own ($T_* by tm, $au by auth...).
+ */
+import type { MsgContext, PvValue } from '../core/context.js';
+
+/** A getter answers a value, or null for Kamailio's $null. */
+export interface PvHandler {
+  get(ctx: MsgContext, arg: string, index: number | null): PvValue | null;
+  set?(ctx: MsgContext, arg: string, value: PvValue | null, index: number | null): void;
+}
+
+export interface PvSpec {
+  name: string;
+  /** Inner name: `x` of `$var(x)`. */
+  arg: string;
+  /** `$(avp(x)[1])` index, if any. */
+  index: number | null;
+  handler: PvHandler;
+}
+
+const handlers = new Map<string, PvHandler>();
+const specCache = new Map<string, PvSpec>();
+
+export function registerPv(name: string, h: PvHandler): void {
+  handlers.set(name, h);
+  specCache.clear();
+}
+
+/** Parses `$name`, `$name(arg)`, `$(name(arg)[i])`; throws naming an unknown PV. */
+export function parsePvSpec(spec: string): PvSpec {
+  const hit = specCache.get(spec);
+  if (hit) return hit;
+  let s = spec.trim();
+  if (!s.startsWith('$')) throw new Error(`invalid pseudo-variable '${spec}'`);
+  s = s.slice(1);
+  let index: number | null = null;
+  if (s.startsWith('(') && s.endsWith(')')) {
+    s = s.slice(1, -1);
+    const im = /^(.*)\[(-?\d+)\]$/.exec(s);
+    if (im) {
+      s = im[1]!;
+      index = Number(im[2]);
+    }
+  }
+  let name = s;
+  let arg = '';
+  const open = s.indexOf('(');
+  if (open >= 0) {
+    if (!s.endsWith(')')) throw new Error(`invalid pseudo-variable '${spec}'`);
+    name = s.slice(0, open);
+    arg = s.slice(open + 1, -1);
+  }
+  const handler = handlers.get(name);
+  if (!handler) throw new Error(`unknown pseudo-variable '${spec}'`);
+  const out: PvSpec = { name, arg, index, handler };
+  if (specCache.size > 10_000) specCache.clear();
+  specCache.set(spec, out);
+  return out;
+}
+
+export function getPv(ctx: MsgContext, spec: string): PvValue | null {
+  const p = parsePvSpec(spec);
+  return p.handler.get(ctx, p.arg, p.index);
+}
+
+export function setPv(ctx: MsgContext, spec: string, value: PvValue | null): void {
+  const p = parsePvSpec(spec);
+  if (!p.handler.set) throw new Error(`pseudo-variable '${spec}' is read-only`);
+  p.handler.set(ctx, p.arg, value, p.index);
+}
+
+/**
+ * Expands `$pv` references in a format string (xlog style). `$$` is a literal `$`; text that is
+ * not a known PV stays as written.
+ */
+export function expandFormat(ctx: MsgContext, fmt: string): string {
+  if (!fmt.includes('$')) return fmt;
+  let out = '';
+  let i = 0;
+  const n = fmt.length;
+  while (i < n) {
+    const c = fmt[i]!;
+    if (c !== '$') {
+      out += c;
+      i++;
+      continue;
+    }
+    if (fmt[i + 1] === '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    let j = i + 1;
+    if (fmt[j] === '(') {
+      let depth = 0;
+      for (; j < n; j++) {
+        if (fmt[j] === '(') depth++;
+        else if (fmt[j] === ')' && --depth === 0) break;
+      }
+      j++;
+    } else {
+      while (j < n && /[A-Za-z0-9_]/.test(fmt[j]!)) j++;
+      if (fmt[j] === '(') {
+        let depth = 0;
+        for (; j < n; j++) {
+          if (fmt[j] === '(') depth++;
+          else if (fmt[j] === ')' && --depth === 0) break;
+        }
+        j++;
+      }
+    }
+    const spec = fmt.slice(i, j);
+    try {
+      const v = getPv(ctx, spec);
+      out += v === null ? '<null>' : String(v);
+    } catch {
+      out += spec;
+    }
+    i = j;
+  }
+  return out;
+}
