@@ -5,7 +5,10 @@
 import type { MsgContext, Proto } from '../src/core/context.js';
 import type { TransactionLayer } from '../src/tm/transaction-layer.js';
 import { tmState } from '../src/tm/tm-state.js';
+import { registerTmPvs } from '../src/tm/pvs.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
+
+registerTmPvs();
 
 function layer(ctx: MsgContext): TransactionLayer {
   const tm = ctx.proxy.tm;

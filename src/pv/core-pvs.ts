@@ -211,7 +211,4 @@ export function registerCorePvs(): void {
     const h = c.msg.header('proxy-authorization') ?? c.msg.header('authorization');
     return h ? /username\s*=\s*"?([^",]*)"?/i.exec(h)?.[1] : undefined;
   }));
-  // tm's values outside a transaction; the tm layer registers the real ones.
-  registerPv('T_reply_code', ro(() => 0));
-  registerPv('T_branch_idx', ro(() => 0));
 }

@@ -136,6 +136,8 @@ export class ProxyTransaction implements ServerTransactionHost {
   private lifetime: TimerHandle | null = null;
   private done = false;
   readonly createdAt = Date.now();
+  /** Module state of the request (record_route marks...), carried into failure-route branches. */
+  readonly moduleData = new Map<string, unknown>();
 
   constructor(
     readonly owner: TransactionOwner,
@@ -157,6 +159,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     this.onBranchFailure = st.onBranchFailure;
     this.fr = st.fr || owner.cfg.fr_timer;
     this.frInv = st.frInv || owner.cfg.fr_inv_timer;
+    for (const [k, v] of ctx.moduleData) if (k !== 'tm') this.moduleData.set(k, v);
     const life = this.isInvite ? owner.cfg.max_inv_lifetime : owner.cfg.max_noninv_lifetime;
     this.lifetime = owner.timers.schedule(life, () => this.expire());
   }
@@ -435,6 +438,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     ctx.avps = this.avps;
     ctx.xavps = this.xavps;
     ctx.route = route;
+    for (const [k, v] of this.moduleData) ctx.moduleData.set(k, v);
     if (b) {
       ctx.bflags = [b.flags];
       ctx.branchIndex = b.index;
