@@ -34,6 +34,8 @@ interface Edit {
 /** What parsing found; shared by a message and its clones (never changed after parse). */
 interface Parsed {
   buf: Buffer;
+  /** buf[0, bodyStart) as latin1 text (at least the header block). */
+  text: string;
   msgStart: number;
   isRequest: boolean;
   method: string;
@@ -62,7 +64,6 @@ const CR = 13;
 const LF = 10;
 const SP = 32;
 const HT = 9;
-const COLON = 58;
 
 const TOKEN_CHARS = (() => {
   const t = new Uint8Array(256);
@@ -70,15 +71,14 @@ const TOKEN_CHARS = (() => {
   return t;
 })();
 
+function isSpace(c: number): boolean {
+  return c === SP || c === HT || c === CR || c === 10;
+}
+
 function isToken(s: string): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) if (!TOKEN_CHARS[s.charCodeAt(i)]) return false;
   return true;
-}
-
-function lineEnd(buf: Buffer, from: number): number {
-  const i = buf.indexOf(LF, from);
-  return i < 0 ? buf.length : i;
 }
 
 export class SipMessage {
@@ -197,12 +197,22 @@ export class SipMessage {
     return this.cached('cseq', () => {
       const v = this.field('cseq')?.value;
       if (v === undefined) throw bad('missing CSeq');
-      const m = /^(\d{1,10})[ \t]+(\S+)$/.exec(v);
-      if (!m) throw bad(`bad CSeq '${v}'`);
-      const seq = Number(m[1]);
-      if (seq > 0x7fffffff) throw bad(`CSeq number out of range '${m[1]}'`);
-      if (!isToken(m[2]!)) throw bad(`bad CSeq method '${m[2]}'`);
-      return { seq, method: m[2]! };
+      let i = 0;
+      let seq = 0;
+      while (i < v.length && i < 11) {
+        const d = v.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        seq = seq * 10 + d;
+        i++;
+      }
+      if (i === 0 || i > 10) throw bad(`bad CSeq '${v}'`);
+      if (seq > 0x7fffffff) throw bad(`CSeq number out of range '${v}'`);
+      let j = i;
+      while (j < v.length && (v.charCodeAt(j) === SP || v.charCodeAt(j) === HT)) j++;
+      if (j === i) throw bad(`bad CSeq '${v}'`);
+      const method = v.slice(j);
+      if (!isToken(method)) throw bad(`bad CSeq method '${method}'`);
+      return { seq, method };
     });
   }
 
@@ -226,6 +236,7 @@ export class SipMessage {
     return this.cached('via1', () => {
       const f = this.field('via');
       if (!f) throw bad('missing Via');
+      if (!f.value.includes(',')) return parseOneVia(f.value);
       const parts = splitTopLevel(f.value);
       const first = parts[0];
       if (!first) throw bad('empty Via');
@@ -329,28 +340,43 @@ export class SipMessage {
     this.addEdit(at, at, `Via: ${value}\r\n`);
   }
 
-  /** Ranges of the first Via header's values, relative to its raw value. */
-  private topViaRanges(): { f: HeaderField; ranges: [number, number][] } {
+  /**
+   * The first Via header, the end offset of its first value and the start of its second value
+   * (-1 when the header holds one value). Only the first top-level comma is looked for.
+   */
+  private topViaSpan(): { f: HeaderField; firstEnd: number; secondStart: number } {
     const f = this.field('via');
     if (!f) throw bad('missing Via');
-    const raw = this.p.buf.toString('latin1', f.valueStart, f.valueEnd);
-    return { f, ranges: splitTopLevel(raw) };
+    const t = this.p.text;
+    let inQuote = false;
+    for (let i = f.valueStart; i < f.valueEnd; i++) {
+      const c = t.charCodeAt(i);
+      if (inQuote) {
+        if (c === 92) i++;
+        else if (c === 34) inQuote = false;
+      } else if (c === 34) inQuote = true;
+      else if (c === 44 /* , */) {
+        let e = i;
+        while (e > f.valueStart && isSpace(t.charCodeAt(e - 1))) e--;
+        let n = i + 1;
+        while (n < f.valueEnd && isSpace(t.charCodeAt(n))) n++;
+        return { f, firstEnd: e, secondStart: n };
+      }
+    }
+    let e = f.valueEnd;
+    while (e > f.valueStart && isSpace(t.charCodeAt(e - 1))) e--;
+    return { f, firstEnd: e, secondStart: -1 };
   }
 
   removeTopVia(): void {
-    const { f, ranges } = this.topViaRanges();
-    if (ranges.length <= 1) {
-      this.removeHeader(f);
-      return;
-    }
-    this.addEdit(f.valueStart + ranges[0]![0], f.valueStart + ranges[1]![0], '');
+    const { f, secondStart } = this.topViaSpan();
+    if (secondStart < 0) this.removeHeader(f);
+    else this.addEdit(f.valueStart, secondStart, '');
   }
 
   replaceTopVia(value: string): void {
-    const { f, ranges } = this.topViaRanges();
-    const r = ranges[0];
-    if (!r) throw bad('empty Via');
-    this.addEdit(f.valueStart + r[0], f.valueStart + r[1], value);
+    const { f, firstEnd } = this.topViaSpan();
+    this.addEdit(f.valueStart, firstEnd, value);
   }
 
   setBody(body: Buffer | string, contentType?: string): void {
@@ -392,25 +418,29 @@ export class SipMessage {
     }
     // Stable sort keeps insertions at one offset in the order they were made.
     edits.sort((a, b) => a.start - b.start);
-    const parts: Buffer[] = [];
+    // The header part is built as one latin1 string (characters are bytes), then written once.
+    const text = p.text;
+    let head = '';
     let pos = p.msgStart;
     for (const e of edits) {
       let start = e.start;
       if (start < pos) {
         // Overlaps an earlier edit (e.g. a change inside a removed header): the earlier one wins.
         if (e.end <= pos) {
-          if (start === e.end && e.text) parts.push(Buffer.from(e.text, 'latin1'));
+          if (start === e.end) head += e.text;
           continue;
         }
         start = pos;
       }
-      if (start > pos) parts.push(p.buf.subarray(pos, start));
-      if (e.text) parts.push(Buffer.from(e.text, 'latin1'));
+      if (start > pos) head += text.slice(pos, start);
+      head += e.text;
       pos = e.end;
     }
-    parts.push(p.buf.subarray(pos, p.bodyStart));
-    parts.push(body);
-    return Buffer.concat(parts);
+    head += text.slice(pos, p.bodyStart);
+    const out = Buffer.allocUnsafe(head.length + body.length);
+    out.write(head, 0, 'latin1');
+    body.copy(out, head.length);
+    return out;
   }
 
   private multipleContentLength(): boolean {
@@ -456,23 +486,51 @@ function parseStartLine(p: Parsed, line: string, start: number): void {
   if (version.toUpperCase() !== 'SIP/2.0') throw new SipParseError(505, 'Version Not Supported');
 }
 
+/** Canonical names of the common headers, looked up without building a string for the name. */
+const COMMON = ['via', 'from', 'to', 'call-id', 'cseq', 'contact', 'max-forwards', 'route', 'record-route', 'content-length',
+  'content-type', 'user-agent', 'allow', 'supported', 'expires', 'subject', 'server', 'authorization', 'proxy-authorization',
+  'www-authenticate', 'proxy-authenticate', 'require', 'proxy-require', 'accept', 'session-expires', 'min-se', 'reason', 'date',
+  'organization', 'p-asserted-identity', 'privacy', 'event', 'path'];
+const BY_LENGTH: string[][] = [];
+for (const c of COMMON) (BY_LENGTH[c.length] ??= []).push(c);
+
+/** The canonical name when text[start, end) is a common header name (any case), found without allocating. */
+function commonLname(text: string, start: number, end: number): string | undefined {
+  const len = end - start;
+  const cands = BY_LENGTH[len];
+  if (cands) {
+    outer: for (const c of cands) {
+      for (let i = 0; i < len; i++) {
+        // ASCII letters compare case-insensitively with |0x20; '-' (0x2d) is unchanged by it.
+        if ((text.charCodeAt(start + i) | 0x20) !== c.charCodeAt(i)) continue outer;
+      }
+      return c;
+    }
+  }
+  return undefined;
+}
+
 function parseBuffer(buf: Buffer, datagram: boolean): Parsed {
   let pos = 0;
   const n = buf.length;
   while (pos < n && (buf[pos] === CR || buf[pos] === LF)) pos++;
   if (pos >= n) throw new SipParseError(0, 'empty message');
+  // The header block as one latin1 string: characters are bytes, so string indices are offsets.
+  const crlf2 = buf.indexOf('\r\n\r\n', pos, 'latin1');
+  const textEnd = crlf2 >= 0 ? crlf2 + 4 : n;
+  const text = buf.toString('latin1', 0, textEnd);
   const p: Parsed = {
-    buf, msgStart: pos, isRequest: false, method: '', version: '', status: 0, reason: '', ruri: '', ruriStart: 0, ruriEnd: 0,
+    buf, text, msgStart: pos, isRequest: false, method: '', version: '', status: 0, reason: '', ruri: '', ruriStart: 0, ruriEnd: 0,
     fields: [], headersEnd: n, bodyStart: n, bodyEnd: n, contentLength: -1, cache: new Map(),
   };
-  let le = lineEnd(buf, pos);
-  const slEnd = le > pos && buf[le - 1] === CR ? le - 1 : le;
-  const startLine = buf.toString('latin1', pos, slEnd);
+  let le = text.indexOf('\n', pos);
+  if (le < 0) le = textEnd;
+  const slEnd = le > pos && text.charCodeAt(le - 1) === CR ? le - 1 : le;
   // A request's start line errors are deferred until the headers are indexed, so the request can
   // still be answered (a reply needs its Via, From, To, Call-ID and CSeq).
   let startError: SipParseError | null = null;
   try {
-    parseStartLine(p, startLine, pos);
+    parseStartLine(p, text.slice(pos, slEnd), pos);
   } catch (e) {
     if (!(e instanceof SipParseError) || e.status === 0 || !p.isRequest) throw e;
     startError = e;
@@ -480,40 +538,54 @@ function parseBuffer(buf: Buffer, datagram: boolean): Parsed {
   pos = le + 1;
   let headerError: SipParseError | null = null;
   let terminated = false;
-  while (pos < n) {
+  while (pos < textEnd) {
+    const c0 = text.charCodeAt(pos);
     // Empty line: end of headers.
-    if (buf[pos] === LF || (buf[pos] === CR && pos + 1 < n && buf[pos + 1] === LF)) {
+    if (c0 === LF || (c0 === CR && text.charCodeAt(pos + 1) === LF)) {
       p.headersEnd = pos;
-      p.bodyStart = buf[pos] === LF ? pos + 1 : pos + 2;
+      p.bodyStart = c0 === LF ? pos + 1 : pos + 2;
       terminated = true;
       break;
     }
     const start = pos;
-    le = lineEnd(buf, pos);
+    le = text.indexOf('\n', pos);
+    if (le < 0) le = textEnd;
     // Folded continuation lines (RFC 3261 7.3.1) belong to this header.
     let folded = false;
-    while (le + 1 < n && (buf[le + 1] === SP || buf[le + 1] === HT)) {
+    while (le + 1 < textEnd) {
+      const nc = text.charCodeAt(le + 1);
+      if (nc !== SP && nc !== HT) break;
       folded = true;
-      le = lineEnd(buf, le + 1);
+      const nx = text.indexOf('\n', le + 1);
+      le = nx < 0 ? textEnd : nx;
     }
-    const end = le < n ? le + 1 : n;
-    const contentEnd = le < n && le > start && buf[le - 1] === CR ? le - 1 : le;
-    const colon = buf.indexOf(COLON, start);
+    const end = le < textEnd ? le + 1 : textEnd;
+    const contentEnd = le < textEnd && le > start && text.charCodeAt(le - 1) === CR ? le - 1 : le;
+    const colon = text.indexOf(':', start);
     if (colon < 0 || colon >= contentEnd) {
-      headerError ??= bad(`header line without colon: '${buf.toString('latin1', start, Math.min(contentEnd, start + 60))}'`);
+      headerError ??= bad(`header line without colon: '${text.slice(start, Math.min(contentEnd, start + 60))}'`);
       pos = end;
       continue;
     }
     let nameEnd = colon;
-    while (nameEnd > start && (buf[nameEnd - 1] === SP || buf[nameEnd - 1] === HT)) nameEnd--;
-    const name = buf.toString('latin1', start, nameEnd);
-    if (!isToken(name)) headerError ??= bad(`bad header name '${name.slice(0, 40)}'`);
+    while (nameEnd > start && (text.charCodeAt(nameEnd - 1) === SP || text.charCodeAt(nameEnd - 1) === HT)) nameEnd--;
+    const name = text.slice(start, nameEnd);
+    let ln = commonLname(text, start, nameEnd);
+    if (ln === undefined) {
+      if (!isToken(name)) headerError ??= bad(`bad header name '${name.slice(0, 40)}'`);
+      ln = canonicalName(name);
+    }
     let vs = colon + 1;
-    while (vs < contentEnd && (buf[vs] === SP || buf[vs] === HT || buf[vs] === CR || buf[vs] === LF)) vs++;
-    let value = buf.toString('latin1', vs, contentEnd);
-    if (folded) value = value.replace(/\r?\n[ \t]+/g, ' ');
-    value = value.trim();
-    p.fields.push({ name, lname: canonicalName(name), value, start, end, valueStart: vs, valueEnd: contentEnd });
+    for (;;) {
+      const c = text.charCodeAt(vs);
+      if (vs >= contentEnd || (c !== SP && c !== HT && c !== CR && c !== LF)) break;
+      vs++;
+    }
+    let ve = contentEnd;
+    while (ve > vs && (text.charCodeAt(ve - 1) === SP || text.charCodeAt(ve - 1) === HT)) ve--;
+    let value = text.slice(vs, ve);
+    if (folded) value = value.replace(/\r?\n[ \t]+/g, ' ').trim();
+    p.fields.push({ name, lname: ln, value, start, end, valueStart: vs, valueEnd: contentEnd });
     pos = end;
   }
   if (!terminated) {
@@ -528,8 +600,8 @@ function parseBuffer(buf: Buffer, datagram: boolean): Parsed {
   let cl = -1;
   for (const f of p.fields) {
     if (f.lname !== 'content-length') continue;
-    if (!/^\d{1,9}$/.test(f.value)) throw bad(`bad Content-Length '${f.value.slice(0, 20)}'`);
-    const v = Number(f.value);
+    const v = parseDigits(f.value);
+    if (v < 0) throw bad(`bad Content-Length '${f.value.slice(0, 20)}'`);
     if (cl >= 0 && v !== cl) throw bad('conflicting Content-Length headers');
     cl = v;
   }
@@ -544,6 +616,19 @@ function parseBuffer(buf: Buffer, datagram: boolean): Parsed {
     p.bodyEnd = p.bodyStart + cl;
   }
   return p;
+}
+
+/** 1 to 9 decimal digits as a number, else -1. */
+function parseDigits(s: string): number {
+  const len = s.length;
+  if (len === 0 || len > 9) return -1;
+  let v = 0;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
 }
 
 export { isListHeader };

@@ -15,7 +15,7 @@ export interface NameAddr {
   raw: string;
 }
 
-const TOKEN_WORD = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+const TOKEN_WORDS = /^[A-Za-z0-9\-.!%*_+`'~]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~]+)*$/;
 
 export function parseNameAddr(value: string): NameAddr {
   const raw = value.trim();
@@ -52,7 +52,7 @@ export function parseNameAddr(value: string): NameAddr {
       const dn = raw.slice(0, lt).trim();
       if (dn) {
         // Token display names are words of token characters separated by LWS.
-        for (const w of dn.split(/\s+/)) if (!TOKEN_WORD.test(w)) throw new SipParseError(400, `bad display name '${dn}'`);
+        if (!TOKEN_WORDS.test(dn)) throw new SipParseError(400, `bad display name '${dn}'`);
         displayName = dn;
       }
     }

@@ -25,8 +25,44 @@ export interface Via {
 
 const PROTO = /^([A-Za-z0-9.!%*_+`'~\-]+)[ \t]*\/[ \t]*([A-Za-z0-9.!%*_+`'~\-]+)[ \t]*\/[ \t]*([A-Za-z0-9.!%*_+`'~\-]+)[ \t]+/;
 
+/** The common shape `SIP/2.0/UDP host[:port];params` without regular expressions. */
+function fastVia(raw: string): Via | null {
+  if (!raw.startsWith('SIP/2.0/')) return null;
+  const sp = raw.indexOf(' ', 8);
+  if (sp < 0) return null;
+  const transport = raw.slice(8, sp).toUpperCase();
+  const semi = raw.indexOf(';', sp + 1);
+  const sentBy = semi < 0 ? raw.slice(sp + 1) : raw.slice(sp + 1, semi);
+  if (sentBy.charCodeAt(0) === 91 /* [ */ || sentBy.includes(' ') || sentBy.includes('(')) return null;
+  const colon = sentBy.indexOf(':');
+  const host = colon < 0 ? sentBy : sentBy.slice(0, colon);
+  let port: number | undefined;
+  if (colon >= 0) {
+    const ps = sentBy.slice(colon + 1);
+    if (!/^\d{1,5}$/.test(ps)) return null;
+    port = Number(ps);
+    if (port > 65535) return null;
+  }
+  if (!host || !HOST_RE.test(host)) return null;
+  const params = parseHeaderParams(semi < 0 ? '' : raw.slice(semi));
+  return build('SIP/2.0', transport, host, port, params, raw);
+}
+
+const HOST_RE = /^[A-Za-z0-9.\-_]+$/;
+
+function build(protocol: string, transport: string, host: string, port: number | undefined, params: Map<string, string | null>, raw: string): Via {
+  const get = (k: string): string | undefined => {
+    const v = params.get(k);
+    return v === null ? undefined : v;
+  };
+  const rport = params.has('rport') ? params.get('rport') ?? null : undefined;
+  return { protocol, transport, host, port, branch: get('branch'), received: get('received'), maddr: get('maddr'), rport, params, raw };
+}
+
 export function parseOneVia(value: string): Via {
   const raw = value.trim();
+  const fast = fastVia(raw);
+  if (fast) return fast;
   const m = PROTO.exec(raw);
   if (!m) throw new SipParseError(400, `bad Via '${raw}'`);
   const protocol = `${m[1]}/${m[2]}`;
@@ -53,13 +89,7 @@ export function parseOneVia(value: string): Via {
     if (pc >= 0) port = parsePort(sentBy.slice(pc + 1).trim(), sentBy, true);
     if (!host || !/^[A-Za-z0-9.\-_]+$/.test(host)) throw new SipParseError(400, `bad Via host '${sentBy}'`);
   }
-  const params = parseHeaderParams(rest);
-  const get = (k: string): string | undefined => {
-    const v = params.get(k);
-    return v === null ? undefined : v;
-  };
-  const rport = params.has('rport') ? params.get('rport') ?? null : undefined;
-  return { protocol, transport, host, port, branch: get('branch'), received: get('received'), maddr: get('maddr'), rport, params, raw };
+  return build(protocol, transport, host, port, parseHeaderParams(rest), raw);
 }
 
 function parsePort(s: string, sentBy: string, ok: boolean): number {
