@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { MsgContext, type LogLevel, type Proto, type ProxyServices, type ReceiveInfo } from './context.js';
 import type { ProxyConfig } from '../ops/config.js';
 import { Logger } from '../ops/log.js';
-import { SipMessage, SipParseError, buildReply, validateRequest } from '../sip/index.js';
+import { SipMessage, SipParseError, buildReply, validateReply, validateRequest } from '../sip/index.js';
 import { TransportManager } from '../transport/manager.js';
 import { parseListen, type ListenSocket } from '../transport/types.js';
 import { SipResolver } from '../transport/dns.js';
@@ -88,6 +88,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     try {
       msg = SipMessage.parse(data, { datagram: rcv.proto === 'udp' });
       if (msg.isRequest) validateRequest(msg);
+      else validateReply(msg);
     } catch (e) {
       this.badMessage(data, rcv, e);
       return;
@@ -106,7 +107,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     // Answer only what parsed far enough to have a start line and the headers a reply copies.
     let req: SipMessage;
     try {
-      req = SipMessage.parse(data, { datagram: rcv.proto === 'udp' });
+      req = SipMessage.parse(data, { datagram: rcv.proto === 'udp', lenient: true });
       if (!req.isRequest || req.method === 'ACK') return;
       const reply = buildReply(req, status, e instanceof SipParseError ? e.reason : 'Bad Request', { toTag: this.tagForRequest(req) });
       this.forwarder.sendReplyTo(req, rcv, reply, false);

@@ -58,6 +58,11 @@ interface Parsed {
 export interface ParseOptions {
   /** The buffer is one datagram: its end bounds the body (default true). */
   datagram?: boolean;
+  /**
+   * Index what can be indexed and ignore start-line, header-line and Content-Length errors: used
+   * only to answer a bad request (a reply needs just its Via, From, To, Call-ID and CSeq).
+   */
+  lenient?: boolean;
 }
 
 const CR = 13;
@@ -93,7 +98,7 @@ export class SipMessage {
   }
 
   static parse(buf: Buffer, opts?: ParseOptions): SipMessage {
-    return new SipMessage(parseBuffer(buf, opts?.datagram ?? true));
+    return new SipMessage(parseBuffer(buf, opts?.datagram ?? true, opts?.lenient ?? false));
   }
 
   get buf(): Buffer {
@@ -510,7 +515,7 @@ function commonLname(text: string, start: number, end: number): string | undefin
   return undefined;
 }
 
-function parseBuffer(buf: Buffer, datagram: boolean): Parsed {
+function parseBuffer(buf: Buffer, datagram: boolean, lenient = false): Parsed {
   let pos = 0;
   const n = buf.length;
   while (pos < n && (buf[pos] === CR || buf[pos] === LF)) pos++;
@@ -593,6 +598,11 @@ function parseBuffer(buf: Buffer, datagram: boolean): Parsed {
     p.headersEnd = n;
     p.bodyStart = n;
     if (!datagram) throw bad('headers not terminated');
+  }
+  if (lenient) {
+    p.contentLength = -1;
+    p.bodyEnd = p.bodyStart = Math.min(p.bodyStart, n);
+    return p;
   }
   if (startError) throw startError;
   if (headerError) throw headerError;
