@@ -79,6 +79,8 @@ let msgIds = 0;
 export class MsgContext {
   /** $mi: a per-process message number. */
   readonly msgId = ++msgIds;
+  /** performance.now() when the message arrived (processing-time histogram). */
+  startedAt = 0;
   /** Message flags 0..31 (setflag). Saved with the transaction. */
   flags = 0;
   /** Script flags (setsflag): zeroed before each callback, restored after. */

@@ -63,9 +63,28 @@ export class KemiProxy implements ProxyServices, TmCore {
     });
     await this.transports.listen(this.cfg.listen.map(parseListen));
     for (const s of this.transports.sockets()) this.logger.info(`listening on ${s.id}`);
+    if (this.cfg.metrics) {
+      const { Metrics } = await import('../ops/metrics.js');
+      this.metrics = new Metrics(this);
+      const port = await this.metrics.listen(this.cfg.metrics);
+      this.logger.info(`metrics on http://${this.cfg.metrics.replace(/:\d+$/, '')}:${port}/metrics`);
+    }
+    if (this.cfg.rpc) {
+      const { RpcServer } = await import('../ops/rpc.js');
+      const { registerCoreRpc } = await import('../ops/rpc-methods.js');
+      this.rpc = new RpcServer();
+      registerCoreRpc(this.rpc, this);
+      const port = await this.rpc.listen(this.cfg.rpc);
+      this.logger.info(`control RPC on http://${this.cfg.rpc.replace(/:\d+$/, '')}:${port}/RPC`);
+    }
   }
 
+  metrics: import('../ops/metrics.js').Metrics | null = null;
+  rpc: import('../ops/rpc.js').RpcServer | null = null;
+
   async stop(): Promise<void> {
+    await this.metrics?.close();
+    await this.rpc?.close();
     this.tm?.close();
     await this.transports.close();
     await this.host?.close();
@@ -118,6 +137,7 @@ export class KemiProxy implements ProxyServices, TmCore {
 
   private onRequest(msg: SipMessage, rcv: ReceiveInfo): void {
     const ctx = new MsgContext(msg, rcv, this);
+    ctx.startedAt = performance.now();
     const script = this.host.acquire();
     let out: RunOutcome | Promise<RunOutcome>;
     try {
@@ -142,6 +162,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     this.stats.scriptRuns++;
     if (out.status === 'error' || out.status === 'missing') this.scriptFailed(ctx, out);
     this.tm?.afterRequestRoute(ctx);
+    this.stats.observeProcessing((performance.now() - ctx.startedAt) / 1000);
   }
 
   /** A Lua error: logged with file:line and Call-ID, counted, and a request answered 500. */

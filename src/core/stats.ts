@@ -20,6 +20,21 @@ export class CoreStats {
   /** Received replies by status class (index 1..6). */
   readonly repliesByClass = [0, 0, 0, 0, 0, 0, 0];
 
+  /** Request processing time histogram (seconds): upper bounds and cumulative-free counts. */
+  static readonly BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1];
+  readonly processingCounts = new Array<number>(CoreStats.BUCKETS.length + 1).fill(0);
+  processingSum = 0;
+  processingCount = 0;
+
+  observeProcessing(seconds: number): void {
+    const b = CoreStats.BUCKETS;
+    let i = 0;
+    while (i < b.length && seconds > b[i]!) i++;
+    this.processingCounts[i]!++;
+    this.processingSum += seconds;
+    this.processingCount++;
+  }
+
   received(msg: SipMessage): void {
     if (msg.isRequest) {
       this.requestsIn++;

@@ -144,7 +144,16 @@ options (override the config file):
 export function parseCli(argv: readonly string[]): CliResult {
   if (argv[0] === 'ctl') {
     if (!argv[1]) throw new Error('ctl needs a method name');
-    return { config: defaultConfig(), ctl: { method: argv[1], params: argv.slice(2) } };
+    // ctl takes --rpc ADDR and -c FILE to find the endpoint; every other word is a parameter.
+    let cfg = defaultConfig();
+    const params: string[] = [];
+    for (let i = 2; i < argv.length; i++) {
+      const a = argv[i]!;
+      if ((a === '--config' || a === '-c') && argv[i + 1]) cfg = loadConfigFile(argv[++i]!);
+      else if (a === '--rpc' && argv[i + 1]) cfg = { ...cfg, rpc: argv[++i]! };
+      else params.push(a);
+    }
+    return { config: cfg, ctl: { method: argv[1], params } };
   }
   const { values } = parseArgs({
     args: [...argv],

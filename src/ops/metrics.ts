@@ -4,7 +4,8 @@
  * inc() runs per message.
  */
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CoreStats } from '../core/stats.js';
 import type { KemiProxy } from '../core/proxy.js';
 
 /**
@@ -16,6 +17,32 @@ function publish(c: Counter<string>, values: Iterable<[Record<string, string>, n
   for (const [labels, v] of values) c.inc(labels, v);
 }
 
+/**
+ * kemi_request_processing_seconds: a Prometheus histogram served from CoreStats' bucket counts,
+ * so the message path only increments an array slot.
+ */
+class ProcessingHistogram {
+  readonly name = 'kemi_request_processing_seconds';
+  readonly help = 'Time from receiving a request to the end of its request route';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  constructor(private readonly stats: CoreStats) {}
+  get(): { name: string; help: string; type: string; aggregator: string; values: { value: number; labels: Record<string, string | number>; metricName: string }[] } {
+    const values: { value: number; labels: Record<string, string | number>; metricName: string }[] = [];
+    let cum = 0;
+    CoreStats.BUCKETS.forEach((le, i) => {
+      cum += this.stats.processingCounts[i] ?? 0;
+      values.push({ value: cum, labels: { le }, metricName: `${this.name}_bucket` });
+    });
+    cum += this.stats.processingCounts[CoreStats.BUCKETS.length] ?? 0;
+    values.push({ value: cum, labels: { le: '+Inf' }, metricName: `${this.name}_bucket` });
+    values.push({ value: this.stats.processingSum, labels: {}, metricName: `${this.name}_sum` });
+    values.push({ value: this.stats.processingCount, labels: {}, metricName: `${this.name}_count` });
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+  reset(): void {}
+}
+
 function byClass(counts: readonly number[]): [Record<string, string>, number][] {
   const out: [Record<string, string>, number][] = [];
   for (let i = 1; i < counts.length; i++) out.push([{ class: `${i}xx` }, counts[i] ?? 0]);
@@ -24,8 +51,6 @@ function byClass(counts: readonly number[]): [Record<string, string>, number][] 
 
 export class Metrics {
   readonly registry = new Registry();
-  /** Request processing time (receive to end of request route), seconds. */
-  readonly processing: Histogram<string>;
   private server: Server | null = null;
 
   constructor(private readonly proxy: KemiProxy) {
@@ -70,10 +95,20 @@ export class Metrics {
     }
     const active = new Gauge({ name: 'kemi_tm_transactions_active', help: 'Transactions in memory', registers: [r], collect() { active.set(p.tm?.active ?? 0); } });
     void active;
-    this.processing = new Histogram({
-      name: 'kemi_request_processing_seconds', help: 'Time from receiving a request to the end of its request route',
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25], registers: [r],
-    });
+    const transport: [string, string, () => number][] = [
+      ['kemi_transport_udp_received_total', 'UDP datagrams received', () => p.transports.stats.udpReceived],
+      ['kemi_transport_udp_sent_total', 'UDP datagrams sent', () => p.transports.stats.udpSent],
+      ['kemi_transport_tcp_received_total', 'SIP messages received over TCP', () => p.transports.stats.tcpReceived],
+      ['kemi_transport_tcp_sent_total', 'SIP messages sent over TCP', () => p.transports.stats.tcpSent],
+      ['kemi_transport_framing_errors_total', 'TCP connections closed for garbage or oversize messages', () => p.transports.stats.framingErrors],
+      ['kemi_transport_send_errors_total', 'Sends that failed', () => p.transports.stats.sendErrors],
+    ];
+    for (const [name, help, read] of transport) {
+      const c: Counter<string> = new Counter({ name, help, registers: [r], collect() { publish(c, [[{}, read()]]); } });
+    }
+    const conns = new Gauge({ name: 'kemi_transport_tcp_connections', help: 'Open TCP connections', registers: [r], collect() { conns.set(p.transports.stats.connectionsOpen); } });
+    void conns;
+    r.registerMetric(new ProcessingHistogram(p.stats) as unknown as Counter<string>);
   }
 
   async text(): Promise<string> {
