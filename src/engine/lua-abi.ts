@@ -63,9 +63,16 @@ export async function newLuaModule(): Promise<LuaRaw> {
   return lua.module as unknown as LuaRaw;
 }
 
+/** Node's fast latin1 codecs on Buffer (present at run time, absent from @types/node). */
+interface Latin1Buffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+  latin1Write(s: string, offset: number, length: number): number;
+}
+
 /** Byte-level string helpers over one module's memory. */
 export class WasmStrings {
-  private heap: Buffer;
+  private heap: Latin1Buffer;
+  private u32: Uint32Array;
   private scratch = 0;
   private scratchSize = 0;
   readonly lenPtr: number;
@@ -73,15 +80,19 @@ export class WasmStrings {
   private readonly cstrings = new Map<string, number>();
 
   constructor(private readonly m: LuaRaw) {
-    this.heap = Buffer.from(m.HEAPU8.buffer, 0, m.HEAPU8.buffer.byteLength);
+    this.heap = Buffer.from(m.HEAPU8.buffer, 0, m.HEAPU8.buffer.byteLength) as Latin1Buffer;
+    this.u32 = new Uint32Array(m.HEAPU8.buffer);
     this.lenPtr = m._malloc(8);
     this.intPtr = m._malloc(8);
   }
 
   /** Memory may grow (and move) on any allocation: re-view it when it did. */
-  private view(): Buffer {
+  private view(): Latin1Buffer {
     const b = this.m.HEAPU8.buffer;
-    if (this.heap.buffer !== b) this.heap = Buffer.from(b, 0, b.byteLength);
+    if (this.heap.buffer !== b) {
+      this.heap = Buffer.from(b, 0, b.byteLength) as Latin1Buffer;
+      this.u32 = new Uint32Array(b);
+    }
     return this.heap;
   }
 
@@ -90,8 +101,8 @@ export class WasmStrings {
     const p = this.m._lua_tolstring(L, idx, this.lenPtr);
     if (p === 0) return null;
     const h = this.view();
-    const len = h.readUInt32LE(this.lenPtr);
-    return h.toString('latin1', p, p + len);
+    const len = this.u32[this.lenPtr >> 2]!;
+    return h.latin1Slice(p, p + len);
   }
 
   push(L: number, s: string): void {
@@ -102,7 +113,7 @@ export class WasmStrings {
       this.scratch = this.m._malloc(this.scratchSize);
     }
     const h = this.view();
-    if (n > 0) h.write(s, this.scratch, n, 'latin1');
+    if (n > 0) h.latin1Write(s, this.scratch, n);
     this.m._lua_pushlstring(L, this.scratch, n);
   }
 

@@ -1,0 +1,48 @@
+/**
+ * Engine micro-benchmark (not a test): the cost of a KSR call from Lua (no string argument, string
+ * in and out) and of entering a callback from JS, on the real binding.
+ *
+ *   npm run build && node dist/bench/engine.bench.js
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LuaScript } from '../src/engine/lua-script.js';
+import { MsgContext, type ProxyServices } from '../src/core/context.js';
+import { SipMessage } from '../src/sip/index.js';
+import { defineModule } from '../kemi/types.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kemi-bench-'));
+const path = join(dir, 'b.lua');
+const N = 200_000;
+writeFileSync(path, `
+function empty() end
+function noargs() local f = KSR.b.flag for i = 1, ${N} do f(3) end end
+function strings() local g = KSR.b.echo for i = 1, ${N} do g("$ru") end end
+function baseline() for i = 1, ${N} do end end
+`);
+
+const mod = defineModule('b', [
+  { name: 'flag', params: ['int'], ret: 'bool', fn: (c, f) => ((c.flags |= 1 << Number(f)), true) },
+  { name: 'echo', params: ['str'], ret: 'xval', fn: (c) => c.msg.ruri },
+]);
+const msg = SipMessage.parse(Buffer.from('OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n'));
+const ctx = new MsgContext(msg, { proto: 'udp', srcAddress: '127.0.0.1', srcPort: 5060, localAddress: '127.0.0.1', localPort: 5060, family: 4 }, {} as ProxyServices);
+
+const s = await LuaScript.load({ scriptPath: path, modules: [mod], log: () => undefined });
+const time = (fn: string): number => {
+  s.run(fn, ctx);
+  const t = performance.now();
+  s.run(fn, ctx);
+  return performance.now() - t;
+};
+const base = time('baseline');
+const perCall = (fn: string): number => ((time(fn) - base) / N) * 1000;
+console.log(`KSR call, int in, bool out:     ${perCall('noargs').toFixed(3)} us`);
+console.log(`KSR call, string in, string out: ${perCall('strings').toFixed(3)} us`);
+const M = 200_000;
+for (let i = 0; i < 10_000; i++) s.run('empty', ctx);
+const t0 = performance.now();
+for (let i = 0; i < M; i++) s.run('empty', ctx);
+console.log(`callback entry (empty route):    ${(((performance.now() - t0) / M) * 1000).toFixed(3)} us`);
+s.close();
