@@ -31,7 +31,8 @@ async function main(): Promise<void> {
     log.err(`startup failed: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   }
-  log.info(`kemi-proxy ready (script ${cfg.script})`);
+  // Always printed, whatever the log level: scripts and tests wait for it.
+  process.stderr.write(`kemi-proxy ready (script ${cfg.script}, pid ${process.pid})\n`);
   const shutdown = (sig: string): void => {
     log.info(`${sig}: shutting down`);
     proxy.stop().then(
