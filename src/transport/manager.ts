@@ -98,7 +98,9 @@ export class TransportManager {
 
   private async listenUdp(s: ListenSpec): Promise<void> {
     const family = isIPv6(s.address) ? 6 : 4;
-    const sock = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    // Bursts at thousands of calls/s overflow the default receive buffer; the kernel caps the size
+    // at net.core.rmem_max.
+    const sock = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
     await new Promise<void>((res, rej) => {
       sock.once('error', rej);
       sock.bind(s.port, s.address, () => {
