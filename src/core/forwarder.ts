@@ -61,6 +61,7 @@ export class Forwarder {
     const top = msg.topVia;
     const branch = statelessBranch(top.branch ?? '', msg.callId, msg.cseq.seq, msg.originalRuri, dest);
     const bytes = this.prepareOutgoing(ctx, ctx, msg.clone(), sock, branch);
+    if (!this.proxy.onSend(ctx, bytes)) return -1;
     const ok = this.proxy.transports.send(
       { proto: t.proto, address: t.address, port: t.port, noConnect: ctx.sendFlags.forwardNoConnect, closeAfter: ctx.sendFlags.forwardClose, local: sock.id },
       bytes,

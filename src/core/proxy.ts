@@ -235,6 +235,32 @@ export class KemiProxy implements ProxyServices, TmCore {
     return this.forwarder.sendReplyTo(req, rcv, reply, forceRport);
   }
 
+  /**
+   * ksr_onsend_route, when the script defines it, sees each request as it goes out (Kamailio's
+   * onsend_route); KSR.x.drop() or set_drop() there stops that send. It runs synchronously: a
+   * KSR call that would wait is an error there.
+   */
+  onSend(ctx: MsgContext, data: Buffer): boolean {
+    const script = this.host.current;
+    if (!script.has('ksr_onsend_route')) return true;
+    let out: SipMessage;
+    try {
+      out = SipMessage.parse(data);
+    } catch {
+      return true;
+    }
+    const sctx = new MsgContext(out, ctx.rcv, this);
+    sctx.route = 'onsend';
+    sctx.flags = ctx.flags;
+    const r = script.run('ksr_onsend_route', sctx);
+    if (r instanceof Promise) {
+      this.logger.err('ksr_onsend_route must not wait for I/O: the message is sent', { callId: safeCallId(ctx.msg) });
+      return true;
+    }
+    if (r.status === 'error') this.scriptFailed(sctx, r);
+    return !sctx.drop;
+  }
+
   runCallback(script: LuaScript, fn: string, ctx: MsgContext): RunOutcome | Promise<RunOutcome> {
     this.stats.scriptRuns++;
     return script.run(fn, ctx);

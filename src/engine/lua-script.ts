@@ -55,6 +55,28 @@ export function parseLuaError(msg: string): { message: string; file?: string; li
   return { message: m[3]!, file: m[1]!, line: Number(m[2]) };
 }
 
+/** Lua helpers app_lua's runstring/dostring use (defined in every VM before the script loads). */
+const HELPERS = `
+function __kemi_runstring(code, name)
+  local f, err = load(code, name, "t")
+  if not f then error(err, 0) end
+  return f()
+end
+function __kemi_dostring(code, name)
+  local env = setmetatable({}, { __index = _G })
+  local f, err = load(code, name, "t", env)
+  if not f then error(err, 0) end
+  return f()
+end
+`;
+
+let active: LuaScript | null = null;
+
+/** The VM whose KSR function is running (app_lua's functions act on it). */
+export function activeScript(): LuaScript | null {
+  return active;
+}
+
 export class LuaScript {
   private current: MsgContext | null = null;
   private readonly pool: number[] = [];
@@ -220,6 +242,7 @@ export class LuaScript {
 
   private invoke(T: number, e: KemiExport, qname: string, args: KemiArg[], intCode: boolean): number {
     const ctx = this.current;
+    active = this;
     if (!ctx) return this.raise(T, `${qname}: no message is being processed`);
     let r;
     try {
@@ -296,6 +319,10 @@ export class LuaScript {
 
   private runMain(code: Buffer, opts: LoadOptions): void {
     const { m, L, s } = this;
+    const helpers = s.alloc(Buffer.from(HELPERS, 'latin1'));
+    const hs = m._luaL_loadbufferx(L, helpers, HELPERS.length, s.cstr('=kemi-helpers'), 0);
+    m._free(helpers);
+    if (hs !== LUA_OK || m._lua_pcallk(L, 0, 0, 0, 0, 0) !== LUA_OK) throw new Error('cannot define the app_lua helpers');
     const buf = s.alloc(code);
     const st = m._luaL_loadbufferx(L, buf, code.length, s.cstr(`@${opts.scriptPath}`), 0);
     m._free(buf);
@@ -335,10 +362,10 @@ export class LuaScript {
   }
 
   /**
-   * Runs global function `fn` for `ctx` (with an optional string argument, as event routes get).
-   * Synchronous unless a KSR call inside had to wait; then a Promise of the outcome.
+   * Runs global function `fn` for `ctx` (with optional string arguments: event routes get one,
+   * app_lua's run_pN up to three). Synchronous unless a KSR call inside had to wait; then a Promise.
    */
-  run(fn: string, ctx: MsgContext, arg?: string): RunOutcome | Promise<RunOutcome> {
+  run(fn: string, ctx: MsgContext, arg?: string | readonly string[]): RunOutcome | Promise<RunOutcome> {
     if (this.closed) return { status: 'error', error: { message: 'script VM is closed' } };
     const m = this.m;
     const T = this.thread();
@@ -348,9 +375,12 @@ export class LuaScript {
       return MISSING;
     }
     let nargs = 0;
-    if (arg !== undefined) {
+    if (typeof arg === 'string') {
       this.s.push(T, arg);
       nargs = 1;
+    } else if (arg) {
+      for (const a of arg) this.s.push(T, a);
+      nargs = arg.length;
     }
     const saved = ctx.sflags;
     ctx.sflags = 0;

@@ -270,6 +270,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     if (!sock) return false;
     const id = newBranch();
     const buf = this.core.prepareOutgoing(ctx, bctx, bctx.msg, sock, id);
+    if (!this.core.onSend(bctx, buf)) return false;
     const target: SendTarget = {
       proto: t.proto,
       address: t.address,

@@ -16,6 +16,8 @@ export interface TmCore {
   /** Bytes of a branch request: received/rport, Record-Route, our Via (see Forwarder.prepareOutgoing). */
   prepareOutgoing(orig: MsgContext, bctx: MsgContext, out: SipMessage, sock: ListenSocket, branch: string): Buffer;
   send(target: SendTarget, data: Buffer): boolean;
+  /** Runs ksr_onsend_route on a request about to go out; false when the script dropped it. */
+  onSend(ctx: MsgContext, data: Buffer): boolean;
   /** Sends a reply to the sender of `req` (18.2.2 / RFC 3581). */
   sendReplyTo(req: SipMessage, rcv: ReceiveInfo, reply: Buffer, forceRport: boolean): boolean;
   /** Runs a script callback; a missing function counts as done. */

@@ -285,3 +285,18 @@ describe('KSR.rr', () => {
     expect(m.headerList('route')).toEqual(['<sip:bob@kemi.test:5060;transport=udp>']);
   });
 });
+
+describe('KSR.kx', () => {
+  it('has nil / "" / "<null>" flavours and reads message and network data', async () => {
+    const kx = (await import('../../kemi/kx.js')).default;
+    const { ctx } = context();
+    const g = (n: string) => call(kx, n, ctx);
+    expect([g('get_ruri'), g('get_ruser'), g('get_rhost'), g('get_furi'), g('get_fuser'), g('get_thost')]).toEqual([
+      'sip:bob@kemi.test:5060;transport=udp', 'bob', 'kemi.test', 'sip:alice@example.org', 'alice', 'kemi.test',
+    ]);
+    expect([g('get_duri'), g('gete_duri'), g('getw_duri')]).toEqual([null, '', '<null>']);
+    expect([g('get_method'), g('get_callid'), g('get_ua'), g('get_proto'), g('get_body')]).toEqual(['INVITE', 'call-1@192.0.2.10', 'test-ua', 'udp', 'v=0\r\n']);
+    expect([g('get_srcip'), g('get_srcport'), g('get_rcvip'), g('get_rcvport')]).toEqual(['192.0.2.10', 5070, '127.0.0.1', 5060]);
+    expect(kx.exports.length).toBeGreaterThanOrEqual(60);
+  });
+});

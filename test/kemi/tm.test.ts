@@ -45,6 +45,7 @@ function world(): World {
       return out.serialize();
     },
     send: (t, d) => (sent.push({ target: `${t.address}:${t.port}`, data: d.toString('latin1') }), true),
+    onSend: () => true,
     sendReplyTo: (_req, _rcv, reply) => (upstream.push(reply.toString('latin1')), true),
     runCallback: (_s, fn, ctx): RunOutcome => {
       const cb = callbacks.get(fn);
