@@ -3,7 +3,8 @@
  * `sr_kemi_t` arrays are. The engine binds every table generically into `KSR.<module>`
  * (core functions, module "", straight into `KSR`).
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext, ProxyServices } from '../src/core/context.js';
+import type { StateStore } from '../src/state/store.js';
 
 /** Parameter types as Kamailio declares them (`SR_KEMIP_STR`, `SR_KEMIP_INT`). */
 export type KemiParam = 'str' | 'int';
@@ -37,12 +38,32 @@ export interface KemiModule {
   /** Kamailio module name (`tm`, `pv`, ...); "" for the core exports under `KSR`. */
   readonly name: string;
   readonly exports: readonly KemiExport[];
+  /** Runs once at startup when the config loads the module (Kamailio's mod_init). */
+  readonly init?: (env: ModuleEnv) => void | Promise<void>;
+  /** Runs at shutdown. */
+  readonly close?: () => void | Promise<void>;
+  /** Control RPC methods the module adds (`ul.dump`, `htable.dump`, ...), by Kamailio's names. */
+  readonly rpc?: Readonly<Record<string, (params: readonly unknown[]) => unknown>>;
+}
+
+/** What a module's init receives: its parameters and the process-wide services. */
+export interface ModuleEnv {
+  /** This module's modparams from the config (Kamailio's modparam("<module>", name, value)). */
+  readonly params: Readonly<Record<string, string | number>>;
+  /** Every module's modparams, for modules that read another's (auth_db reading usrloc's db_url). */
+  readonly allParams: Readonly<Record<string, Readonly<Record<string, string | number>>>>;
+  /** The shared state backend (memory or Redis). */
+  readonly state: StateStore;
+  /** Process services: sending, isMyself, logging. */
+  readonly proxy: ProxyServices;
+  /** Logs a module line (no message context). */
+  log(level: 'dbg' | 'info' | 'warn' | 'err', text: string): void;
 }
 
 /** Raised by KSR.x.exit(); the exact text app_lua compares against. */
 export const KSR_EXIT_MESSAGE = '~~ksr~exit~~';
 
 /** Helper to declare a module table with type checking of each entry. */
-export function defineModule(name: string, exports: readonly KemiExport[]): KemiModule {
-  return { name, exports };
+export function defineModule(name: string, exports: readonly KemiExport[], hooks: Pick<KemiModule, 'init' | 'close' | 'rpc'> = {}): KemiModule {
+  return { name, exports, ...hooks };
 }

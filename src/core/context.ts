@@ -4,6 +4,7 @@
  * KSR bindings read and change it; the core reads it back after the callback.
  */
 import type { SipMessage } from '../sip/message.js';
+import type { StateStore } from '../state/store.js';
 import type { TransactionLayer } from '../tm/transaction-layer.js';
 
 export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'sctp';
@@ -64,6 +65,8 @@ export interface ProxyServices {
   localTag(ctx: MsgContext): string;
   /** The transaction layer, when the tm module is loaded. */
   readonly tm?: TransactionLayer;
+  /** Shared state (usrloc, htable, subscribers, ...): memory or Redis. */
+  readonly state?: StateStore;
 }
 
 /** Send flags for TCP-family transports (set_forward_close and friends). */

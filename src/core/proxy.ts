@@ -15,6 +15,9 @@ import { parseListen, type ListenSocket } from '../transport/types.js';
 import { SipResolver } from '../transport/dns.js';
 import { ScriptHost } from '../engine/script-host.js';
 import type { LuaScript, RunOutcome } from '../engine/lua-script.js';
+import { openStore } from '../state/open-store.js';
+import type { StateStore } from '../state/store.js';
+import type { KemiModule } from '../../kemi/types.js';
 import { selectModules } from './modules.js';
 import { Forwarder } from './forwarder.js';
 import { CoreStats } from './stats.js';
@@ -52,6 +55,18 @@ export class KemiProxy implements ProxyServices, TmCore {
 
   async start(): Promise<void> {
     const { modules, loadedNames } = await selectModules(this.cfg.modules);
+    this.state = await openStore(this.cfg.state, (level, text) => this.logger.log(level, text));
+    for (const m of modules) {
+      if (!m.init) continue;
+      await m.init({
+        params: this.cfg.modparams[m.name] ?? {},
+        allParams: this.cfg.modparams,
+        state: this.state,
+        proxy: this,
+        log: (level, text) => this.logger.log(level, `${m.name}: ${text}`),
+      });
+    }
+    this.loadedModules = modules;
     this.host = await ScriptHost.create({
       scriptPath: this.cfg.script,
       modules,
@@ -74,6 +89,7 @@ export class KemiProxy implements ProxyServices, TmCore {
       const { registerCoreRpc } = await import('../ops/rpc-methods.js');
       this.rpc = new RpcServer();
       registerCoreRpc(this.rpc, this);
+      for (const m of modules) for (const [name, fn] of Object.entries(m.rpc ?? {})) this.rpc.register(name, fn);
       const port = await this.rpc.listen(this.cfg.rpc);
       this.logger.info(`control RPC on http://${this.cfg.rpc.replace(/:\d+$/, '')}:${port}/RPC`);
     }
@@ -88,7 +104,13 @@ export class KemiProxy implements ProxyServices, TmCore {
     this.tm?.close();
     await this.transports.close();
     await this.host?.close();
+    for (const m of this.loadedModules) await m.close?.();
+    await this.state?.close();
   }
+
+  /** Shared state backend, open once start() ran. */
+  state?: StateStore;
+  private loadedModules: KemiModule[] = [];
 
   /** Kamailio's faked message: what KSR calls in a script's main chunk run with. */
   private fakedContext(): MsgContext {
