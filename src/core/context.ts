@@ -100,6 +100,23 @@ export class MsgContext {
   xavps = new Map<string, Map<string, PvValue[]>[]>();
   /** The drop mark (set_drop / KSR.x.drop). */
   drop = false;
+  /**
+   * Kamailio's ruri_is_new: t_relay forwards the R-URI branch only while it is new. A message
+   * starts new; t_relay consumes it; rewriting the R-URI, or setting $du through the PV or
+   * loose_route (not KSR.setdsturi), makes it new again. A failure route starts consumed.
+   */
+  private ruriNew = true;
+  private ruriConsumedAt = -1;
+  get ruriIsNew(): boolean {
+    return this.ruriNew || (this.ruriConsumedAt >= 0 && this.msg.isRequest && this.msg.ruriWrites !== this.ruriConsumedAt);
+  }
+  markRuriNew(): void {
+    this.ruriNew = true;
+  }
+  consumeRuri(): void {
+    this.ruriNew = false;
+    this.ruriConsumedAt = this.msg.isRequest ? this.msg.ruriWrites : 0;
+  }
   /** force_rport(): answer to the source port whatever the Via says. */
   forceRport = false;
   /** add_local_rport(): add `;rport` to the Via this proxy inserts. */

@@ -79,7 +79,7 @@ export class Forwarder {
     applyReceived(out, orig);
     const rr = recordRouteLines(bctx, this.receivingSocket(orig.rcv), sock);
     if (rr) out.insertHeader(rr);
-    out.prependVia(this.viaValue(bctx, sock, branch));
+    out.prependVia(this.viaValue(bctx, sock, branch, orig.rcv.proto === 'tcp' ? orig.rcv.connId : undefined));
     return out.serialize();
   }
 
@@ -92,10 +92,13 @@ export class Forwarder {
   }
 
   /** The Via we insert: advertised address/port when the script set them, else the socket's. */
-  viaValue(ctx: MsgContext, sock: ListenSocket, branch: string): string {
+  viaValue(ctx: MsgContext, sock: ListenSocket, branch: string, inConnId?: number): string {
     const host = ctx.advertisedAddress ?? (sock.family === 6 ? `[${sock.address}]` : sock.address);
     const port = ctx.advertisedPort ?? String(sock.port);
-    return `SIP/2.0/${sock.proto.toUpperCase()} ${host}:${port};branch=${branch}${ctx.addLocalRport ? ';rport' : ''}`;
+    // Kamailio marks requests that came in over TCP with the connection id (";i=", hex digits
+    // least significant first) so replies can go back on that connection.
+    const id = inConnId !== undefined ? `;i=${[...inConnId.toString(16)].reverse().join('')}` : '';
+    return `SIP/2.0/${sock.proto.toUpperCase()} ${host}:${port};branch=${branch}${id}${ctx.addLocalRport ? ';rport' : ''}`;
   }
 
   /** A listen socket of the protocol and address family needed to reach `address`. */

@@ -128,7 +128,10 @@ export function looseRoute(ctx: MsgContext): number {
     msg.ruri = last.na.uri;
     const rest = routes.slice(0, -1);
     rewriteRoutes(ctx, rest.map((r) => r.na.raw));
-    if (rest[0] && rest[0].uri.params.has('lr')) ctx.dstUri = rest[0].na.uri;
+    if (rest[0] && rest[0].uri.params.has('lr')) {
+      ctx.dstUri = rest[0].na.uri;
+      ctx.markRuriNew();
+    }
     return 1;
   }
   if (routes.length === 0) return -1;
@@ -158,6 +161,7 @@ export function looseRoute(ctx: MsgContext): number {
   if (next.uri.params.has('lr')) {
     if (consumed) rewriteRoutes(ctx, rest.map((r) => r.na.raw));
     ctx.dstUri = next.na.uri;
+    ctx.markRuriNew();
   } else {
     // Strict next hop (16.6 step 6): it goes into the R-URI, the old R-URI to the end of the set.
     const oldRuri = msg.ruri;

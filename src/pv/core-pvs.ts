@@ -79,6 +79,7 @@ export function registerCorePvs(): void {
     get: (c) => c.dstUri,
     set: (c, _a, v) => {
       c.dstUri = v === null || v === '' ? null : String(v);
+      if (c.dstUri) c.markRuriNew();
     },
   });
   registerPv('ds', ro((c) => (c.dstUri ? safe(() => parseUri(c.dstUri!).host) : null)));

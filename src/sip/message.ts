@@ -129,7 +129,10 @@ export class SipMessage {
   set ruri(v: string) {
     if (!this.p.isRequest) throw new Error('a reply has no Request-URI');
     this.newRuri = v === this.p.ruri ? null : v;
+    this.ruriWrites++;
   }
+  /** Counts Request-URI writes (even to the same value): tm's "R-URI is a new branch" test. */
+  ruriWrites = 0;
   get headerFields(): readonly HeaderField[] {
     return this.p.fields;
   }

@@ -65,6 +65,8 @@ export class ClientBranch implements ClientTransactionUser {
   /** Any reply (provisional included) came. */
   replied = false;
   cancelPending = false;
+  /** Reason header lines for our CANCEL of this branch, when not the received CANCEL's. */
+  cancelReason?: string;
   /** Replies of this branch may no longer be picked (t_drop_replies, failure_reply_mode 3). */
   dropped = false;
   /** Send failed: closed as 408 but never the winner. */
@@ -310,21 +312,28 @@ export class ProxyTransaction implements ServerTransactionHost {
   }
 
   /** CANCEL one pending branch now if it had a provisional reply, else when one arrives. */
-  cancelBranch(b: ClientBranch): void {
+  cancelBranch(b: ClientBranch, reason?: string): void {
     if (!this.isInvite || !b.pending || b.cancelTxn) return;
+    if (reason !== undefined) b.cancelReason = reason;
     const txn = b.txn as InviteClientTransaction | null;
     if (txn && txn.proceeding) this.sendCancel(b);
     else b.cancelPending = true;
   }
 
+  /**
+   * Our CANCEL for one branch, built as Kamailio's tm builds it from the branch's INVITE: same
+   * Max-Forwards, Content-Length, then the Reason (the received CANCEL's, or RFC 3326's for a
+   * branch cancelled by a 2xx or 6xx elsewhere).
+   */
   private sendCancel(b: ClientBranch): void {
     if (b.cancelTxn) return;
     const inv = b.outMsg;
     let text = `CANCEL ${inv.ruri} SIP/2.0\r\nVia: ${inv.topVia.raw}\r\n`;
     for (const r of inv.headers('route')) text += `Route: ${r}\r\n`;
-    text += `From: ${inv.header('from')}\r\nTo: ${inv.header('to')}\r\nCall-ID: ${inv.callId}\r\nCSeq: ${inv.cseq.seq} CANCEL\r\nMax-Forwards: 70\r\n`;
-    text += this.cancelReason;
-    text += 'Content-Length: 0\r\n\r\n';
+    text += `From: ${inv.header('from')}\r\nTo: ${inv.header('to')}\r\nCall-ID: ${inv.callId}\r\nCSeq: ${inv.cseq.seq} CANCEL\r\nMax-Forwards: ${inv.header('max-forwards')?.trim() ?? '70'}\r\n`;
+    text += 'Content-Length: 0\r\n';
+    text += b.cancelReason ?? this.cancelReason;
+    text += '\r\n';
     const buf = Buffer.from(text, 'latin1');
     const cancel = new NonInviteClientTransaction(this.owner, { onClientTimeout: () => undefined, onClientTerminated: () => this.owner.unregisterClient(clientKey(b.id, 'CANCEL')) }, b.id, b.target, buf, { fr: this.fr, frInv: this.fr });
     b.cancelTxn = cancel;
@@ -338,7 +347,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     const inv = b.outMsg;
     let text = `ACK ${inv.ruri} SIP/2.0\r\nVia: ${inv.topVia.raw}\r\n`;
     for (const r of inv.headers('route')) text += `Route: ${r}\r\n`;
-    text += `From: ${inv.header('from')}\r\nTo: ${reply.header('to')}\r\nCall-ID: ${inv.callId}\r\nCSeq: ${inv.cseq.seq} ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+    text += `From: ${inv.header('from')}\r\nTo: ${reply.header('to')}\r\nCall-ID: ${inv.callId}\r\nCSeq: ${inv.cseq.seq} ACK\r\nMax-Forwards: ${inv.header('max-forwards')?.trim() ?? '70'}\r\nContent-Length: 0\r\n\r\n`;
     return Buffer.from(text, 'latin1');
   }
 
@@ -393,14 +402,14 @@ export class ProxyTransaction implements ServerTransactionHost {
       }
       this.finalSent = true;
       this.relayUpstream(reply, code);
-      if (this.isInvite) for (const o of this.branches) if (o !== b) this.cancelBranch(o);
+      if (this.isInvite) for (const o of this.branches) if (o !== b) this.cancelBranch(o, 'Reason: SIP;cause=200;text="Call completed elsewhere"\r\n');
       return;
     }
     if (late) return;
     b.finalCode = code;
     b.reply = reply;
     this.branchFinal(b);
-    if (code >= 600 && this.isInvite) for (const o of this.branches) if (o !== b) this.cancelBranch(o);
+    if (code >= 600 && this.isInvite) for (const o of this.branches) if (o !== b) this.cancelBranch(o, `Reason: SIP;cause=${code};text="${reply.reason}"\r\n`);
     this.maybeComplete();
   }
 
@@ -482,6 +491,7 @@ export class ProxyTransaction implements ServerTransactionHost {
 
   private runFailureRoute(winner: ClientBranch): void {
     const ctx = this.callbackContext('failure', winner);
+    ctx.consumeRuri();
     const before = this.branches.length;
     this.inFailureRoute = true;
     // The route must re-arm t_on_failure for a further serial step.

@@ -208,7 +208,7 @@ export class TransactionLayer implements TransactionOwner {
     if (t.isInvite && auto100 && !((opts.flags ?? 0) & 1) && t.server.lastStatus === 0) {
       t.replyLocal(100, this.cfg.auto_inv_100_reason);
     }
-    return this.fork(ctx, t, opts, !t.uriUsed);
+    return this.fork(ctx, t, opts, ctx.ruriIsNew);
   }
 
   /** Sends the R-URI branch (when unused) plus every appended branch; error reply when none went. */
@@ -219,6 +219,7 @@ export class TransactionLayer implements TransactionOwner {
     if (withRuri) {
       specs.push({ uri: ctx.msg.ruri, dstUri: ctx.dstUri, flags: ctx.bflags[0] ?? 0, msg: ctx.msg.clone(), forceTarget: force });
       if (ctx.route === 'request') t.uriUsed = true;
+      ctx.consumeRuri();
     }
     for (const b of ctx.branches) {
       const m = ctx.msg.clone();
@@ -254,8 +255,8 @@ export class TransactionLayer implements TransactionOwner {
   private relayFromFailure(ctx: MsgContext, opts: RelayOptions): Maybe<number> {
     const t = tmState(ctx).t;
     if (!t) return -1;
-    // In a failure route the R-URI is always a new branch (serial forking).
-    return this.fork(ctx, t, opts, true);
+    // As in Kamailio, the R-URI is a new branch only once the script rewrote it (or set $du by PV).
+    return this.fork(ctx, t, opts, ctx.ruriIsNew);
   }
 
   /** CANCEL for a known INVITE: 200 to the CANCEL, hop-by-hop CANCELs downstream (16.10). */

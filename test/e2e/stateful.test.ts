@@ -60,7 +60,7 @@ end
 function ksr_failure_second()
   if KSR.tm.t_is_canceled() > 0 then return 1 end
   KSR.info("failure route: " .. KSR.pv.get("$T_reply_code") .. " timeout=" .. KSR.tm.t_branch_timeout() .. "\\n")
-  KSR.setdsturi("sip:127.0.0.1:${second}")
+  KSR.pv.sets("$du", "sip:127.0.0.1:${second}")
   KSR.tm.t_relay()
 end
 `;

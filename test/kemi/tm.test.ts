@@ -111,7 +111,10 @@ describe('KSR.tm', () => {
     const seen: unknown[] = [];
     w.callbacks.set('on_fail', (fctx) => {
       seen.push(call(pv, 'get', fctx, '$T_reply_code'), call(tm, 't_check_status', fctx, '48[0-9]'), call(tm, 't_branch_timeout', fctx), call(tm, 't_branch_replied', fctx), call(tmx, 't_is_failure_route', fctx), call(tm, 't_is_canceled', fctx));
+      // As in Kamailio, a consumed R-URI with only KSR.setdsturi is no new branch; $du by PV is.
       fctx.dstUri = 'sip:192.0.2.30:5090';
+      expect(call(tm, 't_relay', fctx)).toBe(-1);
+      expect(call(pv, 'sets', fctx, '$du', 'sip:192.0.2.30:5090')).toBe(true);
       expect(call(tm, 't_relay', fctx)).toBe(1);
     });
     const ctx = request(w);

@@ -5,9 +5,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 const tools = [
   { bin: 'sipp', pkg: 'sip-tester' },
   { bin: 'redis-server', pkg: 'redis-server' },
+  // Differential tests run the same scripts through Kamailio 5.6 with app_lua.
+  { bin: '/usr/sbin/kamailio', pkg: 'kamailio' },
+  { bin: '/usr/lib/x86_64-linux-gnu/kamailio/modules/app_lua.so', pkg: 'kamailio-lua-modules' },
 ];
 
-const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+const has = (bin) => spawnSync('sh', ['-c', bin.startsWith('/') ? `test -e ${bin}` : `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 const missing = tools.filter((t) => !has(t.bin));
 if (missing.length > 0) {
   const pkgs = missing.map((t) => t.pkg);
