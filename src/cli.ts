@@ -3,6 +3,7 @@
  * kemi-proxy command line: `kemi-proxy [options]` runs the proxy; `kemi-proxy ctl <method> [args]`
  * calls the control RPC.
  */
+import cluster from 'node:cluster';
 import { parseCli, USAGE } from './ops/config.js';
 import { KemiProxy } from './core/proxy.js';
 import { Logger } from './ops/log.js';
@@ -21,6 +22,16 @@ async function main(): Promise<void> {
   }
   const cfg = cli.config;
   const log = new Logger(cfg.logLevel, cfg.logFormat);
+  if (cfg.workers > 1 && cluster.isPrimary) {
+    const { runPrimary } = await import('./ops/cluster.js');
+    try {
+      await runPrimary(cfg, log);
+    } catch (e) {
+      log.err(`startup failed: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(1);
+    }
+    return;
+  }
   const proxy = new KemiProxy(cfg, log);
   // A bug on one message must not take the proxy down: log it and go on with the next.
   process.on('uncaughtException', (e) => log.err(`uncaught exception: ${e.stack ?? e.message}`));
@@ -31,8 +42,9 @@ async function main(): Promise<void> {
     log.err(`startup failed: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   }
-  // Always printed, whatever the log level: scripts and tests wait for it.
-  process.stderr.write(`kemi-proxy ready (script ${cfg.script}, pid ${process.pid})\n`);
+  // Always printed, whatever the log level: scripts and tests wait for it (the primary prints it
+  // for a cluster, once every worker is up).
+  if (cluster.isPrimary) process.stderr.write(`kemi-proxy ready (script ${cfg.script}, pid ${process.pid})\n`);
   const shutdown = (sig: string): void => {
     log.info(`${sig}: shutting down`);
     proxy.stop().then(

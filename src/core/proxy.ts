@@ -18,6 +18,7 @@ import type { LuaScript, RunOutcome } from '../engine/lua-script.js';
 import { openStore } from '../state/open-store.js';
 import type { StateStore } from '../state/store.js';
 import type { KemiModule } from '../../kemi/types.js';
+import { attachWorker, IpcStore, ownerOf, workerLink, type WorkerLink } from '../ops/cluster.js';
 import { selectModules } from './modules.js';
 import { Forwarder } from './forwarder.js';
 import { CoreStats } from './stats.js';
@@ -55,7 +56,9 @@ export class KemiProxy implements ProxyServices, TmCore {
 
   async start(): Promise<void> {
     const { modules, loadedNames } = await selectModules(this.cfg.modules);
-    this.state = await openStore(this.cfg.state, (level, text) => this.logger.log(level, text));
+    this.cluster = workerLink();
+    // Workers share the primary's embedded store; Redis they reach themselves.
+    this.state = this.cluster && this.cfg.state === 'memory' ? new IpcStore() : await openStore(this.cfg.state, (level, text) => this.logger.log(level, text));
     for (const m of modules) {
       if (!m.init) continue;
       await m.init({
@@ -78,6 +81,10 @@ export class KemiProxy implements ProxyServices, TmCore {
     });
     await this.transports.listen(this.cfg.listen.map(parseListen));
     for (const s of this.transports.sockets()) this.logger.info(`listening on ${s.id}`);
+    if (this.cluster) {
+      await this.startAsWorker(modules);
+      return;
+    }
     if (this.cfg.metrics) {
       const { Metrics } = await import('../ops/metrics.js');
       this.metrics = new Metrics(this);
@@ -94,6 +101,25 @@ export class KemiProxy implements ProxyServices, TmCore {
       this.logger.info(`control RPC on http://${this.cfg.rpc.replace(/:\d+$/, '')}:${port}/RPC`);
     }
   }
+
+  /** In a cluster worker: metrics for the primary's aggregation, RPC over IPC, handed-over messages. */
+  private async startAsWorker(modules: KemiModule[]): Promise<void> {
+    const { Metrics } = await import('../ops/metrics.js');
+    const { AggregatorRegistry } = await import('prom-client');
+    const { RpcServer } = await import('../ops/rpc.js');
+    const { registerCoreRpc } = await import('../ops/rpc-methods.js');
+    this.metrics = new Metrics(this);
+    AggregatorRegistry.setRegistries([this.metrics.registry]);
+    // Constructing one installs prom-client's worker-side answer to the primary's scrape requests.
+    void new AggregatorRegistry();
+    this.rpc = new RpcServer();
+    registerCoreRpc(this.rpc, this);
+    for (const m of modules) for (const [name, fn] of Object.entries(m.rpc ?? {})) this.rpc.register(name, fn);
+    attachWorker({ onMessage: (data, rcv) => this.onMessage(data, rcv, true), rpc: this.rpc });
+  }
+
+  /** Set in a cluster worker (--workers N). */
+  private cluster: WorkerLink | null = null;
 
   metrics: import('../ops/metrics.js').Metrics | null = null;
   rpc: import('../ops/rpc.js').RpcServer | null = null;
@@ -124,7 +150,7 @@ export class KemiProxy implements ProxyServices, TmCore {
 
   // ---- receive path -------------------------------------------------------------------------
 
-  onMessage(data: Buffer, rcv: ReceiveInfo): void {
+  onMessage(data: Buffer, rcv: ReceiveInfo, handedOver = false): void {
     let msg: SipMessage;
     try {
       msg = SipMessage.parse(data, { datagram: rcv.proto === 'udp' });
@@ -133,6 +159,14 @@ export class KemiProxy implements ProxyServices, TmCore {
     } catch (e) {
       this.badMessage(data, rcv, e);
       return;
+    }
+    // With workers, the owner of the Call-ID handles every UDP message of that call.
+    if (this.cluster && !handedOver && rcv.proto === 'udp') {
+      const owner = ownerOf(msg.callId, this.cluster.count);
+      if (owner !== this.cluster.index) {
+        this.cluster.forward(owner, data, rcv);
+        return;
+      }
     }
     this.stats.received(msg);
     if (msg.isRequest) this.onRequest(msg, rcv);

@@ -23,6 +23,8 @@ interface JsonRpcRequest {
 export class RpcServer {
   private readonly methods = new Map<string, RpcHandler>();
   private server: Server | null = null;
+  /** Answers methods not registered here (the cluster primary forwards them to its workers). */
+  fallback: ((method: string, params: RpcParams) => Promise<unknown>) | null = null;
 
   register(name: string, fn: RpcHandler): void {
     this.methods.set(name, fn);
@@ -37,8 +39,10 @@ export class RpcServer {
     const id = req.id === undefined ? null : req.id;
     const fail = (code: number, message: string): Record<string, unknown> => ({ jsonrpc: '2.0', error: { code, message }, id });
     if (typeof req.method !== 'string') return fail(-32600, 'Invalid Request');
-    const fn = this.methods.get(req.method);
-    if (!fn) return fail(-32601, `Method not found: ${req.method}`);
+    const method = req.method;
+    const fallback = this.fallback;
+    const fn = this.methods.get(method) ?? (fallback ? (p: RpcParams) => fallback(method, p) : undefined);
+    if (!fn) return fail(-32601, `Method not found: ${method}`);
     let params: RpcParams = [];
     if (Array.isArray(req.params)) params = req.params.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number');
     else if (req.params !== undefined) return fail(-32602, 'params must be an array');

@@ -1,0 +1,317 @@
+/**
+ * `--workers N`: N worker processes (node:cluster) on the same listen sockets, each with its own
+ * Lua VM, like Kamailio's children.
+ *
+ * - UDP: the workers share each socket, so any worker may read a datagram. Every message of a
+ *   call carries the same Call-ID, so the worker that owns a Call-ID (hash % N) handles all of
+ *   them: the INVITE, its retransmissions, CANCEL, ACK, and the replies to what it relayed. A worker
+ *   that reads someone else's message hands it over through the primary.
+ * - TCP: the primary hands each accepted connection to one worker, which handles everything on it
+ *   (the replies to requests it relays come back on connections it opened).
+ * - The primary serves the metrics endpoint (prom-client's AggregatorRegistry sums the workers),
+ *   the control RPC (forwarded to every worker; app_lua.reload succeeds only when every worker
+ *   reloaded; counters are summed), SIGHUP (reload everywhere), and the embedded state backend,
+ *   so usrloc and htable data are one set for all workers (Redis, when configured, is used by the
+ *   workers directly).
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { createServer, type Server } from 'node:http';
+import type { ReceiveInfo } from '../core/context.js';
+import type { ProxyConfig } from './config.js';
+import type { Logger } from './log.js';
+import { MemoryStore } from '../state/memory-store.js';
+import { StateError, type StateStore } from '../state/store.js';
+import { RpcError, RpcServer, type RpcParams } from './rpc.js';
+
+/** IPC messages between the primary and its workers. */
+type IpcMessage =
+  | { k: 'ready' }
+  | { k: 'msg'; to: number; data: Uint8Array; rcv: ReceiveInfo }
+  | { k: 'rpc'; id: number; method: string; params: RpcParams }
+  | { k: 'rpc-res'; id: number; ok: boolean; result?: unknown; code?: number; error?: string }
+  | { k: 'state'; id: number; op: StateOp; args: unknown[] }
+  | { k: 'state-res'; id: number; ok: boolean; value?: unknown; error?: string };
+
+type StateOp = 'get' | 'set' | 'setIfAbsent' | 'del' | 'incr' | 'ttl' | 'entries' | 'clear' | 'mapGetAll' | 'mapSet' | 'mapDel' | 'mapKeys';
+
+/** FNV-1a over the Call-ID: which worker owns a call. */
+export function ownerOf(callId: string, workers: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < callId.length; i++) {
+    h ^= callId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % workers;
+}
+
+// ---- worker side ---------------------------------------------------------------------------
+
+/** What a worker process knows about its cluster. */
+export interface WorkerLink {
+  readonly index: number;
+  readonly count: number;
+  /** Hands a UDP message to the worker that owns its Call-ID. */
+  forward(to: number, data: Buffer, rcv: ReceiveInfo): void;
+}
+
+/** The worker's link, or null when this process is not a cluster worker. */
+export function workerLink(): WorkerLink | null {
+  if (!cluster.isWorker) return null;
+  const index = Number(process.env.KEMI_WORKER_INDEX ?? 0);
+  const count = Number(process.env.KEMI_WORKERS ?? 1);
+  return {
+    index,
+    count,
+    forward: (to, data, rcv) => void process.send!({ k: 'msg', to, data, rcv } satisfies IpcMessage),
+  };
+}
+
+export interface WorkerHandlers {
+  onMessage(data: Buffer, rcv: ReceiveInfo): void;
+  rpc: RpcServer;
+}
+
+/** Wires a worker to the primary: messages handed over, RPC calls, and "ready". */
+export function attachWorker(h: WorkerHandlers): void {
+  process.on('message', (m: IpcMessage) => {
+    if (m.k === 'msg') h.onMessage(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.rcv);
+    else if (m.k === 'rpc') {
+      void h.rpc.call({ jsonrpc: '2.0', method: m.method, params: m.params, id: m.id }).then((r) => {
+        const err = r?.error as { code: number; message: string } | undefined;
+        process.send!({ k: 'rpc-res', id: m.id, ok: !err, result: r?.result, code: err?.code, error: err?.message } satisfies IpcMessage);
+      });
+    }
+  });
+  // The primary went away: nobody can stop us any more, so stop now.
+  process.on('disconnect', () => process.exit(0));
+  process.send!({ k: 'ready' } satisfies IpcMessage);
+}
+
+/** The embedded state backend of the primary, reached over IPC (shared by every worker). */
+export class IpcStore implements StateStore {
+  readonly kind = 'memory' as const;
+  errors = 0;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
+
+  constructor() {
+    process.on('message', (m: IpcMessage) => {
+      if (m.k !== 'state-res') return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      clearTimeout(p.timer);
+      if (m.ok) p.resolve(m.value);
+      else {
+        this.errors++;
+        p.reject(new StateError(m.error ?? 'state error'));
+      }
+    });
+  }
+
+  private op<T>(op: StateOp, ...args: unknown[]): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        this.errors++;
+        reject(new StateError(`state ${op}: no answer from the primary within 1 s`));
+      }, 1000);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      process.send!({ k: 'state', id, op, args } satisfies IpcMessage);
+    });
+  }
+
+  get(ns: string, key: string): Promise<string | null> { return this.op('get', ns, key); }
+  set(ns: string, key: string, value: string, ttlSec?: number): Promise<void> { return this.op('set', ns, key, value, ttlSec); }
+  setIfAbsent(ns: string, key: string, value: string, ttlSec?: number): Promise<boolean> { return this.op('setIfAbsent', ns, key, value, ttlSec); }
+  del(ns: string, key: string): Promise<void> { return this.op('del', ns, key); }
+  incr(ns: string, key: string, by: number, ttlSec?: number): Promise<number> { return this.op('incr', ns, key, by, ttlSec); }
+  ttl(ns: string, key: string): Promise<number> { return this.op('ttl', ns, key); }
+  entries(ns: string): Promise<[string, string][]> { return this.op('entries', ns); }
+  clear(ns: string): Promise<void> { return this.op('clear', ns); }
+  mapGetAll(ns: string, key: string): Promise<Record<string, string>> { return this.op('mapGetAll', ns, key); }
+  mapSet(ns: string, key: string, field: string, value: string, ttlSec?: number): Promise<void> { return this.op('mapSet', ns, key, field, value, ttlSec); }
+  mapDel(ns: string, key: string, field: string): Promise<void> { return this.op('mapDel', ns, key, field); }
+  mapKeys(ns: string): Promise<string[]> { return this.op('mapKeys', ns); }
+  async close(): Promise<void> {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+  }
+}
+
+// ---- primary side --------------------------------------------------------------------------
+
+/** Sums numbers field by field (tm.stats), or "name = value" lines (stats.get_statistics). */
+function merge(results: unknown[]): unknown {
+  const first = results[0];
+  if (Array.isArray(first) && first.every((l) => typeof l === 'string' && / = -?\d+(\.\d+)?$/.test(l))) {
+    const sums = new Map<string, number>();
+    for (const r of results as string[][]) {
+      for (const line of r) {
+        const i = line.lastIndexOf(' = ');
+        const k = line.slice(0, i);
+        sums.set(k, (sums.get(k) ?? 0) + Number(line.slice(i + 3)));
+      }
+    }
+    return [...sums].map(([k, v]) => `${k} = ${v}`);
+  }
+  if (first && typeof first === 'object' && !Array.isArray(first) && Object.values(first).every((v) => typeof v === 'number')) {
+    const out: Record<string, number> = {};
+    for (const r of results as Record<string, number>[]) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+    return out;
+  }
+  return first;
+}
+
+/** Methods whose answers are summed over the workers; others give worker 0's answer. */
+const SUMMED = new Set(['tm.stats', 'stats.get_statistics']);
+
+export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
+  // Workers run the same command line; they see themselves as workers through node:cluster.
+  cluster.setupPrimary({ serialization: 'advanced' });
+  const store = new MemoryStore();
+  const workers: (Worker | null)[] = new Array<Worker | null>(cfg.workers).fill(null);
+  const ready = new Set<number>();
+  let stopping = false;
+  let nextRpc = 1;
+  const rpcWaiters = new Map<number, (r: Extract<IpcMessage, { k: 'rpc-res' }>) => void>();
+
+  const onWorkerMessage = (i: number, m: IpcMessage): void => {
+    switch (m.k) {
+      case 'ready':
+        ready.add(i);
+        break;
+      case 'msg':
+        workers[m.to]?.send(m);
+        break;
+      case 'rpc-res':
+        rpcWaiters.get(m.id)?.(m);
+        break;
+      case 'state': {
+        const w = workers[i];
+        try {
+          const fn = store[m.op] as (...a: unknown[]) => unknown;
+          const value = fn.apply(store, m.args);
+          w?.send({ k: 'state-res', id: m.id, ok: true, value } satisfies IpcMessage);
+        } catch (e) {
+          w?.send({ k: 'state-res', id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) } satisfies IpcMessage);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  };
+
+  const fork = (i: number): void => {
+    const w = cluster.fork({ KEMI_WORKER_INDEX: String(i), KEMI_WORKERS: String(cfg.workers) });
+    workers[i] = w;
+    w.on('message', (m: IpcMessage) => onWorkerMessage(i, m));
+    w.on('exit', (code, signal) => {
+      ready.delete(i);
+      workers[i] = null;
+      if (stopping) return;
+      log.err(`worker ${i} (pid ${w.process.pid}) exited (${signal ?? code}); starting a new one`);
+      setTimeout(() => fork(i), 500);
+    });
+  };
+  for (let i = 0; i < cfg.workers; i++) fork(i);
+
+  const deadline = Date.now() + 30_000;
+  while (ready.size < cfg.workers) {
+    if (Date.now() > deadline) throw new Error(`only ${ready.size} of ${cfg.workers} workers started`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  /** Runs an RPC method on every live worker. */
+  const callAll = async (method: string, params: RpcParams): Promise<Extract<IpcMessage, { k: 'rpc-res' }>[]> => {
+    const live = workers.filter((w): w is Worker => w !== null);
+    return Promise.all(live.map((w) => new Promise<Extract<IpcMessage, { k: 'rpc-res' }>>((resolve) => {
+      const id = nextRpc++;
+      const timer = setTimeout(() => {
+        rpcWaiters.delete(id);
+        resolve({ k: 'rpc-res', id, ok: false, code: 500, error: `worker pid ${w.process.pid} did not answer` });
+      }, 10_000);
+      rpcWaiters.set(id, (r) => {
+        clearTimeout(timer);
+        rpcWaiters.delete(id);
+        resolve(r);
+      });
+      w.send({ k: 'rpc', id, method, params } satisfies IpcMessage);
+    })));
+  };
+
+  const rpc = new RpcServer();
+  rpc.register('core.psx', () => [{ PID: process.pid, DSC: 'kemi-proxy primary' }, ...workers.map((w, i) => ({ PID: w?.process.pid ?? 0, DSC: `kemi-proxy worker ${i}` }))]);
+  rpc.fallback = async (method, params) => {
+    const out = await callAll(method, params);
+    const bad = out.find((r) => !r.ok);
+    if (bad) throw new RpcError(bad.code ?? 500, bad.error ?? 'worker error');
+    const results = out.map((r) => r.result);
+    return SUMMED.has(method) ? merge(results) : results[0];
+  };
+  if (cfg.rpc) {
+    const port = await rpc.listen(cfg.rpc);
+    log.info(`control RPC on http://${cfg.rpc.replace(/:\d+$/, '')}:${port}/RPC`);
+  }
+
+  let metricsServer: Server | null = null;
+  if (cfg.metrics) {
+    const { AggregatorRegistry } = await import('prom-client');
+    const agg = new AggregatorRegistry();
+    const i = cfg.metrics.lastIndexOf(':');
+    const host = cfg.metrics.slice(0, i).replace(/^\[|\]$/g, '');
+    metricsServer = createServer((req, res) => {
+      if (req.method !== 'GET' || !req.url?.startsWith('/metrics')) {
+        res.writeHead(404).end();
+        return;
+      }
+      agg.clusterMetrics().then(
+        (body) => res.writeHead(200, { 'content-type': agg.contentType }).end(body),
+        (e: unknown) => res.writeHead(500).end(String(e)),
+      );
+    });
+    await new Promise<void>((res, rej) => {
+      metricsServer!.once('error', rej);
+      metricsServer!.listen(Number(cfg.metrics!.slice(i + 1)), host, () => res());
+    });
+    log.info(`metrics on http://${host}:${(metricsServer.address() as { port: number }).port}/metrics (${cfg.workers} workers)`);
+  }
+
+  process.on('SIGHUP', () => {
+    void callAll('app_lua.reload', []).then((out) => {
+      const bad = out.filter((r) => !r.ok);
+      if (bad.length) log.err(`SIGHUP reload failed in ${bad.length} worker(s): ${bad[0]!.error}`);
+      else log.info(`SIGHUP: script reloaded in ${out.length} workers`);
+    });
+  });
+
+  const shutdown = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${sig}: stopping ${cfg.workers} workers`);
+    const live = workers.filter((w): w is Worker => w !== null);
+    let left = live.length;
+    const done = (): void => {
+      void store.close();
+      metricsServer?.close();
+      void rpc.close();
+      process.exit(0);
+    };
+    if (left === 0) done();
+    for (const w of live) {
+      w.once('exit', () => {
+        if (--left === 0) done();
+      });
+      w.process.kill('SIGTERM');
+    }
+    setTimeout(() => {
+      for (const w of live) w.process.kill('SIGKILL');
+      done();
+    }, 5000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.stderr.write(`kemi-proxy ready (script ${cfg.script}, pid ${process.pid}, ${cfg.workers} workers)\n`);
+}
