@@ -92,6 +92,8 @@ export class MsgContext {
   bflags: number[] = [0];
   /** $du: destination URI (next hop), or null. */
   dstUri: string | null = null;
+  /** Path of the contact the R-URI was set to by a registrar lookup: sent as Route on that branch. */
+  ruriPath: string | null = null;
   /** Extra branches beyond the R-URI branch (append_branch, lookup). */
   branches: Branch[] = [];
   /** $avp(name): a stack of values per name, newest first (as Kamailio adds them). */

@@ -217,7 +217,9 @@ export class TransactionLayer implements TransactionOwner {
     const specs: BranchSpec[] = [];
     const force = opts.address || opts.proto ? { proto: opts.proto, address: opts.address, port: opts.port } : undefined;
     if (withRuri) {
-      specs.push({ uri: ctx.msg.ruri, dstUri: ctx.dstUri, flags: ctx.bflags[0] ?? 0, msg: ctx.msg.clone(), forceTarget: force });
+      const m = ctx.msg.clone();
+      if (ctx.ruriPath) m.insertHeader(ctx.ruriPath.split(',').map((p) => `Route: ${p.trim()}\r\n`).join(''));
+      specs.push({ uri: ctx.msg.ruri, dstUri: ctx.dstUri, flags: ctx.bflags[0] ?? 0, msg: m, forceTarget: force });
       if (ctx.route === 'request') t.uriUsed = true;
       ctx.consumeRuri();
     }
