@@ -53,8 +53,11 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
-/** Resolves an Awaitable into a callback without creating a Promise on the synchronous path. */
-export function then<T, R>(v: Awaitable<T>, fn: (x: T) => R, onError?: (e: unknown) => R): R | Promise<R> {
+/**
+ * Resolves an Awaitable into a callback without creating a Promise on the synchronous path.
+ * (Not named `then`: a module exporting `then` is a thenable, and `await import()` would call it.)
+ */
+export function andThen<T, R>(v: Awaitable<T>, fn: (x: T) => R, onError?: (e: unknown) => R): R | Promise<R> {
   if (v instanceof Promise) return onError ? v.then(fn, onError) : v.then(fn);
   return fn(v);
 }

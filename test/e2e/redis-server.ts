@@ -13,6 +13,9 @@ export interface RedisHandle {
   pause(): Promise<void>;
   /** Starts it again on the same port (empty: no persistence). */
   resume(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the server hangs (commands time out) and comes back with its data. */
+  freeze(): void;
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -45,7 +48,10 @@ export async function startRedis(): Promise<RedisHandle> {
     resume: async () => {
       if (!child) child = await launch(port, dir);
     },
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     stop: async () => {
+      child?.kill('SIGCONT');
       if (child) await stopChild(child);
       child = null;
     },
