@@ -1,0 +1,334 @@
+/**
+ * KSR.htable (src/modules/htable) on the shared state: with Redis, several proxies see one table,
+ * and an operator's `SET kemi:ht:<table>:<key> value` is seen at once.
+ *
+ * Tables are declared as in Kamailio: modparam htable "htable" = "ipban=>size=8;autoexpire=300;"
+ * (several tables: one per line, or further keys htable2, htable3, ...). Attributes used:
+ * autoexpire (s), initval (the value of a missing key), updateexpire (1: every update restarts
+ * the expiry; 0: only the first set does). size, dbtable and the other database attributes have no
+ * meaning here and are ignored with a warning for dbtable.
+ * Values: integers are stored as decimal text; a string that looks like an integer is stored with
+ * an "s:" prefix so it comes back as a string.
+ * Not provided (calls fail naming themselves): sht_lock / sht_unlock (per-slot locks of Kamailio's
+ * shared memory have no cross-process equivalent here).
+ * PVs: $sht(t=>k) (read/write; reading works on the embedded state only, use sht_get on Redis),
+ * $shtex(t=>k) (set expiry), $shtinc / $shtdec (embedded state only), $shtitkey(it) / $shtitval(it).
+ */
+import type { MsgContext, PvValue } from '../src/core/context.js';
+import { registerPv } from '../src/pv/registry.js';
+import { StateError, type Awaitable, type StateStore } from '../src/state/store.js';
+import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
+
+const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
+
+interface Table {
+  name: string;
+  autoexpire: number;
+  initval: number | null;
+  updateexpire: boolean;
+}
+
+const tables = new Map<string, Table>();
+let store: StateStore | null = null;
+const ns = (t: Table): string => `ht:${t.name}`;
+
+function encode(v: string | number): string {
+  if (typeof v === 'number') return String(Math.trunc(v));
+  return /^-?\d+$/.test(v) || v.startsWith('s:') ? `s:${v}` : v;
+}
+
+function decode(raw: string | null): string | number | null {
+  if (raw === null) return null;
+  if (raw.startsWith('s:')) return raw.slice(2);
+  return /^-?\d+$/.test(raw) ? Number(raw) : raw;
+}
+
+export function parseTableSpec(spec: string): Table {
+  const m = /^\s*([^=\s]+)\s*=>\s*(.*)$/.exec(spec);
+  if (!m) throw new Error(`htable: bad table definition '${spec}'`);
+  const t: Table = { name: m[1]!, autoexpire: 0, initval: null, updateexpire: true };
+  for (const part of m[2]!.split(';')) {
+    const [k, v] = part.split('=').map((s) => s.trim());
+    if (!k) continue;
+    if (k === 'autoexpire') t.autoexpire = Number(v) || 0;
+    else if (k === 'initval') t.initval = Number(v);
+    else if (k === 'updateexpire') t.updateexpire = Number(v) !== 0;
+  }
+  return t;
+}
+
+function table(ctx: MsgContext, name: string): Table | null {
+  const t = tables.get(name);
+  if (!t) ctx.proxy.log(ctx, 'err', `htable: no such table '${name}'`);
+  return t ?? null;
+}
+
+function st(): StateStore {
+  if (!store) throw new Error('KSR.htable: module not initialised');
+  return store;
+}
+
+/** Continues with the value; a state error is logged and becomes `onError`. */
+function chain<T, R>(ctx: MsgContext, v: Awaitable<T>, fn: (x: T) => Awaitable<R>, onError: R): Awaitable<R> {
+  if (v instanceof Promise) {
+    return v.then(fn).catch((e: unknown) => {
+      if (!(e instanceof StateError)) throw e;
+      ctx.proxy.log(ctx, 'err', `htable: ${e.message}`);
+      return onError;
+    });
+  }
+  return fn(v);
+}
+
+function get(ctx: MsgContext, name: string, key: string, missing: string | null): Awaitable<PvValue | null> {
+  const t = table(ctx, name);
+  if (!t) return missing;
+  return chain(ctx, st().get(ns(t), key), (raw) => decode(raw) ?? t.initval ?? missing, missing);
+}
+
+/** Stores a value; the expiry: the given one, else autoexpire (kept on update when updateexpire=0). */
+function set(ctx: MsgContext, name: string, key: string, v: string | number, expires?: number): Awaitable<number> {
+  const t = table(ctx, name);
+  if (!t) return -1;
+  const s = st();
+  const write = (ttl: number): Awaitable<number> => chain(ctx, s.set(ns(t), key, encode(v), ttl), () => 1, -1);
+  if (expires !== undefined) return write(expires);
+  if (!t.autoexpire) return write(0);
+  if (t.updateexpire) return write(t.autoexpire);
+  return chain(ctx, s.ttl(ns(t), key), (left) => write(left > 0 ? left : t.autoexpire), -1);
+}
+
+function incr(ctx: MsgContext, name: string, key: string, by: number): Awaitable<number> {
+  const t = table(ctx, name);
+  if (!t) return -255;
+  const s = st();
+  return chain(ctx, s.get(ns(t), key), (raw) => {
+    const cur = decode(raw);
+    if (typeof cur === 'string') return -255;
+    const start = cur ?? t.initval ?? 0;
+    return chain(ctx, s.set(ns(t), key, String(start + by), t.autoexpire), () => start + by, -255);
+  }, -255);
+}
+
+type Op = 'eq' | 'ne' | 're' | 'sw';
+function matcher(op: string, value: string): ((s: string) => boolean) | null {
+  switch (op as Op) {
+    case 'eq': return (s) => s === value;
+    case 'ne': return (s) => s !== value;
+    case 'sw': return (s) => s.startsWith(value);
+    case 're': {
+      const re = new RegExp(value);
+      return (s) => re.test(s);
+    }
+    default: return null;
+  }
+}
+
+function matchName(ctx: MsgContext, name: string, op: string, value: string): Awaitable<number> {
+  const t = table(ctx, name);
+  if (!t) return -1;
+  // The common "is this key there" case is one lookup, not a scan.
+  if (op === 'eq') return chain(ctx, st().get(ns(t), value), (v) => (v !== null ? 1 : -1), -1);
+  const m = matcher(op, value);
+  if (!m) return -1;
+  return chain(ctx, st().entries(ns(t)), (es) => (es.some(([k]) => m(k)) ? 1 : -1), -1);
+}
+
+function matchValue(ctx: MsgContext, name: string, op: string, value: string): Awaitable<number> {
+  const t = table(ctx, name);
+  const m = matcher(op, value);
+  if (!t || !m) return -1;
+  return chain(ctx, st().entries(ns(t)), (es) => (es.some(([, v]) => typeof decode(v) === 'string' && m(String(decode(v)))) ? 1 : -1), -1);
+}
+
+function removeWhere(ctx: MsgContext, name: string, test: (k: string, v: string | number | null) => boolean): Awaitable<number> {
+  const t = table(ctx, name);
+  if (!t) return -1;
+  const s = st();
+  return chain(ctx, s.entries(ns(t)), (es) => {
+    const dels = es.filter(([k, v]) => test(k, decode(v))).map(([k]) => s.del(ns(t), k));
+    return dels.some((d) => d instanceof Promise) ? Promise.all(dels).then(() => 1, () => -1) : 1;
+  }, -1);
+}
+
+// ---- iterators ----------------------------------------------------------------------------------
+
+interface Iterator {
+  table: Table;
+  items: [string, string][];
+  pos: number;
+}
+const iterators = new WeakMap<MsgContext, Map<string, Iterator>>();
+
+function iterator(ctx: MsgContext, name: string): Iterator | null {
+  return iterators.get(ctx)?.get(name) ?? null;
+}
+
+function iterSet(ctx: MsgContext, iname: string, v: string | number | null, expires?: number): Awaitable<number> {
+  const it = iterator(ctx, iname);
+  const cur = it?.items[it.pos];
+  if (!it || !cur) return -1;
+  const s = st();
+  if (v === null) return chain(ctx, s.del(ns(it.table), cur[0]), () => 1, -1);
+  if (expires !== undefined) return chain(ctx, s.set(ns(it.table), cur[0], cur[1], expires), () => 1, -1);
+  return set(ctx, it.table.name, cur[0], v);
+}
+
+// ---- PVs ----------------------------------------------------------------------------------------
+
+function split(arg: string): [string, string] {
+  const i = arg.indexOf('=>');
+  if (i < 0) throw new Error(`htable: expected table=>key, got '${arg}'`);
+  return [arg.slice(0, i).trim(), arg.slice(i + 2).trim()];
+}
+
+function syncOnly<T>(v: Awaitable<T>, what: string): T {
+  if (v instanceof Promise) {
+    v.catch(() => undefined);
+    throw new Error(`${what} reads need the embedded state; with Redis use KSR.htable.sht_get / sht_inc`);
+  }
+  return v;
+}
+
+function registerHtablePvs(): void {
+  registerPv('sht', {
+    get: (ctx, arg) => {
+      const [t, k] = split(arg);
+      return syncOnly(get(ctx, t, k, null), '$sht');
+    },
+    set: (ctx, arg, v) => {
+      const [t, k] = split(arg);
+      const r = v === null ? remove(ctx, t, k) : set(ctx, t, k, typeof v === 'number' ? v : String(v));
+      if (r instanceof Promise) r.catch(() => undefined);
+    },
+  });
+  registerPv('shtex', {
+    get: () => null,
+    set: (ctx, arg, v) => {
+      const [t, k] = split(arg);
+      const tb = table(ctx, t);
+      if (!tb) return;
+      const s = st();
+      const r = chain(ctx, s.get(ns(tb), k), (raw) => (raw === null ? -1 : chain(ctx, s.set(ns(tb), k, raw, Number(v) || 0), () => 1, -1)), -1);
+      if (r instanceof Promise) r.catch(() => undefined);
+    },
+  });
+  registerPv('shtinc', { get: (ctx, arg) => syncOnly(incr(ctx, ...split(arg), 1), '$shtinc') });
+  registerPv('shtdec', { get: (ctx, arg) => syncOnly(incr(ctx, ...split(arg), -1), '$shtdec') });
+  registerPv('shtitkey', { get: (ctx, arg) => { const it = iterator(ctx, arg); return it?.items[it.pos]?.[0] ?? null; } });
+  registerPv('shtitval', { get: (ctx, arg) => { const it = iterator(ctx, arg); const c = it?.items[it.pos]; return c ? decode(c[1]) : null; } });
+}
+
+function remove(ctx: MsgContext, name: string, key: string): Awaitable<number> {
+  const t = table(ctx, name);
+  if (!t) return -1;
+  return chain(ctx, st().del(ns(t), key), () => 1, -1);
+}
+
+// ---- module -------------------------------------------------------------------------------------
+
+function init(env: ModuleEnv): void {
+  store = env.state;
+  tables.clear();
+  for (const [k, v] of Object.entries(env.params)) {
+    if (!k.startsWith('htable')) continue;
+    for (const line of String(v).split(/\r?\n/)) {
+      if (!line.trim()) continue;
+      const t = parseTableSpec(line);
+      if (/dbtable\s*=/.test(line)) env.log('warn', `table ${t.name}: dbtable is ignored (state lives in the configured backend)`);
+      tables.set(t.name, t);
+    }
+  }
+  registerHtablePvs();
+}
+
+export default defineModule('htable', [
+  { name: 'sht_get', params: ['str', 'str'], ret: 'xval', fn: (ctx, t, k) => get(ctx, str(t), str(k), null) },
+  { name: 'sht_gete', params: ['str', 'str'], ret: 'xval', fn: (ctx, t, k) => get(ctx, str(t), str(k), '') },
+  { name: 'sht_getw', params: ['str', 'str'], ret: 'xval', fn: (ctx, t, k) => get(ctx, str(t), str(k), '<null>') },
+  { name: 'sht_sets', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, k, v) => set(ctx, str(t), str(k), str(v)) },
+  { name: 'sht_seti', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, t, k, v) => set(ctx, str(t), str(k), Number(v) || 0) },
+  { name: 'sht_setxs', params: ['str', 'str', 'str', 'int'], ret: 'int', fn: (ctx, t, k, v, e) => set(ctx, str(t), str(k), str(v), Number(e) || 0) },
+  { name: 'sht_setxi', params: ['str', 'str', 'int', 'int'], ret: 'int', fn: (ctx, t, k, v, e) => set(ctx, str(t), str(k), Number(v) || 0, Number(e) || 0) },
+  { name: 'sht_setex', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, t, k, e) => {
+    const tb = table(ctx, str(t));
+    if (!tb) return -1;
+    const s = st();
+    return chain(ctx, s.get(ns(tb), str(k)), (raw) => (raw === null ? -1 : chain(ctx, s.set(ns(tb), str(k), raw, Number(e) || 0), () => 1, -1)), -1);
+  } },
+  { name: 'sht_rm', params: ['str', 'str'], ret: 'int', fn: (ctx, t, k) => remove(ctx, str(t), str(k)) },
+  { name: 'sht_is_null', params: ['str', 'str'], ret: 'int', fn: (ctx, t, k) => {
+    const tb = tables.get(str(t));
+    if (!tb) return 2;
+    return chain(ctx, st().get(ns(tb), str(k)), (v) => (v !== null ? -1 : tb.initval !== null ? -2 : 1), -1);
+  } },
+  { name: 'sht_inc', params: ['str', 'str'], ret: 'int', fn: (ctx, t, k) => incr(ctx, str(t), str(k), 1) },
+  { name: 'sht_dec', params: ['str', 'str'], ret: 'int', fn: (ctx, t, k) => incr(ctx, str(t), str(k), -1) },
+  { name: 'sht_match_name', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, op, v) => matchName(ctx, str(t), str(op), str(v)) },
+  { name: 'sht_match_str_value', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, op, v) => matchValue(ctx, str(t), str(op), str(v)) },
+  { name: 'sht_rm_name_re', params: ['str', 'str'], ret: 'int', fn: (ctx, t, re) => { const r = new RegExp(str(re)); return removeWhere(ctx, str(t), (k) => r.test(k)); } },
+  { name: 'sht_rm_value_re', params: ['str', 'str'], ret: 'int', fn: (ctx, t, re) => { const r = new RegExp(str(re)); return removeWhere(ctx, str(t), (_k, v) => typeof v === 'string' && r.test(v)); } },
+  { name: 'sht_rm_name', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, op, v) => { const m = matcher(str(op), str(v)); return m ? removeWhere(ctx, str(t), (k) => m(k)) : -1; } },
+  { name: 'sht_rm_value', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, op, v) => { const m = matcher(str(op), str(v)); return m ? removeWhere(ctx, str(t), (_k, x) => typeof x === 'string' && m(x)) : -1; } },
+  { name: 'sht_reset', params: ['str'], ret: 'int', fn: (ctx, t) => { const tb = table(ctx, str(t)); return tb ? chain(ctx, st().clear(ns(tb)), () => 1, -1) : -1; } },
+  { name: 'sht_iterator_start', params: ['str', 'str'], ret: 'int', fn: (ctx, iname, t) => {
+    const tb = table(ctx, str(t));
+    if (!tb) return -1;
+    return chain(ctx, st().entries(ns(tb)), (items) => {
+      let m = iterators.get(ctx);
+      if (!m) iterators.set(ctx, (m = new Map()));
+      m.set(str(iname), { table: tb, items, pos: -1 });
+      return 1;
+    }, -1);
+  } },
+  { name: 'sht_iterator_next', params: ['str'], ret: 'int', fn: (ctx, iname) => {
+    const it = iterator(ctx, str(iname));
+    if (!it) return -1;
+    it.pos++;
+    return it.pos < it.items.length ? 1 : -1;
+  } },
+  { name: 'sht_iterator_end', params: ['str'], ret: 'int', fn: (ctx, iname) => (iterators.get(ctx)?.delete(str(iname)) ? 1 : -1) },
+  { name: 'sht_iterator_rm', params: ['str'], ret: 'int', fn: (ctx, iname) => iterSet(ctx, str(iname), null) },
+  { name: 'sht_iterator_sets', params: ['str', 'str'], ret: 'int', fn: (ctx, iname, v) => iterSet(ctx, str(iname), str(v)) },
+  { name: 'sht_iterator_seti', params: ['str', 'int'], ret: 'int', fn: (ctx, iname, v) => iterSet(ctx, str(iname), Number(v) || 0) },
+  { name: 'sht_iterator_setex', params: ['str', 'int'], ret: 'int', fn: (ctx, iname, e) => iterSet(ctx, str(iname), '', Number(e) || 0) },
+], {
+  init,
+  rpc: {
+    'htable.listTables': () => [...tables.values()].map((t) => ({ name: t.name, dbtable: '', dbmode: 0, expire: t.autoexpire, updateexpire: t.updateexpire ? 1 : 0, size: 0, dmqreplicate: 0 })),
+    'htable.dump': async (p) => {
+      const t = tables.get(String(p[0] ?? ''));
+      if (!t) throw new Error('No such htable');
+      const es = await st().entries(ns(t));
+      return es.map(([k, v]) => { const d = decode(v); return { entry: 0, size: 1, slot: [{ name: k, value: d, type: typeof d === 'number' ? 'int' : 'str' }] }; });
+    },
+    'htable.get': async (p) => {
+      const t = tables.get(String(p[0] ?? ''));
+      if (!t) throw new Error('No such htable');
+      const v = decode(await st().get(ns(t), String(p[1] ?? '')));
+      if (v === null) throw new Error('Key name doesn\'t exist in htable.');
+      return { item: { name: String(p[1]), value: v } };
+    },
+    'htable.sets': async (p) => {
+      const t = tables.get(String(p[0] ?? ''));
+      if (!t) throw new Error('No such htable');
+      await st().set(ns(t), String(p[1] ?? ''), encode(String(p[2] ?? '')), t.autoexpire);
+      return 'ok';
+    },
+    'htable.seti': async (p) => {
+      const t = tables.get(String(p[0] ?? ''));
+      if (!t) throw new Error('No such htable');
+      await st().set(ns(t), String(p[1] ?? ''), encode(Number(p[2]) || 0), t.autoexpire);
+      return 'ok';
+    },
+    'htable.delete': async (p) => {
+      const t = tables.get(String(p[0] ?? ''));
+      if (!t) throw new Error('No such htable');
+      await st().del(ns(t), String(p[1] ?? ''));
+      return 'ok';
+    },
+    'htable.reload': (p) => {
+      throw new Error(`htable ${String(p[0] ?? '')}: no database table to reload from (state lives in the configured backend)`);
+    },
+  },
+});

@@ -1,0 +1,100 @@
+/** KSR.htable on the embedded state and on a real redis-server; KSR.pike's flood detection. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import htable from '../../kemi/htable.js';
+import pike, { pikeCheck } from '../../kemi/pike.js';
+import pv from '../../kemi/pv.js';
+import { MemoryStore } from '../../src/state/memory-store.js';
+import { RedisStore } from '../../src/state/redis-store.js';
+import type { StateStore } from '../../src/state/store.js';
+import type { KemiArg, KemiModule } from '../../kemi/types.js';
+import type { MsgContext } from '../../src/core/context.js';
+import { startRedis, type RedisHandle } from '../e2e/redis-server.js';
+import { call as sync, context, services } from './helpers.js';
+
+async function call(m: KemiModule, name: string, ctx: MsgContext, ...args: KemiArg[]): Promise<unknown> {
+  const e = m.exports.find((x) => x.name === name);
+  if (!e) throw new Error(`${m.name}.${name} is not exported`);
+  return e.fn(ctx, ...args);
+}
+
+async function init(m: KemiModule, state: StateStore, params: Record<string, string | number>): Promise<void> {
+  await m.init!({ params, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined });
+}
+
+let redis: RedisHandle;
+let rs: RedisStore;
+beforeAll(async () => {
+  redis = await startRedis();
+  rs = await RedisStore.connect(redis.url, () => undefined);
+});
+afterAll(async () => {
+  await rs?.close();
+  await redis?.stop();
+});
+
+for (const kind of ['memory', 'redis'] as const) {
+  describe(`KSR.htable on ${kind}`, () => {
+    it('gets, sets, counts, matches, expires, iterates and removes', async () => {
+      const state = kind === 'memory' ? new MemoryStore() : rs;
+      await init(htable, state, { htable: 'ipban=>size=8;autoexpire=1;', htable2: 'cnt=>initval=10;\nnames=>size=4;' });
+      const { ctx } = context();
+      const h = (n: string, ...a: KemiArg[]) => call(htable, n, ctx, ...a);
+      await h('sht_reset', 'ipban');
+      await h('sht_reset', 'cnt');
+      await h('sht_reset', 'names');
+      expect(await h('sht_get', 'ipban', '192.0.2.9')).toBeNull();
+      expect(await h('sht_gete', 'ipban', '192.0.2.9')).toBe('');
+      expect(await h('sht_getw', 'ipban', '192.0.2.9')).toBe('<null>');
+      expect(await h('sht_seti', 'ipban', '192.0.2.9', 1)).toBe(1);
+      expect(await h('sht_match_name', 'ipban', 'eq', '192.0.2.9')).toBe(1);
+      expect(await h('sht_match_name', 'ipban', 'sw', '192.0.2.')).toBe(1);
+      expect(await h('sht_match_name', 'ipban', 'eq', '192.0.2.10')).toBe(-1);
+      expect(await h('sht_get', 'ipban', '192.0.2.9')).toBe(1);
+      expect(await h('sht_inc', 'cnt', 'a')).toBe(11);
+      expect(await h('sht_dec', 'cnt', 'a')).toBe(10);
+      expect(await h('sht_get', 'cnt', 'missing')).toBe(10);
+      expect(await h('sht_is_null', 'cnt', 'missing')).toBe(-2);
+      expect(await h('sht_is_null', 'names', 'x')).toBe(1);
+      expect(await h('sht_is_null', 'nosuch', 'x')).toBe(2);
+      expect(await h('sht_sets', 'names', 'x', '42')).toBe(1);
+      expect(await h('sht_get', 'names', 'x')).toBe('42');
+      expect(await h('sht_inc', 'names', 'x')).toBe(-255);
+      expect(await h('sht_inc', 'nosuch', 'x')).toBe(-255);
+      expect(await h('sht_sets', 'names', 'y', 'hello')).toBe(1);
+      expect(await h('sht_match_str_value', 'names', 're', '^hel')).toBe(1);
+      expect(await h('sht_iterator_start', 'it', 'names')).toBe(1);
+      const seen: unknown[] = [];
+      while ((await h('sht_iterator_next', 'it')) === 1) seen.push([sync(pv, 'get', ctx, '$shtitkey(it)'), sync(pv, 'get', ctx, '$shtitval(it)')]);
+      expect(seen.sort()).toEqual([['x', '42'], ['y', 'hello']]);
+      expect(await h('sht_iterator_end', 'it')).toBe(1);
+      expect(await h('sht_rm_name_re', 'names', '^x$')).toBe(1);
+      expect(await h('sht_get', 'names', 'x')).toBeNull();
+      expect(await h('sht_setxs', 'names', 'tmp', 'v', 1)).toBe(1);
+      expect(await h('sht_rm', 'names', 'y')).toBe(1);
+      if (kind === 'memory') {
+        sync(pv, 'sets', ctx, '$sht(names=>p)', 'pv');
+        expect(sync(pv, 'get', ctx, '$sht(names=>p)')).toBe('pv');
+      } else {
+        expect(() => sync(pv, 'get', ctx, '$sht(names=>p)')).toThrow(/embedded state/);
+      }
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await h('sht_get', 'ipban', '192.0.2.9')).toBeNull();
+      expect(await h('sht_get', 'names', 'tmp')).toBeNull();
+    });
+  });
+}
+
+describe('KSR.pike', () => {
+  it('blocks an IP above reqs_density_per_unit and lets it go after a quiet unit', async () => {
+    await init(pike, new MemoryStore(), { sampling_time_unit: 1, reqs_density_per_unit: 5 });
+    const t0 = 1_000_000_000_000;
+    const r = Array.from({ length: 7 }, () => pikeCheck('192.0.2.50', t0));
+    expect(r).toEqual([1, 1, 1, 1, 1, -1, -1]);
+    expect(pikeCheck('192.0.2.51', t0)).toBe(1);
+    expect(pikeCheck('192.0.2.50', t0 + 1000)).toBe(-1); // the previous unit was a flood
+    expect(pikeCheck('192.0.2.50', t0 + 2000)).toBe(1);
+    const { ctx } = context();
+    expect(await call(pike, 'pike_check_req', ctx)).toBe(1);
+    expect(await call(pike, 'pike_check_ip', ctx, '192.0.2.77')).toBe(1);
+  });
+});
