@@ -2,7 +2,7 @@
  * KSR.rr: record-routing and loose routing (src/modules/rr), over src/core/record-route.ts.
  */
 import type { MsgContext } from '../src/core/context.js';
-import { looseRoute, rrState } from '../src/core/record-route.js';
+import { configureRr, looseRoute, rrState } from '../src/core/record-route.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
@@ -74,4 +74,4 @@ const exports: KemiExport[] = [
   { name: 'next_hop_route', params: [], ret: 'int', fn: (ctx) => (ctx.msg.hasHeader('route') ? 1 : -1) },
 ];
 
-export default defineModule('rr', exports);
+export default defineModule('rr', exports, { init: (env) => configureRr(env.params) });

@@ -179,16 +179,37 @@ export function replyHopFromVia(via: Via): NextHop | null {
  * acts as if it were there).
  */
 export function applyReceived(out: SipMessage, ctx: MsgContext): void {
+  // As Kamailio's build_req_buf_from_sip_req: received when the sender's address differs from
+  // the Via host (or a received is already there, then overwritten); rport when the Via has one
+  // (overwritten) or force_rport. A new received goes right after host[:port], a new rport after
+  // that; parameters already present keep their place.
   const via = ctx.msg.topVia;
   const src = ctx.rcv.srcAddress;
   let host = via.host;
   if (host.startsWith('[')) host = host.slice(1, -1);
-  const wantRport = via.rport === null || (ctx.forceRport && via.rport === undefined);
-  const needReceived = host !== src || wantRport;
-  if (!needReceived) return;
-  let raw = via.raw;
-  if (via.rport === null) raw = raw.replace(/;\s*rport(?=\s*(;|$))/i, `;rport=${ctx.rcv.srcPort}`);
-  else if (wantRport) raw += `;rport=${ctx.rcv.srcPort}`;
-  if (via.received === undefined) raw += `;received=${src}`;
-  out.replaceTopVia(raw);
+  const needReceived = via.received !== undefined || host !== src;
+  const needRport = via.rport !== undefined || ctx.forceRport;
+  if (!needReceived && !needRport) return;
+  const raw = via.raw;
+  const semi = raw.indexOf(';');
+  const sentBy = (semi < 0 ? raw : raw.slice(0, semi)).replace(/\s+$/, '');
+  const params = semi < 0 ? [] : raw.slice(semi + 1).split(';');
+  const nameOf = (p: string): string => p.split('=')[0]!.trim().toLowerCase();
+  let at = 0;
+  if (needReceived) {
+    const i = params.findIndex((p) => nameOf(p) === 'received');
+    if (i >= 0) {
+      params[i] = `received=${src}`;
+      at = i + 1;
+    } else {
+      params.splice(0, 0, `received=${src}`);
+      at = 1;
+    }
+  }
+  if (needRport) {
+    const i = params.findIndex((p) => nameOf(p) === 'rport');
+    if (i >= 0) params[i] = `rport=${ctx.rcv.srcPort}`;
+    else params.splice(at, 0, `rport=${ctx.rcv.srcPort}`);
+  }
+  out.replaceTopVia(params.length ? `${sentBy};${params.join(';')}` : sentBy);
 }

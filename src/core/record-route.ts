@@ -38,10 +38,22 @@ function hostOf(s: ListenSocket, advertised: string | null): string {
   return s.family === 6 ? `[${s.address}]` : s.address;
 }
 
+/** rr modparams (Kamailio's defaults): enable_full_lr 0 (`;lr`, 1 gives `;lr=on`), append_fromtag 1. */
+const rrSettings = { fullLr: false, appendFromtag: true };
+
+export function configureRr(params: Readonly<Record<string, string | number>>): void {
+  rrSettings.fullLr = Number(params.enable_full_lr ?? 0) !== 0;
+  rrSettings.appendFromtag = Number(params.append_fromtag ?? 1) !== 0;
+}
+
+function lrParam(): string {
+  return rrSettings.fullLr ? ';lr=on' : ';lr';
+}
+
 function rrUri(host: string, port: string | number, proto: string, params: string, ftag: string | undefined): string {
   const transport = proto === 'udp' ? '' : `;transport=${proto}`;
   const f = ftag ? `;ftag=${ftag}` : '';
-  return `<sip:${host}:${port}${transport};lr${f}${params}>`;
+  return `<sip:${host}:${port}${transport}${lrParam()}${f}${params}>`;
 }
 
 /**
@@ -53,12 +65,12 @@ export function recordRouteLines(ctx: MsgContext, inSock: ListenSocket | null, o
   if (!st || !st.added) return '';
   let ftag: string | undefined;
   try {
-    ftag = ctx.msg.from.tag;
+    ftag = rrSettings.appendFromtag ? ctx.msg.from.tag : undefined;
   } catch {
     ftag = undefined;
   }
   if (st.preset) {
-    return st.preset.map((a) => `Record-Route: <${a.startsWith('sip:') || a.startsWith('sips:') ? a : `sip:${a}`};lr${ftag ? `;ftag=${ftag}` : ''}${st.params}>\r\n`).join('');
+    return st.preset.map((a) => `Record-Route: <${a.startsWith('sip:') || a.startsWith('sips:') ? a : `sip:${a}`}${lrParam()}${ftag ? `;ftag=${ftag}` : ''}${st.params}>\r\n`).join('');
   }
   const outLine = `Record-Route: ${rrUri(hostOf(out, ctx.advertisedAddress), ctx.advertisedPort ?? out.port, out.proto, st.params, ftag)}\r\n`;
   if (!inSock || inSock.id === out.id) return outLine;

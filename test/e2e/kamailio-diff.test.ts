@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, REPO, startProxy, startSipp, writeScript, type SippHandle } from './harness.js';
 import { startKamailio } from './kamailio.js';
+import { normalize, receivedMessages } from './sipp-trace.js';
 
 let running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -19,34 +20,6 @@ afterEach(async () => {
 });
 
 const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Messages an endpoint received, from SIPp's -trace_msg log. */
-export function receivedMessages(logText: string): string[] {
-  const out: string[] = [];
-  for (const block of logText.split(/^-{20,} .*$/m)) {
-    const m = /^\s*(?:UDP|TCP) message received \[\d+\] bytes :\r?\n\r?\n([\s\S]*)$/.exec(block);
-    if (m) out.push(m[1]!.replace(/\s+$/, ''));
-  }
-  return out;
-}
-
-/** Masks what differs by run; `ports` maps each port number to a role name. */
-function normalize(msg: string, ports: Map<number, string>): string {
-  const [head, ...bodyParts] = msg.split(/\r?\n\r?\n/);
-  const body = bodyParts.join('\n\n').replace(/m=audio \d+/g, 'm=audio P');
-  const lines = head!.split(/\r?\n/).map((line) => {
-    let l = line
-      .replace(/branch=[^;,\s>]+/g, 'branch=B')
-      .replace(/\b(f?tag)=[^;>,\s]+/g, '$1=T')
-      .replace(/^(Call-ID|i)\s*:.*$/i, 'Call-ID: C')
-      .replace(/^(Content-Length|l)\s*:\s*/i, 'Content-Length: ')
-      // Local replies name their server: "kamailio (5.6.3 ...)" vs "kemi-proxy".
-      .replace(/^(Server|User-Agent)\s*:.*$/i, '$1: S');
-    l = l.replace(/:(\d{4,5})\b/g, (all, p: string) => (ports.has(Number(p)) ? `:${ports.get(Number(p))}` : all));
-    return l;
-  });
-  return lines.join('\n') + (body ? `\n\n${body}` : '');
-}
 
 interface Run {
   /** role -> normalized received messages (sorted: arrival order of independent messages varies). */

@@ -25,16 +25,20 @@ export function kamailioBinary(): string | null {
 }
 
 export async function startKamailio(script: string, opts: { children?: number; port?: number } = {}): Promise<KamailioHandle> {
-  const bin = kamailioBinary();
-  if (!bin) throw new Error('kamailio with kamailio-lua-modules is not installed: apt-get install kamailio kamailio-lua-modules');
-  const dir = tempDir('kemi-kam-');
   const port = opts.port ?? (await freePort());
-  const cfg = readFileSync(join(REPO, 'bench/kamailio/kamailio.cfg.tpl'), 'utf8')
+  return startKamailioCfg((dir) => readFileSync(join(REPO, 'bench/kamailio/kamailio.cfg.tpl'), 'utf8')
     .replaceAll('@PORT@', String(port))
     .replaceAll('@SCRIPT@', script)
     .replaceAll('@CHILDREN@', String(opts.children ?? 2))
-    .replaceAll('@RUNDIR@', dir);
-  writeFileSync(join(dir, 'kamailio.cfg'), cfg);
+    .replaceAll('@RUNDIR@', dir), port);
+}
+
+/** Starts Kamailio on a config built for its own run directory (`cfg(dir)`), listening on `port`. */
+export async function startKamailioCfg(cfg: (dir: string) => string, port: number): Promise<KamailioHandle> {
+  const bin = kamailioBinary();
+  if (!bin) throw new Error('kamailio with kamailio-lua-modules is not installed: apt-get install kamailio kamailio-lua-modules');
+  const dir = tempDir('kemi-kam-');
+  writeFileSync(join(dir, 'kamailio.cfg'), cfg(dir));
   const child: ChildProcess = spawn(bin, ['-f', join(dir, 'kamailio.cfg'), '-DD', '-E', '-m', '256', '-M', '32', '-Y', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

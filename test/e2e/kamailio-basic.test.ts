@@ -1,0 +1,103 @@
+/**
+ * Issue 5: Kamailio's own basic KEMI example (Debian's kamailio package,
+ * /usr/share/doc/kamailio/examples/kemi/kamailio-basic-kemi-lua.lua), unmodified, on kemi-proxy
+ * with routes/kamailio-basic-kemi.json (the equivalent of kamailio-basic-kemi.cfg with WITH_AUTH
+ * and WITH_ANTIFLOOD; the database served by the embedded state), and on Kamailio 5.6 with that
+ * .cfg (db_text instead of MySQL; NAT, IP auth and accounting to a database off, as the example
+ * allows). The same SIPp scenarios run against both: OPTIONS keepalive, REGISTER with digest
+ * (401, then 200), calls from a local user that must authenticate (407, then 200) to the
+ * registered user, a call to an unknown user (404). Each SIPp endpoint must receive the same
+ * messages from both (run-specific values masked).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { rpcCall } from '../../src/ops/ctl.js';
+import { freePort, REPO, startProxy, startSipp, type SippHandle } from './harness.js';
+import { startKamailioCfg } from './kamailio.js';
+import { normalize, receivedMessages } from './sipp-trace.js';
+import { request, udpRequest } from './udp-client.js';
+
+const EXAMPLE = '/usr/share/doc/kamailio/examples/kemi/kamailio-basic-kemi-lua.lua';
+const EXAMPLE_CFG = '/usr/share/doc/kamailio/examples/kemi/kamailio-basic-kemi.cfg';
+
+let running: { stop(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(running.map((h) => h.stop()));
+  running = [];
+});
+const track = <T extends { stop(): Promise<void> }>(h: T): T => (running.push(h), h);
+const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** kamailio-basic-kemi.cfg with WITH_AUTH and WITH_ANTIFLOOD, db_text for the subscriber table. */
+function kamailioCfg(dir: string, port: number): string {
+  const db = join(dir, 'db');
+  mkdirSync(db);
+  writeFileSync(join(db, 'version'), 'table_name(string) table_version(int)\nsubscriber:7\n');
+  writeFileSync(join(db, 'subscriber'), 'id(int,auto) username(string) domain(string) password(string) ha1(string,null) ha1b(string,null)\n1:alice:kemi.test:apw::\n2:bob:kemi.test:bpw::\n');
+  let cfg = readFileSync(EXAMPLE_CFG, 'utf8');
+  for (const d of ['WITH_MYSQL', 'WITH_IPAUTH', 'WITH_USRLOCDB', 'WITH_NAT', 'WITH_ACCDB']) cfg = cfg.replace(`#!define ${d}\n`, '');
+  cfg = cfg.replace('#!define WITH_ANTIFLOOD\n', `#!define WITH_ANTIFLOOD\n#!define WITH_CFGLUA\n#!define DBURL "text://${db}"\n`);
+  cfg = cfg.replace('#listen=udp:10.0.0.10:5060', `listen=udp:127.0.0.1:${port}\nalias="kemi.test"`);
+  cfg = cfg.replace('loadmodule "jsonrpcs.so"', 'loadmodule "db_text.so"\nloadmodule "jsonrpcs.so"');
+  cfg = cfg.replace('modparam("jsonrpcs", "pretty_format", 1)', `modparam("jsonrpcs", "pretty_format", 1)\nmodparam("jsonrpcs", "fifo_name", "${dir}/rpc.fifo")\nmodparam("jsonrpcs", "dgram_socket", "${dir}/rpc.sock")\nmodparam("ctl", "binrpc", "unix:${dir}/ctl")`);
+  cfg = cfg.replace('"/usr/local/etc/kamailio/kamailio-basic-kemi-lua.lua"', `"${EXAMPLE}"`);
+  return cfg;
+}
+
+interface Seen {
+  uas: string[];
+  codes: Record<string, number[]>;
+}
+
+async function scenarios(target: 'kemi' | 'kamailio'): Promise<Seen> {
+  const port = await freePort();
+  const uasPort = await freePort();
+  const uas = track(startSipp({ scenario: 'uas.xml', port: uasPort, timeoutS: 60, traceMsg: true, calls: 3 }));
+  if (target === 'kemi') {
+    const rpc = `127.0.0.1:${await freePort()}`;
+    track(await startProxy({ script: EXAMPLE, port, protos: ['udp'], extraArgs: ['-c', join(REPO, 'routes/kamailio-basic-kemi.json'), '--rpc', rpc] }));
+    for (const [u, p] of [['alice', 'apw'], ['bob', 'bpw']]) expect((await rpcCall(rpc, 'subscriber.add', [`${u}@kemi.test`, p])).error).toBeUndefined();
+  } else {
+    track(await startKamailioCfg((dir) => kamailioCfg(dir, port), port));
+  }
+  await settle(300);
+  const codes: Record<string, number[]> = {};
+  const ka = await udpRequest(port, request('OPTIONS', `sip:127.0.0.1:${port}`));
+  codes.options = ka.replies.map((r) => Number(r.slice(8, 11)));
+  const run = async (name: string, h: SippHandle): Promise<void> => {
+    const r = await h.done;
+    codes[name] = [r.successful, r.failed];
+  };
+  const regPort = await freePort();
+  await run('register', track(startSipp({
+    scenario: 'reg-register.xml', port: regPort, remote: `127.0.0.1:${port}`, calls: 1, rate: 1, service: 'bob', timeoutS: 20,
+    extra: ['-au', 'bob', '-ap', 'bpw', '-set', 'contact', `sip:bob@127.0.0.1:${uasPort};transport=UDP`],
+  })));
+  await run('calls', track(startSipp({
+    scenario: 'reg-uac-auth.xml', port: await freePort(), remote: `127.0.0.1:${port}`, rsa: `127.0.0.1:${port}`, calls: 3, rate: 3, limit: 3, service: 'bob', timeoutS: 20,
+    extra: ['-au', 'alice', '-ap', 'apw'],
+  })));
+  const lost = track(startSipp({
+    scenario: 'reg-uac-auth.xml', port: await freePort(), remote: `127.0.0.1:${port}`, rsa: `127.0.0.1:${port}`, calls: 1, rate: 1, service: 'nobody', timeoutS: 10,
+    extra: ['-au', 'alice', '-ap', 'apw'],
+  }));
+  const l = await lost.done;
+  codes.unknown = [Number(/received 'SIP\/2\.0 (\d{3})/.exec(l.output)?.[1] ?? 0)];
+  await settle(1200);
+  await uas.stop();
+  const ports = new Map<number, string>([[port, 'PROXY'], [uasPort, 'UAS'], [regPort, 'REG']]);
+  const seenAtUas = receivedMessages(readFileSync(join(uas.dir, 'msg.log'), 'utf8'))
+    .map((m) => normalize(m, ports).replace(/(:|rport=)(\d{4,5})\b/g, (all, sep: string, p: string) => (Number(p) > 1024 && !ports.has(Number(p)) ? `${sep}UAC` : all)));
+  return { uas: [...new Set(seenAtUas)].sort(), codes };
+}
+
+describe("Kamailio's basic KEMI example, unmodified", () => {
+  it('passes the same scenarios on kemi-proxy and on Kamailio 5.6, with the same messages at the UAS', async () => {
+    const kemi = await scenarios('kemi');
+    expect(kemi.codes).toEqual({ options: [200], register: [1, 0], calls: [3, 0], unknown: [404] });
+    const kam = await scenarios('kamailio');
+    expect(kam.codes).toEqual(kemi.codes);
+    expect(kemi.uas).toEqual(kam.uas);
+  }, 120_000);
+});
