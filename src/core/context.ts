@@ -130,6 +130,8 @@ export class MsgContext {
   forcedSocket: string | null = null;
   /** Header lines queued for the next local reply (hdr.append_to_reply, textops.append_to_reply). */
   replyHeaders = '';
+  /** Body for the reply the proxy will generate (textops set_reply_body), with its Content-Type. */
+  replyBody: { body: Buffer; contentType: string } | null = null;
   /** True once a reply was sent for this request (sl or tm). */
   replied = false;
   /** Which callback is running. */

@@ -353,8 +353,8 @@ export class KemiProxy implements ProxyServices, TmCore {
     const reply = buildReply(req, code, reason, {
       toTag: this.localTag(ctx),
       headers: headers || undefined,
-      body,
-      contentType,
+      body: body ?? ctx.replyBody?.body,
+      contentType: contentType ?? ctx.replyBody?.contentType,
       server: this.cfg.serverHeader,
     });
     ctx.replied = true;

@@ -61,7 +61,12 @@ function xavpField(ctx: MsgContext, arg: string): { root: string; field: string 
   return i < 0 ? { root: arg, field: null } : { root: arg.slice(0, i), field: arg.slice(i + 2) };
 }
 
+let coreRegistered = false;
+
+/** Registers the core PVs once (every module that expands PVs may call it). */
 export function registerCorePvs(): void {
+  if (coreRegistered) return;
+  coreRegistered = true;
   registerPv('ru', {
     get: (c) => (c.msg.isRequest ? c.msg.ruri : null),
     set: (c, _a, v) => {

@@ -309,6 +309,27 @@ export class SipMessage {
     (this.edits ??= []).push({ start, end, text });
   }
 
+  /** The received header block as latin1 text (start line and headers, up to the body). */
+  get headerBlock(): string {
+    return this.p.text.slice(0, this.p.bodyStart);
+  }
+
+  /** Where the headers start and end in headerBlock (after the start line; before the blank line). */
+  get headersSpan(): { start: number; end: number } {
+    return { start: this.p.fields[0]?.start ?? this.p.headersEnd, end: this.p.headersEnd };
+  }
+
+  /**
+   * Replaces [start, end) of the received header block (offsets into headerBlock, inside
+   * headersSpan) with text: regex edits such as textops' subst and replace. The caller keeps
+   * ranges from overlapping other edits.
+   */
+  editHeaders(start: number, end: number, text: string): void {
+    const span = this.headersSpan;
+    if (start < span.start || end > span.end || start > end) throw new Error('editHeaders: range outside the headers');
+    this.addEdit(start, end, text);
+  }
+
   appendHeader(text: string): void {
     this.addEdit(this.p.headersEnd, this.p.headersEnd, text);
   }

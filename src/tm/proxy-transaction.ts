@@ -191,11 +191,11 @@ export class ProxyTransaction implements ServerTransactionHost {
   // ---- request side ------------------------------------------------------------------------
 
   /** Replies upstream with a locally generated reply (t_reply, 100 Trying, tm's error replies). */
-  replyLocal(code: number, reason: string, extraHeaders?: string): boolean {
+  replyLocal(code: number, reason: string, extraHeaders?: string, body?: { body: Buffer; contentType: string } | null): boolean {
     if (this.server.state === 'terminated') return false;
     if (code >= 200 && this.finalSent && !(code < 300 && this.isInvite)) return false;
     const toTag = code > 100 ? this.core.tagFor(this.request) : undefined;
-    const buf = buildReply(this.request, code, reason, { toTag, headers: extraHeaders || undefined, server: this.core.serverHeader });
+    const buf = buildReply(this.request, code, reason, { toTag, headers: extraHeaders || undefined, server: this.core.serverHeader, body: body?.body, contentType: body?.contentType });
     if (code >= 200) this.finalSent = true;
     return this.server.sendReply(code, buf);
   }

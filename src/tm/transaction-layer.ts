@@ -291,7 +291,7 @@ export class TransactionLayer implements TransactionOwner {
     const t = this.current(ctx);
     if (!t) return -1;
     if (ctx.msg.isRequest && ctx.msg.method === 'ACK' && ctx.route === 'request') return -1;
-    const ok = t.replyLocal(code, reason, ctx.replyHeaders || undefined);
+    const ok = t.replyLocal(code, reason, ctx.replyHeaders || undefined, ctx.replyBody);
     if (ok) {
       ctx.replied = true;
       this.stats.localReplies++;
