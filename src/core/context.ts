@@ -67,6 +67,8 @@ export interface ProxyServices {
   readonly tm?: TransactionLayer;
   /** Shared state (usrloc, htable, subscribers, ...): memory or Redis. */
   readonly state?: StateStore;
+  /** Requests the proxy sends on its own (dispatcher probes); absent in unit-test fakes. */
+  readonly uac?: { request(method: string, uri: string, from: string, timeoutMs?: number): Promise<number> };
 }
 
 /** Send flags for TCP-family transports (set_forward_close and friends). */

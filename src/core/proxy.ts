@@ -19,6 +19,7 @@ import { openStore } from '../state/open-store.js';
 import type { StateStore } from '../state/store.js';
 import type { KemiModule } from '../../kemi/types.js';
 import { attachWorker, IpcStore, ownerOf, workerLink, type WorkerLink } from '../ops/cluster.js';
+import { LocalUac } from './local-uac.js';
 import { selectModules } from './modules.js';
 import { Forwarder } from './forwarder.js';
 import { CoreStats } from './stats.js';
@@ -118,6 +119,14 @@ export class KemiProxy implements ProxyServices, TmCore {
     attachWorker({ onMessage: (data, rcv) => this.onMessage(data, rcv, true), rpc: this.rpc });
   }
 
+  /** Requests the proxy sends on its own (dispatcher's OPTIONS probes). */
+  readonly uac: LocalUac = new LocalUac({
+    resolveUri: (uri) => this.resolveUri(uri),
+    socketFor: (proto, address) => this.socketFor(proto, address),
+    send: (t, d) => this.send(t, d),
+    callIdFilter: (id) => !this.cluster || ownerOf(id, this.cluster.count) === this.cluster.index,
+  });
+
   /** Set in a cluster worker (--workers N). */
   private cluster: WorkerLink | null = null;
 
@@ -128,6 +137,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     await this.metrics?.close();
     await this.rpc?.close();
     this.tm?.close();
+    this.uac.close();
     await this.transports.close();
     await this.host?.close();
     for (const m of this.loadedModules) await m.close?.();
@@ -234,6 +244,8 @@ export class KemiProxy implements ProxyServices, TmCore {
   }
 
   private onReply(msg: SipMessage, rcv: ReceiveInfo): void {
+    // Replies to the proxy's own requests (dispatcher probes) belong to no script.
+    if (this.uac.onReply(msg)) return;
     const ctx = new MsgContext(msg, rcv, this);
     ctx.route = 'reply';
     const script = this.host.acquire();
