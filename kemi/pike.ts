@@ -3,7 +3,7 @@
  * keeps it per instance. modparams as Kamailio: sampling_time_unit (2 s), reqs_density_per_unit
  * (30), remove_latency (120 s).
  *
- * Each IP counts its requests per sampling unit. An IP is blocked (-1) while its count in the
+ * Each IP counts its requests per sampling unit. An IP is blocked (-2 the first time, then -1) while its count in the
  * current unit, or in the previous one, exceeds reqs_density_per_unit; it is allowed (1) again
  * after a unit below the threshold. IPs unseen for remove_latency are forgotten.
  */
@@ -15,6 +15,7 @@ interface Node {
   hits: number;
   prevHits: number;
   last: number;
+  blocked: boolean;
 }
 
 let unitMs = 2000;
@@ -26,7 +27,7 @@ let sweeper: NodeJS.Timeout | null = null;
 export function pikeCheck(ip: string, now = Date.now()): number {
   const unit = Math.floor(now / unitMs);
   let n = nodes.get(ip);
-  if (!n) nodes.set(ip, (n = { unit, hits: 0, prevHits: 0, last: now }));
+  if (!n) nodes.set(ip, (n = { unit, hits: 0, prevHits: 0, last: now, blocked: false }));
   if (n.unit !== unit) {
     n.prevHits = n.unit === unit - 1 ? n.hits : 0;
     n.hits = 0;
@@ -34,7 +35,11 @@ export function pikeCheck(ip: string, now = Date.now()): number {
   }
   n.hits++;
   n.last = now;
-  return n.hits > density || n.prevHits > density ? -1 : 1;
+  const flood = n.hits > density || n.prevHits > density;
+  // -2 when the IP just became blocked, -1 while it stays blocked (Kamailio's codes).
+  const code = flood ? (n.blocked ? -1 : -2) : 1;
+  n.blocked = flood;
+  return code;
 }
 
 function init(env: ModuleEnv): void {

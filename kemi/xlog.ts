@@ -30,8 +30,7 @@ export default defineModule('xlog', [
   { name: 'xalert', params: ['str'], ret: 'int', fn: (ctx, t) => log(ctx, 'alert', t) },
   { name: 'xcrit', params: ['str'], ret: 'int', fn: (ctx, t) => log(ctx, 'crit', t) },
   { name: 'xlog', params: ['str', 'str'], ret: 'int', fn: (ctx, level, t) => {
-    const l = LEVELS[str(level).toLowerCase().replace(/^l_/, '')];
-    if (!l) throw new Error(`KSR.xlog.xlog: unknown level '${str(level)}'`);
-    return log(ctx, l, t);
+    // An unknown level logs at err, as xlog does.
+    return log(ctx, LEVELS[str(level).toLowerCase().replace(/^l_/, '')] ?? 'err', t);
   } },
 ]);

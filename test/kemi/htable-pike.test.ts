@@ -89,7 +89,7 @@ describe('KSR.pike', () => {
     await init(pike, new MemoryStore(), { sampling_time_unit: 1, reqs_density_per_unit: 5 });
     const t0 = 1_000_000_000_000;
     const r = Array.from({ length: 7 }, () => pikeCheck('192.0.2.50', t0));
-    expect(r).toEqual([1, 1, 1, 1, 1, -1, -1]);
+    expect(r).toEqual([1, 1, 1, 1, 1, -2, -1]);
     expect(pikeCheck('192.0.2.51', t0)).toBe(1);
     expect(pikeCheck('192.0.2.50', t0 + 1000)).toBe(-1); // the previous unit was a flood
     expect(pikeCheck('192.0.2.50', t0 + 2000)).toBe(1);
