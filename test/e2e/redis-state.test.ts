@@ -1,9 +1,9 @@
 /**
  * Issue 5 on Redis, end to end with a real redis-server: REGISTER with digest then calls through
  * lookup; two kemi-proxy processes sharing one Redis (REGISTER through one, INVITE through the
- * other); a subscriber written straight into Redis is seen without a reload; Redis hanging in
- * the middle of a run: calls needing it fail, the proxy stays up and answers what needs no Redis,
- * and calls complete again once Redis is back.
+ * other); a subscriber written straight into Redis is seen without a reload; Redis hanging, then
+ * stopped, in the middle of a run: calls needing it fail, the proxy stays up and answers what needs
+ * no Redis, and calls complete again once Redis is back (after a re-REGISTER when it came back empty).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
@@ -78,7 +78,7 @@ describe('state on Redis', () => {
     expect(c.successful).toBe(20);
   }, 90_000);
 
-  it('Redis hanging mid-run: calls that need it fail, others are served, and calls complete again after', async () => {
+  it('Redis hanging, then stopped, mid-run: calls that need it fail, others are served, and calls complete again after', async () => {
     const { proxy } = await proxyOnRedis();
     const cli = new ioredis.Redis(redis.url);
     await cli.set('kemi:subscriber:erin@kemi.test', 'er1n');
@@ -104,5 +104,21 @@ describe('state on Redis', () => {
     expect(after.failed, after.output + proxy.output().slice(-2000)).toBe(0);
     expect(after.successful).toBe(10);
     expect(proxy.output()).toMatch(/registrar lookup: redis GET|registrar lookup: redis HGETALL/);
+
+    // Redis stopped outright, then started again (empty: no persistence in this test).
+    await redis.pause();
+    const down = await calls(proxy.port, 'erin', 3, 3);
+    expect(down.successful).toBe(0);
+    expect((await udpRequest(proxy.port, request('OPTIONS', `sip:127.0.0.1:${proxy.port}`))).final).toBe(200);
+    await redis.resume();
+    await sleep(1500);
+    const cli2 = new ioredis.Redis(redis.url);
+    await cli2.set('kemi:subscriber:erin@kemi.test', 'er1n');
+    await cli2.quit();
+    expect((await register(proxy.port, 'erin', 'er1n', uasPort)).successful).toBe(1);
+    const back = await calls(proxy.port, 'erin', 10);
+    expect(back.failed, back.output + proxy.output().slice(-2000)).toBe(0);
+    expect(back.successful).toBe(10);
+    expect(proxy.output()).toContain('connection lost');
   }, 90_000);
 });
