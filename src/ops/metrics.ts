@@ -106,6 +106,10 @@ export class Metrics {
     for (const [name, help, read] of transport) {
       const c: Counter<string> = new Counter({ name, help, registers: [r], collect() { publish(c, [[{}, read()]]); } });
     }
+    const stateErrors: Counter<string> = new Counter({
+      name: 'kemi_state_errors_total', help: 'Calls to the state backend (Redis) that failed or timed out', labelNames: ['backend'], registers: [r],
+      collect() { publish(stateErrors, [[{ backend: p.state?.kind ?? 'memory' }, p.state?.errors ?? 0]]); },
+    });
     const conns = new Gauge({ name: 'kemi_transport_tcp_connections', help: 'Open TCP connections', registers: [r], collect() { conns.set(p.transports.stats.connectionsOpen); } });
     void conns;
     r.registerMetric(new ProcessingHistogram(p.stats) as unknown as Counter<string>);

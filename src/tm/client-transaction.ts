@@ -13,7 +13,7 @@ export interface ClientTransactionHost {
   send(target: SendTarget, data: Buffer): boolean;
 }
 
-export type ClientState = 'calling' | 'trying' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
+export type ClientState = 'calling' | 'trying' | 'proceeding' | 'completed' | 'terminated';
 
 /** What a client transaction tells its owner. */
 export interface ClientTransactionUser {
@@ -117,8 +117,9 @@ abstract class ClientTransaction {
 /**
  * RFC 3261 17.1.1 INVITE client transaction: Calling (timer A retransmits over UDP) -> Proceeding
  * (1xx: retransmissions stop, FR becomes fr_inv_timer) -> Completed (3xx-6xx: ACK sent, timer D)
- * -> Terminated. A 2xx moves it to Accepted (RFC 6026 7.2) for tm's wait_timer, as Kamailio keeps
- * the cell: 2xx retransmissions still go up, a provisional reply arriving late is absorbed.
+ * -> Terminated; a 2xx ends it at once (the ACK for 2xx is end to end). The transaction layer
+ * remembers the branch for wait_timer (RFC 6026's Accepted state, as Kamailio keeps the cell) so
+ * a provisional arriving late is absorbed while 2xx retransmissions still go up.
  */
 export class InviteClientTransaction extends ClientTransaction {
   /** Hop-by-hop ACK for the negative final reply, resent on its retransmissions. */
@@ -141,7 +142,7 @@ export class InviteClientTransaction extends ClientTransaction {
       if (status >= 300 && this.ack) this.host.send(this.target, this.ack);
       return false;
     }
-    if (this.state === 'terminated' || this.state === 'accepted') return status >= 200 && status < 300;
+    if (this.state === 'terminated') return status >= 200 && status < 300;
     if (status < 200) {
       if (this.state === 'calling') this.stopRetransmit();
       this.state = 'proceeding';
@@ -151,8 +152,7 @@ export class InviteClientTransaction extends ClientTransaction {
     }
     this.lastStatus = status;
     if (status < 300) {
-      this.state = 'accepted';
-      this.linger(this.host.cfg.wait_timer);
+      this.terminate();
       return true;
     }
     this.ack = buildAck();

@@ -34,6 +34,8 @@ export interface TransactionOwner extends ClientTransactionHost {
   readonly cfg: TmConfig;
   registerClient(key: string, branch: ClientBranch): void;
   unregisterClient(key: string): void;
+  /** An INVITE branch answered 2xx: late provisionals on it are absorbed for wait_timer. */
+  rememberAccepted(key: string): void;
   transactionDone(t: ProxyTransaction): void;
   countTimeout(): void;
 }
@@ -396,6 +398,7 @@ export class ProxyTransaction implements ServerTransactionHost {
       return;
     }
     if (code < 300) {
+      if (this.isInvite) this.owner.rememberAccepted(clientKey(b.id, 'INVITE'));
       if (!late) {
         b.finalCode = code;
         b.reply = reply;

@@ -70,6 +70,35 @@ export class TransactionLayer implements TransactionOwner {
     this.clients.delete(key);
   }
 
+  /**
+   * INVITE branches answered 2xx in the last one or two wait_timer periods (two generations of a
+   * set, rotated each period: no timer per branch). A late provisional or negative reply on one of
+   * them is absorbed, as Kamailio absorbs it on the cell it keeps for wait_timer; a retransmitted
+   * 2xx goes on statelessly by Via.
+   */
+  private acceptedNow = new Set<string>();
+  private acceptedBefore = new Set<string>();
+  private acceptedRotation: NodeJS.Timeout | null = null;
+
+  rememberAccepted(key: string): void {
+    if (!this.acceptedRotation) {
+      this.acceptedRotation = setInterval(() => {
+        this.acceptedBefore = this.acceptedNow;
+        this.acceptedNow = new Set();
+        if (this.acceptedBefore.size === 0 && this.acceptedRotation) {
+          clearInterval(this.acceptedRotation);
+          this.acceptedRotation = null;
+        }
+      }, this.cfg.wait_timer);
+      this.acceptedRotation.unref();
+    }
+    this.acceptedNow.add(key);
+  }
+
+  private wasAccepted(key: string): boolean {
+    return this.acceptedNow.has(key) || this.acceptedBefore.has(key);
+  }
+
   transactionDone(t: ProxyTransaction): void {
     if (this.table.get(t.key) === t) this.table.delete(t.key);
     this.core.releaseScript(t.script);
@@ -81,6 +110,8 @@ export class TransactionLayer implements TransactionOwner {
   }
 
   close(): void {
+    if (this.acceptedRotation) clearInterval(this.acceptedRotation);
+    this.acceptedRotation = null;
     this.timers.close();
     this.table.clear();
     this.clients.clear();
@@ -351,7 +382,16 @@ export class TransactionLayer implements TransactionOwner {
   onReply(ctx: MsgContext): boolean {
     const msg = ctx.msg;
     const b = this.matchReply(msg);
-    if (!b) return false;
+    if (!b) {
+      if (msg.status >= 200 && msg.status < 300) return false;
+      let key: string | undefined;
+      try {
+        key = msg.topVia.branch;
+      } catch {
+        return false;
+      }
+      return key !== undefined && msg.cseq.method === 'INVITE' && this.wasAccepted(clientKey(key, 'INVITE'));
+    }
     const t = b.t;
     if (msg.cseq.method === 'CANCEL') {
       // Replies to our hop-by-hop CANCEL end there.
