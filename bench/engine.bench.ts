@@ -1,6 +1,7 @@
 /**
  * Engine micro-benchmark (not a test): the cost of a KSR call from Lua (no string argument, string
- * in and out) and of entering a callback from JS, on the real binding.
+ * in and out) and of entering a callback from JS, on the real binding; and the I/O path, where a
+ * binding answers with a Promise and the callback's coroutine suspends until it settles.
  *
  *   npm run build && node dist/bench/engine.bench.js
  */
@@ -20,11 +21,14 @@ function empty() end
 function noargs() local f = KSR.b.flag for i = 1, ${N} do f(3) end end
 function strings() local g = KSR.b.echo for i = 1, ${N} do g("$ru") end end
 function baseline() for i = 1, ${N} do end end
+function waits() KSR.b.later() end
 `);
 
 const mod = defineModule('b', [
   { name: 'flag', params: ['int'], ret: 'bool', fn: (c, f) => ((c.flags |= 1 << Number(f)), true) },
   { name: 'echo', params: ['str'], ret: 'xval', fn: (c) => c.msg.ruri },
+  // The I/O path: a binding that answers with a Promise (settled at once) suspends the coroutine.
+  { name: 'later', params: [], ret: 'int', fn: () => Promise.resolve(1) },
 ]);
 const msg = SipMessage.parse(Buffer.from('OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n'));
 const ctx = new MsgContext(msg, { proto: 'udp', srcAddress: '127.0.0.1', srcPort: 5060, localAddress: '127.0.0.1', localPort: 5060, family: 4 }, {} as ProxyServices);
@@ -45,4 +49,10 @@ for (let i = 0; i < 10_000; i++) s.run('empty', ctx);
 const t0 = performance.now();
 for (let i = 0; i < M; i++) s.run('empty', ctx);
 console.log(`callback entry (empty route):    ${(((performance.now() - t0) / M) * 1000).toFixed(3)} us`);
+// A callback whose one KSR call waits for a Promise: suspend, await, resume, finish.
+const A = 50_000;
+for (let i = 0; i < 2_000; i++) await s.run('waits', ctx);
+const t1 = performance.now();
+for (let i = 0; i < A; i++) await s.run('waits', ctx);
+console.log(`callback with one awaited KSR call: ${(((performance.now() - t1) / A) * 1000).toFixed(3)} us`);
 s.close();
