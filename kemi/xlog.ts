@@ -1,7 +1,10 @@
 /**
- * KSR.xlog (src/modules/xlog): log lines whose text expands pseudo-variables ($ci, $rm, $avp(x)...).
- * xlog(level, text) takes Kamailio's level names (L_DBG, L_INFO, L_NOTICE, L_WARN, L_ERR, L_CRIT,
- * L_ALERT; also without the L_ prefix).
+ * KSR.xlog (Kamailio 5.6 src/modules/xlog/xlog.c): log lines whose text expands pseudo-variables
+ * ($ci, $rm, $avp(x)...) through the proxy's logger. xlog(level, text) takes Kamailio's level names,
+ * case-insensitively and only with the L_ prefix (L_ALERT, L_BUG, L_CRIT2, L_CRIT, L_ERR, L_WARN,
+ * L_NOTICE, L_INFO, L_DBG); any other name logs at L_ERR, as ki_xlog does. L_BUG and L_CRIT2 log
+ * at crit (the proxy has no separate levels for them). A trailing newline is dropped (the logger
+ * writes lines). Every function returns 1.
  */
 import type { LogLevel, MsgContext } from '../src/core/context.js';
 import { expandFormat } from '../src/pv/registry.js';
@@ -13,7 +16,7 @@ registerCorePvs();
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 const LEVELS: Record<string, LogLevel> = {
-  dbg: 'dbg', info: 'info', notice: 'notice', warn: 'warn', err: 'err', crit: 'crit', alert: 'alert', bug: 'crit',
+  l_dbg: 'dbg', l_info: 'info', l_notice: 'notice', l_warn: 'warn', l_err: 'err', l_crit: 'crit', l_crit2: 'crit', l_alert: 'alert', l_bug: 'crit',
 };
 
 function log(ctx: MsgContext, level: LogLevel, text: KemiArg): number {
@@ -31,6 +34,6 @@ export default defineModule('xlog', [
   { name: 'xcrit', params: ['str'], ret: 'int', fn: (ctx, t) => log(ctx, 'crit', t) },
   { name: 'xlog', params: ['str', 'str'], ret: 'int', fn: (ctx, level, t) => {
     // An unknown level logs at err, as xlog does.
-    return log(ctx, LEVELS[str(level).toLowerCase().replace(/^l_/, '')] ?? 'err', t);
+    return log(ctx, LEVELS[str(level).toLowerCase()] ?? 'err', t);
   } },
 ]);

@@ -91,6 +91,11 @@ export class SipMessage {
   private newRuri: string | null = null;
   private edits: Edit[] | null = null;
   private newBody: Buffer | null = null;
+  /** Range edits of the received body (offsets into it); the body setBody gives replaces them. */
+  private bodyEdits: Edit[] | null = null;
+  private bodyEditsCache: Buffer | null = null;
+  /** A reply's status code as changed by setStatus (Kamailio rewrites it in the buffer). */
+  private newStatus: number | null = null;
   private parsedRuriCache: { ruri: string; uri: SipUri } | null = null;
 
   private constructor(p: Parsed) {
@@ -115,7 +120,7 @@ export class SipMessage {
     return this.p.isRequest ? this.p.method : this.cseq.method;
   }
   get status(): number {
-    return this.p.status;
+    return this.newStatus ?? this.p.status;
   }
   get reason(): string {
     return this.p.reason;
@@ -137,7 +142,7 @@ export class SipMessage {
     return this.p.fields;
   }
   get hasEdits(): boolean {
-    return this.newRuri !== null || this.edits !== null || this.newBody !== null;
+    return this.newRuri !== null || this.edits !== null || this.newBody !== null || this.bodyEdits !== null;
   }
 
   parsedRuri(): SipUri {
@@ -272,7 +277,7 @@ export class SipMessage {
   }
 
   get contentLength(): number {
-    return this.newBody ? this.newBody.length : this.p.bodyEnd - this.p.bodyStart;
+    return this.newBody ? this.newBody.length : this.bodyEdits ? this.body.length : this.p.bodyEnd - this.p.bodyStart;
   }
 
   get contentType(): string | undefined {
@@ -280,7 +285,37 @@ export class SipMessage {
   }
 
   get body(): Buffer {
-    return this.newBody ?? this.p.buf.subarray(this.p.bodyStart, this.p.bodyEnd);
+    if (this.newBody) return this.newBody;
+    if (this.bodyEdits) return (this.bodyEditsCache ??= this.splicedBody(this.bodyEdits));
+    return this.receivedBody;
+  }
+
+  /** The body as received, whatever edits were made since (what Kamailio's textops match against). */
+  get receivedBody(): Buffer {
+    return this.p.buf.subarray(this.p.bodyStart, this.p.bodyEnd);
+  }
+
+  private splicedBody(edits: Edit[]): Buffer {
+    const src = this.receivedBody;
+    const sorted = edits.slice().sort((a, b) => a.start - b.start);
+    const parts: Buffer[] = [];
+    let pos = 0;
+    for (const e of sorted) {
+      let start = e.start;
+      if (start < pos) {
+        // Overlaps an earlier edit: the earlier one wins (as for header edits).
+        if (e.end <= pos) {
+          if (start === e.end) parts.push(Buffer.from(e.text, 'latin1'));
+          continue;
+        }
+        start = pos;
+      }
+      if (start > pos) parts.push(src.subarray(pos, start));
+      parts.push(Buffer.from(e.text, 'latin1'));
+      pos = e.end;
+    }
+    parts.push(src.subarray(pos));
+    return Buffer.concat(parts);
   }
 
   routes(): NameAddr[] {
@@ -329,6 +364,59 @@ export class SipMessage {
     if (start < span.start || end > span.end || start > end) throw new Error('editHeaders: range outside the headers');
     this.addEdit(start, end, text);
   }
+
+  /**
+   * Replaces [start, end) of the received message with text, offsets as in headerBlock followed by
+   * receivedBody (buffer offsets; the start line is not editable here): textops' regex edits that
+   * may fall in the body. Body parts of the range become body edits, dropped if setBody is called.
+   */
+  editRaw(start: number, end: number, text: string): void {
+    const p = this.p;
+    const first = p.fields[0]?.start ?? p.headersEnd;
+    if (start < first || start > end || end > p.bodyEnd) throw new Error('editRaw: range outside the message');
+    if (start < p.bodyStart) {
+      this.addEdit(start, Math.min(end, p.bodyStart), text);
+      if (end > p.bodyStart) this.addBodyEdit(0, end - p.bodyStart, '');
+    } else {
+      this.addBodyEdit(start - p.bodyStart, end - p.bodyStart, text);
+    }
+  }
+
+  private addBodyEdit(start: number, end: number, text: string): void {
+    (this.bodyEdits ??= []).push({ start, end, text });
+    this.bodyEditsCache = null;
+  }
+
+  /**
+   * A reply's new status code, seen at once by `status` (Kamailio writes it into the buffer), and
+   * optionally a new reason phrase (an edit: `reason` keeps the received one, as $rr does).
+   */
+  setStatus(code: number, reason?: string): void {
+    const p = this.p;
+    if (p.isRequest) throw new Error('a request has no status');
+    if (!Number.isInteger(code) || code < 100 || code > 699) throw new Error(`bad status code ${code}`);
+    const codeStart = p.msgStart + p.version.length + 1;
+    const lineEnd = p.fields[0]?.start ?? p.headersEnd;
+    let reasonEnd = lineEnd;
+    while (reasonEnd > codeStart && (p.text.charCodeAt(reasonEnd - 1) === LF || p.text.charCodeAt(reasonEnd - 1) === CR)) reasonEnd--;
+    this.newStatus = code;
+    const drop = (e: Edit | null): void => {
+      if (e && this.edits) this.edits = this.edits.filter((x) => x !== e);
+    };
+    drop(this.statusEdit);
+    this.statusEdit = { start: codeStart, end: codeStart + 3, text: String(code) };
+    this.addEdit(this.statusEdit.start, this.statusEdit.end, this.statusEdit.text);
+    this.statusEdit = this.edits![this.edits!.length - 1]!;
+    if (reason !== undefined) {
+      drop(this.reasonEdit);
+      const rs = Math.min(codeStart + 4, reasonEnd);
+      this.addEdit(rs, reasonEnd, rs === reasonEnd && rs === codeStart + 3 ? ` ${reason}` : reason);
+      this.reasonEdit = this.edits![this.edits!.length - 1]!;
+    }
+  }
+
+  private statusEdit: Edit | null = null;
+  private reasonEdit: Edit | null = null;
 
   appendHeader(text: string): void {
     this.addEdit(this.p.headersEnd, this.p.headersEnd, text);
@@ -422,16 +510,20 @@ export class SipMessage {
     m.newRuri = this.newRuri;
     m.edits = this.edits ? this.edits.slice() : null;
     m.newBody = this.newBody;
+    m.bodyEdits = this.bodyEdits ? this.bodyEdits.slice() : null;
+    m.newStatus = this.newStatus;
+    m.statusEdit = this.statusEdit;
+    m.reasonEdit = this.reasonEdit;
     return m;
   }
 
   /** The message as it goes out: original bytes with the edits spliced in, Content-Length right. */
   serialize(): Buffer {
     const p = this.p;
-    const body = this.newBody ?? p.buf.subarray(p.bodyStart, p.bodyEnd);
+    const body = this.body;
     const clField = this.field('content-length');
     const clRight = clField !== undefined && p.contentLength === body.length && !this.multipleContentLength();
-    if (this.newRuri === null && this.edits === null && this.newBody === null && clRight) {
+    if (this.newRuri === null && this.edits === null && this.newBody === null && this.bodyEdits === null && clRight) {
       return p.msgStart === 0 && p.bodyEnd === p.buf.length ? p.buf : p.buf.subarray(p.msgStart, p.bodyEnd);
     }
     const edits: Edit[] = this.edits ? this.edits.slice() : [];
