@@ -1,27 +1,57 @@
 /**
- * KSR.auth_db (src/modules/auth_db): digest checks against the subscriber table, served by the
- * shared state instead of a database. Layout: namespace `subscriber`, key `user@domain` (or just
- * `user`, matched for any realm), value either a JSON object {"password": "..."} / {"ha1": "..."}
- * or the plain password. With Redis: `SET kemi:subscriber:alice@example.org secret` adds a user,
- * seen at once. The `table` argument names the namespace (Kamailio's table name, default
- * "subscriber"). Needs the auth module (as in Kamailio).
- * RPC (kemi-proxy extension, Kamailio manages subscribers with kamctl/SQL): subscriber.add
- * <user@domain> <password>, subscriber.rm <user@domain>.
+ * KSR.auth_db (Kamailio src/modules/auth_db): digest checks against the subscriber table, served
+ * by the shared state instead of a database. Needs the auth module loaded (as in Kamailio).
+ *
+ * Exports (Kamailio 5.6 KEMI): auth_check(realm, table, flags), is_subscriber(uri, table, flags).
+ * www_authenticate/proxy_authenticate are config-file functions in Kamailio 5.6 (not KEMI
+ * exports) and are not provided. auth_check: realm and table must not be empty (-1 otherwise, as
+ * Kamailio); REGISTER is checked against Authorization, everything else Proxy-Authorization; ACK and
+ * CANCEL pass (1). flags: 1 identity checks (auth user = To user for REGISTER/PUBLISH, From user
+ * otherwise; From user = To user for REGISTER/PUBLISH), 2 skip the user check for
+ * INVITE/BYE/PRACK/UPDATE/MESSAGE. Result codes as the auth module (kemi/auth.ts).
+ *
+ * Subscriber layout: namespace `<table>` (normally `subscriber`), key `user@domain` (the domain is
+ * the domain part of the auth username, else the realm), or just `user` (matched for any domain).
+ * The value is JSON {"password": "...", "ha1": "...", "ha1b": "..."} (any of them), or a plain
+ * string, taken as the password. ha1 = MD5(user:realm:password), ha1b = MD5(user@domain:realm:password).
+ * With Redis an operator adds a user with
+ *     redis-cli SET kemi:subscriber:alice@example.org '{"password":"secret"}'
+ * (or just `SET kemi:subscriber:alice@example.org secret`); it is seen at once.
+ *
+ * modparams: calculate_ha1 (0 as Kamailio: use the stored ha1 — ha1b when the auth username has a
+ * domain part; 1: compute HA1 from the stored password). kemi-proxy falls back to the password
+ * when the chosen HA1 field is missing or the algorithm is not MD5 (HA1 is stored as MD5), and to
+ * ha1 when there is no password. use_domain (0; 1: From/To hosts must match in the identity check).
+ *
+ * RPC (kemi-proxy extension; Kamailio manages subscribers with kamctl/SQL):
+ *   subscriber.add <user@domain> <password>  stores {password, ha1, ha1b} (realm = domain)
+ *   subscriber.rm <user@domain>
  */
+import { createHash } from 'node:crypto';
 import type { MsgContext } from '../src/core/context.js';
-import { checkCredentials, credentialsHeader, defaultRealm, findCredentials, type Subscriber } from '../src/auth/service.js';
+import { AUTH_ERROR, AUTH_OK, checkCredentials, credentialsHeader, findCredentials, type Subscriber } from '../src/auth/service.js';
+import type { Credentials } from '../src/auth/digest.js';
 import type { Awaitable, StateStore } from '../src/state/store.js';
+import { identityCheck } from './auth.js';
 import { defineModule, type KemiArg } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 let store: StateStore | null = null;
+let calculateHa1 = false;
+let useDomain = false;
 
 function decode(v: string | null): Subscriber | null {
   if (v === null) return null;
   if (v.startsWith('{')) {
     try {
-      const o = JSON.parse(v) as Subscriber;
-      if (typeof o === 'object' && o !== null) return o;
+      const o = JSON.parse(v) as Record<string, unknown>;
+      if (typeof o === 'object' && o !== null) {
+        const s: Subscriber = {};
+        if (typeof o.password === 'string') s.password = o.password;
+        if (typeof o.ha1 === 'string') s.ha1 = o.ha1;
+        if (typeof o.ha1b === 'string') s.ha1b = o.ha1b;
+        return s;
+      }
     } catch {
       /* a password that happens to start with { */
     }
@@ -43,37 +73,67 @@ export function subscriber(table: string, user: string, domain: string): Awaitab
   return first instanceof Promise ? first.then(next) : next(first);
 }
 
-function authCheck(ctx: MsgContext, realm: string, table: string, flags: number): Awaitable<number> {
-  if (!ctx.msg.isRequest) return -1;
-  const m = ctx.msg.method;
-  if (m === 'ACK' || m === 'CANCEL') return 1;
-  const r = defaultRealm(ctx, realm);
-  const found = findCredentials(ctx, credentialsHeader(ctx), r);
-  const skipUserCheck = (flags & 2) !== 0 && ['INVITE', 'BYE', 'PRACK', 'UPDATE', 'MESSAGE'].includes(m);
-  return checkCredentials(ctx, found, (flags & 1) !== 0 && !skipUserCheck, (cred) => {
-    const at = cred.username.indexOf('@');
-    return subscriber(table, at >= 0 ? cred.username.slice(0, at) : cred.username, at >= 0 ? cred.username.slice(at + 1) : cred.realm);
-  });
+/** What the digest check uses, per calculate_ha1 (see the header comment). */
+function secretOf(sub: Subscriber | null, cred: Credentials): Subscriber | null {
+  if (!sub) return null;
+  const hashField = cred.username.includes('@') ? sub.ha1b : sub.ha1;
+  if (calculateHa1) return sub.password !== undefined ? { password: sub.password } : hashField !== undefined ? { ha1: hashField } : {};
+  if (hashField !== undefined && cred.algorithm === 'MD5') return { ha1: hashField };
+  if (sub.password !== undefined) return { password: sub.password };
+  return sub.ha1 !== undefined && cred.algorithm === 'MD5' ? { ha1: sub.ha1 } : {};
 }
+
+function authCheck(ctx: MsgContext, realm: string, table: string, flags: number): Awaitable<number> {
+  if (!ctx.msg.isRequest) return AUTH_ERROR;
+  const m = ctx.msg.method;
+  if (m === 'ACK' || m === 'CANCEL') return AUTH_OK;
+  if (!realm || !table) return AUTH_ERROR;
+  const found = findCredentials(ctx, credentialsHeader(ctx), realm);
+  const r = checkCredentials(ctx, found, false, (cred) => {
+    const at = cred.username.indexOf('@');
+    const user = at >= 0 ? cred.username.slice(0, at) : cred.username;
+    const domain = at >= 0 ? cred.username.slice(at + 1) : cred.realm;
+    const s = subscriber(table, user, domain);
+    return s instanceof Promise ? s.then((x) => secretOf(x, cred)) : secretOf(s, cred);
+  });
+  if (!(flags & 1) || !found) return r;
+  const after = (code: number): number => (code === AUTH_OK ? identityCheck(ctx, found.cred, (flags & 2) !== 0, useDomain) : code);
+  return r instanceof Promise ? r.then(after) : after(r);
+}
+
+const md5 = (s: string): string => createHash('md5').update(s, 'latin1').digest('hex');
 
 export default defineModule('auth_db', [
   { name: 'auth_check', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, realm, table, flags) => authCheck(ctx, str(realm), str(table), Number(flags) || 0) },
   { name: 'is_subscriber', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, uri, table) => {
     const m = /^sips?:([^@;?]+)@([^;:>?]+)/.exec(str(uri));
     if (!m) return -1;
-    const s = subscriber(str(table), decodeURIComponent(m[1]!), m[2]!);
+    let s: Awaitable<Subscriber | null>;
+    try {
+      s = subscriber(str(table), decodeURIComponent(m[1]!), m[2]!.toLowerCase());
+    } catch {
+      return -1;
+    }
     return s instanceof Promise ? s.then((x) => (x ? 1 : -1), () => -1) : s ? 1 : -1;
   } },
 ], {
   init: (env) => {
     store = env.state;
+    calculateHa1 = Number(env.params.calculate_ha1 ?? 0) !== 0;
+    useDomain = Number(env.params.use_domain ?? 0) !== 0;
   },
   rpc: {
     'subscriber.add': async (p) => {
       if (!store) throw new Error('auth_db not initialised');
       const id = String(p[0] ?? '');
-      if (!id || p[1] === undefined) throw new Error('usage: subscriber.add <user@domain> <password>');
-      await store.set('subscriber', id, JSON.stringify({ password: String(p[1]) }));
+      const at = id.indexOf('@');
+      if (at <= 0 || at === id.length - 1 || p[1] === undefined) throw new Error('usage: subscriber.add <user@domain> <password>');
+      const user = id.slice(0, at);
+      const domain = id.slice(at + 1);
+      const password = String(p[1]);
+      await store.set('subscriber', id, JSON.stringify({
+        password, ha1: md5(`${user}:${domain}:${password}`), ha1b: md5(`${id}:${domain}:${password}`),
+      }));
       return 'ok';
     },
     'subscriber.rm': async (p) => {

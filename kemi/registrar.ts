@@ -1,19 +1,31 @@
 /**
- * KSR.registrar (src/modules/registrar: registrar.c, save.c, lookup.c) over usrloc on the shared
- * state (src/state/usrloc.ts): RFC 3261 10.3 REGISTER processing and lookup for routing.
+ * KSR.registrar (Kamailio src/modules/registrar: save.c, lookup.c, reply.c, regpv.c) over usrloc
+ * on the shared state (src/state/usrloc.ts, layout documented there): RFC 3261 10.3 REGISTER
+ * processing and location lookup for routing.
  *
- * modparams (Kamailio's names and defaults): registrar default_expires 3600, min_expires 60,
- * max_expires 0 (none), max_contacts 0 (none), append_branches 1, received_avp (e.g.
- * "$avp(RECEIVED)", filled by nathelper's fix_nated_register), path_mode 2, use_path 0;
- * usrloc use_domain 0 (AOR is the user part only).
- * Return codes as save/lookup: save 1 updated, 3 all removed, 4 query, -1 error, -2 too many
- * contacts; lookup 1 found, -1 none, -3 error.
+ * modparams, Kamailio's names and defaults: registrar default_expires 3600, min_expires 60,
+ * min_expires_mode 0 (1: answer 423 with Min-Expires instead of raising the value), max_expires 0
+ * (none), max_contacts 0 (none), default_q -1 (unspecified), append_branches 1, received_avp
+ * (e.g. "$avp(RECEIVED)", set by the script or nathelper's fix_nated_register), received_param
+ * "received", use_path 0, path_mode 2 (0 off, 1 lazy, 2 strict), retry_after 0, xavp_cfg (its
+ * q, expires, match_callid, match_received, match_contact fields are honoured); usrloc use_domain 0
+ * (the AOR is the user part only; 1: user@domain). default_expires_range/expires_range, GRUU,
+ * outbound and method_filtering are not implemented.
+ *
+ * save flags (registrar.h): 0x01 memory only (no database here: no effect), 0x02 no reply,
+ * 0x04 one contact per AOR (the one of this REGISTER replaces the others), 0x08 no expires
+ * variation (no effect: no ranges), 0x10 with 0x02: prepare the reply for reg_send_reply().
+ * Return codes: save 1 (new record / contact inserted), 2 (contact updated), 3 (deleted: `*` or
+ * expires=0), 4 (query without Contact), -1 error, -2 too many contacts. lookup 1 found, -1 not
+ * found, -3 error (bad AOR).
+ * The control RPCs ul.dump, ul.lookup <table> <aor> and ul.rm <table> <aor> live here (Kamailio's
+ * usrloc has them; kemi-proxy's usrloc is this module's store).
  */
 import type { MsgContext } from '../src/core/context.js';
 import { parseUri, parseNameAddrList, type NameAddr, type SipUri } from '../src/sip/index.js';
 import { getPv, registerPv } from '../src/pv/registry.js';
 import { StateError, type Awaitable, type StateStore } from '../src/state/store.js';
-import { byPreference, newRuid, Usrloc, type UlContact } from '../src/state/usrloc.js';
+import { byPreference, contactKey, newRuid, Usrloc, type UlContact } from '../src/state/usrloc.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
@@ -22,30 +34,38 @@ const now = (): number => Math.floor(Date.now() / 1000);
 interface RegistrarParams {
   defaultExpires: number;
   minExpires: number;
+  minExpiresMode: boolean;
   maxExpires: number;
   maxContacts: number;
+  defaultQ: number;
   appendBranches: boolean;
   receivedAvp: string;
+  receivedParam: string;
   pathMode: number;
   usePath: boolean;
+  retryAfter: number;
   useDomain: boolean;
+  xavpCfg: string;
 }
 
-let params: RegistrarParams = {
-  defaultExpires: 3600, minExpires: 60, maxExpires: 0, maxContacts: 0, appendBranches: true,
-  receivedAvp: '', pathMode: 2, usePath: false, useDomain: false,
+const DEFAULTS: RegistrarParams = {
+  defaultExpires: 3600, minExpires: 60, minExpiresMode: false, maxExpires: 0, maxContacts: 0, defaultQ: -1,
+  appendBranches: true, receivedAvp: '', receivedParam: 'received', pathMode: 2, usePath: false, retryAfter: 0,
+  useDomain: false, xavpCfg: '',
 };
+let params: RegistrarParams = { ...DEFAULTS };
 let store: StateStore | null = null;
 const tables = new Map<string, Usrloc>();
 
 function table(name: string): Usrloc {
   if (!store) throw new Error('KSR.registrar: module not initialised');
-  let t = tables.get(name);
-  if (!t) tables.set(name, (t = new Usrloc(store, name || 'location')));
+  const n = name || 'location';
+  let t = tables.get(n);
+  if (!t) tables.set(n, (t = new Usrloc(store, n)));
   return t;
 }
 
-/** The AOR of a URI: user (and @host with use_domain), lowercased as usrloc's case_sensitive 0. */
+/** extract_aor: the unescaped user (and @host with use_domain), lowercased; null when unparsable. */
 function aorOf(uri: string): string | null {
   let u: SipUri;
   try {
@@ -53,22 +73,28 @@ function aorOf(uri: string): string | null {
   } catch {
     return null;
   }
-  if (!u.user) return null;
-  const user = decodeURIComponent(u.user).toLowerCase();
-  return params.useDomain ? `${user}@${u.host.toLowerCase()}` : user;
+  let user: string;
+  try {
+    user = decodeURIComponent(u.user ?? '');
+  } catch {
+    return null;
+  }
+  const aor = params.useDomain ? (user ? `${user}@${u.host}` : u.host) : user;
+  return aor.toLowerCase();
 }
 
-function fail(ctx: MsgContext, what: string, e: unknown): number {
+function logErr(ctx: MsgContext, what: string, e: unknown): number {
   ctx.proxy.log(ctx, 'err', `registrar ${what}: ${e instanceof Error ? e.message : String(e)}`);
   return -1;
 }
 
-/** Runs `fn` on a value or a Promise of it; a state error becomes the failure code. */
-function chain<T>(ctx: MsgContext, what: string, v: Awaitable<T>, fn: (x: T) => Awaitable<number>): Awaitable<number> {
+/** Runs `fn` on a value or a Promise of it; a state error becomes `failCode` (logged). */
+function chain<T>(ctx: MsgContext, what: string, v: Awaitable<T>, fn: (x: T) => Awaitable<number>, failCode = -1): Awaitable<number> {
   if (v instanceof Promise) {
     return v.then(fn).catch((e: unknown) => {
       if (!(e instanceof StateError)) throw e;
-      return fail(ctx, what, e);
+      logErr(ctx, what, e);
+      return failCode;
     });
   }
   return fn(v);
@@ -78,145 +104,311 @@ function all(vs: Awaitable<void>[]): Awaitable<void> {
   return vs.some((v) => v instanceof Promise) ? Promise.all(vs).then(() => undefined) : undefined;
 }
 
-// ---- save ---------------------------------------------------------------------------------------
+// ---- replies (reply.c) ---------------------------------------------------------------------------
 
-// save flags: 1 memory only and 8 no expires variation change nothing here (there is no database
-// behind usrloc and no expires_range); 16 (prepare reply only) is not supported: reg_send_reply
-// is not implemented.
-const FLAG_NO_REPLY = 2;
-const FLAG_SINGLE_CONTACT = 4;
+const FL_NORPL = 0x02;
+const FL_REPL = 0x04;
+const FL_PREPRPL = 0x10;
 
-function expiresOf(ctx: MsgContext, na: NameAddr): number {
-  const p = na.params.get('expires');
-  let e = p !== undefined && p !== null && /^\d+$/.test(p) ? Number(p) : NaN;
-  if (Number.isNaN(e)) {
-    const h = ctx.msg.header('expires')?.trim();
-    e = h && /^\d+$/.test(h) ? Number(h) : params.defaultExpires;
+/** rerrno values used here, with reply.c's code and P-Registrar-Error text. */
+const RERR = {
+  INV_CSEQ: [400, 'Invalid CSeq number'],
+  AOR_PARSE: [400, 'Error while parsing AOR'],
+  INV_EXP: [400, 'Invalid expires param in contact'],
+  INV_Q: [400, 'Invalid q param in contact'],
+  PARSE_CONT: [400, 'Contact parse error'],
+  STAR_EXP: [400, '* used in contact and expires is not zero'],
+  STAR_CONT: [400, '* used in contact and more than 1 contact'],
+  TOO_MANY: [503, 'Too many registered contacts'],
+  UL_GET: [500, 'usrloc_record_get failed'],
+  PATH_UNSUP: [420, 'Path extension not supported'],
+  LOW_EXP: [423, 'Expiration time too low'],
+} as const;
+type Rerr = keyof typeof RERR;
+
+const REASONS: Record<number, string> = {
+  200: 'OK', 400: 'Bad Request', 420: 'Bad Extension', 423: 'Interval Too Brief', 500: 'Server Internal Error', 503: 'Service Unavailable',
+};
+
+interface Prepared {
+  code: number;
+  reason: string;
+  headers: string;
+}
+/** The reply save() built for this request (sent at once, or later by reg_send_reply). */
+const prepared = new WeakMap<MsgContext, Prepared>();
+
+function qText(q: number): string {
+  if (q < 0) return '';
+  if (q >= 1) return '1';
+  if (q <= 0) return '0';
+  return String(Math.round(q * 1000) / 1000);
+}
+
+/** build_contact: one Contact header listing every live contact with its remaining lifetime. */
+function contactHeader(contacts: UlContact[]): string {
+  if (contacts.length === 0) return '';
+  const t = now();
+  const parts = contacts.map((c) => {
+    let s = `<${c.contact}>`;
+    const q = qText(c.q);
+    if (q) s += `;q=${q}`;
+    s += `;expires=${Math.max(0, c.expires - t)}`;
+    if (params.receivedParam && c.received) s += `;${params.receivedParam}="${c.received}"`;
+    if (c.instance) s += `;+sip.instance="${c.instance}"`;
+    if (c.reg_id > 0) s += `;reg-id=${c.reg_id}`;
+    return s;
+  });
+  return `Contact: ${parts.join(', ')}\r\n`;
+}
+
+function supports(ctx: MsgContext, tag: string): boolean {
+  return ctx.msg.headerList('supported').some((s) => s.trim().toLowerCase() === tag);
+}
+
+/** reg_reply_helper: the reply for the outcome `err` (null: success), sent unless flags say not. */
+function finish(ctx: MsgContext, flags: number, err: Rerr | null, contacts: UlContact[] | null, path: string | null): boolean {
+  let headers = contacts ? contactHeader(contacts) : '';
+  let code = 200;
+  if (err === null) {
+    if (params.usePath && path && params.pathMode !== 0) {
+      if (supports(ctx, 'path')) headers += `Path: ${path}\r\n`;
+      else if (params.pathMode === 2) {
+        err = 'PATH_UNSUP';
+        headers += `Unsupported: path\r\nPath: ${path}\r\n`;
+      }
+    }
+  } else if (err === 'LOW_EXP') headers += `Min-Expires: ${params.minExpires}\r\n`;
+  if (err !== null) {
+    code = RERR[err][0];
+    headers += `P-Registrar-Error: ${RERR[err][1]}\r\n`;
+    if (code >= 500 && params.retryAfter > 0) headers += `Retry-After: ${params.retryAfter}\r\n`;
   }
+  const p = { code, reason: REASONS[code] ?? 'OK', headers };
+  prepared.set(ctx, p);
+  if (flags & FL_NORPL) return true;
+  return ctx.proxy.sendReply(ctx, p.code, p.reason, p.headers) > 0;
+}
+
+/** A field of the xavp_cfg modparam's xavp ($xavp(<xavp_cfg>=>name)), or undefined. */
+function xcfg(ctx: MsgContext, name: string): string | number | undefined {
+  if (!params.xavpCfg) return undefined;
+  const v = ctx.xavps.get(params.xavpCfg)?.[0]?.get(name)?.[0];
+  return v === null || v === undefined ? undefined : (v as string | number);
+}
+
+// ---- save (save.c) -------------------------------------------------------------------------------
+
+interface ParsedContact {
+  na: NameAddr;
+  key: string;
+  instance: string | null;
+  regId: number;
+  expires: number;
+  q: number;
+}
+
+/** calc_contact_expires: seconds from now; 0 removes; null when below min_expires in mode 1. */
+function expiresOf(ctx: MsgContext, na: NameAddr): number | null {
+  const p = na.params.get('expires');
+  const x = xcfg(ctx, 'expires');
+  let e: number;
+  if (typeof x === 'number' && x >= 0) e = x;
+  else if (p === undefined || p === null || p === '') {
+    const h = ctx.msg.header('expires')?.trim();
+    e = h !== undefined && /^\d+$/.test(h) ? Number(h) : params.defaultExpires;
+  } else e = /^\d+$/.test(p) ? Number(p) : params.defaultExpires;
   if (e === 0) return 0;
-  if (params.minExpires > 0 && e < params.minExpires) e = params.minExpires;
+  if (e < params.minExpires) {
+    if (params.minExpiresMode) return null;
+    e = params.minExpires;
+  }
   if (params.maxExpires > 0 && e > params.maxExpires) e = params.maxExpires;
   return e;
 }
 
-function qOf(na: NameAddr): number {
+/** The q as 0..1: $xavp(<xavp_cfg>=>q) (0..1000), else the q param, else default_q; NaN when invalid. */
+function qOf(ctx: MsgContext, na: NameAddr): number {
+  const x = xcfg(ctx, 'q');
+  if (typeof x === 'number') return x >= 0 && x <= 1000 ? x / 1000 : NaN;
   const q = na.params.get('q');
-  if (q === undefined || q === null) return -1;
-  const n = Number(q);
-  return Number.isFinite(n) && n >= 0 && n <= 1 ? Math.round(n * 1000) : -1;
+  if (q === undefined) return params.defaultQ < 0 ? -1 : params.defaultQ / 1000;
+  if (q === null || !/^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(q.trim())) return NaN;
+  return Number(q);
 }
 
-function reply(ctx: MsgContext, flags: number, code: number, reason: string, headers = ''): void {
-  if (flags & FLAG_NO_REPLY) return;
-  ctx.proxy.sendReply(ctx, code, reason, headers);
-}
-
-/** The 200 OK's Contact lines: every live contact with its remaining lifetime. */
-function okHeaders(ctx: MsgContext, contacts: UlContact[]): string {
-  const t = now();
-  let h = '';
-  for (const c of contacts) h += `Contact: <${c.c}>;expires=${Math.max(0, c.expires - t)}${c.q >= 0 ? `;q=${(c.q / 1000).toFixed(3).replace(/0+$/, '').replace(/\.$/, '')}` : ''}\r\n`;
-  const path = ctx.msg.headers('path');
-  const supported = ctx.msg.headerList('supported').some((s) => s.trim().toLowerCase() === 'path');
-  if (path.length && (params.pathMode !== 2 || supported)) for (const p of path) h += `Path: ${p}\r\n`;
-  return h;
+/** Expires header as Kamailio reads it: -1 when absent or invalid. */
+function expiresHeader(ctx: MsgContext): number {
+  const h = ctx.msg.header('expires')?.trim();
+  return h !== undefined && /^\d+$/.test(h) ? Number(h) : -1;
 }
 
 function save(ctx: MsgContext, tname: string, flags: number, aorUri?: string): Awaitable<number> {
   const msg = ctx.msg;
-  if (!msg.isRequest || msg.method !== 'REGISTER') return -1;
-  let aorSource: string;
+  if (!msg.isRequest) return -1;
+  let aor: string | null;
   try {
-    aorSource = aorUri ?? msg.to.uri;
+    aor = aorOf(aorUri || msg.to.uri);
   } catch {
-    reply(ctx, flags, 400, 'Bad To header');
-    return -1;
+    aor = null;
   }
-  const aor = aorOf(aorSource);
-  if (!aor) {
-    reply(ctx, flags, 400, 'Bad AOR');
-    return -1;
-  }
-  let contacts: NameAddr[];
+  if (aor === null) return -1; // extract_aor failed: Kamailio returns without a reply
+  const fail = (err: Rerr, contacts: UlContact[] | null = null): number => {
+    finish(ctx, flags, err, contacts, null);
+    return err === 'TOO_MANY' ? -2 : -1;
+  };
+
+  // check_contacts
+  const hdrs = msg.headers('contact');
+  let star = false;
+  const parsed: ParsedContact[] = [];
   try {
-    contacts = msg.headers('contact').flatMap((v) => parseNameAddrList(v));
+    for (const v of hdrs) {
+      for (const na of parseNameAddrList(v)) {
+        if (na.uri === '*') {
+          star = true;
+          continue;
+        }
+        let instance = na.params.get('+sip.instance') ?? null;
+        if (instance) instance = instance.replace(/^"|"$/g, '');
+        const regIdRaw = na.params.get('reg-id');
+        const regId = regIdRaw === undefined || regIdRaw === null ? 0 : Number(regIdRaw);
+        parsed.push({ na, key: '', instance, regId: Number.isInteger(regId) && regId >= 0 ? regId : 0, expires: 0, q: 0 });
+      }
+    }
   } catch {
-    reply(ctx, flags, 400, 'Bad Contact');
-    return -1;
+    return fail('PARSE_CONT');
   }
-  const ul = table(tname);
-  const callid = msg.callId;
-  const cseq = msg.cseq.seq;
-  const star = contacts.some((c) => c.uri === '*');
   if (star) {
-    const exp = msg.header('expires')?.trim();
-    if (contacts.length !== 1 || exp !== '0') {
-      reply(ctx, flags, 400, 'Invalid Contact');
-      return -1;
-    }
+    if (expiresHeader(ctx) !== 0) return fail('STAR_EXP');
+    if (parsed.length > 0 || hdrs.length > 1) return fail('STAR_CONT');
   }
+  for (const p of parsed) {
+    const e = expiresOf(ctx, p.na);
+    if (e === null) return fail('LOW_EXP');
+    const q = qOf(ctx, p.na);
+    if (Number.isNaN(q)) return fail('INV_Q');
+    p.expires = e;
+    p.q = q;
+    p.key = contactKey({ contact: p.na.uri, instance: p.instance, reg_id: p.regId });
+  }
+
+  const ul = table(tname);
+  const path = params.usePath ? msg.headers('path').join(',') || null : null;
   return chain(ctx, 'save', ul.get(aor), (existing) => {
-    if (contacts.length === 0) {
-      reply(ctx, flags, 200, 'OK', okHeaders(ctx, existing));
-      return 4;
-    }
     if (star) {
       return chain(ctx, 'save', all(existing.map((c) => ul.remove(aor, c))), () => {
-        reply(ctx, flags, 200, 'OK');
+        finish(ctx, flags, null, null, path);
         return 3;
       });
     }
+    if (parsed.length === 0) {
+      finish(ctx, flags, null, existing, path);
+      return 4;
+    }
     const t = now();
+    const callid = msg.callId;
+    const cseq = msg.cseq.seq;
     const received = params.receivedAvp ? pvString(ctx, params.receivedAvp) : null;
-    const path = params.usePath || params.pathMode > 0 ? msg.headers('path').join(',') || null : null;
     const ua = msg.header('user-agent') ?? null;
     const socket = `${ctx.rcv.proto}:${ctx.rcv.localAddress}:${ctx.rcv.localPort}`;
-    const result = new Map<string, UlContact>(existing.map((c) => [c.instance ? `${c.instance};reg-id=${c.regId}` : c.c, c]));
+    const make = (p: ParsedContact, old: UlContact | undefined): UlContact => ({
+      contact: p.na.uri, expires: t + p.expires, q: p.q, callid, cseq, path, received, socket, user_agent: ua,
+      instance: p.instance, reg_id: p.regId, flags: ctx.bflags[0] ?? 0, ruid: old?.ruid ?? newRuid(), last_modified: t,
+    });
+    const result = new Map<string, UlContact>(existing.map((c) => [contactKey(c), c]));
     const writes: Awaitable<void>[] = [];
-    for (const na of contacts) {
-      let instance: string | null = na.params.get('+sip.instance') ?? null;
-      if (instance) instance = instance.replace(/^"|"$/g, '');
-      const regId = Number(na.params.get('reg-id') ?? 0) || 0;
-      const key = instance ? `${instance};reg-id=${regId}` : na.uri;
-      const old = result.get(key);
-      if (old && old.callid === callid && cseq < old.cseq) {
-        reply(ctx, flags, 400, 'Invalid CSeq number');
-        return -1;
+    const put = (c: UlContact): void => {
+      result.set(contactKey(c), c);
+      writes.push(ul.put(aor, c));
+    };
+    const drop = (c: UlContact): void => {
+      result.delete(contactKey(c));
+      writes.push(ul.remove(aor, c));
+    };
+    const done = (rc: number): Awaitable<number> =>
+      chain(ctx, 'save', all(writes), () => {
+        finish(ctx, flags, null, [...result.values()].sort(byPreference), path);
+        return rc;
+      });
+
+    if (existing.length === 0) {
+      // insert_contacts: a new record; every contact with expires > 0, at most max_contacts.
+      let num = 0;
+      for (const p of parsed) {
+        if (p.expires === 0) continue;
+        if (params.maxContacts > 0 && num >= params.maxContacts) return fail('TOO_MANY');
+        num++;
       }
-      const exp = expiresOf(ctx, na);
-      if (exp === 0) {
-        if (old) {
-          writes.push(ul.remove(aor, old));
-          result.delete(key);
-        }
+      for (const p of parsed) if (p.expires > 0) put(make(p, result.get(p.key)));
+      return done(1);
+    }
+
+    // get_ucontact: same Call-ID with a lower CSeq is out of order; an equal CSeq is a
+    // retransmission within 20 s of the last update (skipped), else invalid too. Contacts with
+    // +sip.instance match by instance and reg-id, without the CSeq check.
+    const match = (p: ParsedContact): 'bad' | 'skip' | UlContact | undefined => {
+      const old = result.get(p.key);
+      if (!old || p.instance) return old;
+      if (old.callid === callid) {
+        if (cseq < old.cseq) return 'bad';
+        if (cseq === old.cseq) return old.last_modified + 20 > t ? 'skip' : 'bad';
+      }
+      return old;
+    };
+    const mode = (flags & FL_REPL) !== 0;
+    if (!mode && params.maxContacts > 0) {
+      // test_max_contacts, before anything changes
+      let num = existing.length;
+      for (const p of parsed) {
+        const m = match(p);
+        if (m === 'bad') return fail('INV_CSEQ', existing);
+        if (m === 'skip') continue;
+        if (!m && p.expires !== 0) num++;
+        else if (m && p.expires === 0) num--;
+      }
+      if (num > params.maxContacts) return fail('TOO_MANY', existing);
+    }
+    for (const p of parsed) if (match(p) === 'bad') return fail('INV_CSEQ', existing);
+
+    // update_contacts
+    let rc = 0;
+    for (const p of parsed) {
+      const m = match(p);
+      if (m === 'skip') {
+        if (p.expires !== 0 && mode) break;
         continue;
       }
-      const c: UlContact = {
-        c: na.uri, expires: t + exp, q: qOf(na), callid, cseq, path, received, socket, ua, instance, regId,
-        cflags: ctx.bflags[0] ?? 0, ruid: old?.ruid ?? newRuid(), modified: t,
-      };
-      if (!old && params.maxContacts > 0 && result.size >= params.maxContacts && !(flags & FLAG_SINGLE_CONTACT)) {
-        reply(ctx, flags, 503, 'Too Many Registered Contacts');
-        return -2;
-      }
-      result.set(key, c);
-      writes.push(ul.put(aor, c));
-    }
-    if (flags & FLAG_SINGLE_CONTACT) {
-      // One contact per AOR: the last one of this REGISTER replaces every other.
-      const keep = [...result.values()].filter((c) => c.modified === t).pop();
-      for (const [k, c] of result) {
-        if (c !== keep) {
-          writes.push(ul.remove(aor, c));
-          result.delete(k);
+      if (m === 'bad') continue; // checked above
+      let updated = false;
+      if (!m) {
+        if (p.expires === 0) continue;
+        const c = make(p, undefined);
+        put(c);
+        rc = 1;
+        if (mode) {
+          for (const o of [...result.values()]) if (o !== c) drop(o);
+          updated = true;
         }
+      } else if (p.expires === 0) {
+        drop(m);
+        rc = 3;
+      } else {
+        if (mode) {
+          for (const o of [...result.values()]) if (o !== m) drop(o);
+          updated = true;
+        }
+        if (m.instance && m.callid !== callid) {
+          for (const o of [...result.values()]) if (o !== m && o.instance === m.instance) drop(o);
+          updated = true;
+        }
+        put(make(p, m));
+        rc = 2;
       }
+      if (updated) break;
     }
-    return chain(ctx, 'save', all(writes), () => {
-      reply(ctx, flags, 200, 'OK', okHeaders(ctx, [...result.values()].sort(byPreference)));
-      return 1;
-    });
-  });
+    return done(rc === 0 ? 1 : rc);
+  }, -1);
 }
 
 function pvString(ctx: MsgContext, spec: string): string | null {
@@ -228,64 +420,98 @@ function pvString(ctx: MsgContext, spec: string): string | null {
   }
 }
 
-// ---- lookup -------------------------------------------------------------------------------------
+// ---- lookup (lookup.c) ---------------------------------------------------------------------------
 
-/** Where a contact is reached: its received address, else the first Path hop, else itself. */
-function nextHop(c: UlContact): string | null {
-  if (c.received) return c.received;
-  if (c.path) {
-    const first = parseNameAddrList(c.path)[0];
-    if (first) return first.uri;
+/** The first URI of a Path vector: the next hop towards the contact. */
+function pathFirstHop(path: string): string | null {
+  try {
+    return parseNameAddrList(path)[0]?.uri ?? null;
+  } catch {
+    return null;
   }
-  return null;
 }
 
+/** Where a contact is reached: the first Path hop, else its received address, else null ($du unset). */
+function nextHop(c: UlContact): string | null {
+  if (c.path) {
+    const hop = pathFirstHop(c.path);
+    if (hop) return hop;
+  }
+  return c.received;
+}
+
+function toBranch(ctx: MsgContext, c: UlContact): void {
+  ctx.branches.push({
+    uri: c.contact, dstUri: nextHop(c), path: c.path, q: c.q, flags: c.flags,
+    socket: null, instance: c.instance, ruid: c.ruid, location_ua: c.user_agent,
+  });
+}
+
+/** lookup_helper: mode 0 rewrites the R-URI to the best contact; mode 1 (to_dset) only adds branches. */
 function applyContacts(ctx: MsgContext, contacts: UlContact[], toDset: boolean): number {
   if (contacts.length === 0) return -1;
-  const list = params.appendBranches || toDset ? contacts : contacts.slice(0, 1);
-  let first = true;
-  for (const c of list) {
-    if (first && !toDset) {
-      ctx.msg.ruri = c.c;
-      ctx.dstUri = nextHop(c);
-      ctx.ruriPath = c.path;
-      ctx.bflags[0] = (ctx.bflags[0] ?? 0) | c.cflags;
-      first = false;
-      continue;
-    }
-    ctx.branches.push({
-      uri: c.c, dstUri: nextHop(c), path: c.path, q: c.q, flags: c.cflags,
-      socket: null, instance: c.instance, ruid: c.ruid, location_ua: c.ua,
-    });
+  let rest = contacts;
+  if (!toDset) {
+    const c = contacts[0]!;
+    ctx.msg.ruri = c.contact;
+    ctx.dstUri = nextHop(c);
+    ctx.ruriPath = c.path && pathFirstHop(c.path) ? c.path : null;
+    ctx.bflags[0] = (ctx.bflags[0] ?? 0) | c.flags;
+    ctx.moduleData.set('registrar:ruri', { ruid: c.ruid, instance: c.instance, ua: c.user_agent, q: c.q });
+    rest = contacts.slice(1);
   }
+  if (params.appendBranches) for (const c of rest) toBranch(ctx, c);
   return 1;
 }
 
 function lookup(ctx: MsgContext, tname: string, uri: string | null, toDset = false): Awaitable<number> {
   if (!ctx.msg.isRequest) return -3;
-  const aor = aorOf(uri ?? ctx.msg.ruri);
-  if (!aor) return -1;
-  return chain(ctx, 'lookup', table(tname).get(aor), (cs) => applyContacts(ctx, cs, toDset));
+  const aor = aorOf(uri || ctx.msg.ruri);
+  if (aor === null) return -3;
+  return chain(ctx, 'lookup', table(tname).get(aor), (cs) => applyContacts(ctx, cs, toDset), -3);
 }
 
-function registered(ctx: MsgContext, tname: string, uri: string | null): Awaitable<number> {
-  const aor = aorOf(uri ?? (ctx.msg.isRequest ? ctx.msg.ruri : ''));
-  if (!aor) return -1;
-  return chain(ctx, 'registered', table(tname).get(aor), (cs) => (cs.length > 0 ? 1 : -1));
+/**
+ * registered4: 1 when the AOR has a live contact; match flags 1/2/4 narrow it to the contact whose
+ * Call-ID / received / Contact URI equals $xavp(<xavp_cfg>=>match_callid / match_received /
+ * match_contact). The action flags only drive xavp_rcd/contact xavps, not implemented: ignored.
+ */
+function registered(ctx: MsgContext, tname: string, uri: string | null, matchFlags = 0): Awaitable<number> {
+  let target = uri;
+  if (!target) {
+    try {
+      target = ctx.msg.isRequest ? ctx.msg.ruri : ctx.msg.to.uri;
+    } catch {
+      return -1;
+    }
+  }
+  const aor = aorOf(target);
+  if (aor === null) return -1;
+  const want = (flag: number, name: string): string | null => {
+    if (!(matchFlags & flag)) return null;
+    const v = xcfg(ctx, name);
+    return v === undefined || v === '' ? null : String(v);
+  };
+  const callid = want(1, 'match_callid');
+  const received = want(2, 'match_received');
+  const contact = want(4, 'match_contact');
+  return chain(ctx, 'registered', table(tname).get(aor), (cs) =>
+    cs.some((c) => (callid === null || c.callid === callid) && (received === null || c.received === received)
+      && (contact === null || c.contact === contact)) ? 1 : -1);
 }
 
 function unregister(ctx: MsgContext, tname: string, uri: string, ruid?: string): Awaitable<number> {
   const aor = aorOf(uri);
-  if (!aor) return -1;
+  if (aor === null) return -1;
   const ul = table(tname);
   return chain(ctx, 'unregister', ul.get(aor), (cs) => {
-    const gone = cs.filter((c) => !ruid || c.ruid === ruid);
-    if (gone.length === 0) return ruid ? -1 : 1;
+    const gone = cs.filter((c) => ruid === undefined || c.ruid === ruid);
+    if (gone.length === 0) return ruid !== undefined ? -1 : 1;
     return chain(ctx, 'unregister', all(gone.map((c) => ul.remove(aor, c))), () => 1);
   });
 }
 
-// ---- reg_fetch_contacts / $ulc -----------------------------------------------------------------
+// ---- reg_fetch_contacts / $ulc (regpv.c) ---------------------------------------------------------
 
 interface Profile {
   aor: string;
@@ -296,7 +522,7 @@ const profiles = new WeakMap<MsgContext, Map<string, Profile>>();
 
 function fetchContacts(ctx: MsgContext, tname: string, uri: string, profile: string): Awaitable<number> {
   const aor = aorOf(uri);
-  if (!aor) return -1;
+  if (aor === null) return -1;
   return chain(ctx, 'reg_fetch_contacts', table(tname).get(aor), (cs) => {
     let m = profiles.get(ctx);
     if (!m) profiles.set(ctx, (m = new Map()));
@@ -313,21 +539,21 @@ function fetchContacts(ctx: MsgContext, tname: string, uri: string, profile: str
 
 function ulcAttr(c: UlContact, attr: string): string | number | null {
   switch (attr) {
-    case 'addr': return c.c;
+    case 'addr': return c.contact;
     case 'path': return c.path;
     case 'received': return c.received;
     case 'expires': return c.expires;
     case 'callid': return c.callid;
-    case 'q': return c.q;
+    case 'q': return c.q < 0 ? -1 : Math.round(c.q * 1000);
     case 'cseq': return c.cseq;
     case 'flags': return 0;
-    case 'cflags': return c.cflags;
-    case 'user_agent': return c.ua;
+    case 'cflags': return c.flags;
+    case 'user_agent': return c.user_agent;
     case 'socket': return c.socket;
-    case 'modified': return c.modified;
+    case 'modified': return c.last_modified;
     case 'methods': return null;
     case 'instance': return c.instance;
-    case 'reg_id': return c.regId;
+    case 'reg_id': return c.reg_id;
     case 'ruid': return c.ruid;
     default: throw new Error(`$ulc: unknown attribute '${attr}'`);
   }
@@ -353,82 +579,123 @@ function registerUlcPv(): void {
   });
 }
 
-// ---- module -------------------------------------------------------------------------------------
+// ---- module --------------------------------------------------------------------------------------
 
 function num(v: string | number | undefined, d: number): number {
   const n = Number(v);
-  return v === undefined || !Number.isFinite(n) ? d : n;
+  return v === undefined || v === '' || !Number.isFinite(n) ? d : n;
 }
 
 function init(env: ModuleEnv): void {
   const p = env.params;
   const ul = env.allParams.usrloc ?? {};
   params = {
-    defaultExpires: num(p.default_expires, 3600),
-    minExpires: num(p.min_expires, 60),
-    maxExpires: num(p.max_expires, 0),
-    maxContacts: num(p.max_contacts, 0),
+    defaultExpires: num(p.default_expires, DEFAULTS.defaultExpires),
+    minExpires: num(p.min_expires, DEFAULTS.minExpires),
+    minExpiresMode: num(p.min_expires_mode, 0) !== 0,
+    maxExpires: num(p.max_expires, DEFAULTS.maxExpires),
+    maxContacts: num(p.max_contacts, DEFAULTS.maxContacts),
+    defaultQ: num(p.default_q, DEFAULTS.defaultQ),
     appendBranches: num(p.append_branches, 1) !== 0,
     receivedAvp: String(p.received_avp ?? ''),
-    pathMode: num(p.path_mode, 2),
+    receivedParam: p.received_param === undefined ? DEFAULTS.receivedParam : String(p.received_param),
+    pathMode: num(p.path_mode, DEFAULTS.pathMode),
     usePath: num(p.use_path, 0) !== 0,
-    useDomain: num(ul.use_domain, 0) !== 0,
+    retryAfter: num(p.retry_after, 0),
+    useDomain: num(ul.use_domain ?? p.use_domain, 0) !== 0,
+    xavpCfg: String(p.xavp_cfg ?? ''),
   };
   store = env.state;
   tables.clear();
   registerUlcPv();
 }
 
+/** Kamailio's ul.dump Contact struct. */
+function rpcContact(c: UlContact): unknown {
+  return {
+    Contact: {
+      Address: c.contact, Expires: c.expires - now(), Q: c.q, 'Call-ID': c.callid, CSeq: c.cseq,
+      'User-Agent': c.user_agent ?? '', Received: c.received ?? '', Path: c.path ?? '', State: 'CS_NEW',
+      Flags: 0, CFlags: c.flags, Socket: c.socket ?? '', Methods: -1, Ruid: c.ruid, Instance: c.instance ?? '',
+      'Reg-Id': c.reg_id, 'Last-Modified': c.last_modified,
+    },
+  };
+}
+
 async function dump(): Promise<unknown> {
   const out: unknown[] = [];
-  for (const [name, ul] of tables.size ? tables : new Map([['location', table('location')]])) {
+  const list = tables.size ? [...tables.values()] : [table('location')];
+  for (const ul of list) {
     const aors: unknown[] = [];
     for (const aor of await ul.aors()) {
       const cs = await ul.get(aor);
-      if (cs.length) aors.push({ Info: { AoR: aor, Contacts: cs.map((c) => ({ Contact: { Address: c.c, Expires: c.expires - now(), Q: c.q, 'Call-ID': c.callid, CSeq: c.cseq, 'User-Agent': c.ua, Received: c.received, Path: c.path, Socket: c.socket, Ruid: c.ruid, Instance: c.instance, 'Reg-Id': c.regId } })) } });
+      if (cs.length) aors.push({ Info: { AoR: aor, Contacts: cs.map(rpcContact) } });
     }
-    out.push({ Domain: { Domain: name, AoRs: aors } });
+    out.push({ Domain: { Domain: ul.table, AoRs: aors, Stats: { Records: aors.length } } });
   }
   return { Domains: out };
+}
+
+/** The AOR of an RPC argument: `bob`, `bob@example.org` or a full URI. */
+function rpcAor(v: unknown): string {
+  const s = String(v ?? '');
+  const aor = s.includes(':') ? aorOf(s) : s.toLowerCase();
+  if (!aor) throw new Error('bad AoR');
+  if (!params.useDomain && !s.includes(':')) return aor.split('@')[0]!;
+  return aor;
 }
 
 export default defineModule('registrar', [
   { name: 'save', params: ['str', 'int'], ret: 'int', fn: (ctx, t, f) => save(ctx, str(t), Number(f) || 0) },
   { name: 'save_uri', params: ['str', 'int', 'str'], ret: 'int', fn: (ctx, t, f, u) => save(ctx, str(t), Number(f) || 0, str(u)) },
   { name: 'lookup', params: ['str'], ret: 'int', fn: (ctx, t) => lookup(ctx, str(t), null) },
-  { name: 'lookup_uri', params: ['str', 'str'], ret: 'int', fn: (ctx, t, u) => lookup(ctx, str(t), str(u)) },
+  { name: 'lookup_uri', params: ['str', 'str'], ret: 'int', fn: (ctx, t, u) => lookup(ctx, str(t), str(u) || null) },
   { name: 'lookup_to_dset', params: ['str', 'str'], ret: 'int', fn: (ctx, t, u) => lookup(ctx, str(t), str(u) || null, true) },
   { name: 'lookup_branches', params: ['str'], ret: 'int', fn: (ctx, t) => {
-    // The R-URI branch, then each branch that names one of our AORs, replaced by its contacts.
+    // The R-URI branch, then each branch replaced by the contacts of its AOR (kept when none).
     const old = ctx.branches;
     ctx.branches = [];
     const steps: Awaitable<number>[] = [lookup(ctx, str(t), null)];
-    for (const b of old) steps.push(lookup(ctx, str(t), b.uri, true));
+    for (const b of old) {
+      const r = lookup(ctx, str(t), b.uri, true);
+      const keep = (x: number): number => {
+        if (x < 0) ctx.branches.push(b);
+        return x;
+      };
+      steps.push(r instanceof Promise ? r.then(keep) : keep(r));
+    }
     const settle = (rs: number[]): number => (rs.some((r) => r > 0) ? 1 : -1);
     return steps.some((s) => s instanceof Promise) ? Promise.all(steps).then(settle) : settle(steps as number[]);
   } },
   { name: 'registered', params: ['str'], ret: 'int', fn: (ctx, t) => registered(ctx, str(t), null) },
-  { name: 'registered_uri', params: ['str', 'str'], ret: 'int', fn: (ctx, t, u) => registered(ctx, str(t), str(u)) },
+  { name: 'registered_uri', params: ['str', 'str'], ret: 'int', fn: (ctx, t, u) => registered(ctx, str(t), str(u) || null) },
+  { name: 'registered_flags', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, t, u, f) => registered(ctx, str(t), str(u) || null, Number(f) || 0) },
+  { name: 'registered_action', params: ['str', 'str', 'int', 'int'], ret: 'int', fn: (ctx, t, u, f) => registered(ctx, str(t), str(u) || null, Number(f) || 0) },
   { name: 'unregister', params: ['str', 'str'], ret: 'int', fn: (ctx, t, u) => unregister(ctx, str(t), str(u)) },
   { name: 'unregister_ruid', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, u, r) => unregister(ctx, str(t), str(u), str(r)) },
   { name: 'reg_fetch_contacts', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, u, p) => fetchContacts(ctx, str(t), str(u), str(p)) },
   { name: 'reg_free_contacts', params: ['str'], ret: 'int', fn: (ctx, p) => (profiles.get(ctx)?.delete(str(p)) ? 1 : -1) },
+  { name: 'reg_send_reply', params: [], ret: 'int', fn: (ctx) => {
+    const p = prepared.get(ctx);
+    if (!p || ctx.replied) return -1;
+    return ctx.proxy.sendReply(ctx, p.code, p.reason, p.headers) > 0 ? 1 : -1;
+  } },
 ], {
   init,
   rpc: {
     'ul.dump': () => dump(),
     'ul.lookup': async (p) => {
-      const aor = aorOf(String(p[1] ?? '').includes(':') ? String(p[1]) : `sip:${String(p[1] ?? '')}`);
-      if (!aor) throw new Error('bad AoR');
+      const aor = rpcAor(p[1]);
       const cs = await table(String(p[0] ?? 'location')).get(aor);
       if (!cs.length) throw new Error('AOR not found');
-      return { AoR: aor, Contacts: cs.map((c) => ({ Contact: { Address: c.c, Expires: c.expires - now(), Q: c.q } })) };
+      return { AoR: aor, Contacts: cs.map(rpcContact) };
     },
     'ul.rm': async (p) => {
-      const aor = aorOf(String(p[1] ?? '').includes(':') ? String(p[1]) : `sip:${String(p[1] ?? '')}`);
-      if (!aor) throw new Error('bad AoR');
+      const aor = rpcAor(p[1]);
       const ul = table(String(p[0] ?? 'location'));
-      for (const c of await ul.get(aor)) await ul.remove(aor, c);
+      const cs = await ul.get(aor);
+      if (!cs.length) throw new Error('AOR not found');
+      for (const c of cs) await ul.remove(aor, c);
       return 'ok';
     },
   },

@@ -1,80 +1,107 @@
 /**
- * usrloc: the location table behind KSR.registrar, on the shared StateStore.
+ * usrloc: the location table behind KSR.registrar, on the shared StateStore (any backend; only the
+ * StateStore interface is used).
  *
- * Layout (namespace `ul:<table>`, e.g. `ul:location`): one map key per AOR (`alice`, or
- * `alice@example.org` with use_domain), one field per contact (the +sip.instance/reg-id pair when
- * the UA sent one, else the Contact URI), each value a JSON UlContact. With Redis that is the hash
- * `kemi:ul:location:<aor>`; the hash expires with its longest-lived contact and each contact's own
- * `expires` is checked on read, so an expired contact is never returned.
+ * Layout: namespace `ul:<table>` (`ul:location` for save("location", ...)); one map key per AOR
+ * (`alice`, or `alice@example.org` with usrloc use_domain=1); one field per contact, named by its
+ * contact key: `<+sip.instance>;reg-id=<n>` when the UA sent +sip.instance, else the Contact URI.
+ * Each value is JSON:
+ *
+ *   {"contact":"sip:alice@192.0.2.1:5060","expires":1767225600,"q":0.5,"callid":"abc","cseq":2,
+ *    "path":null,"received":null,"socket":"udp:127.0.0.1:5060","user_agent":"X","instance":null,
+ *    "reg_id":0,"flags":0,"ruid":"uloc-...","last_modified":1767222000}
+ *
+ * `expires` is absolute unix time (s); `q` is 0..1, or -1 when the UA gave none (Kamailio's
+ * Q_UNSPECIFIED, ordered below q=0); `flags` are the branch flags restored on lookup (Kamailio's
+ * cflags). With Redis that is the hash `kemi:ul:location:<aor>`; the hash expires with its
+ * longest-lived contact. A contact whose `expires` has passed is never returned, and a read that
+ * finds one deletes it.
  */
 import { randomBytes } from 'node:crypto';
 import type { Awaitable, StateStore } from './store.js';
 
 export interface UlContact {
   /** Contact URI as registered. */
-  c: string;
+  contact: string;
   /** Unix time (s) when it expires. */
   expires: number;
-  /** q-value in thousandths (1000 = 1.0); -1 when the UA gave none. */
+  /** q-value 0..1; -1 when the UA gave none. */
   q: number;
   callid: string;
   cseq: number;
   /** Path header values (RFC 3327), comma-joined, or null. */
   path: string | null;
-  /** Source address the REGISTER came from when NAT handling asked for it (`sip:ip:port;transport=x`). */
+  /** Where the REGISTER really came from (received_avp, e.g. `sip:198.51.100.7:40000`), or null. */
   received: string | null;
   /** Local socket it arrived on (`udp:127.0.0.1:5060`). */
   socket: string | null;
-  ua: string | null;
+  user_agent: string | null;
+  /** +sip.instance (RFC 5626), quotes removed, or null. */
   instance: string | null;
-  regId: number;
-  /** Branch flags to restore on lookup. */
-  cflags: number;
+  reg_id: number;
+  /** Branch flags to restore on lookup (Kamailio's cflags). */
+  flags: number;
+  /** Record unique id (unregister_ruid, $ulc(...=>ruid)). */
   ruid: string;
   /** Unix time (s) of the last update. */
-  modified: number;
+  last_modified: number;
 }
 
 const now = (): number => Math.floor(Date.now() / 1000);
 
-export function contactKey(c: Pick<UlContact, 'c' | 'instance' | 'regId'>): string {
-  return c.instance ? `${c.instance};reg-id=${c.regId}` : c.c;
+export function contactKey(c: Pick<UlContact, 'contact' | 'instance' | 'reg_id'>): string {
+  return c.instance ? `${c.instance};reg-id=${c.reg_id}` : c.contact;
 }
 
 export function newRuid(): string {
   return `uloc-${randomBytes(6).toString('hex')}`;
 }
 
+/** A stored value, tolerant of missing optional fields (values written by hand with redis-cli). */
 function decode(v: string): UlContact | null {
+  let o: Record<string, unknown>;
   try {
-    const c = JSON.parse(v) as UlContact;
-    return typeof c.c === 'string' && typeof c.expires === 'number' ? c : null;
+    o = JSON.parse(v) as Record<string, unknown>;
   } catch {
     return null;
   }
+  if (o === null || typeof o !== 'object' || typeof o.contact !== 'string' || typeof o.expires !== 'number') return null;
+  const s = (x: unknown): string | null => (typeof x === 'string' ? x : null);
+  const n = (x: unknown, d: number): number => (typeof x === 'number' && Number.isFinite(x) ? x : d);
+  return {
+    contact: o.contact, expires: o.expires, q: n(o.q, -1), callid: s(o.callid) ?? '', cseq: n(o.cseq, 0),
+    path: s(o.path), received: s(o.received), socket: s(o.socket), user_agent: s(o.user_agent),
+    instance: s(o.instance), reg_id: n(o.reg_id, 0), flags: n(o.flags, 0), ruid: s(o.ruid) ?? '',
+    last_modified: n(o.last_modified, 0),
+  };
 }
 
 /** Highest q first (no q counts as lowest), then the most recently updated. */
 export function byPreference(a: UlContact, b: UlContact): number {
-  return b.q - a.q || b.modified - a.modified;
+  return b.q - a.q || b.last_modified - a.last_modified;
+}
+
+function ignore(v: Awaitable<void>): void {
+  if (v instanceof Promise) v.catch(() => undefined);
 }
 
 export class Usrloc {
-  private readonly ns: string;
+  readonly ns: string;
 
-  constructor(private readonly store: StateStore, table: string) {
+  constructor(private readonly store: StateStore, readonly table: string) {
     this.ns = `ul:${table}`;
   }
 
-  /** Live contacts of an AOR, best first. */
+  /** Live contacts of an AOR, best first; expired ones found on the way are deleted. */
   get(aor: string): Awaitable<UlContact[]> {
     const all = this.store.mapGetAll(this.ns, aor);
     const pick = (m: Record<string, string>): UlContact[] => {
       const t = now();
       const out: UlContact[] = [];
-      for (const v of Object.values(m)) {
+      for (const [field, v] of Object.entries(m)) {
         const c = decode(v);
         if (c && c.expires > t) out.push(c);
+        else if (c) ignore(this.store.mapDel(this.ns, aor, field));
       }
       return out.sort(byPreference);
     };
