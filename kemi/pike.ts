@@ -1,58 +1,246 @@
 /**
  * KSR.pike (src/modules/pike): flood detection per source IP, kept in this process as Kamailio
- * keeps it per instance. modparams as Kamailio: sampling_time_unit (2 s), reqs_density_per_unit
- * (30), remove_latency (120 s).
+ * keeps it per instance (its tree lives in one instance's shared memory).
  *
- * Each IP counts its requests per sampling unit. An IP is blocked (-2 the first time, then -1) while its count in the
- * current unit, or in the previous one, exceeds reqs_density_per_unit; it is allowed (1) again
- * after a unit below the threshold. IPs unseen for remove_latency are forgotten.
+ * The algorithm is Kamailio's ip_tree.c / pike_funcs.c: a prefix tree of address bytes (one root
+ * per first byte; IPv4 4 bytes, IPv6 16). A request marks the longest known prefix of its address;
+ * a prefix node that gets hot (hits in the current or previous unit, or their average, reach
+ * reqs_density_per_unit / 4) grows a child for the next byte, so only busy prefixes are expanded
+ * down to the full address. The full-address leaf counts leaf hits; it turns red when its leaf hits
+ * in the current or previous unit, or their average, reach reqs_density_per_unit. Every
+ * sampling_time_unit seconds the counters shift (current -> previous) and a red leaf that is no
+ * longer hot is unblocked. Leaves not hit for remove_latency seconds are removed (their parent
+ * then waits remove_latency in turn).
+ *
+ * pike_check_req / pike_check_ip: 1 allowed, -2 the address has just been blocked (this request
+ * turned it red), -1 still blocked; pike_check_ip with an empty or unparseable address -1.
+ * modparams as Kamailio: sampling_time_unit (2 s), reqs_density_per_unit (30), remove_latency
+ * (120 s). Not provided: the pike.top RPC and pike's log_level.
  */
+import { isIP } from 'node:net';
 import type { MsgContext } from '../src/core/context.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
 
-interface Node {
-  unit: number;
-  hits: number;
-  prevHits: number;
-  last: number;
-  blocked: boolean;
+const PREV = 0;
+const CURR = 1;
+/* node->flags */
+const NODE_IPLEAF = 1 << 2;
+const NODE_ISRED = 1 << 3;
+/* mark_node result flags */
+const NEW_NODE = 1 << 0;
+const RED_NODE = 1 << 1;
+const NEWRED_NODE = 1 << 2;
+const NO_UPDATE = 1 << 3;
+/** Counters are `unsigned short` in Kamailio; increments stop below MAX_TYPE_VAL - 1. */
+const USHORT_MAX = 0xffff;
+
+interface PikeNode {
+  byte: number;
+  hits: [number, number];
+  leafHits: [number, number];
+  flags: number;
+  kids: PikeNode[];
+  parent: PikeNode | null;
+  /** Seconds (tree clock) when the node expires; meaningful while in the timer set. */
+  expires: number;
 }
 
-let unitMs = 2000;
-let density = 30;
-let latencyMs = 120_000;
-const nodes = new Map<string, Node>();
-let sweeper: NodeJS.Timeout | null = null;
+/** Kamailio's pike IP tree; `now` values are in seconds (Kamailio's ticks). */
+export class PikeTree {
+  private readonly roots = new Map<number, PikeNode>();
+  /** Nodes in the expiry list (IP leaves and tree leaves). */
+  private readonly timer = new Set<PikeNode>();
 
-export function pikeCheck(ip: string, now = Date.now()): number {
-  const unit = Math.floor(now / unitMs);
-  let n = nodes.get(ip);
-  if (!n) nodes.set(ip, (n = { unit, hits: 0, prevHits: 0, last: now, blocked: false }));
-  if (n.unit !== unit) {
-    n.prevHits = n.unit === unit - 1 ? n.hits : 0;
-    n.hits = 0;
-    n.unit = unit;
+  constructor(private readonly maxHits: number, private readonly timeout: number) {}
+
+  private isHotNonLeaf(n: PikeNode): boolean {
+    const q = this.maxHits >> 2;
+    return n.hits[PREV] >= q || n.hits[CURR] >= q || (n.hits[PREV] + n.hits[CURR]) >> 1 >= q;
   }
-  n.hits++;
-  n.last = now;
-  const flood = n.hits > density || n.prevHits > density;
-  // -2 when the IP just became blocked, -1 while it stays blocked (Kamailio's codes).
-  const code = flood ? (n.blocked ? -1 : -2) : 1;
-  n.blocked = flood;
-  return code;
+
+  private isHotLeaf(n: PikeNode): boolean {
+    const m = this.maxHits;
+    return n.leafHits[PREV] >= m || n.leafHits[CURR] >= m || (n.leafHits[PREV] + n.leafHits[CURR]) >> 1 >= m;
+  }
+
+  private isWarmLeaf(n: PikeNode): boolean {
+    return n.hits[CURR] >= this.maxHits >> 2;
+  }
+
+  private static node(byte: number, parent: PikeNode | null): PikeNode {
+    return { byte, hits: [0, 0], leafHits: [0, 0], flags: 0, kids: [], parent, expires: 0 };
+  }
+
+  /** split_node(): the child inherits part of its father's hits (unsigned arithmetic as in C). */
+  private split(dad: PikeNode, byte: number): PikeNode {
+    const n = PikeTree.node(byte, dad);
+    if (dad.hits[CURR] >= 1) n.hits[CURR] = dad.hits[CURR] - 1;
+    if (dad.leafHits[CURR] >= 1) n.leafHits[PREV] = (dad.leafHits[PREV] - 1) & USHORT_MAX;
+    dad.kids.unshift(n);
+    return n;
+  }
+
+  /** mark_node(): one more hit for the address; the node marked, its father when split, and flags. */
+  private mark(ip: Uint8Array): { node: PikeNode; father: PikeNode | null; flags: number } {
+    const root = this.roots.get(ip[0]!);
+    let siblings: PikeNode[] = root ? [root] : [];
+    let node: PikeNode | null = null;
+    let pos = 0;
+    // The longest known prefix of the address.
+    while (pos < ip.length) {
+      const want = ip[pos]!;
+      const found = siblings.find((k) => k.byte === want);
+      if (!found) break;
+      node = found;
+      siblings = found.kids;
+      pos++;
+    }
+    if (pos === ip.length) {
+      const n = node!;
+      n.flags |= NODE_IPLEAF;
+      if (n.leafHits[CURR] < USHORT_MAX - 1) n.leafHits[CURR]++;
+      if ((n.flags & NODE_ISRED) === 0) {
+        if (this.isHotLeaf(n)) {
+          n.flags |= NODE_ISRED;
+          return { node: n, father: null, flags: RED_NODE | NEWRED_NODE };
+        }
+        return { node: n, father: null, flags: 0 };
+      }
+      return { node: n, father: null, flags: RED_NODE };
+    }
+    if (pos === 0) {
+      const n = PikeTree.node(ip[0]!, null);
+      n.hits[CURR] = 1;
+      this.roots.set(ip[0]!, n);
+      return { node: n, father: null, flags: NEW_NODE };
+    }
+    const n = node!;
+    if (n.hits[CURR] < USHORT_MAX - 1) n.hits[CURR]++;
+    if (this.isHotNonLeaf(n)) return { node: this.split(n, ip[pos]!), father: n, flags: NEW_NODE };
+    // Few hits on a prefix: its timer is not refreshed, so it expires (saves memory).
+    return { node: n, father: null, flags: this.isWarmLeaf(n) ? 0 : NO_UPDATE };
+  }
+
+  /** pike_check_ipaddr(): 1, -2 (newly blocked) or -1 (blocked). */
+  check(ip: Uint8Array, now: number): number {
+    const { node, father, flags } = this.mark(ip);
+    if (flags & NEW_NODE) {
+      node.expires = now + this.timeout;
+      this.timer.add(node);
+      // The father leaves the timer when it just got its only kid and is not an address itself.
+      if (father && !(father.flags & NODE_IPLEAF) && father.kids.length === 1) this.timer.delete(father);
+    } else if ((node.flags & NODE_IPLEAF || node.kids.length === 0) && !(flags & NO_UPDATE)) {
+      node.expires = now + this.timeout;
+    }
+    if (flags & RED_NODE) return flags & NEWRED_NODE ? -2 : -1;
+    return 1;
+  }
+
+  /** swap_routine(), every sampling_time_unit: current counters become previous; unblocks cooled leaves. */
+  swap(): void {
+    const refresh = (n: PikeNode): void => {
+      n.hits[PREV] = n.hits[CURR];
+      n.hits[CURR] = 0;
+      n.leafHits[PREV] = n.leafHits[CURR];
+      n.leafHits[CURR] = 0;
+      if (n.flags & NODE_ISRED && !this.isHotLeaf(n)) n.flags &= ~NODE_ISRED;
+      for (const k of n.kids) refresh(k);
+    };
+    for (const r of this.roots.values()) refresh(r);
+  }
+
+  /** clean_routine(), every second: removes expired nodes. */
+  clean(now: number): void {
+    for (const node of [...this.timer]) {
+      if (node.expires > now) continue;
+      this.timer.delete(node);
+      if (node.kids.length > 0) {
+        // An address leaf that is also a prefix (IPv4 bytes inside IPv6): stays until its kids go.
+        node.flags &= ~NODE_IPLEAF;
+        node.leafHits[CURR] = 0;
+        continue;
+      }
+      const dad = node.parent;
+      if (dad) {
+        // The last kid goes: the father becomes a tree leaf and waits in the timer in turn.
+        if (dad.kids.length === 1 && !(dad.flags & NODE_IPLEAF)) {
+          dad.expires = now + this.timeout;
+          this.timer.add(dad);
+        }
+        dad.kids.splice(dad.kids.indexOf(node), 1);
+      } else if (this.roots.get(node.byte) === node) {
+        this.roots.delete(node.byte);
+      }
+    }
+  }
+
+  /** Nodes in the tree (tests, diagnostics). */
+  size(): number {
+    let n = 0;
+    const walk = (x: PikeNode): void => {
+      n++;
+      for (const k of x.kids) walk(k);
+    };
+    for (const r of this.roots.values()) walk(r);
+    return n;
+  }
+}
+
+/** The address as bytes (4 for IPv4, 16 for IPv6; brackets allowed), or null. */
+export function ipBytes(ip: string): Uint8Array | null {
+  const a = ip.replace(/^\[|\]$/g, '');
+  const fam = isIP(a);
+  if (fam === 4) return Uint8Array.from(a.split('.').map(Number));
+  if (fam !== 6) return null;
+  let s = a.replace(/%.*$/, '');
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (v4) {
+    const b = v4[1]!.split('.').map(Number);
+    s = s.slice(0, -v4[1]!.length) + `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+  }
+  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    const v = Number.parseInt(g || '0', 16);
+    out[i * 2] = v >> 8;
+    out[i * 2 + 1] = v & 0xff;
+  });
+  return out;
+}
+
+let tree = new PikeTree(30, 120);
+let timers: NodeJS.Timeout[] = [];
+
+/**
+ * One check of `ip` at `nowMs` (Date.now() by default) against the module's tree. The counters
+ * shift on the module's sampling timer; tests drive a PikeTree directly for that.
+ */
+export function pikeCheck(ip: string, nowMs = Date.now()): number {
+  if (!ip) return -1;
+  const b = ipBytes(ip);
+  if (!b) return -1;
+  return tree.check(b, Math.floor(nowMs / 1000));
 }
 
 function init(env: ModuleEnv): void {
-  unitMs = (Number(env.params.sampling_time_unit ?? 2) || 2) * 1000;
-  density = Number(env.params.reqs_density_per_unit ?? 30) || 30;
-  latencyMs = (Number(env.params.remove_latency ?? 120) || 120) * 1000;
-  nodes.clear();
-  if (sweeper) clearInterval(sweeper);
-  sweeper = setInterval(() => {
-    const cutoff = Date.now() - latencyMs;
-    for (const [ip, n] of nodes) if (n.last < cutoff) nodes.delete(ip);
-  }, Math.min(latencyMs, 10_000));
-  sweeper.unref();
+  const num = (name: string, def: number): number => {
+    const v = env.params[name];
+    return v === undefined || v === '' || Number.isNaN(Number(v)) ? def : Number(v);
+  };
+  const unit = num('sampling_time_unit', 2);
+  const density = num('reqs_density_per_unit', 30);
+  const latency = num('remove_latency', 120);
+  tree = new PikeTree(density, latency);
+  for (const t of timers) clearInterval(t);
+  // Kamailio: register_timer(clean_routine, 0, 1) and register_timer(swap_routine, 0, unit).
+  timers = [
+    setInterval(() => tree.clean(Math.floor(Date.now() / 1000)), 1000),
+    setInterval(() => tree.swap(), Math.max(1, unit) * 1000),
+  ];
+  for (const t of timers) t.unref();
 }
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
@@ -63,7 +251,7 @@ export default defineModule('pike', [
 ], {
   init,
   close: () => {
-    if (sweeper) clearInterval(sweeper);
-    sweeper = null;
+    for (const t of timers) clearInterval(t);
+    timers = [];
   },
 });

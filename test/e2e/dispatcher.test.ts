@@ -1,7 +1,8 @@
 /**
- * Dispatcher end to end: a set of two destinations, one of them down. Round-robin calls fail
- * over to the live one (failure route: ds_mark_dst_state + ds_next_dst) with 0 failed calls;
- * OPTIONS probing keeps the dead one inactive, and marks it active again once it answers.
+ * Dispatcher end to end on a real kemi-proxy: a set of two SIPp UAS destinations, one of them down
+ * (never started). Round-robin (ds_select_dst(1, 4)) with failover in the failure route
+ * (ds_next_dst + t_relay): every call completes. OPTIONS probing (ds_probing_mode 1) marks the
+ * dead destination inactive on its own, and active again once something answers there.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
@@ -38,15 +39,16 @@ function ksr_request_route()
     return 1
   end
   KSR.tm.t_on_failure("ksr_ds_failure")
-  KSR.tm.t_set_fr(2000, 500)
+  KSR.tm.t_set_fr(1000, 500)
   KSR.tm.t_relay()
 end
 
 function ksr_ds_failure()
   if KSR.tm.t_is_canceled() > 0 then return 1 end
   if KSR.tm.t_check_status("408|5[0-9][0-9]") > 0 then
-    KSR.dispatcher.ds_mark_dst_state("ip")
     if KSR.dispatcher.ds_next_dst() > 0 then
+      KSR.info("ds failover to " .. KSR.pv.get("$du"))
+      KSR.tm.t_on_failure("ksr_ds_failure")
       KSR.tm.t_relay()
     end
   end
@@ -57,25 +59,38 @@ type Listing = { RECORDS: { SET: { ID: number; TARGETS: { DEST: { URI: string; F
 const flagsOf = (l: Listing, uri: string): string | undefined => l.RECORDS.flatMap((r) => r.SET.TARGETS).find((t) => t.DEST.URI === uri)?.DEST.FLAGS;
 
 describe('dispatcher', () => {
-  it('fails over from a dead destination, probes it, and brings it back when it answers', async () => {
+  it('fails over from a dead destination; probing marks it inactive, then active when it answers', async () => {
     const deadPort = await freePort();
     const livePort = await freePort();
-    track(startSipp({ scenario: 'uas.xml', port: livePort, timeoutS: 60 }));
+    // -aa: the live UAS answers the OPTIONS probes with 200.
+    track(startSipp({ scenario: 'uas.xml', port: livePort, timeoutS: 60, extra: ['-aa'] }));
     const dir = tempDir('kemi-ds-');
     const list = join(dir, 'dispatcher.list');
-    writeFileSync(list, `# set destination flags priority attrs\n1 sip:127.0.0.1:${deadPort} 0 0\n1 sip:127.0.0.1:${livePort} 0 0\n`);
+    writeFileSync(list, `# setid destination flags priority attrs\n1 sip:127.0.0.1:${deadPort} 0 0\n1 sip:127.0.0.1:${livePort} 0 0\n`);
     const cfg = join(dir, 'kemi.json');
-    writeFileSync(cfg, JSON.stringify({ modparams: { dispatcher: { list_file: list, ds_ping_interval: 1, ds_probing_threshold: 1 } } }));
+    writeFileSync(cfg, JSON.stringify({
+      modparams: {
+        dispatcher: { list_file: list, flags: 2, ds_ping_interval: 1, ds_probing_mode: 1, ds_probing_threshold: 1, ds_ping_fr_timer: 16 },
+      },
+    }));
     const rpc = `127.0.0.1:${await freePort()}`;
     const proxy = track(await startProxy({ script: writeScript(SCRIPT), modules: [...DEFAULT_MODULES, 'dispatcher'], extraArgs: ['-c', cfg, '--rpc', rpc] }));
-    await sleep(300);
-    const uac = track(startSipp({ scenario: 'uac.xml', port: await freePort(), remote: `127.0.0.1:${livePort}`, rsa: `127.0.0.1:${proxy.port}`, calls: 10, rate: 5, limit: 10, service: 'bob', timeoutS: 30 }));
+    const dead = `sip:127.0.0.1:${deadPort}`;
+    const live = `sip:127.0.0.1:${livePort}`;
+    const list0 = (await rpcCall(rpc, 'dispatcher.list', [])).result as Listing;
+    expect([flagsOf(list0, dead), flagsOf(list0, live)]).toEqual(['AX', 'AX']);
+
+    // Calls start at once: the first ones sent to the dead destination fail over in the failure route.
+    const uac = track(startSipp({ scenario: 'uac.xml', port: await freePort(), remote: `127.0.0.1:${livePort}`, rsa: `127.0.0.1:${proxy.port}`, calls: 10, rate: 5, limit: 10, service: 'bob', timeoutS: 40 }));
     const res = await uac.done;
-    expect(res.failed, res.output + proxy.output().slice(-2000)).toBe(0);
+    expect(res.failed, res.output + proxy.output().slice(-3000)).toBe(0);
     expect(res.successful).toBe(10);
+    expect(proxy.output()).toContain(`ds failover to ${live}`);
+
+    // Probing alone (the script marks nothing) took the dead one out: inactive + probing.
     const l1 = (await rpcCall(rpc, 'dispatcher.list', [])).result as Listing;
-    expect(flagsOf(l1, `sip:127.0.0.1:${deadPort}`)).toBe('IP');
-    expect(flagsOf(l1, `sip:127.0.0.1:${livePort}`)).toBe('AX');
+    expect(flagsOf(l1, dead)).toBe('IP');
+    expect(flagsOf(l1, live)).toBe('AP');
 
     // The dead destination comes up and answers the probes.
     const sock = createSocket('udp4');
@@ -88,13 +103,13 @@ describe('dispatcher', () => {
       const keep = t.split('\r\n').filter((h) => /^(Via|From|To|Call-ID|CSeq):/i.test(h)).join('\r\n');
       sock.send(Buffer.from(`SIP/2.0 200 OK\r\n${keep}\r\nContent-Length: 0\r\n\r\n`), from.port, from.address);
     });
-    try {
-      await sleep(2500);
-      expect(probes).toBeGreaterThan(0);
-      const l2 = (await rpcCall(rpc, 'dispatcher.list', [])).result as Listing;
-      expect(flagsOf(l2, `sip:127.0.0.1:${deadPort}`)).toMatch(/^A/);
-    } finally {
-      sock.close();
+    let back = '';
+    for (let i = 0; i < 25 && back !== 'AP'; i++) {
+      await sleep(200);
+      back = flagsOf((await rpcCall(rpc, 'dispatcher.list', [])).result as Listing, dead) ?? '';
     }
-  }, 60_000);
+    sock.close();
+    expect(probes).toBeGreaterThan(0);
+    expect(back).toBe('AP');
+  }, 90_000);
 });

@@ -1,7 +1,6 @@
-/** KSR.htable on the embedded state and on a real redis-server; KSR.pike's flood detection. */
+/** KSR.htable on the embedded state and on a real redis-server (KSR.pike: test/kemi/pike.test.ts). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import htable from '../../kemi/htable.js';
-import pike, { pikeCheck } from '../../kemi/pike.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import { RedisStore } from '../../src/state/redis-store.js';
@@ -83,18 +82,3 @@ for (const kind of ['memory', 'redis'] as const) {
     });
   });
 }
-
-describe('KSR.pike', () => {
-  it('blocks an IP above reqs_density_per_unit and lets it go after a quiet unit', async () => {
-    await init(pike, new MemoryStore(), { sampling_time_unit: 1, reqs_density_per_unit: 5 });
-    const t0 = 1_000_000_000_000;
-    const r = Array.from({ length: 7 }, () => pikeCheck('192.0.2.50', t0));
-    expect(r).toEqual([1, 1, 1, 1, 1, -2, -1]);
-    expect(pikeCheck('192.0.2.51', t0)).toBe(1);
-    expect(pikeCheck('192.0.2.50', t0 + 1000)).toBe(-1); // the previous unit was a flood
-    expect(pikeCheck('192.0.2.50', t0 + 2000)).toBe(1);
-    const { ctx } = context();
-    expect(await call(pike, 'pike_check_req', ctx)).toBe(1);
-    expect(await call(pike, 'pike_check_ip', ctx, '192.0.2.77')).toBe(1);
-  });
-});
