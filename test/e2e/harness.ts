@@ -123,6 +123,8 @@ export interface SippOptions {
   service?: string;
   traceMsg?: boolean;
   extra?: string[];
+  /** Local address SIPp binds (127.0.0.1 unless set; any 127.0.0.0/8 address works on loopback). */
+  localIp?: string;
 }
 
 function sippArgs(o: SippOptions, dir: string): string[] {
@@ -130,7 +132,7 @@ function sippArgs(o: SippOptions, dir: string): string[] {
   if (o.remote) args.push(o.remote);
   if (o.scenario.startsWith('sn:')) args.push('-sn', o.scenario.slice(3));
   else args.push('-sf', join(SCENARIOS, o.scenario));
-  args.push('-i', '127.0.0.1', '-p', String(o.port), '-nostdin', '-trace_stat', '-stf', join(dir, 'stat.csv'));
+  args.push('-i', o.localIp ?? '127.0.0.1', '-p', String(o.port), '-nostdin', '-trace_stat', '-stf', join(dir, 'stat.csv'));
   args.push('-trace_err', '-error_file', join(dir, 'err.log'));
   if (o.traceMsg) args.push('-trace_msg', '-message_file', join(dir, 'msg.log'));
   args.push('-t', o.transport ?? 'u1', '-max_socket', '100');

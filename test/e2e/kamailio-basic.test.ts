@@ -8,9 +8,14 @@
  * (401, then 200), calls from a local user that must authenticate (407, then 200) to the
  * registered user, a call to an unknown user (404). Each SIPp endpoint must receive the same
  * messages from both (run-specific values masked).
+ *
+ * A second run adds WITH_IPAUTH on both sides (permissions: address group 1 holds 127.0.0.1, from
+ * Kamailio's db_text address table and from kemi-proxy's address_file): calls from 127.0.0.1 pass
+ * without a challenge, a call from 127.0.0.2 is still challenged (407).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rpcCall } from '../../src/ops/ctl.js';
 import { freePort, REPO, startProxy, startSipp, type SippHandle } from './harness.js';
@@ -29,14 +34,18 @@ afterEach(async () => {
 const track = <T extends { stop(): Promise<void> }>(h: T): T => (running.push(h), h);
 const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** kamailio-basic-kemi.cfg with WITH_AUTH and WITH_ANTIFLOOD, db_text for the subscriber table. */
-function kamailioCfg(dir: string, port: number): string {
+/** kamailio-basic-kemi.cfg with WITH_AUTH and WITH_ANTIFLOOD (and WITH_IPAUTH), db_text for its tables. */
+function kamailioCfg(dir: string, port: number, ipauth: boolean): string {
   const db = join(dir, 'db');
   mkdirSync(db);
-  writeFileSync(join(db, 'version'), 'table_name(string) table_version(int)\nsubscriber:7\n');
+  writeFileSync(join(db, 'version'), 'table_name(string) table_version(int)\nsubscriber:7\naddress:6\ntrusted:6\n');
+  writeFileSync(join(db, 'trusted'), 'id(int,auto) src_ip(string) proto(string) from_pattern(string,null) ruri_pattern(string,null) tag(string,null) priority(int)\n');
+  writeFileSync(join(db, 'address'), 'id(int,auto) grp(int) ip_addr(string) mask(int) port(int) tag(string,null)\n1:1:127.0.0.1:32:0:\n');
   writeFileSync(join(db, 'subscriber'), 'id(int,auto) username(string) domain(string) password(string) ha1(string,null) ha1b(string,null)\n1:alice:kemi.test:apw::\n2:bob:kemi.test:bpw::\n');
   let cfg = readFileSync(EXAMPLE_CFG, 'utf8');
-  for (const d of ['WITH_MYSQL', 'WITH_IPAUTH', 'WITH_USRLOCDB', 'WITH_NAT', 'WITH_ACCDB']) cfg = cfg.replace(`#!define ${d}\n`, '');
+  const off = ['WITH_MYSQL', 'WITH_USRLOCDB', 'WITH_NAT', 'WITH_ACCDB'];
+  if (!ipauth) off.push('WITH_IPAUTH');
+  for (const d of off) cfg = cfg.replace(`#!define ${d}\n`, '');
   cfg = cfg.replace('#!define WITH_ANTIFLOOD\n', `#!define WITH_ANTIFLOOD\n#!define WITH_CFGLUA\n#!define DBURL "text://${db}"\n`);
   cfg = cfg.replace('#listen=udp:10.0.0.10:5060', `listen=udp:127.0.0.1:${port}\nalias="kemi.test"`);
   cfg = cfg.replace('loadmodule "jsonrpcs.so"', 'loadmodule "db_text.so"\nloadmodule "jsonrpcs.so"');
@@ -50,16 +59,30 @@ interface Seen {
   codes: Record<string, number[]>;
 }
 
-async function scenarios(target: 'kemi' | 'kamailio'): Promise<Seen> {
+/** routes/kamailio-basic-kemi.json plus permissions with an address_file allowing 127.0.0.1 (group 1). */
+function kemiIpauthConfig(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kemi-ipauth-'));
+  const base = JSON.parse(readFileSync(join(REPO, 'routes/kamailio-basic-kemi.json'), 'utf8')) as {
+    modules: string[];
+    modparams: Record<string, Record<string, unknown>>;
+  };
+  writeFileSync(join(dir, 'address.list'), '1 127.0.0.1 32 0\n');
+  base.modules.push('permissions');
+  base.modparams.permissions = { address_file: join(dir, 'address.list') };
+  writeFileSync(join(dir, 'kemi.json'), JSON.stringify(base));
+  return join(dir, 'kemi.json');
+}
+
+async function scenarios(target: 'kemi' | 'kamailio', ipauth = false): Promise<Seen> {
   const port = await freePort();
   const uasPort = await freePort();
   const uas = track(startSipp({ scenario: 'uas.xml', port: uasPort, timeoutS: 60, traceMsg: true, calls: 3 }));
   if (target === 'kemi') {
     const rpc = `127.0.0.1:${await freePort()}`;
-    track(await startProxy({ script: EXAMPLE, port, protos: ['udp'], extraArgs: ['-c', join(REPO, 'routes/kamailio-basic-kemi.json'), '--rpc', rpc] }));
+    track(await startProxy({ script: EXAMPLE, port, protos: ['udp'], extraArgs: ['-c', ipauth ? kemiIpauthConfig() : join(REPO, 'routes/kamailio-basic-kemi.json'), '--rpc', rpc] }));
     for (const [u, p] of [['alice', 'apw'], ['bob', 'bpw']]) expect((await rpcCall(rpc, 'subscriber.add', [`${u}@kemi.test`, p])).error).toBeUndefined();
   } else {
-    track(await startKamailioCfg((dir) => kamailioCfg(dir, port), port));
+    track(await startKamailioCfg((dir) => kamailioCfg(dir, port, ipauth), port));
   }
   await settle(300);
   const codes: Record<string, number[]> = {};
@@ -75,11 +98,19 @@ async function scenarios(target: 'kemi' | 'kamailio'): Promise<Seen> {
     extra: ['-au', 'bob', '-ap', 'bpw', '-set', 'contact', `sip:bob@127.0.0.1:${uasPort};transport=UDP`],
   })));
   await run('calls', track(startSipp({
-    scenario: 'reg-uac-auth.xml', port: await freePort(), remote: `127.0.0.1:${port}`, rsa: `127.0.0.1:${port}`, calls: 3, rate: 3, limit: 3, service: 'bob', timeoutS: 20,
+    scenario: ipauth ? 'uac.xml' : 'reg-uac-auth.xml', port: await freePort(), remote: `127.0.0.1:${port}`, rsa: `127.0.0.1:${port}`, calls: 3, rate: 3, limit: 3, service: 'bob', timeoutS: 20,
     extra: ['-au', 'alice', '-ap', 'apw'],
   })));
+  if (ipauth) {
+    // From an address outside group 1 the call is challenged as before: uac.xml then sees the 407.
+    const foreign = track(startSipp({
+      scenario: 'uac.xml', port: await freePort(), localIp: '127.0.0.2', remote: `127.0.0.1:${port}`, rsa: `127.0.0.1:${port}`, calls: 1, rate: 1, service: 'bob', timeoutS: 10,
+    }));
+    const f = await foreign.done;
+    codes.foreign = [Number(/received 'SIP\/2\.0 (\d{3})/.exec(f.output)?.[1] ?? 0)];
+  }
   const lost = track(startSipp({
-    scenario: 'reg-uac-auth.xml', port: await freePort(), remote: `127.0.0.1:${port}`, rsa: `127.0.0.1:${port}`, calls: 1, rate: 1, service: 'nobody', timeoutS: 10,
+    scenario: ipauth ? 'uac.xml' : 'reg-uac-auth.xml', port: await freePort(), remote: `127.0.0.1:${port}`, rsa: `127.0.0.1:${port}`, calls: 1, rate: 1, service: 'nobody', timeoutS: 10,
     extra: ['-au', 'alice', '-ap', 'apw'],
   }));
   const l = await lost.done;
@@ -97,6 +128,14 @@ describe("Kamailio's basic KEMI example, unmodified", () => {
     const kemi = await scenarios('kemi');
     expect(kemi.codes).toEqual({ options: [200], register: [1, 0], calls: [3, 0], unknown: [404] });
     const kam = await scenarios('kamailio');
+    expect(kam.codes).toEqual(kemi.codes);
+    expect(kemi.uas).toEqual(kam.uas);
+  }, 120_000);
+
+  it('with WITH_IPAUTH (permissions, address group 1 = 127.0.0.1): the same on both, calls from 127.0.0.1 need no credentials', async () => {
+    const kemi = await scenarios('kemi', true);
+    expect(kemi.codes).toEqual({ options: [200], register: [1, 0], calls: [3, 0], foreign: [407], unknown: [404] });
+    const kam = await scenarios('kamailio', true);
     expect(kam.codes).toEqual(kemi.codes);
     expect(kemi.uas).toEqual(kam.uas);
   }, 120_000);
