@@ -8,7 +8,7 @@
  *        [--seconds 10] [--transport u1|t1] [--target kemi,kamailio] [--workers N] [--children N]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, REPO, startProxy, startSipp, stopChild, tempDir, waitFor, type ProxyHandle } from '../test/e2e/harness.js';
@@ -53,13 +53,27 @@ async function startKamailio(): Promise<Target | null> {
     .replaceAll('@PORT@', String(port)).replaceAll('@SCRIPT@', script)
     .replaceAll('@CHILDREN@', values.children!).replaceAll('@RUNDIR@', dir);
   writeFileSync(join(dir, 'kamailio.cfg'), cfg);
-  const child: ChildProcess = spawn('kamailio', ['-f', join(dir, 'kamailio.cfg'), '-DD', '-E', '-m', '256', '-M', '32'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // 256 MB of shared memory ran out at 2000 calls/s (tm answered 500); 1 GB does not limit it.
+  const child: ChildProcess = spawn('kamailio', ['-f', join(dir, 'kamailio.cfg'), '-DD', '-E', '-m', '1024', '-M', '32'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
   child.stderr!.on('data', (d: Buffer) => (out += d));
   await waitFor(() => /Aliases|listening on/.test(out) || child.exitCode !== null, 10_000, () => `kamailio did not start:\n${out}`);
   await new Promise((r) => setTimeout(r, 1000));
   return { name: `kamailio(children=${values.children})`, pid: child.pid!, port, stop: () => stopChild(child) };
+}
+
+/** Why SIPp aborted calls, grouped: run-specific values (Call-IDs, numbers) masked. */
+function printFailureReasons(side: string, errLog: string): void {
+  if (!existsSync(errLog)) return;
+  const reasons = new Map<string, number>();
+  for (const line of readFileSync(errLog, 'utf8').split('\n')) {
+    const m = /(Aborting call.*|Call-Id .* not found.*|.*unexpected.*)/i.exec(line);
+    if (!m) continue;
+    const key = m[1]!.replace(/'[^']*@[^']*'|Call-Id '[^']*'/g, "'…'").replace(/\d+/g, 'N').slice(0, 140);
+    reasons.set(key, (reasons.get(key) ?? 0) + 1);
+  }
+  for (const [reason, n] of [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 4)) console.log(`    ${side} x${n}: ${reason}`);
 }
 
 async function runRate(t: Target, rate: number): Promise<Row> {
@@ -77,6 +91,7 @@ async function runRate(t: Target, rate: number): Promise<Row> {
   const elapsed = (Date.now() - t0) / 1000;
   const cpu = treeCpuSeconds(t.pid) - cpu0;
   await uas.stop();
+  for (const [side, h] of [['uac', uac], ['uas', uas]] as const) printFailureReasons(side, join(h.dir, 'err.log'));
   return { target: t.name, offered: rate, calls, ok: res.successful, failed: res.failed + (calls - res.successful - res.failed), cps: res.successful / elapsed, cpuPer1000: (cpu / Math.max(1, res.successful)) * 1000 };
 }
 
