@@ -67,8 +67,9 @@ async function startKamailio(): Promise<Target | null> {
 function printFailureReasons(side: string, errLog: string): void {
   if (!existsSync(errLog)) return;
   const reasons = new Map<string, number>();
-  for (const line of readFileSync(errLog, 'utf8').split('\n')) {
-    const m = /(Aborting call.*|Call-Id .* not found.*|.*unexpected.*)/i.exec(line);
+  // One entry per timestamp ("2026-11-30\t13:15:27.619989\t..."); SIPp does not end them all with a newline.
+  for (const entry of readFileSync(errLog, 'utf8').split(/(?=\d{4}-\d\d-\d\d\t\d\d:)/)) {
+    const m = /(Aborting call[^\n]*|Call-Id [^\n]* not found[^\n]*|[^\n]*unexpected[^\n]*)/i.exec(entry);
     if (!m) continue;
     const key = m[1]!.replace(/'[^']*@[^']*'|Call-Id '[^']*'/g, "'…'").replace(/\d+/g, 'N').slice(0, 140);
     reasons.set(key, (reasons.get(key) ?? 0) + 1);

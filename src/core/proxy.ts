@@ -116,7 +116,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     this.rpc = new RpcServer();
     registerCoreRpc(this.rpc, this);
     for (const m of modules) for (const [name, fn] of Object.entries(m.rpc ?? {})) this.rpc.register(name, fn);
-    attachWorker({ onMessage: (data, rcv) => this.onMessage(data, rcv, true), rpc: this.rpc });
+    await attachWorker({ onMessage: (data, rcv) => this.onMessage(data, rcv, true), rpc: this.rpc });
   }
 
   /** Requests the proxy sends on its own (dispatcher's OPTIONS probes). */
@@ -170,14 +170,41 @@ export class KemiProxy implements ProxyServices, TmCore {
       this.badMessage(data, rcv, e);
       return;
     }
-    // With workers, the owner of the Call-ID handles every UDP message of that call.
-    if (this.cluster && !handedOver && rcv.proto === 'udp') {
-      const owner = ownerOf(msg.callId, this.cluster.count);
-      if (owner !== this.cluster.index) {
-        this.cluster.forward(owner, data, rcv);
-        return;
+    if (this.cluster) {
+      // With workers, the owner of the Call-ID handles every UDP message of that call.
+      if (!handedOver && rcv.proto === 'udp') {
+        const owner = ownerOf(msg.callId, this.cluster.count);
+        if (owner !== this.cluster.index) {
+          this.cluster.forward(owner, data, rcv);
+          return;
+        }
+      }
+      // libuv hands us up to 32 datagrams per poll; run the script on ours only after the rest
+      // of the batch was handed over, or a handed-over ACK waits behind our batch and the BYE sent
+      // after it, read by its owner directly, overtakes it.
+      this.pending.push(msg, rcv);
+      if (this.pending.length === 2) setImmediate(this.drainPending);
+      return;
+    }
+    this.dispatch(msg, rcv);
+  }
+
+  /** Messages of this worker read in the current poll phase: [msg, rcv, msg, rcv, ...]. */
+  private pending: (SipMessage | ReceiveInfo)[] = [];
+  private readonly drainPending = (): void => {
+    const batch = this.pending;
+    this.pending = [];
+    for (let i = 0; i < batch.length; i += 2) {
+      try {
+        this.dispatch(batch[i] as SipMessage, batch[i + 1] as ReceiveInfo);
+      } catch (e) {
+        // One message's failure must not take the rest of the batch with it.
+        this.logger.err(`message from ${(batch[i + 1] as ReceiveInfo).srcAddress}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
       }
     }
+  };
+
+  private dispatch(msg: SipMessage, rcv: ReceiveInfo): void {
     this.stats.received(msg);
     if (msg.isRequest) this.onRequest(msg, rcv);
     else this.onReply(msg, rcv);

@@ -5,7 +5,9 @@
  * - UDP: the workers share each socket, so any worker may read a datagram. Every message of a
  *   call carries the same Call-ID, so the worker that owns a Call-ID (hash % N) handles all of
  *   them: the INVITE, its retransmissions, CANCEL, ACK, and the replies to what it relayed. A worker
- *   that reads someone else's message hands it over through the primary.
+ *   that reads someone else's message hands it straight to the owner over a loopback datagram
+ *   socket of the owner's (one kernel hop; through the primary's IPC pipe, two process hops and
+ *   a serialisation each, a handed-over ACK fell behind the BYE read directly after it).
  * - TCP: the primary hands each accepted connection to one worker, which handles everything on it
  *   (the replies to requests it relays come back on connections it opened).
  * - The primary serves the metrics endpoint (prom-client's AggregatorRegistry sums the workers),
@@ -15,6 +17,8 @@
  *   workers directly).
  */
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:http';
 import type { ReceiveInfo } from '../core/context.js';
 import type { ProxyConfig } from './config.js';
@@ -25,7 +29,8 @@ import { RpcError, RpcServer, type RpcParams } from './rpc.js';
 
 /** IPC messages between the primary and its workers. */
 type IpcMessage =
-  | { k: 'ready' }
+  | { k: 'ready'; peerPort: number }
+  | { k: 'peers'; ports: number[] }
   | { k: 'msg'; to: number; data: Uint8Array; rcv: ReceiveInfo }
   | { k: 'rpc'; id: number; method: string; params: RpcParams }
   | { k: 'rpc-res'; id: number; ok: boolean; result?: unknown; code?: number; error?: string }
@@ -54,6 +59,84 @@ export interface WorkerLink {
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void;
 }
 
+/** Largest handed-over datagram: a UDP payload on loopback, less our header. */
+const MAX_PEER_DATAGRAM = 65_507;
+const SECRET_LEN = 8;
+
+/**
+ * Worker-to-worker hand-over of UDP messages: each worker has a datagram socket on 127.0.0.1,
+ * and a handed-over message travels as one datagram to the owner's socket:
+ * secret(8) family(1) srcPort(2) localPort(2) len(1) srcAddress len(1) localAddress, then the
+ * message. The secret (random per cluster, from the primary) and the peer port list keep other
+ * local processes from injecting messages with a forged source.
+ */
+class PeerChannel {
+  readonly socket: Socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+  private ports: number[] = [];
+  private readonly secret: Buffer;
+
+  constructor(secretHex: string, private readonly deliver: (data: Buffer, rcv: ReceiveInfo) => void) {
+    this.secret = Buffer.from(secretHex, 'hex');
+    this.socket.on('message', (buf, from) => this.receive(buf, from.address, from.port));
+    // A hand-over that cannot be sent is a lost datagram, as on the wire; never a crash.
+    this.socket.on('error', () => undefined);
+  }
+
+  /** Binds its own loopback port (exclusive: not the primary's shared handle). */
+  bind(): Promise<number> {
+    return new Promise((resolve) => {
+      this.socket.bind({ address: '127.0.0.1', port: 0, exclusive: true }, () => resolve(this.socket.address().port));
+    });
+  }
+
+  setPorts(ports: number[]): void {
+    this.ports = ports;
+  }
+
+  /** Sends to worker `to`; false when its port is not known yet or the message is too big. */
+  send(to: number, data: Buffer, rcv: ReceiveInfo): boolean {
+    const port = this.ports[to];
+    if (!port || this.secret.length !== SECRET_LEN) return false;
+    const src = Buffer.from(rcv.srcAddress, 'latin1');
+    const local = Buffer.from(rcv.localAddress, 'latin1');
+    const headLen = SECRET_LEN + 7 + src.length + local.length;
+    if (headLen + data.length > MAX_PEER_DATAGRAM || src.length > 255 || local.length > 255) return false;
+    const head = Buffer.allocUnsafe(headLen);
+    this.secret.copy(head, 0);
+    let o = SECRET_LEN;
+    head[o++] = rcv.family;
+    head.writeUInt16BE(rcv.srcPort, o);
+    head.writeUInt16BE(rcv.localPort, o + 2);
+    o += 4;
+    head[o++] = src.length;
+    o += src.copy(head, o);
+    head[o++] = local.length;
+    local.copy(head, o);
+    this.socket.send([head, data], port, '127.0.0.1');
+    return true;
+  }
+
+  private receive(buf: Buffer, address: string, port: number): void {
+    if (address !== '127.0.0.1' || !this.ports.includes(port) || buf.length < SECRET_LEN + 7) return;
+    if (!buf.subarray(0, SECRET_LEN).equals(this.secret)) return;
+    let o = SECRET_LEN;
+    const family = buf[o++] === 6 ? 6 : 4;
+    const srcPort = buf.readUInt16BE(o);
+    const localPort = buf.readUInt16BE(o + 2);
+    o += 4;
+    const srcLen = buf[o++]!;
+    const srcAddress = buf.toString('latin1', o, o + srcLen);
+    o += srcLen;
+    const localLen = buf[o++] ?? 0;
+    const localAddress = buf.toString('latin1', o, o + localLen);
+    o += localLen;
+    if (o > buf.length) return;
+    this.deliver(buf.subarray(o), { proto: 'udp', srcAddress, srcPort, localAddress, localPort, family });
+  }
+}
+
+let peerChannel: PeerChannel | null = null;
+
 /** The worker's link, or null when this process is not a cluster worker. */
 export function workerLink(): WorkerLink | null {
   if (!cluster.isWorker) return null;
@@ -62,7 +145,10 @@ export function workerLink(): WorkerLink | null {
   return {
     index,
     count,
-    forward: (to, data, rcv) => void process.send!({ k: 'msg', to, data, rcv } satisfies IpcMessage),
+    forward: (to, data, rcv) => {
+      if (peerChannel?.send(to, data, rcv)) return;
+      process.send!({ k: 'msg', to, data, rcv } satisfies IpcMessage);
+    },
   };
 }
 
@@ -71,10 +157,14 @@ export interface WorkerHandlers {
   rpc: RpcServer;
 }
 
-/** Wires a worker to the primary: messages handed over, RPC calls, and "ready". */
-export function attachWorker(h: WorkerHandlers): void {
+/** Wires a worker to the primary and its peers: messages handed over, RPC calls, and "ready". */
+export async function attachWorker(h: WorkerHandlers): Promise<void> {
+  const channel = new PeerChannel(process.env.KEMI_CLUSTER_SECRET ?? '', (data, rcv) => h.onMessage(data, rcv));
+  const peerPort = await channel.bind();
+  peerChannel = channel;
   process.on('message', (m: IpcMessage) => {
     if (m.k === 'msg') h.onMessage(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.rcv);
+    else if (m.k === 'peers') channel.setPorts(m.ports);
     else if (m.k === 'rpc') {
       void h.rpc.call({ jsonrpc: '2.0', method: m.method, params: m.params, id: m.id }).then((r) => {
         const err = r?.error as { code: number; message: string } | undefined;
@@ -84,7 +174,7 @@ export function attachWorker(h: WorkerHandlers): void {
   });
   // The primary went away: nobody can stop us any more, so stop now.
   process.on('disconnect', () => process.exit(0));
-  process.send!({ k: 'ready' } satisfies IpcMessage);
+  process.send!({ k: 'ready', peerPort } satisfies IpcMessage);
 }
 
 /** The embedded state backend of the primary, reached over IPC (shared by every worker). */
@@ -177,10 +267,19 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
   let nextRpc = 1;
   const rpcWaiters = new Map<number, (r: Extract<IpcMessage, { k: 'rpc-res' }>) => void>();
 
+  const secret = randomBytes(8).toString('hex');
+  const peerPorts: number[] = new Array<number>(cfg.workers).fill(0);
+  /** Every worker learns every worker's hand-over port (again when one restarts). */
+  const announcePeers = (): void => {
+    for (const w of workers) w?.send({ k: 'peers', ports: peerPorts } satisfies IpcMessage);
+  };
+
   const onWorkerMessage = (i: number, m: IpcMessage): void => {
     switch (m.k) {
       case 'ready':
         ready.add(i);
+        peerPorts[i] = m.peerPort;
+        announcePeers();
         break;
       case 'msg':
         workers[m.to]?.send(m);
@@ -205,12 +304,14 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
   };
 
   const fork = (i: number): void => {
-    const w = cluster.fork({ KEMI_WORKER_INDEX: String(i), KEMI_WORKERS: String(cfg.workers) });
+    const w = cluster.fork({ KEMI_WORKER_INDEX: String(i), KEMI_WORKERS: String(cfg.workers), KEMI_CLUSTER_SECRET: secret });
     workers[i] = w;
     w.on('message', (m: IpcMessage) => onWorkerMessage(i, m));
     w.on('exit', (code, signal) => {
       ready.delete(i);
       workers[i] = null;
+      peerPorts[i] = 0;
+      announcePeers();
       if (stopping) return;
       log.err(`worker ${i} (pid ${w.process.pid}) exited (${signal ?? code}); starting a new one`);
       setTimeout(() => fork(i), 500);
