@@ -1,7 +1,8 @@
 /**
  * Issue 5 on Redis, end to end with a real redis-server: REGISTER with digest then calls through
  * lookup; two kemi-proxy processes sharing one Redis (REGISTER through one, INVITE through the
- * other); a subscriber written straight into Redis is seen without a reload; Redis hanging, then
+ * other), on one redis-server and on a three-node Redis Cluster; a subscriber written straight into
+ * Redis is seen without a reload; Redis hanging, then
  * stopped, in the middle of a run: calls needing it fail, the proxy stays up and answers what needs
  * no Redis, and calls complete again once Redis is back (after a re-REGISTER when it came back empty).
  */
@@ -11,7 +12,7 @@ import { DEFAULT_MODULES } from '../../src/ops/config.js';
 import { rpcCall } from '../../src/ops/ctl.js';
 import { freePort, startProxy, startSipp, writeScript, type ProxyHandle, type SippHandle } from './harness.js';
 import { REGISTRAR_SCRIPT, registerAndCall, stopAll } from './registrar-flow.js';
-import { startRedis, type RedisHandle } from './redis-server.js';
+import { startRedis, startRedisCluster, type RedisHandle } from './redis-server.js';
 import { request, udpRequest } from './udp-client.js';
 
 const ioredis = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
@@ -32,12 +33,12 @@ afterEach(async () => {
 const track = <T extends ProxyHandle | SippHandle>(h: T): T => (running.push(h), h);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function proxyOnRedis(): Promise<{ proxy: ProxyHandle; rpc: string }> {
+async function proxyOnRedis(url = redis.url): Promise<{ proxy: ProxyHandle; rpc: string }> {
   const rpc = `127.0.0.1:${await freePort()}`;
   const proxy = track(await startProxy({
     script: writeScript(REGISTRAR_SCRIPT),
     modules: [...DEFAULT_MODULES, 'registrar', 'auth', 'auth_db'],
-    extraArgs: ['--rpc', rpc, '--state', redis.url],
+    extraArgs: ['--rpc', rpc, '--state', url],
   }));
   return { proxy, rpc };
 }
@@ -74,6 +75,26 @@ describe('state on Redis', () => {
     expect(reg.failed, reg.output + a.proxy.output().slice(-2000)).toBe(0);
     expect(reg.successful).toBe(1);
     const c = await calls(b.proxy.port, 'dave', 20);
+    expect(c.failed, c.output + b.proxy.output().slice(-2000)).toBe(0);
+    expect(c.successful).toBe(20);
+  }, 90_000);
+
+  it('two proxies share one Redis Cluster (redis+cluster://): REGISTER through one, INVITE through the other', async () => {
+    const cluster = await startRedisCluster(3);
+    running.push(cluster);
+    const a = await proxyOnRedis(cluster.url);
+    const b = await proxyOnRedis(cluster.url);
+    const cli = new ioredis.Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
+    await cli.set('kemi:subscriber:fay@kemi.test', 'f4y');
+    const uasPort = await freePort();
+    track(startSipp({ scenario: 'uas.xml', port: uasPort, timeoutS: 60 }));
+    const reg = await register(a.proxy.port, 'fay', 'f4y', uasPort);
+    expect(reg.failed, reg.output + a.proxy.output().slice(-2000)).toBe(0);
+    expect(reg.successful).toBe(1);
+    // The contact is in the cluster, where another proxy (or an operator) finds it.
+    expect(Object.keys(await cli.hgetall('kemi:ul:location:fay'))).toHaveLength(1);
+    await cli.quit();
+    const c = await calls(b.proxy.port, 'fay', 20);
     expect(c.failed, c.output + b.proxy.output().slice(-2000)).toBe(0);
     expect(c.successful).toBe(20);
   }, 90_000);

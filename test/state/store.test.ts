@@ -1,5 +1,6 @@
 /**
- * The StateStore contract, run against the embedded backend and against a real redis-server:
+ * The StateStore contract, run against the embedded backend, a real redis-server and a real
+ * three-node Redis Cluster:
  * values with expiry, setIfAbsent, incr, maps, scans; and for Redis, what happens when the server
  * goes away (bounded failures, counted) and comes back (the same client works again).
  */
@@ -7,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import { RedisStore } from '../../src/state/redis-store.js';
 import { StateError, type StateStore } from '../../src/state/store.js';
-import { startRedis, type RedisHandle } from '../e2e/redis-server.js';
+import { startRedis, startRedisCluster, type RedisClusterHandle, type RedisHandle } from '../e2e/redis-server.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const logs: string[] = [];
@@ -15,13 +16,19 @@ const log = (level: string, text: string): void => void logs.push(`${level}: ${t
 
 let redis: RedisHandle;
 let rs: RedisStore;
+let cluster: RedisClusterHandle;
+let rc: RedisStore;
 beforeAll(async () => {
   redis = await startRedis();
   rs = await RedisStore.connect(redis.url, log);
-});
+  cluster = await startRedisCluster(3);
+  rc = await RedisStore.connect(cluster.url, log);
+}, 60_000);
 afterAll(async () => {
   await rs?.close();
   await redis?.stop();
+  await rc?.close();
+  await cluster?.stop();
 });
 
 function contract(name: string, make: () => StateStore): void {
@@ -68,6 +75,8 @@ function contract(name: string, make: () => StateStore): void {
 
 contract('memory', () => new MemoryStore());
 contract('redis', () => rs);
+// Keys of one namespace land on different nodes: scans, clears and maps must span the masters.
+contract('redis cluster', () => rc);
 
 describe('redis store when the server goes away', () => {
   it('fails fast with StateError, counts it, and works again after the server is back', async () => {
