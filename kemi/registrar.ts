@@ -9,8 +9,10 @@
  * (e.g. "$avp(RECEIVED)", set by the script or nathelper's fix_nated_register), received_param
  * "received", use_path 0, path_mode 2 (0 off, 1 lazy, 2 strict), retry_after 0, xavp_cfg (its
  * q, expires, match_callid, match_received, match_contact fields are honoured); usrloc use_domain 0
- * (the AOR is the user part only; 1: user@domain). default_expires_range/expires_range, GRUU,
- * outbound and method_filtering are not implemented.
+ * (the AOR is the user part only; 1: user@domain), method_filtering 0 (1: lookup skips contacts
+ * whose Allow / `methods=` did not list the request's method, and returns -2 when only such
+ * contacts exist; requests with a To tag are not filtered, as Kamailio). default_expires_range /
+ * expires_range, GRUU and outbound are not implemented.
  *
  * save flags (registrar.h): 0x01 memory only (no database here: no effect), 0x02 no reply,
  * 0x04 one contact per AOR (the one of this REGISTER replaces the others), 0x08 no expires
@@ -46,12 +48,13 @@ interface RegistrarParams {
   retryAfter: number;
   useDomain: boolean;
   xavpCfg: string;
+  methodFiltering: boolean;
 }
 
 const DEFAULTS: RegistrarParams = {
   defaultExpires: 3600, minExpires: 60, minExpiresMode: false, maxExpires: 0, maxContacts: 0, defaultQ: -1,
   appendBranches: true, receivedAvp: '', receivedParam: 'received', pathMode: 2, usePath: false, retryAfter: 0,
-  useDomain: false, xavpCfg: '',
+  useDomain: false, xavpCfg: '', methodFiltering: false,
 };
 let params: RegistrarParams = { ...DEFAULTS };
 let store: StateStore | null = null;
@@ -190,6 +193,23 @@ function finish(ctx: MsgContext, flags: number, err: Rerr | null, contacts: UlCo
   return ctx.proxy.sendReply(ctx, p.code, p.reason, p.headers) > 0;
 }
 
+/** Kamailio's METHOD_* bits (parser/msg_parser.h); any other method is METHOD_OTHER. */
+const METHOD_BITS: Record<string, number> = {
+  INVITE: 1, CANCEL: 2, ACK: 4, BYE: 8, INFO: 16, REGISTER: 32, SUBSCRIBE: 64, NOTIFY: 128, MESSAGE: 256,
+  OPTIONS: 512, PRACK: 1024, UPDATE: 2048, REFER: 4096, PUBLISH: 8192, KDMQ: 16384, GET: 32768, POST: 65536,
+  PUT: 131072, DELETE: 262144,
+};
+const METHOD_OTHER = 524288;
+const ALL_METHODS = 0xffffffff;
+const methodBit = (m: string): number => METHOD_BITS[m.toUpperCase()] ?? METHOD_OTHER;
+
+/** A comma-separated method list (Allow values, a methods= parameter) as a bitmask. */
+function methodsMask(lists: readonly string[]): number {
+  let mask = 0;
+  for (const list of lists) for (const m of list.replace(/"/g, '').split(',')) if (m.trim()) mask |= methodBit(m.trim());
+  return mask >>> 0;
+}
+
 /** A field of the xavp_cfg modparam's xavp ($xavp(<xavp_cfg>=>name)), or undefined. */
 function xcfg(ctx: MsgContext, name: string): string | number | undefined {
   if (!params.xavpCfg) return undefined;
@@ -312,10 +332,17 @@ function save(ctx: MsgContext, tname: string, flags: number, aorUri?: string): A
     const received = params.receivedAvp ? pvString(ctx, params.receivedAvp) : null;
     const ua = msg.header('user-agent') ?? null;
     const socket = `${ctx.rcv.proto}:${ctx.rcv.localAddress}:${ctx.rcv.localPort}`;
-    const make = (p: ParsedContact, old: UlContact | undefined): UlContact => ({
-      contact: p.na.uri, expires: t + p.expires, q: p.q, callid, cseq, path, received, socket, user_agent: ua,
-      instance: p.instance, reg_id: p.regId, flags: ctx.bflags[0] ?? 0, ruid: old?.ruid ?? newRuid(), last_modified: t,
-    });
+    // Kamailio: the contact's methods= parameter, else the Allow headers, else every method.
+    const allow = msg.headers('allow');
+    const allowed = allow.length ? methodsMask(allow) : ALL_METHODS;
+    const make = (p: ParsedContact, old: UlContact | undefined): UlContact => {
+      const m = p.na.params.get('methods');
+      return {
+        contact: p.na.uri, expires: t + p.expires, q: p.q, callid, cseq, path, received, socket, user_agent: ua,
+        instance: p.instance, reg_id: p.regId, flags: ctx.bflags[0] ?? 0, ruid: old?.ruid ?? newRuid(), last_modified: t,
+        methods: m ? methodsMask([m]) : allowed,
+      };
+    };
     const result = new Map<string, UlContact>(existing.map((c) => [contactKey(c), c]));
     const writes: Awaitable<void>[] = [];
     const put = (c: UlContact): void => {
@@ -468,7 +495,13 @@ function lookup(ctx: MsgContext, tname: string, uri: string | null, toDset = fal
   if (!ctx.msg.isRequest) return -3;
   const aor = aorOf(uri || ctx.msg.ruri);
   if (aor === null) return -3;
-  return chain(ctx, 'lookup', table(tname).get(aor), (cs) => applyContacts(ctx, cs, toDset), -3);
+  return chain(ctx, 'lookup', table(tname).get(aor), (cs) => {
+    if (!params.methodFiltering || cs.length === 0 || ctx.msg.to.tag) return applyContacts(ctx, cs, toDset);
+    const bit = methodBit(ctx.msg.method);
+    const able = cs.filter((c) => ((c.methods ?? ALL_METHODS) & bit) !== 0);
+    // Contacts exist but none accepts this method: -2 (the basic example answers 405).
+    return able.length ? applyContacts(ctx, able, toDset) : -2;
+  }, -3);
 }
 
 /**
@@ -551,7 +584,7 @@ function ulcAttr(c: UlContact, attr: string): string | number | null {
     case 'user_agent': return c.user_agent;
     case 'socket': return c.socket;
     case 'modified': return c.last_modified;
-    case 'methods': return null;
+    case 'methods': return (c.methods ?? ALL_METHODS) >>> 0;
     case 'instance': return c.instance;
     case 'reg_id': return c.reg_id;
     case 'ruid': return c.ruid;
@@ -604,6 +637,7 @@ function init(env: ModuleEnv): void {
     retryAfter: num(p.retry_after, 0),
     useDomain: num(ul.use_domain ?? p.use_domain, 0) !== 0,
     xavpCfg: String(p.xavp_cfg ?? ''),
+    methodFiltering: num(p.method_filtering, 0) !== 0,
   };
   store = env.state;
   tables.clear();
@@ -616,7 +650,7 @@ function rpcContact(c: UlContact): unknown {
     Contact: {
       Address: c.contact, Expires: c.expires - now(), Q: c.q, 'Call-ID': c.callid, CSeq: c.cseq,
       'User-Agent': c.user_agent ?? '', Received: c.received ?? '', Path: c.path ?? '', State: 'CS_NEW',
-      Flags: 0, CFlags: c.flags, Socket: c.socket ?? '', Methods: -1, Ruid: c.ruid, Instance: c.instance ?? '',
+      Flags: 0, CFlags: c.flags, Socket: c.socket ?? '', Methods: (c.methods ?? ALL_METHODS) >>> 0, Ruid: c.ruid, Instance: c.instance ?? '',
       'Reg-Id': c.reg_id, 'Last-Modified': c.last_modified,
     },
   };

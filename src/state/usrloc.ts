@@ -9,11 +9,11 @@
  *
  *   {"contact":"sip:alice@192.0.2.1:5060","expires":1767225600,"q":0.5,"callid":"abc","cseq":2,
  *    "path":null,"received":null,"socket":"udp:127.0.0.1:5060","user_agent":"X","instance":null,
- *    "reg_id":0,"flags":0,"ruid":"uloc-...","last_modified":1767222000}
+ *    "reg_id":0,"flags":0,"ruid":"uloc-...","last_modified":1767222000,"methods":4294967295}
  *
  * `expires` is absolute unix time (s); `q` is 0..1, or -1 when the UA gave none (Kamailio's
  * Q_UNSPECIFIED, ordered below q=0); `flags` are the branch flags restored on lookup (Kamailio's
- * cflags). With Redis that is the hash `kemi:ul:location:<aor>`; the hash expires with its
+ * cflags); `methods` the Allow / methods= bitmask (Kamailio's METHOD_* bits; absent: all). With Redis that is the hash `kemi:ul:location:<aor>`; the hash expires with its
  * longest-lived contact. A contact whose `expires` has passed is never returned, and a read that
  * finds one deletes it.
  */
@@ -41,6 +41,8 @@ export interface UlContact {
   reg_id: number;
   /** Branch flags to restore on lookup (Kamailio's cflags). */
   flags: number;
+  /** Methods the UA accepts (Allow / methods= bitmask, Kamailio's METHOD_* bits); absent: all. */
+  methods?: number;
   /** Record unique id (unregister_ruid, $ulc(...=>ruid)). */
   ruid: string;
   /** Unix time (s) of the last update. */
@@ -72,7 +74,7 @@ function decode(v: string): UlContact | null {
     contact: o.contact, expires: o.expires, q: n(o.q, -1), callid: s(o.callid) ?? '', cseq: n(o.cseq, 0),
     path: s(o.path), received: s(o.received), socket: s(o.socket), user_agent: s(o.user_agent),
     instance: s(o.instance), reg_id: n(o.reg_id, 0), flags: n(o.flags, 0), ruid: s(o.ruid) ?? '',
-    last_modified: n(o.last_modified, 0),
+    last_modified: n(o.last_modified, 0), methods: n(o.methods, 0xffffffff),
   };
 }
 

@@ -11,7 +11,8 @@
  *
  * A second run adds WITH_IPAUTH on both sides (permissions: address group 1 holds 127.0.0.1, from
  * Kamailio's db_text address table and from kemi-proxy's address_file): calls from 127.0.0.1 pass
- * without a challenge, a call from 127.0.0.2 is still challenged (407).
+ * without a challenge, a call from 127.0.0.2 is still challenged (407), and a MESSAGE to bob, whose
+ * REGISTER allowed only INVITE, ACK, CANCEL, BYE and OPTIONS, gets 405 (registrar method_filtering).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -101,6 +102,9 @@ async function scenarios(target: 'kemi' | 'kamailio', ipauth = false): Promise<S
     scenario: ipauth ? 'uac.xml' : 'reg-uac-auth.xml', port: await freePort(), remote: `127.0.0.1:${port}`, rsa: `127.0.0.1:${port}`, calls: 3, rate: 3, limit: 3, service: 'bob', timeoutS: 20,
     extra: ['-au', 'alice', '-ap', 'apw'],
   })));
+  // bob registered with Allow: INVITE, ACK, CANCEL, BYE, OPTIONS; registrar method_filtering is on.
+  const msg = await udpRequest(port, request('MESSAGE', `sip:bob@127.0.0.1:${port}`));
+  codes.message = msg.replies.map((r) => Number(r.slice(8, 11)));
   if (ipauth) {
     // From an address outside group 1 the call is challenged as before: uac.xml then sees the 407.
     const foreign = track(startSipp({
@@ -126,7 +130,7 @@ async function scenarios(target: 'kemi' | 'kamailio', ipauth = false): Promise<S
 describe("Kamailio's basic KEMI example, unmodified", () => {
   it('passes the same scenarios on kemi-proxy and on Kamailio 5.6, with the same messages at the UAS', async () => {
     const kemi = await scenarios('kemi');
-    expect(kemi.codes).toEqual({ options: [200], register: [1, 0], calls: [3, 0], unknown: [404] });
+    expect(kemi.codes).toEqual({ options: [200], register: [1, 0], calls: [3, 0], message: [407], unknown: [404] });
     const kam = await scenarios('kamailio');
     expect(kam.codes).toEqual(kemi.codes);
     expect(kemi.uas).toEqual(kam.uas);
@@ -134,7 +138,7 @@ describe("Kamailio's basic KEMI example, unmodified", () => {
 
   it('with WITH_IPAUTH (permissions, address group 1 = 127.0.0.1): the same on both, calls from 127.0.0.1 need no credentials', async () => {
     const kemi = await scenarios('kemi', true);
-    expect(kemi.codes).toEqual({ options: [200], register: [1, 0], calls: [3, 0], foreign: [407], unknown: [404] });
+    expect(kemi.codes).toEqual({ options: [200], register: [1, 0], calls: [3, 0], message: [405], foreign: [407], unknown: [404] });
     const kam = await scenarios('kamailio', true);
     expect(kam.codes).toEqual(kemi.codes);
     expect(kemi.uas).toEqual(kam.uas);

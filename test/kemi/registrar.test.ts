@@ -164,6 +164,29 @@ describe('KSR.registrar lookup', () => {
     expect(single.branches).toEqual([]);
   });
 
+  it('method_filtering 1: contacts whose Allow / methods= lacks the method are skipped; -2 when only such remain', async () => {
+    await init({ method_filtering: 1 });
+    await save(register(['<sip:bob@192.0.2.10:5070>;q=0.9'], ['Allow: INVITE, ACK, CANCEL, BYE'], 'reg-a'));
+    await save(register(['<sip:bob@192.0.2.11:5070>;q=0.5;methods="INVITE,MESSAGE"'], [], 'reg-b'));
+    const inv = context(invite()).ctx;
+    expect(await call(registrar, 'lookup', inv, 'location')).toBe(1);
+    expect([inv.msg.ruri, ...inv.branches.map((b) => b.uri)]).toEqual(['sip:bob@192.0.2.10:5070', 'sip:bob@192.0.2.11:5070']);
+    const message = context(invite().replace(/INVITE/g, 'MESSAGE')).ctx;
+    expect(await call(registrar, 'lookup', message, 'location')).toBe(1);
+    expect([message.msg.ruri, ...message.branches.map((b) => b.uri)]).toEqual(['sip:bob@192.0.2.11:5070']);
+    expect(await call(registrar, 'lookup', context(invite().replace(/INVITE/g, 'SUBSCRIBE')).ctx, 'location')).toBe(-2);
+    // In-dialog (To tag) requests are not filtered; without method_filtering nothing is.
+    const indialog = context(invite().replace(/INVITE/g, 'SUBSCRIBE').replace('To: <sip:bob@kemi.test>', 'To: <sip:bob@kemi.test>;tag=b1')).ctx;
+    expect(await call(registrar, 'lookup', indialog, 'location')).toBe(1);
+    const f = context(invite().replace(/INVITE/g, 'SUBSCRIBE')).ctx;
+    expect(await call(registrar, 'reg_fetch_contacts', f, 'location', 'sip:bob@kemi.test', 'p')).toBe(1);
+    await init({ method_filtering: 0 });
+    expect(await call(registrar, 'lookup', context(invite().replace(/INVITE/g, 'SUBSCRIBE')).ctx, 'location')).toBe(1);
+    const dumped = JSON.stringify(await rpc('ul.dump'));
+    expect(dumped).toContain(`"Methods":${1 | 2 | 4 | 8}`);
+    expect(dumped).toContain(`"Methods":${1 | 256}`);
+  });
+
   it('stores received (received_avp) and Path (use_path); lookup routes via the first Path hop, else received', async () => {
     await init({ received_avp: '$avp(RECEIVED)', use_path: 1, path_mode: 1 });
     const r = context(register(['<sip:bob@10.0.0.5:5060>'], ['Path: <sip:edge.example.org;lr>', 'Supported: path']));
