@@ -3,6 +3,7 @@
  * upstream, one client transaction per branch downstream, the reply context that picks the best
  * final reply (16.7), and the script callbacks tm runs (branch, onreply, branch-failure, failure).
  */
+import { hasTmCallbacks, runOnFailure, runRequestIn, runResponseOut } from './callbacks.js';
 import { MsgContext, type PvValue, type ReceiveInfo } from '../core/context.js';
 import { SipMessage, buildReply } from '../sip/index.js';
 import type { SendTarget } from '../transport/types.js';
@@ -166,7 +167,11 @@ export class ProxyTransaction implements ServerTransactionHost {
     for (const [k, v] of ctx.moduleData) if (k !== 'tm') this.moduleData.set(k, v);
     const life = this.isInvite ? owner.cfg.max_inv_lifetime : owner.cfg.max_noninv_lifetime;
     this.lifetime = owner.timers.schedule(life, () => this.expire());
+    if (hasTmCallbacks()) runRequestIn(this, ctx);
   }
+
+  /** The branch picked for a final reply >= 300 (Kamailio's t_get_picked_branch), else null. */
+  picked: ClientBranch | null = null;
 
   get timers(): TimerQueue {
     return this.owner.timers;
@@ -199,7 +204,9 @@ export class ProxyTransaction implements ServerTransactionHost {
     const toTag = code > 100 ? this.core.tagFor(this.request) : undefined;
     const buf = buildReply(this.request, code, reason, { toTag, headers: extraHeaders || undefined, server: this.core.serverHeader, body: body?.body, contentType: body?.contentType });
     if (code >= 200) this.finalSent = true;
-    return this.server.sendReply(code, buf);
+    const sent = this.server.sendReply(code, buf);
+    if (hasTmCallbacks()) runResponseOut({ t: this, code, reason, reply: null, branch: code >= 300 ? this.picked : null });
+    return sent;
   }
 
   /**
@@ -394,7 +401,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     if (code < 200) {
       // 100 is hop by hop; other provisionals go up at once unless dropped or already answered.
       if (code === 100 || dropped || this.finalSent) return;
-      this.relayUpstream(reply, code);
+      this.relayUpstream(reply, code, '', b);
       return;
     }
     if (code < 300) {
@@ -404,7 +411,7 @@ export class ProxyTransaction implements ServerTransactionHost {
         b.reply = reply;
       }
       this.finalSent = true;
-      this.relayUpstream(reply, code);
+      this.relayUpstream(reply, code, '', b);
       if (this.isInvite) for (const o of this.branches) if (o !== b) this.cancelBranch(o, 'Reason: SIP;cause=200;text="Call completed elsewhere"\r\n');
       return;
     }
@@ -464,6 +471,17 @@ export class ProxyTransaction implements ServerTransactionHost {
     return ctx;
   }
 
+  /**
+   * A context on a copy of the stored request with the transaction's flags, its R-URI set to the
+   * branch's URI when one is given (what Kamailio's tm callbacks see: t->uas.request with
+   * new_uri = uac[branch].uri).
+   */
+  requestContext(b: ClientBranch | null): MsgContext {
+    const ctx = this.callbackContext('event', null);
+    if (b) ctx.msg.ruri = b.uri;
+    return ctx;
+  }
+
   private services: MsgContext['proxy'] | null = null;
 
   /** ProxyServices for callback contexts: the ones of the request that created the transaction. */
@@ -484,6 +502,10 @@ export class ProxyTransaction implements ServerTransactionHost {
     if (!winner) {
       this.replyLocal(500, 'No Branch Reply');
       return;
+    }
+    this.picked = winner;
+    if (hasTmCallbacks()) {
+      runOnFailure({ t: this, code: winner.finalCode, reason: winner.reply?.reason ?? '', reply: winner.faked ? null : winner.reply, branch: winner });
     }
     if (winner.onFailure) {
       this.runFailureRoute(winner);
@@ -542,7 +564,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     let extra = '';
     if (code === 401 || code === 407) extra = this.aggregatedChallenges(w);
     if (code === 503 && this.cfg.remap_503_500) code = 500;
-    this.relayUpstream(w.reply, code, extra);
+    this.relayUpstream(w.reply, code, extra, w);
   }
 
   /** 16.7 step 7: every WWW-/Proxy-Authenticate of the other 401/407 branches joins the winner. */
@@ -557,7 +579,7 @@ export class ProxyTransaction implements ServerTransactionHost {
   }
 
   /** Sends a received reply upstream without our Via (status remapped when asked). */
-  relayUpstream(reply: SipMessage, code: number, extraHeaders = ''): void {
+  relayUpstream(reply: SipMessage, code: number, extraHeaders = '', branch: ClientBranch | null = null): void {
     const out = reply.clone();
     out.removeTopVia();
     if (extraHeaders) out.appendHeader(extraHeaders);
@@ -565,6 +587,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     if (code !== reply.status) buf = rewriteStatus(buf, code);
     if (code >= 200) this.finalSent = true;
     this.server.sendReply(code, buf);
+    if (hasTmCallbacks()) runResponseOut({ t: this, code, reason: reply.reason, reply, branch });
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------

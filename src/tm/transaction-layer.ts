@@ -260,6 +260,8 @@ export class TransactionLayer implements TransactionOwner {
       specs.push({ uri: b.uri, dstUri: b.dstUri, flags: b.flags, msg: m, forceTarget: force });
     }
     ctx.branches = [];
+    // Kamailio's t_forward_nonack: the transaction takes the request's flags as they are at t_relay.
+    if (ctx.route === 'request') t.flags = ctx.flags;
     // t_on_failure armed now applies to these branches.
     t.onFailure = st.onFailure || t.onFailure;
     t.onReply = st.onReply || t.onReply;

@@ -42,7 +42,7 @@ function kamailioCfg(dir: string, port: number, ipauth: boolean): string {
   writeFileSync(join(db, 'version'), 'table_name(string) table_version(int)\nsubscriber:7\naddress:6\ntrusted:6\n');
   writeFileSync(join(db, 'trusted'), 'id(int,auto) src_ip(string) proto(string) from_pattern(string,null) ruri_pattern(string,null) tag(string,null) priority(int)\n');
   writeFileSync(join(db, 'address'), 'id(int,auto) grp(int) ip_addr(string) mask(int) port(int) tag(string,null)\n1:1:127.0.0.1:32:0:\n');
-  writeFileSync(join(db, 'subscriber'), 'id(int,auto) username(string) domain(string) password(string) ha1(string,null) ha1b(string,null)\n1:alice:kemi.test:apw::\n2:bob:kemi.test:bpw::\n');
+  writeFileSync(join(db, 'subscriber'), 'id(int,auto) username(string) domain(string) password(string) ha1(string,null) ha1b(string,null)\n1:alice:kemi.test:apw::\n2:bob:kemi.test:bpw::\n3:carol:kemi.test:cpw::\n');
   let cfg = readFileSync(EXAMPLE_CFG, 'utf8');
   const off = ['WITH_MYSQL', 'WITH_USRLOCDB', 'WITH_NAT', 'WITH_ACCDB'];
   if (!ipauth) off.push('WITH_IPAUTH');
@@ -58,6 +58,15 @@ function kamailioCfg(dir: string, port: number, ipauth: boolean): string {
 interface Seen {
   uas: string[];
   codes: Record<string, number[]>;
+  /** acc's log lines ("ACC: transaction answered: ...", "ACC: call missed: ..."), run-specific values masked. */
+  acc: string[];
+}
+
+/** acc records in a proxy's log, with timestamps, tags and Call-IDs masked. */
+function accRecords(log: string): string[] {
+  return (log.match(/ACC: [^\n]*/g) ?? []).map((l) => l
+    .replace(/timestamp=\d+/, 'timestamp=T').replace(/(from_tag|to_tag|call_id)=[^;]*/g, '$1=X')
+    .replace(/ callId=\S+\s*$/, '').replace(/\s+$/, '')).sort(); // kemi-proxy's log lines end with the Call-ID
 }
 
 /** routes/kamailio-basic-kemi.json plus permissions with an address_file allowing 127.0.0.1 (group 1). */
@@ -78,12 +87,15 @@ async function scenarios(target: 'kemi' | 'kamailio', ipauth = false): Promise<S
   const port = await freePort();
   const uasPort = await freePort();
   const uas = track(startSipp({ scenario: 'uas.xml', port: uasPort, timeoutS: 60, traceMsg: true, calls: 3 }));
+  const busyPort = await freePort();
+  track(startSipp({ scenario: 'uas-486.xml', port: busyPort, timeoutS: 60 }));
+  let proxyLog: () => string;
   if (target === 'kemi') {
     const rpc = `127.0.0.1:${await freePort()}`;
-    track(await startProxy({ script: EXAMPLE, port, protos: ['udp'], extraArgs: ['-c', ipauth ? kemiIpauthConfig() : join(REPO, 'routes/kamailio-basic-kemi.json'), '--rpc', rpc] }));
-    for (const [u, p] of [['alice', 'apw'], ['bob', 'bpw']]) expect((await rpcCall(rpc, 'subscriber.add', [`${u}@kemi.test`, p])).error).toBeUndefined();
+    proxyLog = track(await startProxy({ script: EXAMPLE, port, protos: ['udp'], extraArgs: ['-c', ipauth ? kemiIpauthConfig() : join(REPO, 'routes/kamailio-basic-kemi.json'), '--rpc', rpc] })).output;
+    for (const [u, p] of [['alice', 'apw'], ['bob', 'bpw'], ['carol', 'cpw']]) expect((await rpcCall(rpc, 'subscriber.add', [`${u}@kemi.test`, p])).error).toBeUndefined();
   } else {
-    track(await startKamailioCfg((dir) => kamailioCfg(dir, port, ipauth), port));
+    proxyLog = track(await startKamailioCfg((dir) => kamailioCfg(dir, port, ipauth), port)).output;
   }
   await settle(300);
   const codes: Record<string, number[]> = {};
@@ -102,6 +114,16 @@ async function scenarios(target: 'kemi' | 'kamailio', ipauth = false): Promise<S
     scenario: ipauth ? 'uac.xml' : 'reg-uac-auth.xml', port: await freePort(), remote: `127.0.0.1:${port}`, rsa: `127.0.0.1:${port}`, calls: 3, rate: 3, limit: 3, service: 'bob', timeoutS: 20,
     extra: ['-au', 'alice', '-ap', 'apw'],
   })));
+  // carol's phone is busy: the INVITE's 486 is a missed call for acc.
+  await run('registerBusy', track(startSipp({
+    scenario: 'reg-register.xml', port: await freePort(), remote: `127.0.0.1:${port}`, calls: 1, rate: 1, service: 'carol', timeoutS: 20,
+    extra: ['-au', 'carol', '-ap', 'cpw', '-set', 'contact', `sip:carol@127.0.0.1:${busyPort};transport=UDP`],
+  })));
+  const busy = track(startSipp({
+    scenario: ipauth ? 'uac.xml' : 'reg-uac-auth.xml', port: await freePort(), remote: `127.0.0.1:${port}`, rsa: `127.0.0.1:${port}`, calls: 1, rate: 1, service: 'carol', timeoutS: 10,
+    extra: ['-au', 'alice', '-ap', 'apw'],
+  }));
+  codes.busy = [Number(/received 'SIP\/2\.0 (\d{3})/.exec((await busy.done).output)?.[1] ?? 0)];
   // bob registered with Allow: INVITE, ACK, CANCEL, BYE, OPTIONS; registrar method_filtering is on.
   const msg = await udpRequest(port, request('MESSAGE', `sip:bob@127.0.0.1:${port}`));
   codes.message = msg.replies.map((r) => Number(r.slice(8, 11)));
@@ -124,23 +146,29 @@ async function scenarios(target: 'kemi' | 'kamailio', ipauth = false): Promise<S
   const ports = new Map<number, string>([[port, 'PROXY'], [uasPort, 'UAS'], [regPort, 'REG']]);
   const seenAtUas = receivedMessages(readFileSync(join(uas.dir, 'msg.log'), 'utf8'))
     .map((m) => normalize(m, ports).replace(/(:|rport=)(\d{4,5})\b/g, (all, sep: string, p: string) => (Number(p) > 1024 && !ports.has(Number(p)) ? `${sep}UAC` : all)));
-  return { uas: [...new Set(seenAtUas)].sort(), codes };
+  return { uas: [...new Set(seenAtUas)].sort(), codes, acc: accRecords(proxyLog()) };
 }
 
 describe("Kamailio's basic KEMI example, unmodified", () => {
   it('passes the same scenarios on kemi-proxy and on Kamailio 5.6, with the same messages at the UAS', async () => {
     const kemi = await scenarios('kemi');
-    expect(kemi.codes).toEqual({ options: [200], register: [1, 0], calls: [3, 0], message: [407], unknown: [404] });
+    expect(kemi.codes).toEqual({ options: [200], register: [1, 0], calls: [3, 0], registerBusy: [1, 0], busy: [486], message: [407], unknown: [404] });
     const kam = await scenarios('kamailio');
     expect(kam.codes).toEqual(kemi.codes);
     expect(kemi.uas).toEqual(kam.uas);
+    // 3 INVITEs and 3 BYEs answered, 1 missed call (486), written alike by both.
+    expect(kemi.acc.filter((l) => l.startsWith('ACC: transaction answered')).length).toBe(6);
+    expect(kemi.acc.filter((l) => l.startsWith('ACC: call missed')).length).toBe(1);
+    expect(kemi.acc).toEqual(kam.acc);
   }, 120_000);
 
   it('with WITH_IPAUTH (permissions, address group 1 = 127.0.0.1): the same on both, calls from 127.0.0.1 need no credentials', async () => {
     const kemi = await scenarios('kemi', true);
-    expect(kemi.codes).toEqual({ options: [200], register: [1, 0], calls: [3, 0], message: [405], foreign: [407], unknown: [404] });
+    expect(kemi.codes).toEqual({ options: [200], register: [1, 0], calls: [3, 0], registerBusy: [1, 0], busy: [486], message: [405], foreign: [407], unknown: [404] });
     const kam = await scenarios('kamailio', true);
     expect(kam.codes).toEqual(kemi.codes);
     expect(kemi.uas).toEqual(kam.uas);
+    expect(kemi.acc.length).toBe(7);
+    expect(kemi.acc).toEqual(kam.acc);
   }, 120_000);
 });
