@@ -49,7 +49,12 @@ export default defineModule('siputils', [
   } },
   { name: 'is_uri', params: ['str'], ret: 'int', fn: (_c, s) => yes(parse(str(s)) !== null) },
   { name: 'is_user', params: ['str'], ret: 'int', fn: (ctx, s) => yes(ruri(ctx)?.user === str(s)) },
-  { name: 'uri_param', params: ['str'], ret: 'int', fn: (ctx, p) => yes(ruri(ctx)?.params.has(str(p).toLowerCase()) ?? false) },
+  // As Kamailio's uri_param(name): the parameter is there without a value (uri_param_any: with or without).
+  { name: 'uri_param', params: ['str'], ret: 'int', fn: (ctx, p) => {
+    const params = ruri(ctx)?.params;
+    const key = str(p).toLowerCase();
+    return yes(!!params && params.has(key) && !params.get(key));
+  } },
   { name: 'uri_param_value', params: ['str', 'str'], ret: 'int', fn: (ctx, p, v) => yes(ruri(ctx)?.params.get(str(p).toLowerCase()) === str(v)) },
   { name: 'uri_param_any', params: ['str'], ret: 'int', fn: (ctx, p) => {
     const u = ruri(ctx);

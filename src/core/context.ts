@@ -81,9 +81,14 @@ export interface SendFlags {
 
 let msgIds = 0;
 
+/** The next received message's number ($mi), counted per process as Kamailio counts msg->id. */
+export function nextMsgId(): number {
+  return ++msgIds;
+}
+
 export class MsgContext {
-  /** $mi: a per-process message number. */
-  readonly msgId = ++msgIds;
+  /** $mi: the number of the received message this context works on (0 for faked messages). */
+  msgId = 0;
   /** performance.now() when the message arrived (processing-time histogram). */
   startedAt = 0;
   /** Message flags 0..31 (setflag). Saved with the transaction. */

@@ -6,7 +6,7 @@
  * Hot path: one parse (lazy), one MsgContext, one synchronous script run when no KSR call does I/O.
  */
 import { createHash } from 'node:crypto';
-import { MsgContext, type LogLevel, type Proto, type ProxyServices, type ReceiveInfo } from './context.js';
+import { MsgContext, nextMsgId, type LogLevel, type Proto, type ProxyServices, type ReceiveInfo } from './context.js';
 import type { ProxyConfig } from '../ops/config.js';
 import { Logger } from '../ops/log.js';
 import { SipMessage, SipParseError, buildReply, validateReply, validateRequest } from '../sip/index.js';
@@ -230,6 +230,7 @@ export class KemiProxy implements ProxyServices, TmCore {
 
   private onRequest(msg: SipMessage, rcv: ReceiveInfo): void {
     const ctx = new MsgContext(msg, rcv, this);
+    ctx.msgId = nextMsgId();
     ctx.startedAt = performance.now();
     const script = this.host.acquire();
     let out: RunOutcome | Promise<RunOutcome>;
@@ -274,6 +275,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     // Replies to the proxy's own requests (dispatcher probes) belong to no script.
     if (this.uac.onReply(msg)) return;
     const ctx = new MsgContext(msg, rcv, this);
+    ctx.msgId = nextMsgId();
     ctx.route = 'reply';
     const script = this.host.acquire();
     if (!script.has('ksr_reply_route')) {
@@ -345,6 +347,7 @@ export class KemiProxy implements ProxyServices, TmCore {
       return true;
     }
     const sctx = new MsgContext(out, ctx.rcv, this);
+    sctx.msgId = ctx.msgId;
     sctx.route = 'onsend';
     sctx.flags = ctx.flags;
     const r = script.run('ksr_onsend_route', sctx);

@@ -5,7 +5,7 @@
  */
 import type { MsgContext, PvValue } from '../core/context.js';
 import { formatUri, parseUri, type NameAddr, type SipUri } from '../sip/index.js';
-import { registerPv } from './registry.js';
+import { PV_IDX_ALL, registerPv } from './registry.js';
 
 /** $var: private to a worker process and kept across messages, as in Kamailio. */
 export const processVars = new Map<string, PvValue>();
@@ -44,11 +44,20 @@ function hostPort(u: SipUri | undefined): string | undefined {
   return u?.host;
 }
 
+function rawDisplayName(na: NameAddr | undefined): string | undefined {
+  if (!na || na.displayName === undefined) return undefined;
+  if (na.raw.charCodeAt(0) !== 34) return na.displayName;
+  let j = 1;
+  while (j < na.raw.length && na.raw.charCodeAt(j) !== 34) j += na.raw.charCodeAt(j) === 92 ? 2 : 1;
+  return na.raw.slice(0, j + 1);
+}
+
 function nameAddrPvs(prefix: 'f' | 't', get: (ctx: MsgContext) => NameAddr | undefined): void {
   registerPv(`${prefix}u`, ro((c) => get(c)?.uri));
   registerPv(`${prefix}U`, ro((c) => uriOf(get(c))?.user));
   registerPv(`${prefix}d`, ro((c) => hostPort(uriOf(get(c)))));
-  registerPv(`${prefix}n`, ro((c) => get(c)?.displayName));
+  // As Kamailio: the display name as written, quotes included.
+  registerPv(`${prefix}n`, ro((c) => rawDisplayName(get(c))));
   registerPv(`${prefix}t`, ro((c) => get(c)?.tag));
 }
 
@@ -56,10 +65,29 @@ function avpValues(ctx: MsgContext, name: string): PvValue[] | undefined {
   return ctx.avps.get(name);
 }
 
-function xavpField(ctx: MsgContext, arg: string): { root: string; field: string | null } {
-  const i = arg.indexOf('=>');
-  return i < 0 ? { root: arg, field: null } : { root: arg.slice(0, i), field: arg.slice(i + 2) };
+/** `name[idx]=>field[idx]` of $xavp(...): indexes are numbers (negative from the end) or `*`. */
+interface XavpRef {
+  root: string;
+  rootIdx: number | '*' | null;
+  field: string | null;
+  fieldIdx: number | '*' | null;
 }
+
+function splitIndex(s: string): [string, number | '*' | null] {
+  const m = /^(.*)\[(-?\d+|\*)\]$/.exec(s);
+  if (!m) return [s, null];
+  return [m[1]!, m[2] === '*' ? '*' : Number(m[2])];
+}
+
+function xavpRef(arg: string): XavpRef {
+  const i = arg.indexOf('=>');
+  const [root, rootIdx] = splitIndex(i < 0 ? arg : arg.slice(0, i));
+  if (i < 0) return { root, rootIdx, field: null, fieldIdx: null };
+  const [field, fieldIdx] = splitIndex(arg.slice(i + 2));
+  return { root, rootIdx, field, fieldIdx };
+}
+
+const at = <T>(list: T[], idx: number): T | undefined => list[idx < 0 ? list.length + idx : idx];
 
 let coreRegistered = false;
 
@@ -155,47 +183,89 @@ export function registerCorePvs(): void {
     get: (c, name, index) => {
       const vs = avpValues(c, name);
       if (!vs || vs.length === 0) return null;
-      return vs[index === null ? 0 : index < 0 ? vs.length + index : index] ?? null;
+      // As Kamailio: [*] joins every value with ", "; a negative index finds nothing.
+      if (index === PV_IDX_ALL) return vs.join(', ');
+      if (index !== null && index < 0) return null;
+      return vs[index ?? 0] ?? null;
     },
     set: (c, name, v, index) => {
       if (v === null) {
-        if (index === null) c.avps.delete(name);
-        else c.avps.get(name)?.splice(index, 1);
+        // As Kamailio: $avp(x) = $null removes the newest value; $(avp(x)[i]) the i-th.
+        const vs = c.avps.get(name);
+        if (!vs) return;
+        if (index === PV_IDX_ALL) {
+          c.avps.delete(name);
+          return;
+        }
+        vs.splice(index === null ? 0 : index < 0 ? vs.length + index : index, 1);
+        if (vs.length === 0) c.avps.delete(name);
         return;
       }
       const vs = c.avps.get(name);
-      if (index !== null && vs && vs[index] !== undefined) vs[index] = v;
+      if (index === PV_IDX_ALL) c.avps.set(name, [v]);
+      else if (index !== null && vs && vs[index] !== undefined) vs[index] = v;
       else if (vs) vs.unshift(v);
       else c.avps.set(name, [v]);
     },
   });
+  // Kamailio's pv_get_xavp / pv_set_xavp: `$xavp(x=>f) = v` adds a new x item at the head,
+  // `$xavp(x[i]=>f) = v` adds a value to field f of the i-th item (nothing when it does not exist).
   registerPv('xavp', {
-    get: (c, arg, index) => {
-      const { root, field } = xavpField(c, arg);
-      const items = c.xavps.get(root);
-      const item = items?.[index === null ? 0 : index];
+    get: (c, arg) => {
+      const r = xavpRef(arg);
+      const items = c.xavps.get(r.root);
+      if (!items || r.rootIdx === '*') return null;
+      const item = at(items, r.rootIdx ?? 0);
       if (!item) return null;
-      if (field === null) return `<<xavp:${root}>>`;
-      return item.get(field)?.[0] ?? null;
+      if (r.field === null) return `<<xavp:${r.root}>>`;
+      const values = item.get(r.field);
+      if (!values || r.fieldIdx === '*') return null;
+      return at(values, r.fieldIdx ?? 0) ?? null;
     },
-    set: (c, arg, v, index) => {
-      const { root, field } = xavpField(c, arg);
-      if (field === null) {
-        if (v === null) c.xavps.delete(root);
+    set: (c, arg, v) => {
+      const r = xavpRef(arg);
+      const items = c.xavps.get(r.root);
+      if (v === null) {
+        if (!items) return;
+        if (r.field === null) {
+          if (r.rootIdx === '*') c.xavps.delete(r.root);
+          else {
+            const idx = r.rootIdx ?? 0;
+            items.splice(idx < 0 ? items.length + idx : idx, 1);
+            if (items.length === 0) c.xavps.delete(r.root);
+          }
+          return;
+        }
+        const targets = r.rootIdx === '*' ? items : [at(items, r.rootIdx ?? 0)].filter((x) => x !== undefined);
+        for (const item of targets) {
+          const values = item.get(r.field);
+          if (!values) continue;
+          if (r.fieldIdx === '*') item.delete(r.field);
+          else {
+            const idx = r.fieldIdx ?? 0;
+            values.splice(idx < 0 ? values.length + idx : idx, 1);
+            if (values.length === 0) item.delete(r.field);
+          }
+        }
         return;
       }
-      let items = c.xavps.get(root);
-      if (!items) {
-        items = [];
-        c.xavps.set(root, items);
+      if (r.field === null) throw new Error(`$xavp(${arg}): single-value xavps (no =>field) are not supported by kemi-proxy`);
+      if (r.rootIdx === null) {
+        // A new item at the head of the list.
+        const list = items ?? [];
+        list.unshift(new Map([[r.field, [v]]]));
+        c.xavps.set(r.root, list);
+        return;
       }
-      let item = items[index ?? 0];
-      if (!item) {
-        item = new Map();
-        items.unshift(item);
+      if (r.rootIdx === '*' || !items) return;
+      const item = at(items, r.rootIdx);
+      if (!item || r.fieldIdx === '*') return;
+      const values = item.get(r.field);
+      if (r.fieldIdx === null) item.set(r.field, [v, ...(values ?? [])]);
+      else if (values) {
+        const idx = r.fieldIdx < 0 ? values.length + r.fieldIdx : r.fieldIdx;
+        if (values[idx] !== undefined) values[idx] = v;
       }
-      if (v === null) item.delete(field);
-      else item.set(field, [v, ...(item.get(field) ?? [])]);
     },
   });
   const cred = (part: 'username' | 'realm' | 'domain') =>

@@ -27,6 +27,9 @@ export function registerPv(name: string, h: PvHandler): void {
   specCache.clear();
 }
 
+/** The `[*]` index (Kamailio's PV_IDX_ALL): every value. */
+export const PV_IDX_ALL = -0x7fffffff;
+
 /** Parses `$name`, `$name(arg)`, `$(name(arg)[i])`; throws naming an unknown PV. */
 export function parsePvSpec(spec: string): PvSpec {
   const hit = specCache.get(spec);
@@ -37,10 +40,10 @@ export function parsePvSpec(spec: string): PvSpec {
   let index: number | null = null;
   if (s.startsWith('(') && s.endsWith(')')) {
     s = s.slice(1, -1);
-    const im = /^(.*)\[(-?\d+)\]$/.exec(s);
+    const im = /^(.*)\[(-?\d+|\*)\]$/.exec(s);
     if (im) {
       s = im[1]!;
-      index = Number(im[2]);
+      index = im[2] === '*' ? PV_IDX_ALL : Number(im[2]);
     }
   }
   let name = s;

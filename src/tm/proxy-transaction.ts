@@ -126,6 +126,8 @@ export class ProxyTransaction implements ServerTransactionHost {
   finalSent = false;
   /** Message flags and AVPs of the request, shared with every callback of this transaction. */
   flags: number;
+  /** $mi of the request that created the transaction (callbacks see the request's number). */
+  readonly msgId: number;
   readonly avps: Map<string, PvValue[]>;
   readonly xavps: MsgContext['xavps'];
   onReply: string;
@@ -157,6 +159,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     this.server = this.isInvite ? new InviteServerTransaction(this, request, rcv) : new NonInviteServerTransaction(this, request, rcv);
     const st = tmState(ctx);
     this.flags = ctx.flags;
+    this.msgId = ctx.msgId;
     this.avps = ctx.avps;
     this.xavps = ctx.xavps;
     this.onReply = st.onReply;
@@ -229,6 +232,7 @@ export class ProxyTransaction implements ServerTransactionHost {
 
   private forkOne(ctx: MsgContext, spec: BranchSpec, onBranch: string, step: number): Maybe<boolean> {
     const bctx = new MsgContext(spec.msg, this.rcv, ctx.proxy);
+    bctx.msgId = ctx.msgId;
     bctx.flags = this.flags;
     bctx.avps = this.avps;
     bctx.xavps = this.xavps;
@@ -454,6 +458,7 @@ export class ProxyTransaction implements ServerTransactionHost {
   /** A context on a copy of the stored request, as Kamailio's faked request for callbacks. */
   private callbackContext(route: MsgContext['route'], b: ClientBranch | null): MsgContext {
     const ctx = new MsgContext(this.request.clone(), this.rcv, this.coreServices());
+    ctx.msgId = this.msgId;
     ctx.flags = this.flags;
     ctx.avps = this.avps;
     ctx.xavps = this.xavps;

@@ -18,7 +18,7 @@ describe('KSR.pv', () => {
     const g = (s: string) => call(pv, 'get', ctx, s);
     expect(g('$ru')).toBe('sip:bob@kemi.test:5060;transport=udp');
     expect([g('$rU'), g('$rd'), g('$rp'), g('$rz')]).toEqual(['bob', 'kemi.test', 5060, 'sip']);
-    expect([g('$fu'), g('$fU'), g('$fd'), g('$fn'), g('$ft')]).toEqual(['sip:alice@example.org', 'alice', 'example.org', 'Alice', 'ft1']);
+    expect([g('$fu'), g('$fU'), g('$fd'), g('$fn'), g('$ft')]).toEqual(['sip:alice@example.org', 'alice', 'example.org', '"Alice"', 'ft1']); // $fn as written, quotes kept (Kamailio)
     expect([g('$tu'), g('$tU'), g('$td'), g('$tt')]).toEqual(['sip:bob@kemi.test', 'bob', 'kemi.test', null]);
     expect([g('$ci'), g('$cs'), g('$rm'), g('$si'), g('$sp'), g('$Ri'), g('$Rp'), g('$pr'), g('$proto')]).toEqual(['call-1@192.0.2.10', 7, 'INVITE', '192.0.2.10', 5070, '127.0.0.1', 5060, 'udp', 'udp']);
     expect([g('$ua'), g('$ct'), g('$cl'), g('$rb'), g('$hdr(X-Multi)'), g('$(hdr(X-Multi)[1])')]).toEqual(['test-ua', '<sip:alice@192.0.2.10:5070>', 5, 'v=0\r\n', 'a', 'b']);
@@ -61,8 +61,18 @@ describe('KSR.pv', () => {
     expect(call(pv, 'get', ctx, '$xavp(r=>f)')).toBe('v');
     call(pv, 'sets', ctx, '$shv(s)', 'shared');
     expect(call(pv, 'get', context().ctx, '$shv(s)')).toBe('shared');
+    // As Kamailio: unset removes the newest value only; [*] removes them all.
     expect(call(pv, 'unset', ctx, '$avp(a)')).toBe(true);
+    expect(call(pv, 'get', ctx, '$avp(a)')).toBe(1);
+    call(pv, 'seti', ctx, '$avp(a)', 3);
+    expect(call(pv, 'get', ctx, '$(avp(a)[*])')).toBe('3, 1');
+    call(pv, 'unset', ctx, '$(avp(a)[*])');
     expect(call(pv, 'get', ctx, '$avp(a)')).toBeNull();
+    // $xavp(r=>g) = v starts a new r item; $xavp(r[0]=>g) adds to the newest one.
+    call(pv, 'sets', ctx, '$xavp(r=>g)', 'w');
+    expect([call(pv, 'get', ctx, '$xavp(r=>g)'), call(pv, 'get', ctx, '$xavp(r=>f)'), call(pv, 'get', ctx, '$xavp(r[1]=>f)')]).toEqual(['w', null, 'v']);
+    call(pv, 'sets', ctx, '$xavp(r[0]=>f)', 'x');
+    expect(call(pv, 'get', ctx, '$xavp(r=>f)')).toBe('x');
     call(pv, 'unset', ctx, '$var(x)');
   });
 
@@ -174,13 +184,16 @@ describe('KSR.siputils', () => {
 
   it('handles R-URI parameters', () => {
     const { ctx } = context();
-    expect(call(siputils, 'uri_param', ctx, 'transport')).toBe(1);
+    // uri_param(name) without a value matches a parameter that has none (Kamailio's checks.c).
+    expect(call(siputils, 'uri_param', ctx, 'transport')).toBe(-1);
     expect(call(siputils, 'uri_param_value', ctx, 'transport', 'udp')).toBe(1);
     expect(call(siputils, 'uri_param_any', ctx, 'x,transport')).toBe(1);
     expect(call(siputils, 'add_uri_param', ctx, 'nat=yes')).toBe(1);
     expect(ctx.msg.ruri).toBe('sip:bob@kemi.test:5060;transport=udp;nat=yes');
     expect(call(siputils, 'uri_param_rm', ctx, 'transport')).toBe(1);
     expect(ctx.msg.ruri).toBe('sip:bob@kemi.test:5060;nat=yes');
+    expect(call(siputils, 'add_uri_param', ctx, 'lr')).toBe(1);
+    expect(call(siputils, 'uri_param', ctx, 'lr')).toBe(1);
   });
 
   it('answers OPTIONS to the proxy itself', () => {

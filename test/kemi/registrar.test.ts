@@ -266,7 +266,7 @@ describe('KSR.registrar with xavp_cfg', () => {
     await init({ xavp_cfg: 'reg' });
     const r = context(register(['<sip:bob@192.0.2.10:5070>;q=0.1']));
     sync(pv, 'seti', r.ctx, '$xavp(reg=>q)', 800);
-    sync(pv, 'seti', r.ctx, '$xavp(reg=>expires)', 120);
+    sync(pv, 'seti', r.ctx, '$xavp(reg[0]=>expires)', 120); // [0]: the same item (without it, a new one)
     await call(registrar, 'save', r.ctx, 'location', 0);
     expect(r.rec.replies[0]!.headers).toBe('Contact: <sip:bob@192.0.2.10:5070>;q=0.8;expires=120\r\n');
     const m = context(invite()).ctx;
