@@ -114,7 +114,8 @@ const exports: KemiExport[] = [
   ...triple('msgbuf', (c) => c.msg.buf.toString('latin1'), ['get']),
   { name: 'get_msglen', params: [], ret: 'int', fn: (c) => c.msg.buf.length },
   { name: 'get_msgtype', params: [], ret: 'int', fn: (c) => (c.msg.isRequest ? 1 : 2) },
-  { name: 'get_def', params: ['str'], ret: 'xval', fn: (_c, n) => defines.get(String(n ?? '')) ?? null },
+  // Kamailio answers an empty string for a name that is not defined.
+  { name: 'get_def', params: ['str'], ret: 'xval', fn: (_c, n) => defines.get(String(n ?? '')) ?? '' },
   { name: 'get_defn', params: ['str'], ret: 'int', fn: (_c, n) => Number.parseInt(defines.get(String(n ?? '')) ?? '0', 10) || 0 },
   { name: 'ifdef', params: ['str'], ret: 'bool', fn: (_c, n) => defines.has(String(n ?? '')) },
   { name: 'ifndef', params: ['str'], ret: 'bool', fn: (_c, n) => !defines.has(String(n ?? '')) },

@@ -13,6 +13,7 @@ import type { MsgContext } from '../src/core/context.js';
 import { SipMessage, type HeaderField } from '../src/sip/index.js';
 import { expandFormat } from '../src/pv/registry.js';
 import { namedFields, PosixRegex } from './textops.js';
+import { rrState } from '../src/core/record-route.js';
 import { defineModule, type KemiArg } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
@@ -49,6 +50,11 @@ export function globMatch(value: string, pattern: string, icase = false): boolea
 
 function applyChanges(ctx: MsgContext): number {
   if (ctx.msg.isRequest && ctx.route !== 'request') return -1;
+  // Kamailio refuses after record_route(): the conditional second Record-Route would break.
+  if (ctx.msg.isRequest && rrState(ctx).added) {
+    ctx.proxy.log(ctx, 'err', 'cannot apply msg changes after adding record-route header - it breaks conditional 2nd header');
+    return -1;
+  }
   if (!ctx.msg.hasEdits) return 1;
   return setBuffer(ctx, ctx.msg.serialize());
 }

@@ -13,6 +13,7 @@ alias="kemi.test"
 mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 
 loadmodule "kex.so"
+loadmodule "kemix.so"
 loadmodule "corex.so"
 loadmodule "tm.so"
 loadmodule "tmx.so"

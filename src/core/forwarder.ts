@@ -174,20 +174,39 @@ export function replyHopFromVia(via: Via): NextHop | null {
 }
 
 /**
+ * received / rport for the top Via of a local reply to `req` (Kamailio's received_test and
+ * rport_test): received when the Via has rport or received, or its host is not the source
+ * address; rport when the Via has one or force_rport() was called. Undefined when neither.
+ */
+export function replyVia1(req: SipMessage, rcv: ReceiveInfo, forceRport: boolean): { received: string | null; rport: number | null } | undefined {
+  let via;
+  try {
+    via = req.topVia;
+  } catch {
+    return undefined;
+  }
+  let host = via.host;
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  const received = via.received !== undefined || via.rport !== undefined || host !== rcv.srcAddress ? rcv.srcAddress : null;
+  const rport = via.rport !== undefined || forceRport ? rcv.srcPort : null;
+  return received === null && rport === null ? undefined : { received, rport };
+}
+
+/**
  * RFC 3261 18.2.1 and RFC 3581 on the top Via of a request we forward: `received` when the sent-by
  * host is not the source address, and an empty `rport` filled with the source port (force_rport
  * acts as if it were there).
  */
 export function applyReceived(out: SipMessage, ctx: MsgContext): void {
   // As Kamailio's build_req_buf_from_sip_req: received when the sender's address differs from
-  // the Via host (or a received is already there, then overwritten); rport when the Via has one
+  // the Via host, or the Via has rport or a received already (overwritten); rport when the Via has one
   // (overwritten) or force_rport. A new received goes right after host[:port], a new rport after
   // that; parameters already present keep their place.
   const via = ctx.msg.topVia;
   const src = ctx.rcv.srcAddress;
   let host = via.host;
   if (host.startsWith('[')) host = host.slice(1, -1);
-  const needReceived = via.received !== undefined || host !== src;
+  const needReceived = via.received !== undefined || via.rport !== undefined || host !== src;
   const needRport = via.rport !== undefined || ctx.forceRport;
   if (!needReceived && !needRport) return;
   const raw = via.raw;

@@ -21,7 +21,7 @@ import type { KemiModule } from '../../kemi/types.js';
 import { attachWorker, IpcStore, ownerOf, workerLink, type WorkerLink } from '../ops/cluster.js';
 import { LocalUac } from './local-uac.js';
 import { selectModules } from './modules.js';
-import { Forwarder } from './forwarder.js';
+import { Forwarder, replyVia1 } from './forwarder.js';
 import { CoreStats } from './stats.js';
 import { TransactionLayer } from '../tm/transaction-layer.js';
 import { tmConfig } from '../tm/config.js';
@@ -221,7 +221,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     try {
       req = SipMessage.parse(data, { datagram: rcv.proto === 'udp', lenient: true });
       if (!req.isRequest || req.method === 'ACK') return;
-      const reply = buildReply(req, status, e instanceof SipParseError ? e.reason : 'Bad Request', { toTag: this.tagForRequest(req) });
+      const reply = buildReply(req, status, e instanceof SipParseError ? e.reason : 'Bad Request', { toTag: this.tagForRequest(req), via1: replyVia1(req, rcv, false) });
       this.forwarder.sendReplyTo(req, rcv, reply, false);
     } catch {
       // Not even enough to build a reply: drop, as RFC 3261 allows for unparseable requests.
@@ -398,6 +398,7 @@ export class KemiProxy implements ProxyServices, TmCore {
       body: body ?? ctx.replyBody?.body,
       contentType: contentType ?? ctx.replyBody?.contentType,
       server: this.cfg.serverHeader,
+      via1: replyVia1(req, ctx.rcv, ctx.forceRport),
     });
     ctx.replied = true;
     this.stats.repliesSent(code);

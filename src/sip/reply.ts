@@ -30,13 +30,49 @@ export interface ReplyOptions {
   body?: Buffer | string;
   contentType?: string;
   server?: string;
+  /** received / rport for the top Via (RFC 3581), placed as Kamailio's build_res_buf_from_sip_req does. */
+  via1?: { received: string | null; rport: number | null };
+}
+
+/**
+ * The top Via value of a local reply with `;rport=<port>` and `;received=<ip>`: both replace an
+ * `rport` parameter where it stood, else go right after `branch`, else at the end; an old
+ * `received` is dropped.
+ */
+function rewriteVia1(value: string, via1: NonNullable<ReplyOptions['via1']>): string {
+  const add = (via1.rport !== null ? `;rport=${via1.rport}` : '') + (via1.received !== null ? `;received=${via1.received}` : '');
+  if (!add) return value;
+  const semi = value.indexOf(';');
+  if (semi < 0) return value + add;
+  const sentBy = value.slice(0, semi);
+  const params = value.slice(semi + 1).split(';');
+  const nameOf = (p: string): string => p.split('=')[0]!.trim().toLowerCase();
+  const kept = params.filter((p) => !(via1.received !== null && nameOf(p) === 'received'));
+  let at = via1.rport !== null ? kept.findIndex((p) => nameOf(p) === 'rport') : -1;
+  if (at >= 0) kept.splice(at, 1);
+  else {
+    at = kept.findIndex((p) => nameOf(p) === 'branch');
+    at = at >= 0 ? at + 1 : kept.length;
+  }
+  const before = kept.slice(0, at).map((p) => `;${p}`).join('');
+  const after = kept.slice(at).map((p) => `;${p}`).join('');
+  return sentBy + before + add + after;
 }
 
 export function buildReply(req: SipMessage, status: number, reason: string, opts: ReplyOptions = {}): Buffer {
   let head = `SIP/2.0 ${status} ${reason || defaultReason(status)}\r\n`;
+  let firstVia = true;
   for (const f of req.headerFields) {
     switch (f.lname) {
       case 'via':
+        if (firstVia && opts.via1) {
+          // The top Via is the first value of the first Via header (a header may hold several).
+          const top = req.topVia.raw;
+          const i = f.value.indexOf(top);
+          head += i < 0 ? `${f.name}: ${f.value}\r\n` : `${f.name}: ${f.value.slice(0, i)}${rewriteVia1(top, opts.via1)}${f.value.slice(i + top.length)}\r\n`;
+        } else head += `${f.name}: ${f.value}\r\n`;
+        firstVia = false;
+        break;
       case 'from':
       case 'call-id':
       case 'cseq':

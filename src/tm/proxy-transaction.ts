@@ -9,6 +9,7 @@ import { SipMessage, buildReply } from '../sip/index.js';
 import type { SendTarget } from '../transport/types.js';
 import type { LuaScript, RunOutcome } from '../engine/lua-script.js';
 import { newBranch } from '../core/branch.js';
+import { replyVia1 } from '../core/forwarder.js';
 import type { TmConfig } from './config.js';
 import type { TimerHandle, TimerQueue } from './timer-queue.js';
 import type { TmCore } from './tm-core.js';
@@ -128,6 +129,8 @@ export class ProxyTransaction implements ServerTransactionHost {
   flags: number;
   /** $mi of the request that created the transaction (callbacks see the request's number). */
   readonly msgId: number;
+  /** force_rport() was called before the transaction was created (its local replies fill rport). */
+  readonly forceRport: boolean;
   readonly avps: Map<string, PvValue[]>;
   readonly xavps: MsgContext['xavps'];
   onReply: string;
@@ -160,6 +163,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     const st = tmState(ctx);
     this.flags = ctx.flags;
     this.msgId = ctx.msgId;
+    this.forceRport = ctx.forceRport;
     this.avps = ctx.avps;
     this.xavps = ctx.xavps;
     this.onReply = st.onReply;
@@ -205,7 +209,10 @@ export class ProxyTransaction implements ServerTransactionHost {
     if (this.server.state === 'terminated') return false;
     if (code >= 200 && this.finalSent && !(code < 300 && this.isInvite)) return false;
     const toTag = code > 100 ? this.core.tagFor(this.request) : undefined;
-    const buf = buildReply(this.request, code, reason, { toTag, headers: extraHeaders || undefined, server: this.core.serverHeader, body: body?.body, contentType: body?.contentType });
+    const buf = buildReply(this.request, code, reason, {
+      toTag, headers: extraHeaders || undefined, server: this.core.serverHeader, body: body?.body, contentType: body?.contentType,
+      via1: replyVia1(this.request, this.rcv, this.forceRport),
+    });
     if (code >= 200) this.finalSent = true;
     const sent = this.server.sendReply(code, buf);
     if (hasTmCallbacks()) runResponseOut({ t: this, code, reason, reply: null, branch: code >= 300 ? this.picked : null });

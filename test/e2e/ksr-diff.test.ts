@@ -133,7 +133,7 @@ end
 
 const REQUEST = [
   'OPTIONS sip:bob@kemi.test;transport=udp SIP/2.0',
-  'Via: SIP/2.0/UDP 127.0.0.1:$LPORT;branch=z9hG4bKksrdiff1',
+  'Via: SIP/2.0/UDP 127.0.0.1:$LPORT;branch=z9hG4bKksrdiff1;rport',
   'Max-Forwards: 20',
   'From: "Alice A" <sip:alice@kemi.test>;tag=fromtag1',
   'To: Bob <sip:bob@kemi.test>',
@@ -159,9 +159,13 @@ async function results(target: 'kemi' | 'kamailio'): Promise<string[]> {
   const ex = await udpRequest(port, REQUEST);
   const reply = ex.replies.find((r) => r.startsWith('SIP/2.0 200'));
   if (!reply) throw new Error(`${target}: no 200 reply: ${ex.replies.join('\n') || '(nothing)'}\n${h.output().slice(-3000)}`);
-  return reply.split('\r\n').filter((l) => l.startsWith('X-R')).map((l) => l.slice(l.indexOf(':') + 2)
-    // Ports of the run (our socket, the client) differ between the two runs.
-    .replace(new RegExp(`\\b${port}\\b`, 'g'), 'PORT'));
+  const client = /^Via: SIP\/2\.0\/UDP 127\.0\.0\.1:(\d+)/m.exec(reply)?.[1];
+  if (!client) throw new Error(`${target}: no Via in the reply:\n${reply}`);
+  // The reply's own headers (Server aside) and every result; the run's ports masked.
+  return reply.split('\r\n').filter((l) => l && !/^(Server|Content-Length):/i.test(l))
+    .map((l) => (l.startsWith('X-R') ? l.slice(l.indexOf(':') + 2) : l)
+      .replace(new RegExp(`\\b${port}\\b`, 'g'), 'PORT').replace(new RegExp(`\\b${client}\\b`, 'g'), 'CLIENT')
+      .replace(/;tag=[0-9a-f.-]+$/, ';tag=OURS'));
 }
 
 describe('KSR results next to Kamailio 5.6', () => {
