@@ -1,11 +1,30 @@
 /**
- * KSR.corex (src/modules/corex): branches, socket and misc helpers.
+ * KSR.corex (src/modules/corex): branches, extended flags (xflags, 0..63, per message and carried
+ * into its transaction's callbacks), socket and misc helpers.
  */
 import type { Branch, MsgContext } from '../src/core/context.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { defineModule, type KemiArg } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
+
+/** Kamailio's extended message flags (xflags): 64 per message, kept with its module data. */
+const XFLAGS = 'corex:xflags';
+const KSR_XFLAGS_MAX = 64;
+
+function xflags(ctx: MsgContext): bigint {
+  return (ctx.moduleData.get(XFLAGS) as bigint | undefined) ?? 0n;
+}
+
+function xflag(ctx: MsgContext, v: KemiArg, op: 'set' | 'reset' | 'test'): number {
+  const n = typeof v === 'number' ? v : Number.parseInt(str(v), 10);
+  if (!Number.isInteger(n) || n < 0 || n >= KSR_XFLAGS_MAX) return -1;
+  const bit = 1n << BigInt(n);
+  const cur = xflags(ctx);
+  if (op === 'test') return (cur & bit) !== 0n ? 1 : -1;
+  ctx.moduleData.set(XFLAGS, op === 'set' ? cur | bit : cur & ~bit);
+  return 1;
+}
 
 function appendBranch(ctx: MsgContext, uri: string | null, q: string | null): number {
   if (!ctx.msg.isRequest) return -1;
@@ -26,6 +45,9 @@ function appendBranch(ctx: MsgContext, uri: string | null, q: string | null): nu
 }
 
 export default defineModule('corex', [
+  { name: 'setxflag', params: ['int'], ret: 'int', fn: (ctx, f) => xflag(ctx, f, 'set') },
+  { name: 'resetxflag', params: ['int'], ret: 'int', fn: (ctx, f) => xflag(ctx, f, 'reset') },
+  { name: 'isxflagset', params: ['int'], ret: 'int', fn: (ctx, f) => xflag(ctx, f, 'test') },
   { name: 'append_branch', params: [], ret: 'int', fn: (ctx) => appendBranch(ctx, null, null) },
   { name: 'append_branch_uri', params: ['str'], ret: 'int', fn: (ctx, u) => appendBranch(ctx, str(u) || null, null) },
   { name: 'append_branch_uri_q', params: ['str', 'str'], ret: 'int', fn: (ctx, u, q) => appendBranch(ctx, str(u) || null, str(q) || null) },

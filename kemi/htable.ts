@@ -16,6 +16,7 @@
  */
 import type { MsgContext, PvValue } from '../src/core/context.js';
 import { registerPv } from '../src/pv/registry.js';
+import { PosixRegex } from './textops.js';
 import { StateError, type Awaitable, type StateStore } from '../src/state/store.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
 
@@ -105,6 +106,8 @@ function incr(ctx: MsgContext, name: string, key: string, by: number): Awaitable
   return chain(ctx, s.get(ns(t), key), (raw) => {
     const cur = decode(raw);
     if (typeof cur === 'string') return -255;
+    // A missing item is created only from the table's initval (ht_cell_value_add).
+    if (cur === null && t.initval === null) return -255;
     const start = cur ?? t.initval ?? 0;
     return chain(ctx, s.set(ns(t), key, String(start + by), t.autoexpire), () => start + by, -255);
   }, -255);
@@ -123,6 +126,12 @@ function matcher(op: string, value: string): ((s: string) => boolean) | null {
     default: return null;
   }
 }
+
+function rmMatcher(op: string, value: string): ((s: string) => boolean) | null {
+  return op === 're' || op === 'sw' ? matcher(op, value) : null;
+}
+
+const thenCode = (v: Awaitable<number>, f: (r: number) => number): Awaitable<number> => (v instanceof Promise ? v.then(f) : f(v));
 
 function matchName(ctx: MsgContext, name: string, op: string, value: string): Awaitable<number> {
   const t = table(ctx, name);
@@ -190,6 +199,53 @@ function syncOnly<T>(v: Awaitable<T>, what: string): T {
   return v;
 }
 
+/**
+ * $shtcn(t=>exp) / $shtcv(t=>exp): how many names (values) match, as ht_count_cells_re: `~~re`
+ * (or no prefix) a POSIX regex, case-insensitive; `~%s` ends with s; `%~s` starts with s; `==s`
+ * equals s; `eqN` integer value N ($shtcv only); `**` every item. Null for an unknown table.
+ */
+function countCells(ctx: MsgContext, arg: string, byValue: boolean): Awaitable<number | null> {
+  const [name, exp] = split(arg);
+  const t = table(ctx, name);
+  if (!t) return null;
+  if (!exp) return 0;
+  const op = exp.length >= 2 ? ({ '~~': 're', '~%': 'ends', '%~': 'starts', '==': 'eq', 'eq': 'int', '**': 'all' } as const)[exp.slice(0, 2)] : undefined;
+  const arg2 = op ? exp.slice(2) : exp;
+  if (op && op !== 'all' && !arg2) return 0;
+  if (op === 'int' && !byValue) return 0;
+  let test: (s: string) => boolean;
+  switch (op ?? 're') {
+    case 're': {
+      let re: PosixRegex;
+      try {
+        re = new PosixRegex(arg2, { icase: true, newline: true });
+      } catch {
+        return 0;
+      }
+      test = (s) => re.test(s);
+      break;
+    }
+    case 'ends': test = (s) => s.endsWith(arg2); break;
+    case 'starts': test = (s) => s.startsWith(arg2); break;
+    case 'eq': test = (s) => s === arg2; break;
+    default: test = () => true;
+  }
+  const want = Number.parseInt(arg2, 10);
+  return chain(ctx, st().entries(ns(t)), (es) => {
+    let n = 0;
+    for (const [k, raw] of es) {
+      if (op === 'all') n++;
+      else if (op === 'int') n += typeof decode(raw) === 'number' && decode(raw) === want ? 1 : 0;
+      else if (!byValue) n += test(k) ? 1 : 0;
+      else {
+        const v = decode(raw);
+        n += typeof v === 'string' && test(v) ? 1 : 0;
+      }
+    }
+    return n;
+  }, 0);
+}
+
 function registerHtablePvs(): void {
   registerPv('sht', {
     get: (ctx, arg) => {
@@ -215,6 +271,8 @@ function registerHtablePvs(): void {
   });
   registerPv('shtinc', { get: (ctx, arg) => syncOnly(incr(ctx, ...split(arg), 1), '$shtinc') });
   registerPv('shtdec', { get: (ctx, arg) => syncOnly(incr(ctx, ...split(arg), -1), '$shtdec') });
+  registerPv('shtcn', { get: (ctx, arg) => syncOnly(countCells(ctx, arg, false), '$shtcn') });
+  registerPv('shtcv', { get: (ctx, arg) => syncOnly(countCells(ctx, arg, true), '$shtcv') });
   registerPv('shtitkey', { get: (ctx, arg) => { const it = iterator(ctx, arg); return it?.items[it.pos]?.[0] ?? null; } });
   registerPv('shtitval', { get: (ctx, arg) => { const it = iterator(ctx, arg); const c = it?.items[it.pos]; return c ? decode(c[1]) : null; } });
 }
@@ -249,7 +307,8 @@ export default defineModule('htable', [
   { name: 'sht_sets', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, k, v) => set(ctx, str(t), str(k), str(v)) },
   { name: 'sht_seti', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, t, k, v) => set(ctx, str(t), str(k), Number(v) || 0) },
   { name: 'sht_setxs', params: ['str', 'str', 'str', 'int'], ret: 'int', fn: (ctx, t, k, v, e) => set(ctx, str(t), str(k), str(v), Number(e) || 0) },
-  { name: 'sht_setxi', params: ['str', 'str', 'int', 'int'], ret: 'int', fn: (ctx, t, k, v, e) => set(ctx, str(t), str(k), Number(v) || 0, Number(e) || 0) },
+  // Kamailio 5.6.3 answers 0 when sht_setxi succeeds (and 1 for sht_setxs).
+  { name: 'sht_setxi', params: ['str', 'str', 'int', 'int'], ret: 'int', fn: (ctx, t, k, v, e) => thenCode(set(ctx, str(t), str(k), Number(v) || 0, Number(e) || 0), (r) => (r > 0 ? 0 : r)) },
   { name: 'sht_setex', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, t, k, e) => {
     const tb = table(ctx, str(t));
     if (!tb) return -1;
@@ -268,9 +327,11 @@ export default defineModule('htable', [
   { name: 'sht_match_str_value', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, op, v) => matchValue(ctx, str(t), str(op), str(v)) },
   { name: 'sht_rm_name_re', params: ['str', 'str'], ret: 'int', fn: (ctx, t, re) => { const r = new RegExp(str(re)); return removeWhere(ctx, str(t), (k) => r.test(k)); } },
   { name: 'sht_rm_value_re', params: ['str', 'str'], ret: 'int', fn: (ctx, t, re) => { const r = new RegExp(str(re)); return removeWhere(ctx, str(t), (_k, v) => typeof v === 'string' && r.test(v)); } },
-  { name: 'sht_rm_name', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, op, v) => { const m = matcher(str(op), str(v)); return m ? removeWhere(ctx, str(t), (k) => m(k)) : -1; } },
-  { name: 'sht_rm_value', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, op, v) => { const m = matcher(str(op), str(v)); return m ? removeWhere(ctx, str(t), (_k, x) => typeof x === 'string' && m(x)) : -1; } },
-  { name: 'sht_reset', params: ['str'], ret: 'int', fn: (ctx, t) => { const tb = table(ctx, str(t)); return tb ? chain(ctx, st().clear(ns(tb)), () => 1, -1) : -1; } },
+  // ht_rm_items in 5.6.3 knows "re" and "sw" only; any other operator is -1.
+  { name: 'sht_rm_name', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, op, v) => { const m = rmMatcher(str(op), str(v)); return m ? removeWhere(ctx, str(t), (k) => m(k)) : -1; } },
+  { name: 'sht_rm_value', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, op, v) => { const m = rmMatcher(str(op), str(v)); return m ? removeWhere(ctx, str(t), (_k, x) => typeof x === 'string' && m(x)) : -1; } },
+  // ht_reset_by_name: 0 on success.
+  { name: 'sht_reset', params: ['str'], ret: 'int', fn: (ctx, t) => { const tb = table(ctx, str(t)); return tb ? chain(ctx, st().clear(ns(tb)), () => 0, -1) : -1; } },
   { name: 'sht_iterator_start', params: ['str', 'str'], ret: 'int', fn: (ctx, iname, t) => {
     const tb = table(ctx, str(t));
     if (!tb) return -1;

@@ -4,6 +4,7 @@
  */
 import type { MsgContext } from '../src/core/context.js';
 import { formatUri, parseUri, uriEquals, canonicalName, type SipUri } from '../src/sip/index.js';
+import { authorizedCredentials } from '../src/auth/service.js';
 import { defineModule, type KemiArg } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
@@ -48,7 +49,13 @@ export default defineModule('siputils', [
     }
   } },
   { name: 'is_uri', params: ['str'], ret: 'int', fn: (_c, s) => yes(parse(str(s)) !== null) },
-  { name: 'is_user', params: ['str'], ret: 'int', fn: (ctx, s) => yes(ruri(ctx)?.user === str(s)) },
+  // As Kamailio's checks.c: the user part of the credentials that passed auth_check; -1 without.
+  { name: 'is_user', params: ['str'], ret: 'int', fn: (ctx, s) => {
+    const a = authorizedCredentials(ctx);
+    if (!a) return -1;
+    const user = a.cred.username.split('@')[0] ?? '';
+    return user.length > 0 && user === str(s) ? 1 : -1;
+  } },
   // As Kamailio's uri_param(name): the parameter is there without a value (uri_param_any: with or without).
   { name: 'uri_param', params: ['str'], ret: 'int', fn: (ctx, p) => {
     const params = ruri(ctx)?.params;
@@ -78,13 +85,15 @@ export default defineModule('siputils', [
     setRuri(ctx, c);
     return 1;
   } },
-  { name: 'is_tel_number', params: ['str'], ret: 'int', fn: (_c, s) => yes(/^\+?\d+$/.test(str(s))) },
-  { name: 'is_numeric', params: ['str'], ret: 'int', fn: (_c, s) => yes(/^\d+$/.test(str(s))) },
-  { name: 'is_alphanum', params: ['str'], ret: 'int', fn: (_c, s) => yes(/^[A-Za-z0-9]+$/.test(str(s))) },
+  // Kamailio's codes: -2 empty or a bad digit, -3 a character outside the set.
+  { name: 'is_tel_number', params: ['str'], ret: 'int', fn: (_c, s) => (/^(?:\+[1-9])?\d*$/.test(str(s)) && str(s) !== '' && str(s) !== '+' ? 1 : -2) },
+  { name: 'is_numeric', params: ['str'], ret: 'int', fn: (_c, s) => (/^\d+$/.test(str(s)) ? 1 : -2) },
+  { name: 'is_alphanum', params: ['str'], ret: 'int', fn: (_c, s) => (str(s) === '' ? -2 : /^[A-Za-z0-9]+$/.test(str(s)) ? 1 : -3) },
   { name: 'is_alphanumex', params: ['str', 'str'], ret: 'int', fn: (_c, s, extra) => {
     const ok = new Set(str(extra));
     const v = str(s);
-    return yes(v.length > 0 && [...v].every((ch) => /[A-Za-z0-9]/.test(ch) || ok.has(ch)));
+    if (v === '') return -2;
+    return [...v].every((ch) => /[A-Za-z0-9]/.test(ch) || ok.has(ch)) ? 1 : -3;
   } },
   { name: 'options_reply', params: [], ret: 'int', fn: (ctx) => {
     if (!ctx.msg.isRequest || ctx.msg.method !== 'OPTIONS') return -1;

@@ -108,6 +108,26 @@ export function registerCorePvs(): void {
   registerPv('rz', ro((c) => ruri(c)?.scheme));
   registerPv('ou', ro((c) => (c.msg.isRequest ? c.msg.originalRuri : null)));
   registerPv('oU', ro((c) => (c.msg.isRequest ? safe(() => parseUri(c.msg.originalRuri).user) : null)));
+  // $branch(attr) / $(branch(attr)[i]): the additional branches (pv_get_branchx); q as 0..1000.
+  registerPv('branch', {
+    get: (c, attr, index) => {
+      if (attr === 'count') return c.branches.length;
+      const b = c.branches[index ?? 0];
+      if (!b) return null;
+      switch (attr) {
+        case 'uri': return b.uri;
+        case 'dst_uri': return b.dstUri;
+        case 'path': return b.path;
+        case 'q': return b.q < 0 ? null : Math.round(b.q * 1000);
+        case 'send_socket': return b.socket;
+        case 'flags': return b.flags;
+        case 'ruid': return b.ruid;
+        case 'instance': return b.instance;
+        case 'location_ua': return b.location_ua;
+        default: throw new Error(`$branch(${attr}): unknown attribute`);
+      }
+    },
+  });
   registerPv('du', {
     get: (c) => c.dstUri,
     set: (c, _a, v) => {

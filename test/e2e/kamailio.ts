@@ -24,13 +24,15 @@ export function kamailioBinary(): string | null {
   return null;
 }
 
-export async function startKamailio(script: string, opts: { children?: number; port?: number } = {}): Promise<KamailioHandle> {
+/** `modules`: extra `loadmodule`/`modparam` lines, placed before app_lua is loaded. */
+export async function startKamailio(script: string, opts: { children?: number; port?: number; modules?: string } = {}): Promise<KamailioHandle> {
   const port = opts.port ?? (await freePort());
   return startKamailioCfg((dir) => readFileSync(join(REPO, 'bench/kamailio/kamailio.cfg.tpl'), 'utf8')
     .replaceAll('@PORT@', String(port))
     .replaceAll('@SCRIPT@', script)
     .replaceAll('@CHILDREN@', String(opts.children ?? 2))
-    .replaceAll('@RUNDIR@', dir), port);
+    .replaceAll('@RUNDIR@', dir)
+    .replace('loadmodule "app_lua.so"', `${opts.modules ?? ''}\nloadmodule "app_lua.so"`), port);
 }
 
 /** Starts Kamailio on a config built for its own run directory (`cfg(dir)`), listening on `port`. */

@@ -6,7 +6,10 @@
  * what a header added in the same route shows to $hdr, what pv writes show to later reads.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, startProxy, writeScript } from './harness.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_MODULES } from '../../src/ops/config.js';
+import { freePort, startProxy, tempDir, writeScript } from './harness.js';
 import { startKamailio } from './kamailio.js';
 import { udpRequest } from './udp-client.js';
 
@@ -149,12 +152,25 @@ const REQUEST = [
   'body!',
 ].join('\r\n');
 
-async function results(target: 'kemi' | 'kamailio'): Promise<string[]> {
-  const script = writeScript(SCRIPT);
+/** Extra modules on both sides: Kamailio's loadmodule/modparam lines and kemi-proxy's equivalent. */
+interface Extra {
+  kamailio: string;
+  modules: string[];
+  modparams: Record<string, Record<string, string | number>>;
+}
+
+async function results(target: 'kemi' | 'kamailio', text = SCRIPT, extra?: Extra): Promise<string[]> {
+  const script = writeScript(text);
   const port = await freePort();
+  let args = ['--alias', 'kemi.test'];
+  if (extra) {
+    const cfg = join(tempDir('kemi-ksrdiff-'), 'kemi.json');
+    writeFileSync(cfg, JSON.stringify({ modparams: extra.modparams }));
+    args = [...args, '-c', cfg];
+  }
   const h = target === 'kemi'
-    ? await startProxy({ script, port, protos: ['udp'], extraArgs: ['--alias', 'kemi.test'] })
-    : await startKamailio(script, { port, children: 1 });
+    ? await startProxy({ script, port, protos: ['udp'], extraArgs: args, modules: extra ? [...DEFAULT_MODULES, ...extra.modules] : undefined })
+    : await startKamailio(script, { port, children: 1, modules: extra?.kamailio });
   running.push(h);
   const ex = await udpRequest(port, REQUEST);
   const reply = ex.replies.find((r) => r.startsWith('SIP/2.0 200'));
@@ -177,4 +193,119 @@ describe('KSR results next to Kamailio 5.6', () => {
     expect(kemi.length).toBeGreaterThan(90);
     expect(kemi).toEqual(kam);
   }, 60_000);
+
+  it('htable, siputils and corex return the same values on both', async () => {
+    const extra: Extra = {
+      kamailio: 'loadmodule "htable.so"\nmodparam("htable", "htable", "t=>size=4;")\nmodparam("htable", "htable", "e=>size=2;autoexpire=60;initval=7")',
+      modules: ['htable'],
+      modparams: { htable: { htable: 't=>size=4;', htable2: 'e=>size=2;autoexpire=60;initval=7' } },
+    };
+    const kemi = await results('kemi', MODULES_SCRIPT, extra);
+    await Promise.all(running.map((h) => h.stop()));
+    running = [];
+    const kam = await results('kamailio', MODULES_SCRIPT, extra);
+    expect(kemi.length).toBeGreaterThan(60);
+    expect(kemi).toEqual(kam);
+  }, 60_000);
 });
+
+const MODULES_SCRIPT = `
+local out = {}
+local function r(name, v) out[#out + 1] = name .. "=" .. tostring(v) end
+local H = KSR.htable
+
+function ksr_request_route()
+  out = {}
+  r("sets", H.sht_sets("t", "a", "x"))
+  r("seti", H.sht_seti("t", "n", 5))
+  r("get a", H.sht_get("t", "a"))
+  r("get n", H.sht_get("t", "n"))
+  r("get none", H.sht_get("t", "none"))
+  r("gete none", H.sht_gete("t", "none"))
+  r("getw none", H.sht_getw("t", "none"))
+  r("get initval", H.sht_get("e", "none"))
+  r("inc n", H.sht_inc("t", "n"))
+  r("dec n", H.sht_dec("t", "n"))
+  r("inc new", H.sht_inc("t", "newkey"))
+  r("inc string", H.sht_inc("t", "a"))
+  r("get a after inc", H.sht_get("t", "a"))
+  r("inc initval", H.sht_inc("e", "k"))
+  r("is_null none", H.sht_is_null("t", "zzz"))
+  r("is_null a", H.sht_is_null("t", "a"))
+  r("match_name eq", H.sht_match_name("t", "eq", "a"))
+  r("match_name eq no", H.sht_match_name("t", "eq", "q"))
+  r("match_name re", H.sht_match_name("t", "re", "^n"))
+  r("match_name sw", H.sht_match_name("t", "sw", "new"))
+  r("match_str_value eq", H.sht_match_str_value("t", "eq", "x"))
+  r("match_str_value re", H.sht_match_str_value("t", "re", "^x$"))
+  r("setex", H.sht_setex("t", "a", 100))
+  r("setxs", H.sht_setxs("t", "b", "y", 60))
+  r("setxi", H.sht_setxi("t", "c", 7, 60))
+  r("get c", H.sht_get("t", "c"))
+  r("$sht(t=>a)", KSR.pv.get("$sht(t=>a)"))
+  KSR.pv.sets("$sht(t=>p)", "v")
+  r("$sht(t=>p)", KSR.pv.get("$sht(t=>p)"))
+  KSR.pv.seti("$sht(t=>q)", 3)
+  r("$sht(t=>q)", KSR.pv.get("$sht(t=>q)"))
+  r("$shtcn(t=>a)", KSR.pv.get("$shtcn(t=>a)"))
+  r("$shtcv(t=>x)", KSR.pv.get("$shtcv(t=>x)"))
+  r("$shtinc(t=>q)", KSR.pv.get("$shtinc(t=>q)"))
+  r("$shtdec(t=>q)", KSR.pv.get("$shtdec(t=>q)"))
+  r("rm", H.sht_rm("t", "b"))
+  r("rm none", H.sht_rm("t", "b"))
+  r("rm_name_re", H.sht_rm_name_re("t", "^c"))
+  r("rm_value_re", H.sht_rm_value_re("t", "^v$"))
+  r("rm_name sw", H.sht_rm_name("t", "sw", "new"))
+  r("rm_value eq", H.sht_rm_value("t", "eq", "3"))
+  local keys = {}
+  r("iterator_start", H.sht_iterator_start("i", "t"))
+  while H.sht_iterator_next("i") > 0 do
+    keys[#keys + 1] = KSR.pv.get("$shtitkey(i)") .. ":" .. tostring(KSR.pv.get("$shtitval(i)"))
+  end
+  r("iterator_end", H.sht_iterator_end("i"))
+  table.sort(keys)
+  r("items", table.concat(keys, ","))
+  r("reset", H.sht_reset("t"))
+  r("get a after reset", H.sht_get("t", "a"))
+  r("sets unknown table", H.sht_sets("nosuch", "a", "b"))
+  r("get unknown table", H.sht_get("nosuch", "a"))
+
+  local S = KSR.siputils
+  r("is_reply", S.is_reply())
+  r("is_first_hop", S.is_first_hop())
+  r("is_uri good", S.is_uri("sip:a@b.c"))
+  r("is_uri bad", S.is_uri("not a uri"))
+  r("is_tel_number", S.is_tel_number("+49301234"))
+  r("is_tel_number no", S.is_tel_number("49a"))
+  r("is_numeric", S.is_numeric("0123"))
+  r("is_numeric no", S.is_numeric("12a"))
+  r("is_alphanum", S.is_alphanum("ab12"))
+  r("is_alphanum no", S.is_alphanum("ab-12"))
+  r("is_alphanumex", S.is_alphanumex("ab-12", "-"))
+  r("cmp_uri same", S.cmp_uri("sip:Alice@Kemi.test;transport=udp", "sip:Alice@kemi.test;transport=UDP"))
+  r("cmp_uri user case", S.cmp_uri("sip:alice@kemi.test", "sip:Alice@kemi.test"))
+  r("cmp_aor", S.cmp_aor("sip:alice@kemi.test:5060", "sip:alice@kemi.test"))
+  r("cmp_hdr_name", S.cmp_hdr_name("From", "f"))
+  r("cmp_hdr_name no", S.cmp_hdr_name("From", "To"))
+  r("is_gruu", S.is_gruu())
+  r("is_user", S.is_user("bob"))
+
+  local C = KSR.corex
+  r("is_faked_msg", C.is_faked_msg())
+  r("isxflagset 4", C.isxflagset(4))
+  r("setxflag 4", C.setxflag(4))
+  r("isxflagset 4 after", C.isxflagset(4))
+  r("resetxflag 4", C.resetxflag(4))
+  r("isxflagset 4 reset", C.isxflagset(4))
+  r("append_branch_uri", C.append_branch_uri("sip:x@kemi.test"))
+  r("append_branch_uri_q", C.append_branch_uri_q("sip:y@kemi.test", "0.5"))
+  r("$branch(uri)", KSR.pv.get("$branch(uri)"))
+  r("$(branch(uri)[1])", KSR.pv.get("$(branch(uri)[1])"))
+  r("$branch(q)[1]", KSR.pv.get("$(branch(q)[1])"))
+  r("$branch(count)", KSR.pv.get("$branch(count)"))
+  for i, line in ipairs(out) do
+    KSR.hdr.append_to_reply(string.format("X-R%03d: %s\\r\\n", i, line))
+  end
+  KSR.sl.sl_send_reply(200, "Results")
+end
+`;

@@ -171,9 +171,12 @@ describe('KSR.siputils', () => {
     const { ctx } = context();
     expect(call(siputils, 'is_uri', ctx, 'sip:a@b')).toBe(1);
     expect(call(siputils, 'is_uri', ctx, 'nope')).toBe(-1);
-    expect(call(siputils, 'is_user', ctx, 'bob')).toBe(1);
+    // is_user looks at credentials that passed auth_check: none here (Kamailio: -1).
+    expect(call(siputils, 'is_user', ctx, 'bob')).toBe(-1);
     expect(call(siputils, 'is_tel_number', ctx, '+4912345')).toBe(1);
-    expect(call(siputils, 'is_numeric', ctx, '12a')).toBe(-1);
+    expect(call(siputils, 'is_tel_number', ctx, '+0123')).toBe(-2);
+    expect(call(siputils, 'is_numeric', ctx, '12a')).toBe(-2);
+    expect(call(siputils, 'is_alphanum', ctx, 'ab-1')).toBe(-3);
     expect(call(siputils, 'is_alphanum', ctx, 'abc123')).toBe(1);
     expect(call(siputils, 'is_alphanumex', ctx, 'a-b_c', '-_')).toBe(1);
     expect(call(siputils, 'is_gruu', ctx)).toBe(-1);
