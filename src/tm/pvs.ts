@@ -3,6 +3,7 @@
  */
 import type { MsgContext } from '../core/context.js';
 import { getPv, registerPv } from '../pv/registry.js';
+import { defaultReason } from '../sip/reply.js';
 import { tmState } from './tm-state.js';
 
 function replyCode(ctx: MsgContext): number {
@@ -19,17 +20,37 @@ export function registerTmPvs(): void {
     get: (ctx) => {
       const st = tmState(ctx);
       if (st.reply) return st.reply.reason;
-      return ctx.msg.isRequest ? null : ctx.msg.reason;
+      if (!ctx.msg.isRequest) return ctx.msg.reason;
+      // A faked reply (fr timer's 408): tm's text for the code, as Kamailio's error_text().
+      return st.replyCode ? defaultReason(st.replyCode) : null;
     },
   });
+  // As tmx's pv_get_tm_branch_idx: a reply's branch; the branch in branch and branch-failure
+  // routes; the appended branches in the request route; in the failure route, the branches
+  // already sent plus those appended.
   registerPv('T_branch_idx', {
     get: (ctx) => {
-      if (ctx.route === 'branch') return ctx.branchIndex;
-      return tmState(ctx).branch?.index ?? 0;
+      if (!ctx.msg.isRequest) return tmState(ctx).branch?.index ?? 0;
+      switch (ctx.route) {
+        case 'branch':
+        case 'branch_failure':
+          return ctx.route === 'branch' ? ctx.branchIndex : tmState(ctx).branch?.index ?? 0;
+        case 'request':
+          return ctx.branches.length;
+        case 'failure': {
+          const t = tmState(ctx).t;
+          return (t?.branches.length ?? 0) + ctx.branches.length;
+        }
+        default:
+          return tmState(ctx).branch?.index ?? 0;
+      }
     },
   });
+  // $T_req(pv) reads the transaction's request from a reply (onreply route); on a request
+  // (the failure route's faked one included) it is null, as in tmx.
   registerPv('T_req', {
     get: (ctx, arg) => {
+      if (ctx.msg.isRequest) return null;
       const t = ctx.proxy.tm?.current(ctx);
       if (!t) return null;
       const rctx = Object.assign(Object.create(Object.getPrototypeOf(ctx) as object) as MsgContext, ctx, { msg: t.request, rcv: t.rcv });
