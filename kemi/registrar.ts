@@ -137,6 +137,11 @@ interface Prepared {
   code: number;
   reason: string;
   headers: string;
+  /**
+   * Headers Kamailio adds only when the reply goes out (a failed save prepares nothing, so
+   * reg_send_reply adds them after what the script appended meanwhile).
+   */
+  late: string;
 }
 /** The reply save() built for this request (sent at once, or later by reg_send_reply). */
 const prepared = new WeakMap<MsgContext, Prepared>();
@@ -172,6 +177,7 @@ function supports(ctx: MsgContext, tag: string): boolean {
 /** reg_reply_helper: the reply for the outcome `err` (null: success), sent unless flags say not. */
 function finish(ctx: MsgContext, flags: number, err: Rerr | null, contacts: UlContact[] | null, path: string | null): boolean {
   let headers = contacts ? contactHeader(contacts) : '';
+  const failed = err !== null;
   let code = 200;
   if (err === null) {
     if (params.usePath && path && params.pathMode !== 0) {
@@ -187,10 +193,11 @@ function finish(ctx: MsgContext, flags: number, err: Rerr | null, contacts: UlCo
     headers += `P-Registrar-Error: ${RERR[err][1]}\r\n`;
     if (code >= 500 && params.retryAfter > 0) headers += `Retry-After: ${params.retryAfter}\r\n`;
   }
-  const p = { code, reason: REASONS[code] ?? 'OK', headers };
+  const contact = contacts ? contactHeader(contacts) : '';
+  const p = failed ? { code, reason: REASONS[code] ?? 'OK', headers: contact, late: headers.slice(contact.length) } : { code, reason: REASONS[code] ?? 'OK', headers, late: '' };
   prepared.set(ctx, p);
   if (flags & FL_NORPL) return true;
-  return ctx.proxy.sendReply(ctx, p.code, p.reason, p.headers) > 0;
+  return ctx.proxy.sendReply(ctx, p.code, p.reason, p.headers + p.late) > 0;
 }
 
 /** Kamailio's METHOD_* bits (parser/msg_parser.h); any other method is METHOD_OTHER. */
@@ -712,6 +719,7 @@ export default defineModule('registrar', [
   { name: 'reg_send_reply', params: [], ret: 'int', fn: (ctx) => {
     const p = prepared.get(ctx);
     if (!p || ctx.replied) return -1;
+    if (p.late) ctx.replyHeaders = (ctx.replyHeaders ?? '') + p.late;
     return ctx.proxy.sendReply(ctx, p.code, p.reason, p.headers) > 0 ? 1 : -1;
   } },
 ], {
