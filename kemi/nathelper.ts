@@ -357,10 +357,13 @@ function fixNatedContact(ctx: MsgContext): number {
   }
   const { c, u } = r;
   const [hs, he] = hostportSpan(c.uri);
-  let rest = c.uri.slice(he);
+  // Only host[:port] is replaced, so an ;alias= added at the URI's end by add_contact_alias stays.
+  ctx.msg.editHeaders(c.uriStart + hs, c.uriStart + he, `${srcHost(ctx)}:${ctx.rcv.srcPort}`);
   // The maddr parameter makes no sense any more: dropped with the separators before it.
-  if (u.params.has('maddr')) rest = rest.replace(/[ \t;]*;maddr=[^;?]*/i, '');
-  ctx.msg.editHeaders(c.uriStart, c.uriEnd, `${c.uri.slice(0, hs)}${srcHost(ctx)}:${ctx.rcv.srcPort}${rest}`);
+  if (u.params.has('maddr')) {
+    const m = /[ \t;]*;maddr=[^;?]*/i.exec(c.uri.slice(he));
+    if (m) ctx.msg.editHeaders(c.uriStart + he + m.index, c.uriStart + he + m.index + m[0].length, '');
+  }
   ctx.moduleData.set(REWRITTEN, true);
   return 1;
 }
@@ -390,15 +393,18 @@ function setContactAlias(ctx: MsgContext, trim: boolean): number {
   return 1;
 }
 
-/** add_contact_alias_0 / _3: inserts ;alias=... right after host[:port] of the first Contact URI. */
+/**
+ * add_contact_alias_0 / _3: inserts ;alias=... at the end of the first Contact URI (an anchor
+ * after c->uri). As in Kamailio, it may run more than once (each call adds one), and after
+ * fix_nated_contact or set_contact_alias replaced the URI it refuses.
+ */
 function insertAlias(ctx: MsgContext, c: ContactLoc, alias: string): number {
   if (ctx.moduleData.has(REWRITTEN)) {
     ctx.proxy.log(ctx, 'err', "nathelper: you can't call add_contact_alias twice, check your config!");
     return -1;
   }
   const hasBracket = ctx.msg.headerBlock.slice(c.field.valueStart, c.field.valueEnd).includes('<');
-  const [, he] = hostportSpan(c.uri);
-  const at = c.uriStart + he;
+  const at = c.uriEnd;
   if (!hasBracket) {
     // No <> anywhere in the Contact body: Kamailio adds '<' before the body and '>' after the alias.
     ctx.msg.editHeaders(c.field.valueStart, c.field.valueStart, '<');
@@ -406,7 +412,6 @@ function insertAlias(ctx: MsgContext, c: ContactLoc, alias: string): number {
   } else {
     ctx.msg.editHeaders(at, at, `;alias=${alias}`);
   }
-  ctx.moduleData.set(REWRITTEN, true);
   return 1;
 }
 

@@ -13,6 +13,7 @@ const DEFAULT_URI_CHECKS = 7;
 interface Failure {
   code: number;
   reason: string;
+  headers?: string;
 }
 
 const fail = (code: number, reason: string): Failure => ({ code, reason });
@@ -23,8 +24,11 @@ function msgCheck(ctx: MsgContext, bits: number): Failure | null {
   try {
     if (bits & 1 && req && m.version.toUpperCase() !== 'SIP/2.0') return fail(505, 'Version Not Supported (R-URI)');
     if (bits & 2 && req) {
+      // Kamailio: a scheme its URI parser does not know fails to parse (400); one it parses but
+      // does not route (urn) is 416.
       const scheme = m.ruri.slice(0, m.ruri.indexOf(':')).toLowerCase();
-      if (!['sip', 'sips', 'tel'].includes(scheme)) return fail(416, 'Unsupported URI Scheme in Request URI');
+      if (scheme === 'urn') return fail(416, 'Unsupported URI Scheme in Request URI');
+      if (!['sip', 'sips', 'tel', 'tels'].includes(scheme)) return fail(400, 'Bad Request URI');
     }
     if (bits & 4) {
       for (const h of ['from', 'to', 'call-id', 'cseq', 'via']) if (!m.hasHeader(h)) return fail(400, 'Missing Required Header in Request');
@@ -39,9 +43,13 @@ function msgCheck(ctx: MsgContext, bits: number): Failure | null {
     }
     if (bits & 256) {
       const e = m.header('expires');
-      if (e !== undefined && !/^\d+$/.test(e.trim())) return fail(400, 'Expires not a number');
+      if (e !== undefined && !/^\d+$/.test(e.trim())) return fail(400, 'Expires value is illegal');
     }
-    if (bits & 512 && req && m.hasHeader('proxy-require')) return fail(420, 'Bad Extension');
+    if (bits & 512 && req && m.hasHeader('proxy-require')) {
+      // No extension is supported here: the first one listed goes back in Unsupported.
+      const ext = m.headerList('proxy-require')[0]?.trim() ?? '';
+      return { code: 420, reason: 'Bad Proxy Require Extension', headers: `Unsupported: ${ext}\r\n` };
+    }
     if (bits & 4096) {
       if (m.headers('from').length > 1 || m.headers('to').length > 1) return fail(400, 'Duplicate Header');
     }
@@ -54,17 +62,36 @@ function msgCheck(ctx: MsgContext, bits: number): Failure | null {
 
 function uriCheck(ctx: MsgContext, bits: number): Failure | null {
   const m = ctx.msg;
-  try {
-    if (bits & 1 && m.isRequest) {
-      const r = m.ruri;
-      if (!/^(sips?|tel):/i.test(r) === false) parseUri(r);
+  // Kamailio's check_parse_uris texts, one per URI.
+  const parses = (what: () => void, reason: string): Failure | null => {
+    try {
+      what();
+      return null;
+    } catch (e) {
+      if (e instanceof SipParseError) return fail(400, reason);
+      throw e;
     }
-    if (bits & 2) parseUri(m.from.uri);
-    if (bits & 4) parseUri(m.to.uri);
-    if (bits & 8) for (const c of m.contacts()) if (c.uri !== '*') parseUri(c.uri);
-  } catch (e) {
-    if (e instanceof SipParseError) return fail(400, 'Bad URI');
-    throw e;
+  };
+  if (bits & 1 && m.isRequest) {
+    const r = m.ruri;
+    const f = parses(() => {
+      if (/^(sips?|tel):/i.test(r)) parseUri(r);
+    }, 'Bad Request URI');
+    if (f) return f;
+  }
+  if (bits & 2) {
+    const f = parses(() => parseUri(m.from.uri), 'Invalid From Header');
+    if (f) return f;
+  }
+  if (bits & 4) {
+    const f = parses(() => parseUri(m.to.uri), 'Invalid To Header');
+    if (f) return f;
+  }
+  if (bits & 8) {
+    const f = parses(() => {
+      for (const c of m.contacts()) if (c.uri !== '*') parseUri(c.uri);
+    }, 'Bad Contact Header');
+    if (f) return f;
   }
   return null;
 }
@@ -73,7 +100,7 @@ function check(ctx: MsgContext, msgBits: number, uriBits: number): number {
   const f = msgCheck(ctx, msgBits) ?? uriCheck(ctx, uriBits);
   if (!f) return 1;
   ctx.moduleData.set('sanity', f);
-  if (ctx.msg.isRequest && ctx.msg.method !== 'ACK') ctx.proxy.sendReply(ctx, f.code, f.reason);
+  if (ctx.msg.isRequest && ctx.msg.method !== 'ACK') ctx.proxy.sendReply(ctx, f.code, f.reason, f.headers);
   return -1;
 }
 

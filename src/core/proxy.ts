@@ -221,7 +221,9 @@ export class KemiProxy implements ProxyServices, TmCore {
     try {
       req = SipMessage.parse(data, { datagram: rcv.proto === 'udp', lenient: true });
       if (!req.isRequest || req.method === 'ACK') return;
-      const reply = buildReply(req, status, e instanceof SipParseError ? e.reason : 'Bad Request', { toTag: this.tagForRequest(req), via1: replyVia1(req, rcv, false) });
+      // The wire gets Kamailio sanity's phrase for the same check where there is one; the log has the detail.
+      const phrase = e instanceof SipParseError ? e.phrase ?? e.reason : 'Bad Request';
+      const reply = buildReply(req, status, phrase, { toTag: this.tagForRequest(req), via1: replyVia1(req, rcv, false) });
       this.forwarder.sendReplyTo(req, rcv, reply, false);
     } catch {
       // Not even enough to build a reply: drop, as RFC 3261 allows for unparseable requests.

@@ -6,10 +6,12 @@ export class SipParseError extends Error {
   constructor(
     readonly status: number,
     readonly reason: string,
+    /** The reason phrase of the reply, when not `reason` (Kamailio sanity's text for the same check). */
+    readonly phrase?: string,
   ) {
     super(reason);
     this.name = 'SipParseError';
   }
 }
 
-export const bad = (reason: string, status = 400): SipParseError => new SipParseError(status, reason);
+export const bad = (reason: string, status = 400, phrase?: string): SipParseError => new SipParseError(status, reason, phrase);

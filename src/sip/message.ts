@@ -218,11 +218,11 @@ export class SipMessage {
         seq = seq * 10 + d;
         i++;
       }
-      if (i === 0 || i > 10) throw bad(`bad CSeq '${v}'`);
+      if (i === 0 || i > 10) throw bad(`bad CSeq '${v}'`, 400, 'CSeq number is illegal');
       if (seq > 0x7fffffff) throw bad(`CSeq number out of range '${v}'`);
       let j = i;
       while (j < v.length && (v.charCodeAt(j) === SP || v.charCodeAt(j) === HT)) j++;
-      if (j === i) throw bad(`bad CSeq '${v}'`);
+      if (j === i) throw bad(`bad CSeq '${v}'`, 400, 'CSeq number is illegal');
       const method = v.slice(j);
       if (!isToken(method)) throw bad(`bad CSeq method '${method}'`);
       return { seq, method };
@@ -737,7 +737,7 @@ function parseBuffer(buf: Buffer, datagram: boolean, lenient = false): Parsed {
     if (!datagram) throw bad('missing Content-Length on a stream transport');
     p.bodyEnd = n;
   } else if (cl > available) {
-    throw bad(`Content-Length ${cl} larger than the ${available} bytes of body`);
+    throw bad(`Content-Length ${cl} larger than the ${available} bytes of body`, 400, 'Content-Length mis-match');
   } else {
     p.bodyEnd = p.bodyStart + cl;
   }

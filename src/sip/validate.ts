@@ -26,7 +26,7 @@ export function validateRequest(msg: SipMessage): void {
     // An unknown method whose CSeq names a known one is reported as not implemented (RFC 4475 3.1.2.18).
     const known = /^(INVITE|ACK|BYE|CANCEL|OPTIONS|REGISTER|PRACK|SUBSCRIBE|NOTIFY|PUBLISH|INFO|REFER|MESSAGE|UPDATE)$/;
     if (!known.test(method) && known.test(cseq.method)) throw new SipParseError(501, 'Not Implemented');
-    throw bad(`CSeq method ${cseq.method} does not match ${method}`);
+    throw bad(`CSeq method ${cseq.method} does not match ${method}`, 400, 'CSeq method does not match request method');
   }
   for (const v of msg.headers('contact')) if (v !== '*') msg.contacts();
   // The Request-URI must parse; an unknown scheme is the routing logic's 416, not a syntax error.
@@ -38,7 +38,7 @@ export function validateRequest(msg: SipMessage): void {
     if (!(e instanceof SipParseError) || e.status !== 416) throw e;
   }
   const expires = msg.header('expires');
-  if (expires !== undefined && !/^\d+$/.test(expires)) throw bad(`bad Expires '${expires}'`);
+  if (expires !== undefined && !/^\d+$/.test(expires)) throw bad(`bad Expires '${expires}'`, 400, 'Expires value is illegal');
   const date = msg.header('date');
   if (date !== undefined && !/GMT$/.test(date)) throw bad(`bad Date '${date}'`);
 }
