@@ -3,6 +3,7 @@
  * spec strings parsed once and cached. Modules register their own ($T_* by tm, $au by auth...).
  */
 import type { MsgContext, PvValue } from '../core/context.js';
+import { compileTransform, splitTransforms, type Transform } from './transforms.js';
 
 /** A getter answers a value, or null for Kamailio's $null. */
 export interface PvHandler {
@@ -17,6 +18,8 @@ export interface PvSpec {
   /** `$(avp(x)[1])` index, if any. */
   index: number | null;
   handler: PvHandler;
+  /** `$(ru{uri.user}{s.len})` transformations, applied in order to the value read. */
+  transforms: Transform[] | null;
 }
 
 const handlers = new Map<string, PvHandler>();
@@ -38,8 +41,24 @@ export function parsePvSpec(spec: string): PvSpec {
   if (!s.startsWith('$')) throw new Error(`invalid pseudo-variable '${spec}'`);
   s = s.slice(1);
   let index: number | null = null;
+  let transforms: Transform[] | null = null;
   if (s.startsWith('(') && s.endsWith(')')) {
     s = s.slice(1, -1);
+    // Transformations follow the name, its argument and index: the first '{' outside parentheses.
+    let depth = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s[i];
+      if (c === '(') depth++;
+      else if (c === ')') depth--;
+      else if (c === '{' && depth === 0) {
+        transforms = splitTransforms(s.slice(i)).map((t) => compileTransform(t, (pv) => (ctx) => {
+          const v = getPv(ctx, pv);
+          return v === null ? '' : String(v);
+        }));
+        s = s.slice(0, i);
+        break;
+      }
+    }
     const im = /^(.*)\[(-?\d+|\*)\]$/.exec(s);
     if (im) {
       s = im[1]!;
@@ -56,7 +75,7 @@ export function parsePvSpec(spec: string): PvSpec {
   }
   const handler = handlers.get(name);
   if (!handler) throw new Error(`unknown pseudo-variable '${spec}'`);
-  const out: PvSpec = { name, arg, index, handler };
+  const out: PvSpec = { name, arg, index, handler, transforms };
   if (specCache.size > 10_000) specCache.clear();
   specCache.set(spec, out);
   return out;
@@ -64,11 +83,14 @@ export function parsePvSpec(spec: string): PvSpec {
 
 export function getPv(ctx: MsgContext, spec: string): PvValue | null {
   const p = parsePvSpec(spec);
-  return p.handler.get(ctx, p.arg, p.index);
+  let v = p.handler.get(ctx, p.arg, p.index);
+  if (p.transforms) for (const t of p.transforms) v = t(ctx, v);
+  return v;
 }
 
 export function setPv(ctx: MsgContext, spec: string, value: PvValue | null): void {
   const p = parsePvSpec(spec);
+  if (p.transforms) throw new Error(`pseudo-variable '${spec}' with transformations cannot be assigned`);
   if (!p.handler.set) throw new Error(`pseudo-variable '${spec}' is read-only`);
   p.handler.set(ctx, p.arg, value, p.index);
 }

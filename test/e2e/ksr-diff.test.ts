@@ -194,6 +194,15 @@ describe('KSR results next to Kamailio 5.6', () => {
     expect(kemi).toEqual(kam);
   }, 60_000);
 
+  it('transformations ({s.*}, {uri.*}, {param.*}, {nameaddr.*}, {tobody.*}) give the same values on both', async () => {
+    const kemi = await results('kemi', TRANSFORMS_SCRIPT);
+    await Promise.all(running.map((h) => h.stop()));
+    running = [];
+    const kam = await results('kamailio', TRANSFORMS_SCRIPT);
+    expect(kemi.length).toBeGreaterThan(50);
+    expect(kemi).toEqual(kam);
+  }, 60_000);
+
   it('htable, siputils and corex return the same values on both', async () => {
     const extra: Extra = {
       kamailio: 'loadmodule "htable.so"\nmodparam("htable", "htable", "t=>size=4;")\nmodparam("htable", "htable", "e=>size=2;autoexpire=60;initval=7")',
@@ -208,6 +217,44 @@ describe('KSR results next to Kamailio 5.6', () => {
     expect(kemi).toEqual(kam);
   }, 60_000);
 });
+
+const TRANSFORMS_SCRIPT = `
+local out = {}
+local function r(spec) out[#out + 1] = spec .. "=" .. tostring(KSR.pv.get(spec)) end
+
+function ksr_request_route()
+  out = {}
+  KSR.pv.sets("$var(s)", "  Hello,World;x=1  ")
+  KSR.pv.sets("$var(p)", "a=1;b=2;c")
+  KSR.pv.sets("$var(sep)", ",")
+  KSR.pv.sets("$var(u)", "sip:alice:pw@example.com:5070;transport=tcp;lr;x=y?subject=hi")
+  KSR.pv.sets("$var(na)", '"Alice A" <sip:alice@example.com;p=1>;tag=t1;expires=5')
+  for _, spec in ipairs({
+    "$(var(s){s.len})", "$(var(s){s.trim})", "$(var(s){s.trim}{s.len})", "$(var(s){s.tolower})",
+    "$(var(s){s.toupper})", "$(var(s){s.substr,2,5})", "$(var(s){s.substr,-4,0})",
+    "$(var(s){s.substr,50,1})", "$(var(s){s.select,0,,})", "$(var(s){s.select,1,;})",
+    "$(var(s){s.select,-1,,})", "$(var(s){s.select,$var(n),,})", "$(var(s){s.strip,2})",
+    "$(var(s){s.striptail,3})", "$(var(s){s.md5})", "$(var(s){s.encode.hexa})",
+    "$(var(s){s.encode.hexa}{s.decode.hexa})", "$(var(s){s.int})", "$(cs{s.int})",
+    "$(ci{s.len})", "$(rU{s.len})", "$(ru{uri.user})", "$(ru{uri.host})", "$(ru{uri.port})",
+    "$(var(u){uri.user})", "$(var(u){uri.passwd})", "$(var(u){uri.host})", "$(var(u){uri.port})",
+    "$(var(u){uri.params})", "$(var(u){uri.param,transport})", "$(var(u){uri.param,lr})",
+    "$(var(u){uri.param,none})", "$(var(u){uri.transport})", "$(var(u){uri.headers})",
+    "$(var(u){uri.scheme})", "$(var(p){param.value,b})", "$(var(p){param.value,c})",
+    "$(var(p){param.value,z})", "$(var(p){param.count})", "$(var(p){param.name,1})",
+    "$(var(p){param.valueat,0})", "$(var(na){nameaddr.name})", "$(var(na){nameaddr.uri})",
+    "$(var(na){nameaddr.len})", "$(var(na){tobody.uri})", "$(var(na){tobody.tag})",
+    "$(var(na){tobody.user})", "$(var(na){tobody.host})", "$(var(na){tobody.display})",
+    "$(fu{uri.user})", "$(hdr(From){tobody.tag})", "$(hdr(X-Multi){s.len})", "$(avp(none){s.len})",
+  }) do
+    r(spec)
+  end
+  for i, line in ipairs(out) do
+    KSR.hdr.append_to_reply(string.format("X-R%03d: %s\\r\\n", i, line))
+  end
+  KSR.sl.sl_send_reply(200, "Results")
+end
+`;
 
 const MODULES_SCRIPT = `
 local out = {}
