@@ -32,6 +32,10 @@ export interface LoadOptions {
 }
 
 const OK: RunOutcome = Object.freeze({ status: 'ok' }) as RunOutcome;
+/** Lua's LUA_TNONE: a stack index past the top (an argument the script did not pass). */
+const T_NONE = -1;
+const NO_ARG = Symbol('missing argument');
+const NO_ARGS: KemiArg[] = [];
 const EXIT: RunOutcome = Object.freeze({ status: 'exit' }) as RunOutcome;
 const MISSING: RunOutcome = Object.freeze({ status: 'missing' }) as RunOutcome;
 
@@ -204,40 +208,57 @@ export class LuaScript {
 
   // ---- calls from Lua ---------------------------------------------------------------------------
 
+  /**
+   * The binding every KSR function shares. The hot cases (no argument, one, two) read their
+   * arguments without an array and without asking the stack size first: a missing argument shows
+   * as LUA_TNONE when it is read.
+   */
   private call(T: number, e: KemiExport, qname: string): number {
-    const m = this.m;
-    const n = e.params.length;
-    if (m._lua_gettop(T) < n) {
-      this.log('err', `${qname}: ${n} arguments expected, ${m._lua_gettop(T)} given`);
-      m._lua_pushboolean(T, 0);
-      return 1;
-    }
-    let args: KemiArg[];
-    switch (n) {
-      case 0:
-        args = [];
-        break;
-      case 1:
-        args = [this.arg(T, 1, e.params[0]!)];
-        break;
-      case 2:
-        args = [this.arg(T, 1, e.params[0]!), this.arg(T, 2, e.params[1]!)];
-        break;
-      default:
-        args = [];
-        for (let i = 0; i < n; i++) args.push(this.arg(T, i + 1, e.params[i]!));
+    const params = e.params;
+    const n = params.length;
+    if (n === 0) return this.invoke(T, e, qname, NO_ARGS, false);
+    const a0 = this.arg(T, 1, params[0]!);
+    if (a0 === NO_ARG) return this.tooFew(T, qname, n);
+    if (n === 1) return this.invoke1(T, e, qname, a0);
+    const a1 = this.arg(T, 2, params[1]!);
+    if (a1 === NO_ARG) return this.tooFew(T, qname, n);
+    if (n === 2) return this.invoke(T, e, qname, [a0, a1], false);
+    const args: KemiArg[] = [a0, a1];
+    for (let i = 2; i < n; i++) {
+      const a = this.arg(T, i + 1, params[i]!);
+      if (a === NO_ARG) return this.tooFew(T, qname, n);
+      args.push(a);
     }
     return this.invoke(T, e, qname, args, false);
   }
 
-  private arg(T: number, i: number, type: 'str' | 'int'): KemiArg {
-    if (type === 'int') {
-      const v = this.m._lua_tointegerx(T, i, 0);
-      return Number(v);
-    }
+  private tooFew(T: number, qname: string, n: number): number {
+    this.log('err', `${qname}: ${n} arguments expected, ${this.m._lua_gettop(T)} given`);
+    this.m._lua_pushboolean(T, 0);
+    return 1;
+  }
+
+  private arg(T: number, i: number, type: 'str' | 'int'): KemiArg | typeof NO_ARG {
     const t = this.m._lua_type(T, i);
+    if (t === T_NONE) return NO_ARG;
+    if (type === 'int') return t === T_NUMBER || t === T_STRING ? Number(this.m._lua_tointegerx(T, i, 0)) : 0;
     if (t !== T_STRING && t !== T_NUMBER) return null;
     return this.s.toString(T, i);
+  }
+
+  /** invoke() for one argument, without the argument array (the string-in, string-out hot path). */
+  private invoke1(T: number, e: KemiExport, qname: string, a0: KemiArg): number {
+    const ctx = this.current;
+    active = this;
+    if (!ctx) return this.raise(T, `${qname}: no message is being processed`);
+    let r;
+    try {
+      r = e.fn(ctx, a0);
+    } catch (err) {
+      return this.raise(T, errText(err, qname));
+    }
+    if (r instanceof Promise) return this.suspend(T, e, qname, r);
+    return this.pushRet(T, e.ret, r);
   }
 
   private invoke(T: number, e: KemiExport, qname: string, args: KemiArg[], intCode: boolean): number {
@@ -250,23 +271,26 @@ export class LuaScript {
     } catch (err) {
       return this.raise(T, errText(err, qname));
     }
-    if (r instanceof Promise) {
-      const p: Pending = { settled: false, ret: e.ret, name: qname, promise: Promise.resolve() };
-      p.promise = r.then(
-        (v) => {
-          p.settled = true;
-          p.value = v;
-        },
-        (err: unknown) => {
-          p.settled = true;
-          p.error = err;
-        },
-      );
-      this.pending.set(T, p);
-      return this.m._lua_yieldk(T, 0, 0, this.kFp);
-    }
+    if (r instanceof Promise) return this.suspend(T, e, qname, r);
     if (intCode) return this.pushModfCode(T, r);
     return this.pushRet(T, e.ret, r);
+  }
+
+  /** A binding answered with a Promise: the coroutine yields until it settles. */
+  private suspend(T: number, e: KemiExport, qname: string, r: Promise<KemiValue>): number {
+    const p: Pending = { settled: false, ret: e.ret, name: qname, promise: Promise.resolve() };
+    p.promise = r.then(
+      (v) => {
+        p.settled = true;
+        p.value = v;
+      },
+      (err: unknown) => {
+        p.settled = true;
+        p.error = err;
+      },
+    );
+    this.pending.set(T, p);
+    return this.m._lua_yieldk(T, 0, 0, this.kFp);
   }
 
   /** Runs when a coroutine suspended by an async binding is resumed: push its result. */
