@@ -194,7 +194,7 @@ function split(arg: string): [string, string] {
 function syncOnly<T>(v: Awaitable<T>, what: string): T {
   if (v instanceof Promise) {
     v.catch(() => undefined);
-    throw new Error(`${what} reads need the embedded state; with Redis use KSR.htable.sht_get / sht_inc`);
+    throw new Error(`${what} in a format string needs the embedded state; with Redis read it with KSR.pv.get or KSR.htable.sht_get`);
   }
   return v;
 }
@@ -247,15 +247,20 @@ function countCells(ctx: MsgContext, arg: string, byValue: boolean): Awaitable<n
 }
 
 function registerHtablePvs(): void {
+  const shtWrite = (ctx: MsgContext, arg: string, v: PvValue | null): Awaitable<number> => {
+    const [t, k] = split(arg);
+    return v === null ? remove(ctx, t, k) : set(ctx, t, k, typeof v === 'number' ? v : String(v));
+  };
   registerPv('sht', {
-    get: (ctx, arg) => {
-      const [t, k] = split(arg);
-      return syncOnly(get(ctx, t, k, null), '$sht');
-    },
+    get: (ctx, arg) => syncOnly(get(ctx, ...split(arg), null), '$sht'),
+    getAsync: (ctx, arg) => get(ctx, ...split(arg), null),
     set: (ctx, arg, v) => {
-      const [t, k] = split(arg);
-      const r = v === null ? remove(ctx, t, k) : set(ctx, t, k, typeof v === 'number' ? v : String(v));
+      const r = shtWrite(ctx, arg, v);
       if (r instanceof Promise) r.catch(() => undefined);
+    },
+    setAsync: (ctx, arg, v) => {
+      const r = shtWrite(ctx, arg, v);
+      return r instanceof Promise ? r.then(() => undefined) : undefined;
     },
   });
   registerPv('shtex', {
@@ -269,10 +274,10 @@ function registerHtablePvs(): void {
       if (r instanceof Promise) r.catch(() => undefined);
     },
   });
-  registerPv('shtinc', { get: (ctx, arg) => syncOnly(incr(ctx, ...split(arg), 1), '$shtinc') });
-  registerPv('shtdec', { get: (ctx, arg) => syncOnly(incr(ctx, ...split(arg), -1), '$shtdec') });
-  registerPv('shtcn', { get: (ctx, arg) => syncOnly(countCells(ctx, arg, false), '$shtcn') });
-  registerPv('shtcv', { get: (ctx, arg) => syncOnly(countCells(ctx, arg, true), '$shtcv') });
+  registerPv('shtinc', { get: (ctx, arg) => syncOnly(incr(ctx, ...split(arg), 1), '$shtinc'), getAsync: (ctx, arg) => incr(ctx, ...split(arg), 1) });
+  registerPv('shtdec', { get: (ctx, arg) => syncOnly(incr(ctx, ...split(arg), -1), '$shtdec'), getAsync: (ctx, arg) => incr(ctx, ...split(arg), -1) });
+  registerPv('shtcn', { get: (ctx, arg) => syncOnly(countCells(ctx, arg, false), '$shtcn'), getAsync: (ctx, arg) => countCells(ctx, arg, false) });
+  registerPv('shtcv', { get: (ctx, arg) => syncOnly(countCells(ctx, arg, true), '$shtcv'), getAsync: (ctx, arg) => countCells(ctx, arg, true) });
   registerPv('shtitkey', { get: (ctx, arg) => { const it = iterator(ctx, arg); return it?.items[it.pos]?.[0] ?? null; } });
   registerPv('shtitval', { get: (ctx, arg) => { const it = iterator(ctx, arg); const c = it?.items[it.pos]; return c ? decode(c[1]) : null; } });
 }

@@ -4,29 +4,34 @@
  */
 import type { MsgContext, PvValue } from '../src/core/context.js';
 import { registerCorePvs } from '../src/pv/core-pvs.js';
-import { getPv, setPv } from '../src/pv/registry.js';
+import { getPvAwaitable, setPvAwaitable } from '../src/pv/registry.js';
 import { defineModule, type KemiArg } from './types.js';
 
 registerCorePvs();
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
-function get(ctx: MsgContext, spec: KemiArg): PvValue | null {
-  return getPv(ctx, str(spec));
+type Maybe<T> = T | Promise<T>;
+const then = <T, R>(v: Maybe<T>, f: (x: T) => R): Maybe<R> => (v instanceof Promise ? v.then(f) : f(v));
+
+/** A PV's value; one kept in the shared state ($sht on Redis) may take a round trip. */
+function get(ctx: MsgContext, spec: KemiArg): Maybe<PvValue | null> {
+  return getPvAwaitable(ctx, str(spec));
+}
+
+function set(ctx: MsgContext, spec: KemiArg, v: PvValue | null): Maybe<boolean> {
+  return then(setPvAwaitable(ctx, str(spec), v), () => true);
 }
 
 export default defineModule('pv', [
   { name: 'get', params: ['str'], ret: 'xval', fn: (ctx, s) => get(ctx, s) },
-  { name: 'gete', params: ['str'], ret: 'xval', fn: (ctx, s) => get(ctx, s) ?? '' },
-  { name: 'getw', params: ['str'], ret: 'xval', fn: (ctx, s) => get(ctx, s) ?? '<null>' },
-  { name: 'geti', params: ['str'], ret: 'int', fn: (ctx, s) => {
-    const v = get(ctx, s);
-    return typeof v === 'number' ? v : Number.parseInt(String(v ?? '0'), 10) || 0;
-  } },
-  { name: 'getvn', params: ['str', 'int'], ret: 'xval', fn: (ctx, s, d) => get(ctx, s) ?? Number(d) },
-  { name: 'getvs', params: ['str', 'str'], ret: 'xval', fn: (ctx, s, d) => get(ctx, s) ?? str(d) },
-  { name: 'seti', params: ['str', 'int'], ret: 'bool', fn: (ctx, s, v) => (setPv(ctx, str(s), Number(v)), true) },
-  { name: 'sets', params: ['str', 'str'], ret: 'bool', fn: (ctx, s, v) => (setPv(ctx, str(s), str(v)), true) },
-  { name: 'unset', params: ['str'], ret: 'bool', fn: (ctx, s) => (setPv(ctx, str(s), null), true) },
-  { name: 'is_null', params: ['str'], ret: 'bool', fn: (ctx, s) => get(ctx, s) === null },
+  { name: 'gete', params: ['str'], ret: 'xval', fn: (ctx, s) => then(get(ctx, s), (v) => v ?? '') },
+  { name: 'getw', params: ['str'], ret: 'xval', fn: (ctx, s) => then(get(ctx, s), (v) => v ?? '<null>') },
+  { name: 'geti', params: ['str'], ret: 'int', fn: (ctx, s) => then(get(ctx, s), (v) => (typeof v === 'number' ? v : Number.parseInt(String(v ?? '0'), 10) || 0)) },
+  { name: 'getvn', params: ['str', 'int'], ret: 'xval', fn: (ctx, s, d) => then(get(ctx, s), (v) => v ?? Number(d)) },
+  { name: 'getvs', params: ['str', 'str'], ret: 'xval', fn: (ctx, s, d) => then(get(ctx, s), (v) => v ?? str(d)) },
+  { name: 'seti', params: ['str', 'int'], ret: 'bool', fn: (ctx, s, v) => set(ctx, s, Number(v)) },
+  { name: 'sets', params: ['str', 'str'], ret: 'bool', fn: (ctx, s, v) => set(ctx, s, str(v)) },
+  { name: 'unset', params: ['str'], ret: 'bool', fn: (ctx, s) => set(ctx, s, null) },
+  { name: 'is_null', params: ['str'], ret: 'bool', fn: (ctx, s) => then(get(ctx, s), (v) => v === null) },
 ]);

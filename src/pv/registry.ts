@@ -9,6 +9,13 @@ import { compileTransform, splitTransforms, type Transform } from './transforms.
 export interface PvHandler {
   get(ctx: MsgContext, arg: string, index: number | null): PvValue | null;
   set?(ctx: MsgContext, arg: string, value: PvValue | null, index: number | null): void;
+  /**
+   * PVs whose value lives in the shared state ($sht with Redis): KSR.pv reads and writes them
+   * through these, and the script's coroutine waits for the answer. Sync users (xlog formats)
+   * keep calling get/set.
+   */
+  getAsync?(ctx: MsgContext, arg: string, index: number | null): PvValue | null | Promise<PvValue | null>;
+  setAsync?(ctx: MsgContext, arg: string, value: PvValue | null, index: number | null): void | Promise<void>;
 }
 
 export interface PvSpec {
@@ -86,6 +93,33 @@ export function getPv(ctx: MsgContext, spec: string): PvValue | null {
   let v = p.handler.get(ctx, p.arg, p.index);
   if (p.transforms) for (const t of p.transforms) v = t(ctx, v);
   return v;
+}
+
+/** getPv for KSR.pv: a PV kept in the shared state may answer with a Promise. */
+export function getPvAwaitable(ctx: MsgContext, spec: string): PvValue | null | Promise<PvValue | null> {
+  const p = parsePvSpec(spec);
+  const tr = p.transforms;
+  if (!p.handler.getAsync) {
+    let v = p.handler.get(ctx, p.arg, p.index);
+    if (tr) for (const t of tr) v = t(ctx, v);
+    return v;
+  }
+  const r = p.handler.getAsync(ctx, p.arg, p.index);
+  if (!tr) return r;
+  const apply = (v: PvValue | null): PvValue | null => {
+    for (const t of tr) v = t(ctx, v);
+    return v;
+  };
+  return r instanceof Promise ? r.then(apply) : apply(r);
+}
+
+/** setPv for KSR.pv: waits for a PV kept in the shared state to be written. */
+export function setPvAwaitable(ctx: MsgContext, spec: string, value: PvValue | null): void | Promise<void> {
+  const p = parsePvSpec(spec);
+  if (p.handler.setAsync && !p.transforms) return p.handler.setAsync(ctx, p.arg, value, p.index);
+  if (p.transforms) throw new Error(`pseudo-variable '${spec}' with transformations cannot be assigned`);
+  if (!p.handler.set) throw new Error(`pseudo-variable '${spec}' is read-only`);
+  p.handler.set(ctx, p.arg, value, p.index);
 }
 
 export function setPv(ctx: MsgContext, spec: string, value: PvValue | null): void {
