@@ -18,7 +18,7 @@
  * Algorithms: 0 hash Call-ID, 1 hash From URI, 2 hash To URI, 3 hash R-URI (user@host[:port],
  * port left out when 5060, or 5061 for sips; user only with flags & 1), 4 round-robin, 5 hash of
  * the auth username (Proxy-Authorization, else Authorization; round-robin without one),
- * 6 random, 8 first (priority order), 9 weight (attrs `weight=N`, Kamailio's 100-slot shuffled
+ * 6 random, 7 hash of modparam hash_pvar expanded, 8 first (priority order), 12 parallel, 9 weight (attrs `weight=N`, Kamailio's 100-slot shuffled
  * table). The hash is Kamailio's ds_get_hash, taken modulo the whole set; an inactive or
  * disabled pick moves to the next usable one. With modparam flags & 2 (failover, as Kamailio:
  * off by default) the selected destination and the usable ones after it, then before it, go to
@@ -35,15 +35,17 @@
  * from its own socket; their replies are taken in KemiProxy.onReply before any script runs.
  *
  * Not provided (fail naming themselves): ds_select_routes / ds_select_routes_limit,
- * ds_load_update / ds_load_unset (call-load algorithm 10). Algorithms 7 (hash_pvar), 10 to 15 and
- * 64 are not implemented: ds_select* then log and return -1 rather than silently using entry 0.
+ * ds_load_update / ds_load_unset (call-load algorithm 10). Algorithms 10, 11, 13, 14, 15 and 64
+ * are not implemented: ds_select* then log and return -1 rather than silently using entry 0.
+ * 7 hashes the expanded modparam hash_pvar; 12 (parallel) makes every destination after the
+ * picked one a branch.
  */
 import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { MsgContext, PvValue } from '../src/core/context.js';
 import { parseUri } from '../src/sip/index.js';
-import { setPv } from '../src/pv/registry.js';
+import { expandFormat, setPv } from '../src/pv/registry.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
 
 /* Destination flags / states (dispatch.h). */
@@ -124,6 +126,8 @@ interface Settings {
   setidPv: string;
   attrsPv: string;
   dnsMatchAll: boolean;
+  /** Algorithm 7's input: a format string with PVs (modparam hash_pvar). */
+  hashPvar: string;
 }
 
 let settings: Settings = defaults({});
@@ -156,6 +160,7 @@ function defaults(p: Readonly<Record<string, string | number>>, tm: Readonly<Rec
     setidPv: String(p.setid_pvname ?? ''),
     attrsPv: String(p.attrs_pvname ?? ''),
     dnsMatchAll: num('ds_dns_match_all', 0) !== 0,
+    hashPvar: String(p.hash_pvar ?? ''),
   };
 }
 
@@ -491,7 +496,18 @@ function select(ctx: MsgContext, setId: number, alg: number, limitIn: number, mo
       case 6:
         hash = Math.floor(Math.random() * 0x7fffffff);
         break;
+      case 7: {
+        // ds_hash_pvar: the hash_pvar format expanded and trimmed; empty is an error.
+        const text = settings.hashPvar ? expandFormat(ctx, settings.hashPvar).trim() : '';
+        if (!text) {
+          ctx.proxy.log(ctx, 'err', "dispatcher: can't get PV hash (hash_pvar unset or empty)");
+          return -1;
+        }
+        hash = dsHash(text);
+        break;
+      }
       case 8:
+      case 12:
         hash = 0;
         break;
       case 9:
@@ -524,7 +540,21 @@ function select(ctx: MsgContext, setId: number, alg: number, limitIn: number, mo
   const picked = s.dlist[i]!;
   if (!pushDst(ctx, picked.uri, mode)) return -1;
   if (ulast && vlast === s.last) s.last = (i + 1) % nr;
-  if (!(settings.flags & FAILOVER_ON)) return 1;
+  // 12, parallel: every destination after the picked one becomes a branch (ds_add_branches adds
+  // them whatever their state), and there is no failover list.
+  // $xavp(_dsctx_=>cnt) is set after every selection: the failover records added (0 without).
+  const setCount = (n: number): void => {
+    ctx.xavps.set('_dsctx_', [new Map<string, PvValue[]>([['cnt', [n]]]), ...(ctx.xavps.get('_dsctx_') ?? [])]);
+  };
+  if (alg === 12) {
+    const rc = addBranches(ctx, s, i, mode);
+    setCount(0);
+    return rc;
+  }
+  if (!(settings.flags & FAILOVER_ON)) {
+    setCount(0);
+    return 1;
+  }
 
   // Failover records: the selected one, the usable ones after it, then before it.
   const items: Item[] = [xavpRecord(s, i)];
@@ -533,7 +563,38 @@ function select(ctx: MsgContext, setId: number, alg: number, limitIn: number, mo
   for (let j = 0; j < i && items.length < limit; j++) if (!skip(s.dlist[j]!) && !isDefault(j)) items.push(xavpRecord(s, j));
   if (settings.useDefault !== 0 && i !== nr - 1 && items.length < limit) items.push(xavpRecord(s, nr - 1));
   ctx.xavps.set('_dsdst_', [...items, ...(ctx.xavps.get('_dsdst_') ?? [])]);
-  ctx.xavps.set('_dsctx_', [new Map<string, PvValue[]>([['cnt', [items.length]]]), ...(ctx.xavps.get('_dsctx_') ?? [])]);
+  setCount(items.length);
+  return 1;
+}
+
+/** ds_add_branches(): destinations after `from` as branches, R-URI or $du style by mode. */
+function addBranches(ctx: MsgContext, s: DsSet, from: number, mode: Mode): number {
+  if (mode === 'xavp') return 1;
+  let user: string | undefined;
+  if (mode === 'domain') {
+    try {
+      user = ctx.msg.parsedRuri().user;
+    } catch {
+      return 2;
+    }
+  }
+  for (let j = from + 1; j < s.dlist.length; j++) {
+    const d = s.dlist[j]!;
+    let uri: string;
+    let dst: string | null = null;
+    if (mode === 'domain') {
+      if (!user) uri = d.uri;
+      else {
+        const m = /^(sips?):(.*)$/i.exec(d.uri);
+        if (!m) continue; // unsupported scheme: ignored, as Kamailio
+        uri = `${m[1]!.toLowerCase()}:${user}@${m[2]}`;
+      }
+    } else {
+      uri = ctx.msg.ruri;
+      dst = d.uri;
+    }
+    ctx.branches.push({ uri, dstUri: dst, path: null, q: -1, flags: 0, socket: null, instance: null, ruid: null, location_ua: null });
+  }
   return 1;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Dispatcher, kemi-proxy next to Kamailio 5.6 on the same script and the same dispatcher.list:
- * for the hashing algorithms (0 Call-ID, 1 From URI, 2 To URI, 3 R-URI), round-robin (4) and
- * first (8), with failover on (flags 2), each request is answered with what ds_select_dst chose,
+ * for the hashing algorithms (0 Call-ID, 1 From URI, 2 To URI, 3 R-URI, 7 hash_pvar), round-robin
+ * (4), first (8) and parallel (12: the other destinations as branches), with failover on (flags 2), each request is answered with what ds_select_dst chose,
  * how many destinations $xavp(_dsctx_=>cnt) counts, and the order ds_next_dst walks. Both must
  * choose the same destination for the same request: ds_get_hash, the priority order of the set,
  * skipping a disabled destination, and the failover list are Kamailio's.
@@ -31,7 +31,12 @@ function ksr_request_route()
   while KSR.dispatcher.ds_next_dst() > 0 do
     walk = walk .. "," .. KSR.pv.get("$du")
   end
-  KSR.hdr.append_to_reply("X-Ds: " .. walk .. ";cnt=" .. tostring(KSR.pv.get("$xavp(_dsctx_=>cnt)")) .. "\\r\\n")
+  local br = {}
+  for i = 0, 9 do
+    local d = KSR.pv.get("$(branch(dst_uri)[" .. i .. "])")
+    if d then br[#br + 1] = d end
+  end
+  KSR.hdr.append_to_reply("X-Ds: " .. walk .. ";cnt=" .. tostring(KSR.pv.get("$xavp(_dsctx_=>cnt)")) .. ";branches=" .. table.concat(br, "|") .. "\\r\\n")
   KSR.sl.sl_send_reply(200, "Selected")
 end
 `;
@@ -53,7 +58,7 @@ function kamailioCfg(dir: string, port: number, script: string, list: string): s
     // One child: round-robin then walks the set in one order.
     .replaceAll('@CHILDREN@', '1')
     .replaceAll('@RUNDIR@', dir)
-    .replace('loadmodule "app_lua.so"', `loadmodule "dispatcher.so"\nloadmodule "app_lua.so"\nmodparam("dispatcher", "list_file", "${list}")\nmodparam("dispatcher", "flags", 2)`);
+    .replace('loadmodule "app_lua.so"', `loadmodule "dispatcher.so"\nloadmodule "app_lua.so"\nmodparam("dispatcher", "list_file", "${list}")\nmodparam("dispatcher", "flags", 2)\nmodparam("dispatcher", "hash_pvar", "$fU@$ci")`);
 }
 
 function request(i: number, alg: number): string {
@@ -80,13 +85,13 @@ async function selections(target: 'kemi' | 'kamailio'): Promise<string[]> {
   const port = await freePort();
   if (target === 'kemi') {
     const cfg = join(dir, 'kemi.json');
-    writeFileSync(cfg, JSON.stringify({ modparams: { dispatcher: { list_file: list, flags: 2 } } }));
+    writeFileSync(cfg, JSON.stringify({ modparams: { dispatcher: { list_file: list, flags: 2, hash_pvar: '$fU@$ci' } } }));
     running.push(await startProxy({ script, port, protos: ['udp'], modules: [...DEFAULT_MODULES, 'dispatcher'], extraArgs: ['-c', cfg] }));
   } else {
     running.push(await startKamailioCfg((d) => kamailioCfg(d, port, script, list), port));
   }
   const out: string[] = [];
-  for (const alg of [0, 1, 2, 3, 4, 8]) {
+  for (const alg of [0, 1, 2, 3, 4, 7, 8, 12]) {
     for (let i = 0; i < 12; i++) {
       const ex = await udpRequest(port, request(i, alg));
       const reply = ex.replies.find((r) => r.startsWith('SIP/2.0 200')) ?? ex.replies[0] ?? '(no reply)';
@@ -97,7 +102,7 @@ async function selections(target: 'kemi' | 'kamailio'): Promise<string[]> {
 }
 
 describe('dispatcher next to Kamailio 5.6', () => {
-  it('selects the same destinations and walks the same failover order for algorithms 0 1 2 3 4 8', async () => {
+  it('selects the same destinations and walks the same failover order for algorithms 0 1 2 3 4 7 8 12', async () => {
     const kemi = await selections('kemi');
     await Promise.all(running.map((h) => h.stop()));
     running = [];
