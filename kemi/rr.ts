@@ -61,7 +61,8 @@ const exports: KemiExport[] = [
     const d = str(dir);
     if (d !== 'downstream' && d !== 'upstream') return -6;
     const ftag = rrState(ctx).ftag;
-    if (ftag === null) return -1;
+    // As Kamailio's is_direction: without an ftag the request counts as downstream.
+    if (ftag === null || ftag === '') return d === 'downstream' ? 1 : -1;
     let fromTag: string | undefined;
     try {
       fromTag = ctx.msg.from.tag;

@@ -131,18 +131,34 @@ export function looseRoute(ctx: MsgContext): number {
   } catch {
     return -1;
   }
-  // A strict router before us put our Record-Route URI in the R-URI (16.4): the real R-URI is the
-  // last Route entry.
-  if (routes.length > 0 && ruri.user === undefined && ruri.params.has('lr') && isOurs(ctx, ruri)) {
+  // A strict router before us put our Record-Route URI in the R-URI (16.4): Kamailio's
+  // after_strict. The first Route is the next hop: a strict one (no lr) becomes the R-URI and
+  // leaves the set; a loose one becomes $du, and the last Route (the real R-URI) becomes the R-URI.
+  let inDialog = false;
+  try {
+    inDialog = !!msg.to.tag;
+  } catch {
+    inDialog = false;
+  }
+  // Only an in-dialog request (To tag) can come from a strict router: one without is "preloaded".
+  if (inDialog && routes.length > 0 && isOurs(ctx, ruri)) {
     st.routeParams = paramsText(ruri);
     st.ftag = ruri.params.get('ftag') ?? null;
-    const last = routes[routes.length - 1]!;
-    msg.ruri = last.na.uri;
-    const rest = routes.slice(0, -1);
-    rewriteRoutes(ctx, rest.map((r) => r.na.raw));
-    if (rest[0] && rest[0].uri.params.has('lr')) {
-      ctx.dstUri = rest[0].na.uri;
+    // With double Record-Route the second entry of ours (r2) comes off first.
+    const first = routes[0]!.uri.params.has('r2') && isOurs(ctx, routes[0]!.uri) ? 1 : 0;
+    const next = routes[first];
+    if (!next) {
+      rewriteRoutes(ctx, []);
+      return 1;
+    }
+    if (!next.uri.params.has('lr')) {
+      msg.ruri = next.na.uri;
+      rewriteRoutes(ctx, routes.slice(first + 1).map((r) => r.na.raw));
+    } else {
+      ctx.dstUri = next.na.uri;
       ctx.markRuriNew();
+      msg.ruri = routes[routes.length - 1]!.na.uri;
+      rewriteRoutes(ctx, routes.slice(first, -1).map((r) => r.na.raw));
     }
     return 1;
   }

@@ -271,7 +271,9 @@ describe('KSR.rr', () => {
   });
 
   it('loose_route consumes our Route, sets $du to the next loose hop, and reports params and direction', () => {
+    // In dialog, the R-URI is the peer's contact (an R-URI that is ours means a strict router before us).
     const inDialog = INVITE.replace('To: <sip:bob@kemi.test>', 'To: <sip:bob@kemi.test>;tag=tt1')
+      .replace('INVITE sip:bob@kemi.test:5060;transport=udp', 'INVITE sip:bob@192.0.2.99:5060;transport=udp')
       .replace('Route: <sip:127.0.0.1:5060;lr;ftag=ft1;nat=yes>', 'Route: <sip:127.0.0.1:5060;lr;ftag=ft1;nat=yes>, <sip:192.0.2.50;lr>');
     const { ctx } = context(inDialog);
     expect(call(rr, 'loose_route', ctx)).toBe(1);
@@ -293,12 +295,13 @@ describe('KSR.rr', () => {
 
   it('loose_route puts a strict next hop into the R-URI', () => {
     const strict = INVITE.replace('To: <sip:bob@kemi.test>', 'To: <sip:bob@kemi.test>;tag=tt1')
+      .replace('INVITE sip:bob@kemi.test:5060;transport=udp', 'INVITE sip:bob@192.0.2.99:5060;transport=udp')
       .replace('Route: <sip:127.0.0.1:5060;lr;ftag=ft1;nat=yes>', 'Route: <sip:127.0.0.1:5060;lr>, <sip:192.0.2.60>');
     const { ctx } = context(strict);
     expect(call(rr, 'loose_route', ctx)).toBe(1);
     expect(ctx.msg.ruri).toBe('sip:192.0.2.60');
     const m = SipMessage.parse(ctx.msg.serialize());
-    expect(m.headerList('route')).toEqual(['<sip:bob@kemi.test:5060;transport=udp>']);
+    expect(m.headerList('route')).toEqual(['<sip:bob@192.0.2.99:5060;transport=udp>']);
   });
 });
 
