@@ -6,6 +6,7 @@ import type { MsgContext, Proto } from '../src/core/context.js';
 import type { TransactionLayer } from '../src/tm/transaction-layer.js';
 import { tmState } from '../src/tm/tm-state.js';
 import { registerTmPvs } from '../src/tm/pvs.js';
+import { loadContacts, nextContacts } from './tm-serial.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 
 registerTmPvs();
@@ -179,6 +180,9 @@ const exports: KemiExport[] = [
     const b = tmState(ctx).branch;
     return b && b.timedOut ? 1 : -1;
   } },
+  { name: 't_load_contacts', params: [], ret: 'int', fn: (ctx) => loadContacts(ctx, layer(ctx).cfg.contacts_avp, 0) },
+  { name: 'ki_t_load_contacts_mode', params: ['int'], ret: 'int', fn: (ctx, m) => loadContacts(ctx, layer(ctx).cfg.contacts_avp, int(m)) },
+  { name: 't_next_contacts', params: [], ret: 'int', fn: (ctx) => nextContacts(ctx, layer(ctx).cfg.contacts_avp, layer(ctx).cfg.contact_flows_avp) },
   { name: 't_drop_replies_all', params: [], ret: 'int', fn: (ctx) => dropReplies(ctx, 'a') },
   { name: 't_drop_replies', params: ['str'], ret: 'int', fn: (ctx, mode) => dropReplies(ctx, str(mode)) },
   { name: 't_get_branch_index', params: [], ret: 'int', fn: (ctx) => branchIndex(ctx) },

@@ -22,6 +22,9 @@ export interface TmConfig {
   reply_408_reason: string;
   /** Upper bound of live transactions; beyond it new requests are refused with 503. */
   max_transactions: number;
+  /** xavp names for t_load_contacts / t_next_contacts ('' disables them, as in Kamailio). */
+  contacts_avp: string;
+  contact_flows_avp: string;
 }
 
 export function tmConfig(params: Record<string, string | number> | undefined): TmConfig {
@@ -44,5 +47,7 @@ export function tmConfig(params: Record<string, string | number> | undefined): T
     remap_503_500: bool('remap_503_500', true),
     reply_408_reason: str('reply_408_reason', 'Request Timeout'),
     max_transactions: num('max_transactions', 200_000),
+    contacts_avp: str('contacts_avp', ''),
+    contact_flows_avp: str('contact_flows_avp', ''),
   };
 }
