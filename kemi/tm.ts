@@ -180,6 +180,10 @@ const exports: KemiExport[] = [
     const b = tmState(ctx).branch;
     return b && b.timedOut ? 1 : -1;
   } },
+  { name: 't_set_retr', params: ['int', 'int'], ret: 'int', fn: (ctx, t1, t2) => setRetr(ctx, int(t1), int(t2)) },
+  { name: 't_reset_retr', params: [], ret: 'int', fn: (ctx) => setRetr(ctx, 0, 0) },
+  { name: 't_set_max_lifetime', params: ['int', 'int'], ret: 'int', fn: (ctx, inv, non) => setLifetime(ctx, int(inv), int(non)) },
+  { name: 't_reset_max_lifetime', params: [], ret: 'int', fn: (ctx) => setLifetime(ctx, 0, 0) },
   { name: 't_load_contacts', params: [], ret: 'int', fn: (ctx) => loadContacts(ctx, layer(ctx).cfg.contacts_avp, 0) },
   { name: 'ki_t_load_contacts_mode', params: ['int'], ret: 'int', fn: (ctx, m) => loadContacts(ctx, layer(ctx).cfg.contacts_avp, int(m)) },
   { name: 't_next_contacts', params: [], ret: 'int', fn: (ctx) => nextContacts(ctx, layer(ctx).cfg.contacts_avp, layer(ctx).cfg.contact_flows_avp) },
@@ -207,6 +211,25 @@ function setFr(ctx: MsgContext, inv: number, nonInv: number): number {
     if (inv >= 0) t.frInv = inv || tm.cfg.fr_inv_timer;
     if (nonInv >= 0) t.fr = nonInv || tm.cfg.fr_timer;
   }
+  return 1;
+}
+
+/** t_set_retr(t1, t2): retransmission intervals (ms) for this transaction, or the next one created. */
+function setRetr(ctx: MsgContext, t1: number, t2: number): number {
+  if (t1 < 0 || t2 < 0) return -1;
+  const st = tmState(ctx);
+  st.retr = { t1, t2 };
+  st.t?.setRetr(t1, t2);
+  return 1;
+}
+
+/** t_set_max_lifetime(inv, noninv): how long the transaction may live at most (ms; 0 = default). */
+function setLifetime(ctx: MsgContext, inv: number, nonInv: number): number {
+  if (inv < 0 || nonInv < 0) return -1;
+  const st = tmState(ctx);
+  st.lifetime = { inv, nonInv };
+  const t = st.t;
+  if (t) t.setMaxLifetime(t.isInvite ? inv : nonInv);
   return 1;
 }
 

@@ -172,8 +172,9 @@ export class ProxyTransaction implements ServerTransactionHost {
     this.fr = st.fr || owner.cfg.fr_timer;
     this.frInv = st.frInv || owner.cfg.fr_inv_timer;
     for (const [k, v] of ctx.moduleData) if (k !== 'tm') this.moduleData.set(k, v);
-    const life = this.isInvite ? owner.cfg.max_inv_lifetime : owner.cfg.max_noninv_lifetime;
-    this.lifetime = owner.timers.schedule(life, () => this.expire());
+    if (st.retr) this.setRetr(st.retr.t1, st.retr.t2);
+    const life = st.lifetime ? (this.isInvite ? st.lifetime.inv : st.lifetime.nonInv) : 0;
+    this.lifetime = owner.timers.schedule(life || (this.isInvite ? owner.cfg.max_inv_lifetime : owner.cfg.max_noninv_lifetime), () => this.expire());
     if (hasTmCallbacks()) runRequestIn(this, ctx);
   }
 
@@ -184,8 +185,34 @@ export class ProxyTransaction implements ServerTransactionHost {
     return this.owner.timers;
   }
 
+  /** The module's tm settings, with this transaction's t_set_retr values when it has some. */
   get cfg(): TmConfig {
-    return this.owner.cfg;
+    return this.cfgOverride ?? this.owner.cfg;
+  }
+
+  private cfgOverride: TmConfig | null = null;
+  /** What its client transactions see: the owner's sending and timers, this transaction's settings. */
+  private clientHostCache: { timers: TimerQueue; send(target: SendTarget, data: Buffer): boolean; cfg: TmConfig } | null = null;
+  private get clientHost(): { timers: TimerQueue; send(target: SendTarget, data: Buffer): boolean; cfg: TmConfig } {
+    if (!this.clientHostCache) {
+      const owner = this.owner;
+      this.clientHostCache = { timers: owner.timers, send: (target, data) => owner.send(target, data), cfg: this.cfg };
+    }
+    return this.clientHostCache;
+  }
+
+  /** t_set_retr: T1 and T2 for this transaction's retransmissions (0: the module's). */
+  setRetr(t1: number, t2: number): void {
+    const base = this.owner.cfg;
+    this.cfgOverride = t1 || t2 ? { ...base, retr_timer1: t1 || base.retr_timer1, retr_timer2: t2 || base.retr_timer2 } : null;
+    if (this.clientHostCache) this.clientHostCache.cfg = this.cfg;
+  }
+
+  /** t_set_max_lifetime: the transaction ends this long from now at the latest (0: the module's). */
+  setMaxLifetime(ms: number): void {
+    if (this.done || this.lifetime === null) return;
+    this.timers.cancel(this.lifetime);
+    this.lifetime = this.timers.schedule(ms || (this.isInvite ? this.owner.cfg.max_inv_lifetime : this.owner.cfg.max_noninv_lifetime), () => this.expire());
   }
 
   get core(): TmCore {
@@ -305,8 +332,8 @@ export class ProxyTransaction implements ServerTransactionHost {
     this.branches.push(branch);
     const timers = { fr: this.fr, frInv: this.frInv };
     branch.txn = this.isInvite
-      ? new InviteClientTransaction(this.owner, branch, id, target, buf, timers)
-      : new NonInviteClientTransaction(this.owner, branch, id, target, buf, timers);
+      ? new InviteClientTransaction(this.clientHost, branch, id, target, buf, timers)
+      : new NonInviteClientTransaction(this.clientHost, branch, id, target, buf, timers);
     this.owner.registerClient(clientKey(id, this.method), branch);
     if (!branch.txn.start()) {
       // Kamailio closes a branch it could not send as 408 but never picks it as the winner.

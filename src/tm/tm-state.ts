@@ -21,6 +21,9 @@ export interface TmMsgState {
   replyCode: number;
   /** The branch a branch / onreply / branch-failure route runs for. */
   branch: ClientBranch | null;
+  /** t_set_retr (T1, T2) and t_set_max_lifetime (INVITE, non-INVITE) values waiting for the transaction (ms). */
+  retr?: { t1: number; t2: number };
+  lifetime?: { inv: number; nonInv: number };
   /** Per-transaction switches (t_set_auto_inv_100 and friends); undefined = module default. */
   autoInv100?: boolean;
   disable6xx?: boolean;

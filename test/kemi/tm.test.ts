@@ -196,6 +196,24 @@ describe('KSR.tm', () => {
     w.layer.close();
   });
 
+  it('t_set_retr shortens the retransmission interval; t_set_max_lifetime ends the transaction early', async () => {
+    const w = world();
+    const ctx = request(w);
+    ctx.dstUri = 'sip:192.0.2.20:5080';
+    expect(call(tm, 't_set_retr', ctx, 50, 100)).toBe(1);
+    expect(call(tm, 't_set_max_lifetime', ctx, 200, 300)).toBe(1);
+    call(tm, 't_relay', ctx);
+    await new Promise((r) => setTimeout(r, 300));
+    // INVITE at 0, then timer A from T1 = 50 ms: 50, 150 (doubling); with the default T1 only one copy by now.
+    const invites = (): number => w.sent.filter((x) => x.data.startsWith('INVITE')).length;
+    expect(invites()).toBe(3);
+    // The 200 ms lifetime ended it before the copy due at 350 ms.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(invites()).toBe(3);
+    expect(call(tm, 't_set_retr', ctx, -1, 0)).toBe(-1);
+    w.layer.close();
+  });
+
   it('t_reply and t_send_reply answer within the transaction; t_release drops it', () => {
     const w = world();
     const ctx = request(w);
