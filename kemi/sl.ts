@@ -29,6 +29,21 @@ export default defineModule('sl', [
   } },
   // Kamailio maps its last internal error to a reply; ours is always a failed relay or a script
   // failure, which Kamailio answers 500. -2 when a final reply already went out.
+  // sl_forward_reply([code[, reason]]): the reply relayed statelessly now, its code changed
+  // within its class and its reason replaced if given (the script then usually drops it).
+  { name: 'sl_forward_reply', params: ['str', 'str'], ret: 'int', fn: (ctx, code, reason) => {
+    if (ctx.msg.isRequest) return -1;
+    const c = str(code);
+    let n: number | undefined;
+    if (c) {
+      if (!/^\d{3}$/.test(c) || c[0] !== String(ctx.msg.status)[0]) {
+        ctx.proxy.log(ctx, 'err', c.length === 3 && /^\d{3}$/.test(c) ? 'sl: reply code class cannot be changed' : `sl: invalid reply code value ${c}`);
+        return -1;
+      }
+      n = Number(c);
+    }
+    return ctx.proxy.forwardReply(ctx, n, str(reason) || undefined) ? 1 : -1;
+  } },
   { name: 'sl_reply_error', params: [], ret: 'int', fn: (ctx) => {
     if (ctx.replied) return -2;
     const t = ctx.proxy.tm?.current(ctx);

@@ -57,6 +57,8 @@ export interface ProxyServices {
   forward(ctx: MsgContext, uri?: string): number | Promise<number>;
   /** Send a reply to the current request statelessly (sl). 1 sent, -1 error. */
   sendReply(ctx: MsgContext, code: number, reason: string, extraHeaders?: string, body?: Buffer, contentType?: string): number;
+  /** sl_forward_reply: relays the reply being processed statelessly by its Vias, status changed if asked. */
+  forwardReply(ctx: MsgContext, code?: number, reason?: string): boolean;
   /** Is this host[:port][;transport] one of ours (listen addresses and aliases)? */
   isMyself(host: string, port?: number, proto?: Proto): boolean;
   /** Write a script log line at a level; carries the Call-ID. */

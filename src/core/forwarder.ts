@@ -114,32 +114,33 @@ export class Forwarder {
   }
 
   /** Stateless relay of a reply by its Vias: ours on top comes off, the next one says where. */
-  relayReply(ctx: MsgContext): void {
-    const msg = ctx.msg;
+  relayReply(ctx: MsgContext, override?: SipMessage): boolean {
+    const msg = override ?? ctx.msg;
     let vias: Via[];
     try {
       vias = msg.vias();
     } catch {
       this.proxy.stats.repliesDropped++;
-      return;
+      return false;
     }
     const top = vias[0];
     const next = vias[1];
     if (!top || !next || !this.proxy.isMyself(top.host, top.port)) {
       this.proxy.stats.repliesDropped++;
       this.proxy.logger.dbg(`reply dropped: top Via is not ours or no next Via`, { callId: msg.callId });
-      return;
+      return false;
     }
     const out = msg.clone();
     out.removeTopVia();
     const hop = replyHopFromVia(next);
     if (!hop) {
       this.proxy.stats.repliesDropped++;
-      return;
+      return false;
     }
     const ok = this.proxy.transports.send({ proto: hop.proto, address: hop.address, port: hop.port, noConnect: ctx.sendFlags.replyNoConnect, closeAfter: ctx.sendFlags.replyClose }, out.serialize());
     if (ok) this.proxy.stats.repliesRelayed++;
     else this.proxy.stats.repliesDropped++;
+    return ok;
   }
 
   /**

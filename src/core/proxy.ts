@@ -388,6 +388,13 @@ export class KemiProxy implements ProxyServices, TmCore {
     return this.forwarder.forwardStateless(ctx, uri);
   }
 
+  forwardReply(ctx: MsgContext, code?: number, reason?: string): boolean {
+    if (ctx.msg.isRequest) return false;
+    const out = ctx.msg.clone();
+    if (code !== undefined || reason !== undefined) out.setStatus(code ?? out.status, reason);
+    return this.forwarder.relayReply(ctx, out);
+  }
+
   sendReply(ctx: MsgContext, code: number, reason: string, extraHeaders?: string, body?: Buffer, contentType?: string): number {
     const req = ctx.msg;
     if (!req.isRequest) return -1;

@@ -55,6 +55,7 @@ export function services(rec: Recorded): ProxyServices {
       (host === '127.0.0.1' && (port === undefined || port === 5060)) || host === 'kemi.test',
     log: (_c, level, text) => void rec.logs.push({ level, text }),
     localTag: () => 'localtag',
+    forwardReply: (c, code, reason) => (rec.forwards.push(`reply ${code ?? c.msg.status} ${reason ?? c.msg.reason}`), true),
   };
 }
 

@@ -123,6 +123,16 @@ describe('KSR.hdr', () => {
 });
 
 describe('KSR.sl', () => {
+  it('sl_forward_reply relays the reply with a new code in the same class and a new reason', () => {
+    const { ctx, rec } = context(REPLY);
+    expect(call(sl, 'sl_forward_reply', ctx, '', '')).toBe(1);
+    expect(call(sl, 'sl_forward_reply', ctx, '480', 'Gone Away')).toBe(1);
+    expect(call(sl, 'sl_forward_reply', ctx, '503', '')).toBe(-1); // 486 -> 5xx: the class cannot change
+    expect(call(sl, 'sl_forward_reply', ctx, '48', '')).toBe(-1);
+    expect(rec.forwards).toEqual(['reply 486 Busy Here', 'reply 480 Gone Away']);
+    expect(call(sl, 'sl_forward_reply', context().ctx, '', '')).toBe(-1); // not a reply
+  });
+
   it('sends stateless replies, refuses them for ACK', () => {
     const { ctx, rec } = context();
     expect(call(sl, 'sl_send_reply', ctx, 404, 'Not Found')).toBe(1);
