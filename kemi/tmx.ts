@@ -39,6 +39,27 @@ const exports: KemiExport[] = [
     if (!tm) throw new Error('KSR.tmx.t_cancel_branches: the tm module is not loaded');
     return tm.cancelBranches(ctx, w);
   } },
+  // By Call-ID and CSeq number, as tm's t_lookup_callid: only INVITE transactions.
+  { name: 't_reply_callid', params: ['str', 'str', 'int', 'str'], ret: 'int', fn: (ctx, callid, cseq, code, reason) => {
+    const t = ctx.proxy.tm?.findInvite(str(callid), str(cseq));
+    if (!t) return -1;
+    return t.replyLocal(Number(code) || 0, str(reason)) ? 1 : -1;
+  } },
+  { name: 't_cancel_callid', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, callid, cseq) => {
+    const t = ctx.proxy.tm?.findInvite(str(callid), str(cseq));
+    if (!t) return -1;
+    for (const b of t.branches) t.cancelBranch(b);
+    return 1;
+  } },
+  // The message's extended flags (corex setxflag) go to its transaction.
+  { name: 't_flush_xflags', params: [], ret: 'int', fn: (ctx) => {
+    const t = ctx.proxy.tm?.current(ctx);
+    if (!t) return -1;
+    const x = ctx.moduleData.get('corex:xflags');
+    if (x === undefined) t.moduleData.delete('corex:xflags');
+    else t.moduleData.set('corex:xflags', x);
+    return 1;
+  } },
   { name: 't_drop', params: [], ret: 'int', fn: (ctx) => dropT(ctx) },
   { name: 't_drop_rcode', params: ['int'], ret: 'int', fn: (ctx) => dropT(ctx) },
 ];

@@ -333,6 +333,16 @@ export class TransactionLayer implements TransactionOwner {
     return ok ? 1 : -1;
   }
 
+  /** tm's t_lookup_callid: the live INVITE transaction with this Call-ID and CSeq number. */
+  findInvite(callId: string, cseq: string): ProxyTransaction | undefined {
+    for (const t of this.table.values()) {
+      if (t.finished || !t.isInvite) continue;
+      const r = t.request;
+      if (r.callId === callId && String(r.cseq.seq) === cseq.trim()) return t;
+    }
+    return undefined;
+  }
+
   /** t_send_reply: t_newtran when needed, then t_reply. */
   sendReply(ctx: MsgContext, code: number, reason: string): number {
     if (!this.current(ctx)) {

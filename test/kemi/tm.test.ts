@@ -214,6 +214,23 @@ describe('KSR.tm', () => {
     w.layer.close();
   });
 
+  it('tmx t_reply_callid / t_cancel_callid find the INVITE transaction by Call-ID and CSeq number', () => {
+    const w = world();
+    const ctx = request(w);
+    ctx.dstUri = 'sip:192.0.2.20:5080';
+    call(tm, 't_relay', ctx);
+    // A ringing branch, so that a CANCEL can go out.
+    w.layer.onReply(replyTo(w, w.sent[0]!.data, 180, 'Ringing'));
+    const other = request(w, INVITE.replace('Call-ID: call-1@192.0.2.10', 'Call-ID: other@x'));
+    expect(call(tmx, 't_reply_callid', other, 'nope@x', '7', 480, 'Gone')).toBe(-1);
+    expect(call(tmx, 't_reply_callid', other, 'call-1@192.0.2.10', '8', 480, 'Gone')).toBe(-1);
+    expect(call(tmx, 't_cancel_callid', other, 'call-1@192.0.2.10', '7', 0)).toBe(1);
+    expect(w.sent.map((x) => x.data.split(' ')[0])).toContain('CANCEL');
+    expect(call(tmx, 't_reply_callid', other, 'call-1@192.0.2.10', '7', 480, 'Gone')).toBe(1);
+    expect(w.upstream.map(statusOf)).toContain(480);
+    w.layer.close();
+  });
+
   it('t_reply and t_send_reply answer within the transaction; t_release drops it', () => {
     const w = world();
     const ctx = request(w);
