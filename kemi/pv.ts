@@ -33,5 +33,8 @@ export default defineModule('pv', [
   { name: 'seti', params: ['str', 'int'], ret: 'bool', fn: (ctx, s, v) => set(ctx, s, Number(v)) },
   { name: 'sets', params: ['str', 'str'], ret: 'bool', fn: (ctx, s, v) => set(ctx, s, str(v)) },
   { name: 'unset', params: ['str'], ret: 'bool', fn: (ctx, s) => set(ctx, s, null) },
-  { name: 'is_null', params: ['str'], ret: 'bool', fn: (ctx, s) => then(get(ctx, s), (v) => v === null) },
+  { name: 'is_null', params: ['str'], ret: 'bool', fn: (ctx, s) => {
+    const v = get(ctx, s);
+    return v instanceof Promise ? v.then((x) => x === null) : v === null;
+  } },
 ]);

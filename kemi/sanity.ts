@@ -62,36 +62,22 @@ function msgCheck(ctx: MsgContext, bits: number): Failure | null {
 
 function uriCheck(ctx: MsgContext, bits: number): Failure | null {
   const m = ctx.msg;
-  // Kamailio's check_parse_uris texts, one per URI.
-  const parses = (what: () => void, reason: string): Failure | null => {
-    try {
-      what();
-      return null;
-    } catch (e) {
-      if (e instanceof SipParseError) return fail(400, reason);
-      throw e;
-    }
-  };
-  if (bits & 1 && m.isRequest) {
-    const r = m.ruri;
-    const f = parses(() => {
+  // Kamailio's check_parse_uris texts, one per URI (inline: this runs for every request).
+  let reason = 'Bad Request URI';
+  try {
+    if (bits & 1 && m.isRequest) {
+      const r = m.ruri;
       if (/^(sips?|tel):/i.test(r)) parseUri(r);
-    }, 'Bad Request URI');
-    if (f) return f;
-  }
-  if (bits & 2) {
-    const f = parses(() => parseUri(m.from.uri), 'Invalid From Header');
-    if (f) return f;
-  }
-  if (bits & 4) {
-    const f = parses(() => parseUri(m.to.uri), 'Invalid To Header');
-    if (f) return f;
-  }
-  if (bits & 8) {
-    const f = parses(() => {
-      for (const c of m.contacts()) if (c.uri !== '*') parseUri(c.uri);
-    }, 'Bad Contact Header');
-    if (f) return f;
+    }
+    reason = 'Invalid From Header';
+    if (bits & 2) parseUri(m.from.uri);
+    reason = 'Invalid To Header';
+    if (bits & 4) parseUri(m.to.uri);
+    reason = 'Bad Contact Header';
+    if (bits & 8) for (const c of m.contacts()) if (c.uri !== '*') parseUri(c.uri);
+  } catch (e) {
+    if (e instanceof SipParseError) return fail(400, reason);
+    throw e;
   }
   return null;
 }
