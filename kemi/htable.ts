@@ -9,10 +9,13 @@
  * meaning here and are ignored with a warning for dbtable.
  * Values: integers are stored as decimal text; a string that looks like an integer is stored with
  * an "s:" prefix so it comes back as a string.
- * Not provided (calls fail naming themselves): sht_lock / sht_unlock (per-slot locks of Kamailio's
- * shared memory have no cross-process equivalent here).
- * PVs: $sht(t=>k) (read/write; reading works on the embedded state only, use sht_get on Redis),
- * $shtex(t=>k) (set expiry), $shtinc / $shtdec (embedded state only), $shtitkey(it) / $shtitval(it).
+ * sht_lock / sht_unlock: Kamailio locks the item's slot in shared memory; here the lock is an item
+ * of the state backend (namespace `htlock`, set only if absent, expiring after 10 s so a script
+ * that forgets sht_unlock cannot block the key for ever), so it holds across workers and, on Redis,
+ * across hosts. A message that already holds the lock takes it again (Kamailio's slot locks are
+ * recursive); one that does not waits (its coroutine, not the process) up to 2 s, then gets -1.
+ * PVs: $sht(t=>k), $shtex(t=>k) (set expiry), $shtinc / $shtdec, $shtcn / $shtcv, $shtitkey(it) /
+ * $shtitval(it); through KSR.pv on any backend, in format strings on the embedded state only.
  */
 import type { MsgContext, PvValue } from '../src/core/context.js';
 import { registerPv } from '../src/pv/registry.js';
@@ -305,7 +308,59 @@ function init(env: ModuleEnv): void {
   registerHtablePvs();
 }
 
+const LOCK_NS = 'htlock';
+const LOCK_TTL_SEC = 10;
+const LOCK_WAIT_MS = 2000;
+/** Locks a message holds: lock key -> [owner token, depth]. */
+const heldLocks = new WeakMap<MsgContext, Map<string, [string, number]>>();
+
+function lockKey(t: string, k: string): string {
+  return `${t}=>${k}`;
+}
+
+function shtLock(ctx: MsgContext, t: string, k: string): Awaitable<number> {
+  if (!table(ctx, t)) return -1;
+  const id = lockKey(t, k);
+  let mine = heldLocks.get(ctx);
+  const cur = mine?.get(id);
+  if (cur) {
+    cur[1]++;
+    return 1;
+  }
+  const token = `${process.pid}:${Math.random().toString(36).slice(2)}`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  const s = st();
+  const attempt = (): Awaitable<number> => chain(ctx, s.setIfAbsent(LOCK_NS, id, token, LOCK_TTL_SEC), (got) => {
+    if (got) {
+      if (!mine) heldLocks.set(ctx, (mine = new Map()));
+      mine.set(id, [token, 1]);
+      return 1;
+    }
+    if (Date.now() >= deadline) {
+      ctx.proxy.log(ctx, 'err', `htable: sht_lock(${t}, ${k}): still held by another message after ${LOCK_WAIT_MS} ms`);
+      return -1;
+    }
+    return new Promise<number>((resolve) => setTimeout(() => resolve(attempt()), 2));
+  }, -1);
+  return attempt();
+}
+
+function shtUnlock(ctx: MsgContext, t: string, k: string): Awaitable<number> {
+  if (!table(ctx, t)) return -1;
+  const id = lockKey(t, k);
+  const mine = heldLocks.get(ctx);
+  const cur = mine?.get(id);
+  if (!cur) return 1; // not held: nothing to release (Kamailio's unlock does not check either)
+  if (--cur[1] > 0) return 1;
+  mine!.delete(id);
+  const s = st();
+  // Release only our own lock (it may have expired and been taken by another message).
+  return chain(ctx, s.get(LOCK_NS, id), (owner) => (owner === cur[0] ? chain(ctx, s.del(LOCK_NS, id), () => 1, -1) : 1), -1);
+}
+
 export default defineModule('htable', [
+  { name: 'sht_lock', params: ['str', 'str'], ret: 'int', fn: (ctx, t, k) => shtLock(ctx, str(t), str(k)) },
+  { name: 'sht_unlock', params: ['str', 'str'], ret: 'int', fn: (ctx, t, k) => shtUnlock(ctx, str(t), str(k)) },
   { name: 'sht_get', params: ['str', 'str'], ret: 'xval', fn: (ctx, t, k) => get(ctx, str(t), str(k), null) },
   { name: 'sht_gete', params: ['str', 'str'], ret: 'xval', fn: (ctx, t, k) => get(ctx, str(t), str(k), '') },
   { name: 'sht_getw', params: ['str', 'str'], ret: 'xval', fn: (ctx, t, k) => get(ctx, str(t), str(k), '<null>') },

@@ -71,6 +71,22 @@ for (const kind of ['memory', 'redis'] as const) {
       expect(await h('sht_get', 'names', 'x')).toBeNull();
       expect(await h('sht_setxs', 'names', 'tmp', 'v', 1)).toBe(1);
       expect(await h('sht_rm', 'names', 'y')).toBe(1);
+      // sht_lock: recursive for the message holding it; another message waits until it is released.
+      const other = context().ctx;
+      expect(await h('sht_lock', 'names', 'k')).toBe(1);
+      expect(await h('sht_lock', 'names', 'k')).toBe(1);
+      let got: unknown = 'waiting';
+      const waiting = Promise.resolve(call(htable, 'sht_lock', other, 'names', 'k')).then((r) => (got = r));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got).toBe('waiting');
+      expect(await h('sht_unlock', 'names', 'k')).toBe(1);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(got).toBe('waiting'); // still held once
+      expect(await h('sht_unlock', 'names', 'k')).toBe(1);
+      await waiting;
+      expect(got).toBe(1);
+      expect(await call(htable, 'sht_unlock', other, 'names', 'k')).toBe(1);
+      expect(await h('sht_lock', 'nosuch', 'k')).toBe(-1);
       // KSR.pv reads and writes $sht on either backend (on Redis the coroutine waits).
       expect(await call(pv, 'sets', ctx, '$sht(names=>p)', 'pv')).toBe(true);
       expect(await call(pv, 'get', ctx, '$sht(names=>p)')).toBe('pv');
