@@ -256,6 +256,9 @@ function expiresOf(ctx: MsgContext, na: NameAddr): number | null {
 
 /** The q as 0..1: $xavp(<xavp_cfg>=>q) (0..1000), else the q param, else default_q; NaN when invalid. */
 function qOf(ctx: MsgContext, na: NameAddr): number {
+  // set_q_override() for this message wins over everything (save.c).
+  const o = ctx.moduleData.get(Q_OVERRIDE);
+  if (typeof o === 'number') return o / 1000;
   const x = xcfg(ctx, 'q');
   if (typeof x === 'number') return x >= 0 && x <= 1000 ? x / 1000 : NaN;
   const q = na.params.get('q');
@@ -686,7 +689,35 @@ function rpcAor(v: unknown): string {
   return aor;
 }
 
+const Q_OVERRIDE = 'registrar:q_override';
+
+/** str2q: "0", "0.5", "1.000" as Kamailio's integer q (0..1000), or null. */
+function str2q(s: string): number | null {
+  const t = s.trim();
+  if (!/^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(t)) return null;
+  return Math.round(Number(t) * 1000);
+}
+
 export default defineModule('registrar', [
+  { name: 'set_q_override', params: ['str'], ret: 'int', fn: (ctx, q) => {
+    const n = str2q(str(q));
+    if (n === null) {
+      ctx.proxy.log(ctx, 'err', 'registrar: invalid q value');
+      return -1;
+    }
+    ctx.moduleData.set(Q_OVERRIDE, n);
+    return 1;
+  } },
+  // A header naming the socket the request came in on ("udp:127.0.0.1:5060"), added at the end of
+  // the headers (a registrar behind this proxy reads it with its sock_hdr_name).
+  { name: 'add_sock_hdr', params: ['str'], ret: 'int', fn: (ctx, name) => {
+    const n = str(name);
+    if (!n) return -1;
+    const r = ctx.rcv;
+    const host = r.family === 6 ? `[${r.localAddress}]` : r.localAddress;
+    ctx.msg.appendHeader(`${n}: ${r.proto}:${host}:${r.localPort}\r\n`);
+    return 1;
+  } },
   { name: 'save', params: ['str', 'int'], ret: 'int', fn: (ctx, t, f) => save(ctx, str(t), Number(f) || 0) },
   { name: 'save_uri', params: ['str', 'int', 'str'], ret: 'int', fn: (ctx, t, f, u) => save(ctx, str(t), Number(f) || 0, str(u)) },
   { name: 'lookup', params: ['str'], ret: 'int', fn: (ctx, t) => lookup(ctx, str(t), null) },

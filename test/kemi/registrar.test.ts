@@ -164,6 +164,17 @@ describe('KSR.registrar lookup', () => {
     expect(single.branches).toEqual([]);
   });
 
+  it('set_q_override sets the q of the contacts saved; add_sock_hdr names the receiving socket', async () => {
+    const c = context(register(['<sip:bob@192.0.2.10:5070>;q=0.1']));
+    expect(await call(registrar, 'set_q_override', c.ctx, '0.7')).toBe(1);
+    expect(await call(registrar, 'set_q_override', c.ctx, '1.5')).toBe(-1);
+    expect(await call(registrar, 'save', c.ctx, 'location', 0)).toBe(1);
+    expect(c.rec.replies[0]!.headers).toContain('<sip:bob@192.0.2.10:5070>;q=0.7;');
+    const a = context(register(['<sip:bob@192.0.2.11:5070>'], [], 'reg-sock'));
+    expect(await call(registrar, 'add_sock_hdr', a.ctx, 'X-Sock')).toBe(1);
+    expect(a.ctx.msg.serialize().toString('latin1')).toContain('X-Sock: udp:127.0.0.1:5060\r\n');
+  });
+
   it('method_filtering 1: contacts whose Allow / methods= lacks the method are skipped; -2 when only such remain', async () => {
     await init({ method_filtering: 1 });
     await save(register(['<sip:bob@192.0.2.10:5070>;q=0.9'], ['Allow: INVITE, ACK, CANCEL, BYE'], 'reg-a'));
