@@ -517,7 +517,7 @@ function lookup(ctx: MsgContext, tname: string, uri: string | null, toDset = fal
 /**
  * registered4: 1 when the AOR has a live contact; match flags 1/2/4 narrow it to the contact whose
  * Call-ID / received / Contact URI equals $xavp(<xavp_cfg>=>match_callid / match_received /
- * match_contact). The action flags only drive xavp_rcd/contact xavps, not implemented: ignored.
+ * match_contact). registered_action with action flags (xavp_rcd details) fails naming itself.
  */
 function registered(ctx: MsgContext, tname: string, uri: string | null, matchFlags = 0): Awaitable<number> {
   let target = uri;
@@ -742,7 +742,11 @@ export default defineModule('registrar', [
   { name: 'registered', params: ['str'], ret: 'int', fn: (ctx, t) => registered(ctx, str(t), null) },
   { name: 'registered_uri', params: ['str', 'str'], ret: 'int', fn: (ctx, t, u) => registered(ctx, str(t), str(u) || null) },
   { name: 'registered_flags', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, t, u, f) => registered(ctx, str(t), str(u) || null, Number(f) || 0) },
-  { name: 'registered_action', params: ['str', 'str', 'int', 'int'], ret: 'int', fn: (ctx, t, u, f) => registered(ctx, str(t), str(u) || null, Number(f) || 0) },
+  { name: 'registered_action', params: ['str', 'str', 'int', 'int'], ret: 'int', fn: (ctx, t, u, f, a) => {
+    // The action flags fill xavp_rcd with the contact's details: not provided, so not ignored either.
+    if (Number(a) || 0) throw new Error('KSR.registrar.registered_action: action flags (xavp_rcd) are not implemented in kemi-proxy');
+    return registered(ctx, str(t), str(u) || null, Number(f) || 0);
+  } },
   { name: 'unregister', params: ['str', 'str'], ret: 'int', fn: (ctx, t, u) => unregister(ctx, str(t), str(u)) },
   { name: 'unregister_ruid', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, u, r) => unregister(ctx, str(t), str(u), str(r)) },
   { name: 'reg_fetch_contacts', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, u, p) => fetchContacts(ctx, str(t), str(u), str(p)) },
