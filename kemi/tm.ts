@@ -190,9 +190,16 @@ const exports: KemiExport[] = [
   { name: 't_drop_replies_all', params: [], ret: 'int', fn: (ctx) => dropReplies(ctx, 'a') },
   { name: 't_drop_replies', params: ['str'], ret: 'int', fn: (ctx, mode) => dropReplies(ctx, str(mode)) },
   { name: 't_get_branch_index', params: [], ret: 'int', fn: (ctx) => branchIndex(ctx) },
+  // Kamailio's t_clean frees old transactions left active; here finished and expired ones are
+  // swept by their own timers (max_*_lifetime), so there is nothing left to clean.
   { name: 't_clean', params: [], ret: 'int', fn: () => 1 },
   { name: 't_set_auto_inv_100', params: ['int'], ret: 'int', fn: (ctx, v) => { tmState(ctx).autoInv100 = int(v) !== 0; return 1; } },
-  { name: 't_set_disable_6xx', params: ['int'], ret: 'int', fn: (ctx, v) => { tmState(ctx).disable6xx = int(v) !== 0; return 1; } },
+  { name: 't_set_disable_6xx', params: ['int'], ret: 'int', fn: (ctx, v) => {
+    const st = tmState(ctx);
+    st.disable6xx = int(v) !== 0;
+    if (st.t) st.t.disable6xx = st.disable6xx;
+    return 1;
+  } },
   { name: 't_set_disable_internal_reply', params: ['int'], ret: 'int', fn: (ctx, v) => { tmState(ctx).disableInternalReply = int(v) !== 0; return 1; } },
   { name: 't_set_no_e2e_cancel_reason', params: ['int'], ret: 'int', fn: (ctx, v) => { tmState(ctx).noE2eCancelReason = int(v) !== 0; return 1; } },
   // We never fail over to other DNS targets, so turning failover off is already the behaviour.

@@ -131,6 +131,8 @@ export class ProxyTransaction implements ServerTransactionHost {
   readonly msgId: number;
   /** force_rport() was called before the transaction was created (its local replies fill rport). */
   readonly forceRport: boolean;
+  /** t_set_disable_6xx: a 6xx does not cancel the other branches. */
+  disable6xx = false;
   readonly avps: Map<string, PvValue[]>;
   readonly xavps: MsgContext['xavps'];
   onReply: string;
@@ -164,6 +166,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     this.flags = ctx.flags;
     this.msgId = ctx.msgId;
     this.forceRport = ctx.forceRport;
+    this.disable6xx = st.disable6xx ?? false;
     this.avps = ctx.avps;
     this.xavps = ctx.xavps;
     this.onReply = st.onReply;
@@ -457,7 +460,9 @@ export class ProxyTransaction implements ServerTransactionHost {
     b.finalCode = code;
     b.reply = reply;
     this.branchFinal(b);
-    if (code >= 600 && this.isInvite) for (const o of this.branches) if (o !== b) this.cancelBranch(o, `Reason: SIP;cause=${code};text="${reply.reason}"\r\n`);
+    // A 6xx ends the other branches, unless t_set_disable_6xx(1) asked tm to treat it like any
+    // other negative reply.
+    if (code >= 600 && this.isInvite && !this.disable6xx) for (const o of this.branches) if (o !== b) this.cancelBranch(o, `Reason: SIP;cause=${code};text="${reply.reason}"\r\n`);
     this.maybeComplete();
   }
 

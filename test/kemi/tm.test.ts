@@ -154,6 +154,22 @@ describe('KSR.tm', () => {
     w2.layer.close();
   });
 
+  it('a 6xx cancels the other ringing branches unless t_set_disable_6xx(1)', () => {
+    for (const disable of [0, 1]) {
+      const w = world();
+      const ctx = request(w);
+      ctx.dstUri = 'sip:192.0.2.20:5080';
+      ctx.branches.push({ uri: 'sip:b@192.0.2.21:5081', dstUri: null, path: null, q: -1, flags: 0, socket: null, instance: null, ruid: null, location_ua: null });
+      expect(call(tm, 't_set_disable_6xx', ctx, disable)).toBe(1);
+      call(tm, 't_relay', ctx);
+      w.layer.onReply(replyTo(w, w.sent[1]!.data, 180, 'Ringing'));
+      w.layer.onReply(replyTo(w, w.sent[0]!.data, 603, 'Decline'));
+      const cancels = w.sent.filter((x) => x.data.startsWith('CANCEL')).length;
+      expect(cancels).toBe(disable ? 0 : 1);
+      w.layer.close();
+    }
+  });
+
   it('CANCEL: 200 to the CANCEL, hop-by-hop CANCEL to a ringing branch, 487 relayed', () => {
     const w = world();
     const ctx = request(w);
