@@ -148,9 +148,10 @@ export class Forwarder {
    * connection the request came on; UDP goes to the source address, at the source port when rport
    * asks for it, else at the Via port.
    */
-  sendReplyTo(req: SipMessage, rcv: ReceiveInfo, reply: Buffer, forceRport: boolean): boolean {
+  sendReplyTo(req: SipMessage, rcv: ReceiveInfo, reply: Buffer, forceRport: boolean, flags?: { close: boolean; noConnect: boolean }): boolean {
     if (rcv.proto !== 'udp') {
-      return this.proxy.transports.send({ proto: rcv.proto, address: rcv.srcAddress, port: rcv.srcPort, connId: rcv.connId }, reply);
+      // set_reply_close / set_reply_no_connect apply to the connection the reply goes back on.
+      return this.proxy.transports.send({ proto: rcv.proto, address: rcv.srcAddress, port: rcv.srcPort, connId: rcv.connId, closeAfter: flags?.close, noConnect: flags?.noConnect }, reply);
     }
     let port = rcv.srcPort;
     try {

@@ -411,7 +411,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     });
     ctx.replied = true;
     this.stats.repliesSent(code);
-    return this.forwarder.sendReplyTo(req, ctx.rcv, reply, ctx.forceRport) ? 1 : -1;
+    return this.forwarder.sendReplyTo(req, ctx.rcv, reply, ctx.forceRport, { close: ctx.sendFlags.replyClose, noConnect: ctx.sendFlags.replyNoConnect }) ? 1 : -1;
   }
 
   isMyself(host: string, port?: number, proto?: Proto): boolean {
