@@ -9,20 +9,22 @@
  * Private ("RFC 1918") addresses are Kamailio's list, IPv4 only: 10/8, 172.16/12, 192.168/16,
  * 100.64/10 (RFC 6598), 192.0.0.0/29 (RFC 7335), and with nat_addr_mode 1 192.0.0.0/24.
  *
- * Not provided (fail naming themselves): fix_nated_sdp and fix_nated_sdp_ip (Kamailio's SDP
- * rewrite also handles a=rtcp, a=oldmediaip and null addresses: not reproduced), set_alias_to_pv,
- * and no keepalive pinging (natping_interval).
+ * fix_nated_sdp / fix_nated_sdp_ip: kemi/nathelper-sdp.ts (modparams sdp_oldmediaip, nortpproxy_str).
+ * Not provided (fail naming themselves): set_alias_to_pv, and no keepalive pinging
+ * (natping_interval).
  */
 import type { MsgContext } from '../src/core/context.js';
 import { parseUri, type HeaderField, type SipUri } from '../src/sip/index.js';
 import { setPv } from '../src/pv/registry.js';
 import { ipBytes } from './pike.js';
+import { fixNatedSdp, type SdpFixSettings } from './nathelper-sdp.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 let receivedAvp = '';
 let natAddrMode = 1;
+const sdpSettings: SdpFixSettings = { oldMediaIp: true, nortpproxy: 'a=nortpproxy:yes' };
 
 /** Kamailio's PROTO_* numbers, used in ;alias=ip~port~proto. */
 const PROTO_NUM: Record<string, number> = { udp: 1, tcp: 2, tls: 3, sctp: 4, ws: 5, wss: 6 };
@@ -555,6 +557,8 @@ function fixNatedRegister(ctx: MsgContext): number {
 export default defineModule('nathelper', [
   { name: 'nat_uac_test', params: ['int'], ret: 'int', fn: (ctx, f) => natUacTest(ctx, Number(f) || 0) },
   { name: 'fix_nated_contact', params: [], ret: 'int', fn: (ctx) => fixNatedContact(ctx) },
+  { name: 'fix_nated_sdp', params: ['int'], ret: 'int', fn: (ctx, l) => fixNatedSdp(ctx, Number(l) || 0, null, sdpSettings) },
+  { name: 'fix_nated_sdp_ip', params: ['int', 'str'], ret: 'int', fn: (ctx, l, ip) => fixNatedSdp(ctx, Number(l) || 0, str(ip) || null, sdpSettings) },
   { name: 'fix_nated_register', params: [], ret: 'int', fn: (ctx) => fixNatedRegister(ctx) },
   { name: 'set_contact_alias', params: [], ret: 'int', fn: (ctx) => setContactAlias(ctx, false) },
   { name: 'set_contact_alias_trim', params: [], ret: 'int', fn: (ctx) => setContactAlias(ctx, true) },
@@ -572,5 +576,7 @@ export default defineModule('nathelper', [
   init: (env: ModuleEnv) => {
     receivedAvp = String(env.params.received_avp ?? '');
     natAddrMode = env.params.nat_addr_mode === undefined ? 1 : Number(env.params.nat_addr_mode);
+    sdpSettings.oldMediaIp = env.params.sdp_oldmediaip === undefined ? true : Number(env.params.sdp_oldmediaip) !== 0;
+    sdpSettings.nortpproxy = env.params.nortpproxy_str === undefined ? 'a=nortpproxy:yes' : String(env.params.nortpproxy_str);
   },
 });

@@ -34,7 +34,14 @@ function ksr_request_route()
   for _, ip in ipairs({"10.1.2.3", "172.16.0.1", "172.32.0.1", "192.168.5.5", "100.64.1.1", "192.0.0.5", "8.8.8.8", "127.0.0.1", "nonsense"}) do
     r("is_rfc1918 " .. ip, N.is_rfc1918(ip))
   end
-  if KSR.hdr.is_present("X-Alias") > 0 then
+  if KSR.hdr.is_present("X-Sdp") > 0 then
+    local level = tonumber(KSR.pv.get("$hdr(X-Sdp)"))
+    if KSR.hdr.is_present("X-Sdp-Ip") > 0 then
+      r("fix_nated_sdp_ip", N.fix_nated_sdp_ip(level, KSR.pv.get("$hdr(X-Sdp-Ip)")))
+    else
+      r("fix_nated_sdp", N.fix_nated_sdp(level))
+    end
+  elseif KSR.hdr.is_present("X-Alias") > 0 then
     r("handle_ruri_alias", N.handle_ruri_alias())
     r("$ru", KSR.pv.get("$ru"))
     r("$du", KSR.pv.get("$du"))
@@ -50,6 +57,40 @@ function ksr_request_route()
   KSR.forward_uri("sip:127.0.0.1:${sinkPort}")
 end
 `;
+
+const SDP = [
+  'v=0',
+  'o=alice 2890844526 2890844526 IN IP4 192.168.1.10',
+  's=-',
+  'c=IN IP4 192.168.1.10',
+  't=0 0',
+  'm=audio 49170 RTP/AVP 0',
+  'a=rtcp:49171 IN IP4 192.168.1.10',
+  'a=rtpmap:0 PCMU/8000',
+  'm=video 51372 RTP/AVP 31',
+  'c=IN IP4 0.0.0.0',
+  'a=rtpmap:31 H261/90000',
+  '',
+].join('\r\n');
+
+function sdpRequest(level: number, ip?: string): string {
+  return [
+    'INVITE sip:bob@kemi.test SIP/2.0',
+    'Via: SIP/2.0/UDP 192.168.1.10:5070;branch=z9hG4bKnatsdp;rport',
+    'Max-Forwards: 70',
+    'From: <sip:alice@kemi.test>;tag=n2',
+    'To: <sip:bob@kemi.test>',
+    'Call-ID: nat-sdp-1@kemi.test',
+    'CSeq: 1 INVITE',
+    'Contact: <sip:alice@192.168.1.10:5070>',
+    `X-Sdp: ${level}`,
+    ...(ip ? [`X-Sdp-Ip: ${ip}`] : []),
+    'Content-Type: application/sdp',
+    `Content-Length: ${SDP.length}`,
+    '',
+    SDP,
+  ].join('\r\n');
+}
 
 function natRequest(alias: boolean): string {
   return [
@@ -71,7 +112,8 @@ function natRequest(alias: boolean): string {
 
 async function natRun(target: 'kemi' | 'kamailio'): Promise<string[]> {
   const out: string[] = [];
-  for (const alias of [false, true]) {
+  const requests = [natRequest(false), natRequest(true), sdpRequest(11), sdpRequest(6, '203.0.113.9'), sdpRequest(1)];
+  for (const request of requests) {
     const sink = createSocket('udp4');
     await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
     const sinkPort = (sink.address() as { port: number }).port;
@@ -89,7 +131,7 @@ async function natRun(target: 'kemi' | 'kamailio'): Promise<string[]> {
       : await startKamailio(file, { port, children: 1, modules: 'loadmodule "nathelper.so"\nmodparam("nathelper", "received_avp", "$avp(RECEIVED)")' });
     running.push(h);
     // The request comes from 127.0.0.1 while its Via and Contact claim 192.168.1.10: "behind NAT".
-    void udpRequest(port, natRequest(alias), 800);
+    void udpRequest(port, request, 800);
     let text: string;
     try {
       text = await got;
