@@ -22,6 +22,7 @@ import { attachWorker, IpcStore, ownerOf, workerLink, type WorkerLink } from '..
 import { LocalUac } from './local-uac.js';
 import { selectModules } from './modules.js';
 import { Forwarder, replyVia1 } from './forwarder.js';
+import { OverloadGuard } from './overload.js';
 import { CoreStats } from './stats.js';
 import { TransactionLayer } from '../tm/transaction-layer.js';
 import { tmConfig } from '../tm/config.js';
@@ -55,7 +56,12 @@ export class KemiProxy implements ProxyServices, TmCore {
     if (cfg.modules.includes('tm')) this.tm = new TransactionLayer(this, tmConfig(cfg.modparams.tm));
   }
 
+  /** Opt-in load shedding (config overloadLagMs); made in start(), when the config is there. */
+  overload = new OverloadGuard(0);
+
   async start(): Promise<void> {
+    this.overload = new OverloadGuard(this.cfg.overloadLagMs ?? 0);
+    this.overload.start();
     const { modules, loadedNames } = await selectModules(this.cfg.modules);
     this.cluster = workerLink();
     // Workers share the primary's embedded store; Redis they reach themselves.
@@ -134,6 +140,7 @@ export class KemiProxy implements ProxyServices, TmCore {
   rpc: import('../ops/rpc.js').RpcServer | null = null;
 
   async stop(): Promise<void> {
+    this.overload.stop();
     await this.metrics?.close();
     await this.rpc?.close();
     this.tm?.close();
@@ -210,6 +217,18 @@ export class KemiProxy implements ProxyServices, TmCore {
     else this.onReply(msg, rcv);
   }
 
+  /** Under overload: a new dialog-creating request that no transaction knows yet. */
+  private shedding(msg: SipMessage): boolean {
+    const m = msg.method;
+    if (m === 'ACK' || m === 'CANCEL' || m === 'BYE' || m === 'PRACK' || m === 'UPDATE') return false;
+    try {
+      if (msg.to.tag) return false;
+    } catch {
+      return false;
+    }
+    return !this.tm?.lookup(msg);
+  }
+
   private badMessage(data: Buffer, rcv: ReceiveInfo, e: unknown): void {
     this.stats.parseErrors++;
     const reason = e instanceof Error ? e.message : String(e);
@@ -234,6 +253,11 @@ export class KemiProxy implements ProxyServices, TmCore {
     const ctx = new MsgContext(msg, rcv, this);
     ctx.msgId = nextMsgId();
     ctx.startedAt = performance.now();
+    if (this.overload.active && this.shedding(msg)) {
+      this.overload.rejected++;
+      this.sendReply(ctx, 503, 'Service Unavailable', 'Retry-After: 1\r\n');
+      return;
+    }
     const script = this.host.acquire();
     let out: RunOutcome | Promise<RunOutcome>;
     try {

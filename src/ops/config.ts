@@ -32,6 +32,8 @@ export interface ProxyConfig {
   state: string;
   /** Server header / User-Agent of local replies. */
   serverHeader: string;
+  /** Event-loop lag (ms) beyond which new dialogs get 503 (src/core/overload.ts); 0: off. */
+  overloadLagMs: number;
 }
 
 /** Modules loaded when the config does not say: what a Kamailio edge script loads. */
@@ -55,6 +57,7 @@ export function defaultConfig(): ProxyConfig {
     rpc: '127.0.0.1:5064',
     state: 'memory',
     serverHeader: 'kemi-proxy',
+    overloadLagMs: 0,
   };
 }
 
@@ -110,6 +113,10 @@ function assign(cfg: ProxyConfig, key: keyof ProxyConfig, v: unknown, where: str
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) bad();
       cfg.workers = v as number;
       break;
+    case 'overloadLagMs':
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) bad();
+      cfg.overloadLagMs = v as number;
+      break;
     case 'modparams':
       if (v === null || typeof v !== 'object' || Array.isArray(v)) bad();
       cfg.modparams = v as ProxyConfig['modparams'];
@@ -139,6 +146,7 @@ options (override the config file):
       --metrics ADDR|off   Prometheus endpoint (127.0.0.1:9090)
       --rpc ADDR|off       JSON-RPC control endpoint (127.0.0.1:5064)
       --state URL|memory   state backend (memory or redis://...)
+      --overload-lag MS    answer new dialogs 503 while the event loop lags more than MS (off)
   -h, --help`;
 
 export function parseCli(argv: readonly string[]): CliResult {
@@ -171,6 +179,7 @@ export function parseCli(argv: readonly string[]): CliResult {
       metrics: { type: 'string' },
       rpc: { type: 'string' },
       state: { type: 'string' },
+      'overload-lag': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -193,5 +202,6 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (values.metrics) cfg.metrics = values.metrics === 'off' ? null : values.metrics;
   if (values.rpc) cfg.rpc = values.rpc === 'off' ? null : values.rpc;
   if (values.state) cfg.state = values.state;
+  if (values['overload-lag']) assign(cfg, 'overloadLagMs', Number(values['overload-lag']), '--overload-lag');
   return { config: cfg };
 }
