@@ -116,6 +116,25 @@ export default defineModule('siputils', [
     return x.user === y.user && x.host.toLowerCase() === y.host.toLowerCase() && (x.port ?? 5060) === (y.port ?? 5060) ? 1 : -1;
   } },
   { name: 'cmp_hdr_name', params: ['str', 'str'], ret: 'int', fn: (_c, a, b) => (canonicalName(str(a)) === canonicalName(str(b)) ? 1 : -1) },
+  // hdr_date_check(tdiff): -1 no or bad Date header, -4 older than tdiff seconds, else 1.
+  { name: 'hdr_date_check', params: ['int'], ret: 'int', fn: (ctx, tdiff) => {
+    const d = ctx.msg.header('date');
+    // RFC 3261 20.17: rfc1123-date, always GMT.
+    const m = d === undefined ? null : /^[A-Za-z]{3},\s*\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{2}:\d{2}:\d{2}\s+GMT$/.exec(d.trim());
+    if (!m) {
+      ctx.proxy.log(ctx, 'err', d === undefined ? 'siputils: Date header field is not found' : 'siputils: failed parsing DATE body');
+      return -1;
+    }
+    const t = Date.parse(d!.trim());
+    if (Number.isNaN(t)) return -2;
+    const now = Math.floor(Date.now() / 1000);
+    const msgTime = Math.floor(t / 1000);
+    if (now > msgTime + (Number(tdiff) || 0)) {
+      ctx.proxy.log(ctx, 'err', `siputils: outdated date header value (${now - msgTime + (Number(tdiff) || 0)} sec)`);
+      return -4;
+    }
+    return 1;
+  } },
   { name: 'is_gruu', params: [], ret: 'int', fn: (ctx) => {
     const u = ruri(ctx);
     return yes(!!u && (u.params.has('gr') || /pub-gruu|temp-gruu/.test(u.raw)));

@@ -195,6 +195,15 @@ describe('KSR.siputils', () => {
     expect(call(siputils, 'cmp_hdr_name', ctx, 'f', 'From')).toBe(1);
   });
 
+  it('hdr_date_check: fresh, outdated and missing Date headers', () => {
+    const at = (secondsAgo: number): string => new Date(Date.now() - secondsAgo * 1000).toUTCString();
+    const withDate = (d: string): string => INVITE.replace('User-Agent: test-ua', `Date: ${d}`);
+    expect(call(siputils, 'hdr_date_check', context(withDate(at(5))).ctx, 60)).toBe(1);
+    expect(call(siputils, 'hdr_date_check', context(withDate(at(120))).ctx, 60)).toBe(-4);
+    expect(call(siputils, 'hdr_date_check', context().ctx, 60)).toBe(-1);
+    expect(call(siputils, 'hdr_date_check', context(withDate('yesterday')).ctx, 60)).toBe(-1);
+  });
+
   it('handles R-URI parameters', () => {
     const { ctx } = context();
     // uri_param(name) without a value matches a parameter that has none (Kamailio's checks.c).
