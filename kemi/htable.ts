@@ -20,7 +20,7 @@
 import type { MsgContext, PvValue } from '../src/core/context.js';
 import { registerPv } from '../src/pv/registry.js';
 import { PosixRegex } from './textops.js';
-import { StateError, type Awaitable, type StateStore } from '../src/state/store.js';
+import { andThen, StateError, type Awaitable, type StateStore } from '../src/state/store.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
@@ -134,7 +134,6 @@ function rmMatcher(op: string, value: string): ((s: string) => boolean) | null {
   return op === 're' || op === 'sw' ? matcher(op, value) : null;
 }
 
-const thenCode = (v: Awaitable<number>, f: (r: number) => number): Awaitable<number> => (v instanceof Promise ? v.then(f) : f(v));
 
 function matchName(ctx: MsgContext, name: string, op: string, value: string): Awaitable<number> {
   const t = table(ctx, name);
@@ -368,7 +367,7 @@ export default defineModule('htable', [
   { name: 'sht_seti', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, t, k, v) => set(ctx, str(t), str(k), Number(v) || 0) },
   { name: 'sht_setxs', params: ['str', 'str', 'str', 'int'], ret: 'int', fn: (ctx, t, k, v, e) => set(ctx, str(t), str(k), str(v), Number(e) || 0) },
   // Kamailio 5.6.3 answers 0 when sht_setxi succeeds (and 1 for sht_setxs).
-  { name: 'sht_setxi', params: ['str', 'str', 'int', 'int'], ret: 'int', fn: (ctx, t, k, v, e) => thenCode(set(ctx, str(t), str(k), Number(v) || 0, Number(e) || 0), (r) => (r > 0 ? 0 : r)) },
+  { name: 'sht_setxi', params: ['str', 'str', 'int', 'int'], ret: 'int', fn: (ctx, t, k, v, e) => andThen(set(ctx, str(t), str(k), Number(v) || 0, Number(e) || 0), (r) => (r > 0 ? 0 : r)) },
   { name: 'sht_setex', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, t, k, e) => {
     const tb = table(ctx, str(t));
     if (!tb) return -1;

@@ -5,6 +5,7 @@
 import type { MsgContext, PvValue } from '../src/core/context.js';
 import { registerCorePvs } from '../src/pv/core-pvs.js';
 import { getPvAwaitable, setPvAwaitable } from '../src/pv/registry.js';
+import { andThen } from '../src/state/store.js';
 import { defineModule, type KemiArg } from './types.js';
 
 registerCorePvs();
@@ -12,7 +13,7 @@ registerCorePvs();
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 type Maybe<T> = T | Promise<T>;
-const then = <T, R>(v: Maybe<T>, f: (x: T) => R): Maybe<R> => (v instanceof Promise ? v.then(f) : f(v));
+const then = <T, R>(v: Maybe<T>, f: (x: T) => R): Maybe<R> => andThen(v, f);
 
 /** A PV's value; one kept in the shared state ($sht on Redis) may take a round trip. */
 function get(ctx: MsgContext, spec: KemiArg): Maybe<PvValue | null> {

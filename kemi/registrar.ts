@@ -263,8 +263,8 @@ function qOf(ctx: MsgContext, na: NameAddr): number {
   if (typeof x === 'number') return x >= 0 && x <= 1000 ? x / 1000 : NaN;
   const q = na.params.get('q');
   if (q === undefined) return params.defaultQ < 0 ? -1 : params.defaultQ / 1000;
-  if (q === null || !/^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(q.trim())) return NaN;
-  return Number(q);
+  const n = q === null ? null : str2q(q);
+  return n === null ? NaN : n / 1000;
 }
 
 /** Expires header as Kamailio reads it: -1 when absent or invalid. */

@@ -175,6 +175,13 @@ export function replyHopFromVia(via: Via): NextHop | null {
   return { proto, address, port };
 }
 
+/** Kamailio's received_test: the Via has received or rport, or its host is not the source address. */
+function receivedTest(via: Via, src: string): boolean {
+  if (via.received !== undefined || via.rport !== undefined) return true;
+  const host = via.host.startsWith('[') ? via.host.slice(1, -1) : via.host;
+  return host !== src;
+}
+
 /**
  * received / rport for the top Via of a local reply to `req` (Kamailio's received_test and
  * rport_test): received when the Via has rport or received, or its host is not the source
@@ -187,9 +194,7 @@ export function replyVia1(req: SipMessage, rcv: ReceiveInfo, forceRport: boolean
   } catch {
     return undefined;
   }
-  let host = via.host;
-  if (host.startsWith('[')) host = host.slice(1, -1);
-  const received = via.received !== undefined || via.rport !== undefined || host !== rcv.srcAddress ? rcv.srcAddress : null;
+  const received = receivedTest(via, rcv.srcAddress) ? rcv.srcAddress : null;
   const rport = via.rport !== undefined || forceRport ? rcv.srcPort : null;
   return received === null && rport === null ? undefined : { received, rport };
 }
@@ -206,9 +211,7 @@ export function applyReceived(out: SipMessage, ctx: MsgContext): void {
   // that; parameters already present keep their place.
   const via = ctx.msg.topVia;
   const src = ctx.rcv.srcAddress;
-  let host = via.host;
-  if (host.startsWith('[')) host = host.slice(1, -1);
-  const needReceived = via.received !== undefined || via.rport !== undefined || host !== src;
+  const needReceived = receivedTest(via, src);
   const needRport = via.rport !== undefined || ctx.forceRport;
   if (!needReceived && !needRport) return;
   const raw = via.raw;

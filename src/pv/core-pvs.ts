@@ -4,7 +4,7 @@
  * $var (per process), $avp and $xavp (per message), $shv (shared).
  */
 import type { MsgContext, PvValue } from '../core/context.js';
-import { formatUri, parseUri, type NameAddr, type SipUri } from '../sip/index.js';
+import { formatUri, parseUri, rawDisplayName, type NameAddr, type SipUri } from '../sip/index.js';
 import { PV_IDX_ALL, registerPv } from './registry.js';
 
 /** $var: private to a worker process and kept across messages, as in Kamailio. */
@@ -42,14 +42,6 @@ function setRuriPart(ctx: MsgContext, part: 'user' | 'host' | 'port', v: PvValue
 
 function hostPort(u: SipUri | undefined): string | undefined {
   return u?.host;
-}
-
-function rawDisplayName(na: NameAddr | undefined): string | undefined {
-  if (!na || na.displayName === undefined) return undefined;
-  if (na.raw.charCodeAt(0) !== 34) return na.displayName;
-  let j = 1;
-  while (j < na.raw.length && na.raw.charCodeAt(j) !== 34) j += na.raw.charCodeAt(j) === 92 ? 2 : 1;
-  return na.raw.slice(0, j + 1);
 }
 
 function nameAddrPvs(prefix: 'f' | 't', get: (ctx: MsgContext) => NameAddr | undefined): void {

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { MsgContext, PvValue } from '../core/context.js';
-import { parseNameAddr, parseUri, type SipUri } from '../sip/index.js';
+import { parseNameAddr, parseUri, rawDisplayName, type SipUri } from '../sip/index.js';
 
 export type Transform = (ctx: MsgContext, v: PvValue | null) => PvValue | null;
 type ArgGetter = (ctx: MsgContext) => string;
@@ -182,11 +182,8 @@ function nameaddrTransform(cls: 'nameaddr' | 'tobody', name: string): Transform 
         const lt = str(v).indexOf('<');
         return lt < 0 ? '' : str(v).slice(0, lt).replace(/^\s+/, '');
       }
-      case 'tobody.display': {
-        if (na.displayName === undefined) return '';
-        // As written, quotes included.
-        return na.raw.startsWith('"') ? na.raw.slice(0, na.raw.indexOf('"', 1) + 1) : na.displayName;
-      }
+      case 'tobody.display':
+        return rawDisplayName(na) ?? '';
       case 'nameaddr.uri':
       case 'tobody.uri': return na.uri;
       case 'nameaddr.len': {

@@ -17,6 +17,15 @@ export interface NameAddr {
 
 const TOKEN_WORDS = /^[A-Za-z0-9\-.!%*_+`'~]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~]+)*$/;
 
+/** The display name as written (quotes and quoted-pairs kept), as Kamailio's $fn/$tn show it. */
+export function rawDisplayName(na: NameAddr | undefined): string | undefined {
+  if (!na || na.displayName === undefined) return undefined;
+  if (na.raw.charCodeAt(0) !== 34) return na.displayName;
+  let j = 1;
+  while (j < na.raw.length && na.raw.charCodeAt(j) !== 34) j += na.raw.charCodeAt(j) === 92 ? 2 : 1;
+  return na.raw.slice(0, j + 1);
+}
+
 export function parseNameAddr(value: string): NameAddr {
   const raw = value.trim();
   if (raw === '*') return { displayName: undefined, uri: '*', params: new Map(), tag: undefined, raw };

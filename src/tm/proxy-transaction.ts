@@ -176,8 +176,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     this.frInv = st.frInv || owner.cfg.fr_inv_timer;
     for (const [k, v] of ctx.moduleData) if (k !== 'tm') this.moduleData.set(k, v);
     if (st.retr) this.setRetr(st.retr.t1, st.retr.t2);
-    const life = st.lifetime ? (this.isInvite ? st.lifetime.inv : st.lifetime.nonInv) : 0;
-    this.lifetime = owner.timers.schedule(life || (this.isInvite ? owner.cfg.max_inv_lifetime : owner.cfg.max_noninv_lifetime), () => this.expire());
+    this.scheduleLifetime(st.lifetime ? (this.isInvite ? st.lifetime.inv : st.lifetime.nonInv) : 0);
     if (hasTmCallbacks()) runRequestIn(this, ctx);
   }
 
@@ -215,7 +214,13 @@ export class ProxyTransaction implements ServerTransactionHost {
   setMaxLifetime(ms: number): void {
     if (this.done || this.lifetime === null) return;
     this.timers.cancel(this.lifetime);
-    this.lifetime = this.timers.schedule(ms || (this.isInvite ? this.owner.cfg.max_inv_lifetime : this.owner.cfg.max_noninv_lifetime), () => this.expire());
+    this.scheduleLifetime(ms);
+  }
+
+  /** The end-of-life timer: `ms` from now, or the module's max_*_lifetime when 0. */
+  private scheduleLifetime(ms: number): void {
+    const cfg = this.owner.cfg;
+    this.lifetime = this.timers.schedule(ms || (this.isInvite ? cfg.max_inv_lifetime : cfg.max_noninv_lifetime), () => this.expire());
   }
 
   get core(): TmCore {
