@@ -7,20 +7,16 @@
  * challenge header (nonce masked) must be the same. Replay protection is off on both for this
  * comparison (Kamailio's default; kemi-proxy turns it on by default).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODULES } from '../../src/ops/config.js';
-import { freePort, startProxy, tempDir, writeScript } from './harness.js';
-import { startKamailio } from './kamailio.js';
+import { freePort, tempDir, writeScript } from './harness.js';
 import { udpRequest } from './udp-client.js';
+import { useTargets } from './diff-harness.js';
 
-let running: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((h) => h.stop()));
-  running = [];
-});
+const targets = useTargets();
 
 const SCRIPT = `
 function ksr_request_route()
@@ -70,9 +66,9 @@ async function run(target: 'kemi' | 'kamailio'): Promise<string[]> {
   if (target === 'kemi') {
     const cfg = join(tempDir('kemi-authdiff-'), 'kemi.json');
     writeFileSync(cfg, JSON.stringify({ modparams: { auth: { nonce_count: 0, one_time_nonce: 0 } } }));
-    running.push(await startProxy({ script: file, port, protos: ['udp'], modules: [...DEFAULT_MODULES, 'auth'], extraArgs: ['--alias', 'kemi.test', '-c', cfg] }));
+    await targets.start(target, file, { port, kemiModules: [...DEFAULT_MODULES, 'auth'], kemiArgs: ['-c', cfg] });
   } else {
-    running.push(await startKamailio(file, { port, children: 1, modules: 'loadmodule "auth.so"' }));
+    await targets.start(target, file, { port, kamailioModules: 'loadmodule "auth.so"' });
   }
   const out: string[] = [];
   let cseq = 1;
@@ -95,10 +91,7 @@ async function run(target: 'kemi' | 'kamailio'): Promise<string[]> {
 
 describe('digest authentication next to Kamailio 5.6', () => {
   it('the same codes and challenges for missing, wrong, right and foreign credentials', async () => {
-    const kemi = await run('kemi');
-    await Promise.all(running.map((h) => h.stop()));
-    running = [];
-    const kam = await run('kamailio');
+    const { kemi, kam } = await targets.onBoth((t) => run(t));
     expect(kemi.join('\n')).toContain('check=1');
     expect(kemi).toEqual(kam);
   }, 60_000);

@@ -6,19 +6,16 @@
  * choose the same destination for the same request: ds_get_hash, the priority order of the set,
  * skipping a disabled destination, and the failover list are Kamailio's.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODULES } from '../../src/ops/config.js';
-import { freePort, REPO, startProxy, tempDir, writeScript } from './harness.js';
+import { freePort, REPO, tempDir, writeScript } from './harness.js';
 import { startKamailioCfg } from './kamailio.js';
 import { udpRequest } from './udp-client.js';
+import { useTargets } from './diff-harness.js';
 
-let running: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((h) => h.stop()));
-  running = [];
-});
+const targets = useTargets();
 
 const SCRIPT = `
 function ksr_request_route()
@@ -86,9 +83,9 @@ async function selections(target: 'kemi' | 'kamailio'): Promise<string[]> {
   if (target === 'kemi') {
     const cfg = join(dir, 'kemi.json');
     writeFileSync(cfg, JSON.stringify({ modparams: { dispatcher: { list_file: list, flags: 2, hash_pvar: '$fU@$ci' } } }));
-    running.push(await startProxy({ script, port, protos: ['udp'], modules: [...DEFAULT_MODULES, 'dispatcher'], extraArgs: ['-c', cfg] }));
+    await targets.start(target, script, { port, kemiModules: [...DEFAULT_MODULES, 'dispatcher'], kemiArgs: ['-c', cfg] });
   } else {
-    running.push(await startKamailioCfg((d) => kamailioCfg(d, port, script, list), port));
+    targets.track(await startKamailioCfg((d) => kamailioCfg(d, port, script, list), port));
   }
   const out: string[] = [];
   for (const alg of [0, 1, 2, 3, 4, 7, 8, 12]) {
@@ -103,10 +100,7 @@ async function selections(target: 'kemi' | 'kamailio'): Promise<string[]> {
 
 describe('dispatcher next to Kamailio 5.6', () => {
   it('selects the same destinations and walks the same failover order for algorithms 0 1 2 3 4 7 8 12', async () => {
-    const kemi = await selections('kemi');
-    await Promise.all(running.map((h) => h.stop()));
-    running = [];
-    const kam = await selections('kamailio');
+    const { kemi, kam } = await targets.onBoth((t) => selections(t));
     // The hash algorithms spread the requests over more than one destination.
     expect(new Set(kemi.filter((l) => l.startsWith('alg 0 ')).map((l) => l.split(': ')[1]!.split(',')[0])).size).toBeGreaterThan(1);
     expect(kemi).toEqual(kam);

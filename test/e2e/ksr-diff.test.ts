@@ -5,19 +5,15 @@
  * conventions the unit tests can only assume: int vs bool results, nil vs "" for missing values,
  * what a header added in the same route shows to $hdr, what pv writes show to later reads.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODULES } from '../../src/ops/config.js';
-import { freePort, startProxy, tempDir, writeScript } from './harness.js';
-import { startKamailio } from './kamailio.js';
+import { freePort, tempDir, writeScript } from './harness.js';
 import { udpRequest } from './udp-client.js';
+import { useTargets } from './diff-harness.js';
 
-let running: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((h) => h.stop()));
-  running = [];
-});
+const targets = useTargets();
 
 const SCRIPT = `
 local out = {}
@@ -162,16 +158,15 @@ interface Extra {
 async function results(target: 'kemi' | 'kamailio', text = SCRIPT, extra?: Extra): Promise<string[]> {
   const script = writeScript(text);
   const port = await freePort();
-  let args = ['--alias', 'kemi.test'];
+  let args: string[] = [];
   if (extra) {
     const cfg = join(tempDir('kemi-ksrdiff-'), 'kemi.json');
     writeFileSync(cfg, JSON.stringify({ modparams: extra.modparams }));
-    args = [...args, '-c', cfg];
+    args = ['-c', cfg];
   }
-  const h = target === 'kemi'
-    ? await startProxy({ script, port, protos: ['udp'], extraArgs: args, modules: extra ? [...DEFAULT_MODULES, ...extra.modules] : undefined })
-    : await startKamailio(script, { port, children: 1, modules: extra?.kamailio });
-  running.push(h);
+  const h = await targets.start(target, script, {
+    port, kemiArgs: args, kemiModules: extra ? [...DEFAULT_MODULES, ...extra.modules] : undefined, kamailioModules: extra?.kamailio,
+  });
   const ex = await udpRequest(port, REQUEST);
   const reply = ex.replies.find((r) => r.startsWith('SIP/2.0 200'));
   if (!reply) throw new Error(`${target}: no 200 reply: ${ex.replies.join('\n') || '(nothing)'}\n${h.output().slice(-3000)}`);
@@ -186,19 +181,13 @@ async function results(target: 'kemi' | 'kamailio', text = SCRIPT, extra?: Extra
 
 describe('KSR results next to Kamailio 5.6', () => {
   it('a battery of KSR calls returns the same values on both', async () => {
-    const kemi = await results('kemi');
-    await Promise.all(running.map((h) => h.stop()));
-    running = [];
-    const kam = await results('kamailio');
+    const { kemi, kam } = await targets.onBoth((t) => results(t));
     expect(kemi.length).toBeGreaterThan(90);
     expect(kemi).toEqual(kam);
   }, 60_000);
 
   it('transformations ({s.*}, {uri.*}, {param.*}, {nameaddr.*}, {tobody.*}) give the same values on both', async () => {
-    const kemi = await results('kemi', TRANSFORMS_SCRIPT);
-    await Promise.all(running.map((h) => h.stop()));
-    running = [];
-    const kam = await results('kamailio', TRANSFORMS_SCRIPT);
+    const { kemi, kam } = await targets.onBoth((t) => results(t, TRANSFORMS_SCRIPT));
     expect(kemi.length).toBeGreaterThan(50);
     expect(kemi).toEqual(kam);
   }, 60_000);
@@ -209,10 +198,7 @@ describe('KSR results next to Kamailio 5.6', () => {
       modules: ['htable'],
       modparams: { htable: { htable: 't=>size=4;', htable2: 'e=>size=2;autoexpire=60;initval=7' } },
     };
-    const kemi = await results('kemi', MODULES_SCRIPT, extra);
-    await Promise.all(running.map((h) => h.stop()));
-    running = [];
-    const kam = await results('kamailio', MODULES_SCRIPT, extra);
+    const { kemi, kam } = await targets.onBoth((t) => results(t, MODULES_SCRIPT, extra));
     expect(kemi.length).toBeGreaterThan(60);
     expect(kemi).toEqual(kam);
   }, 60_000);

@@ -5,17 +5,12 @@
  * values and the sink must receive the same message from both (ports, branch and the Via
  * parameters that hold them masked): lumps applied in Kamailio's order, spacing, Content-Length.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createSocket } from 'node:dgram';
-import { freePort, startProxy, writeScript } from './harness.js';
-import { startKamailio } from './kamailio.js';
+import { describe, expect, it } from 'vitest';
+import { freePort, writeScript } from './harness.js';
 import { udpRequest } from './udp-client.js';
+import { udpSink, useTargets } from './diff-harness.js';
 
-let running: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((h) => h.stop()));
-  running = [];
-});
+const targets = useTargets();
 
 const script = (sinkPort: number): string => `
 local out = {}
@@ -97,27 +92,16 @@ const REQUEST = [
 
 /** What the sink received, with the run's ports and our Via's branch masked. */
 async function relayed(target: 'kemi' | 'kamailio'): Promise<string> {
-  const sink = createSocket('udp4');
-  await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
-  const sinkPort = (sink.address() as { port: number }).port;
-  const got = new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${target}: nothing reached the sink`)), 5000);
-    sink.once('message', (m) => {
-      clearTimeout(t);
-      resolve(m.toString('latin1'));
-    });
-  });
+  const sink = await udpSink(target);
+  const sinkPort = sink.port;
   const port = await freePort();
   const file = writeScript(script(sinkPort));
-  const h = target === 'kemi'
-    ? await startProxy({ script: file, port, protos: ['udp'], extraArgs: ['--alias', 'kemi.test'] })
-    : await startKamailio(file, { port, children: 1 });
-  running.push(h);
+  const h = await targets.start(target, file, { port });
   let clientPort: number;
   const sent = udpRequest(port, REQUEST.replace('$LPORT', '$LPORT'), 1500);
   let text: string;
   try {
-    text = await got;
+    text = await sink.first;
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${h.output().slice(-3000)}`);
   } finally {
@@ -136,10 +120,7 @@ async function relayed(target: 'kemi' | 'kamailio'): Promise<string> {
 
 describe('message edits next to Kamailio 5.6', () => {
   it('the same kx values, edit return codes and relayed message', async () => {
-    const kemi = await relayed('kemi');
-    await Promise.all(running.map((h) => h.stop()));
-    running = [];
-    const kam = await relayed('kamailio');
+    const { kemi, kam } = await targets.onBoth((t) => relayed(t));
     expect(kemi.split('\r\n')).toEqual(kam.split('\r\n'));
   }, 60_000);
 });

@@ -8,18 +8,13 @@
  *   R-URI, From/To URIs, ...) go through sanity_check with Kamailio's defaults; the status line
  *   each gets must match.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createSocket } from 'node:dgram';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODULES } from '../../src/ops/config.js';
-import { freePort, startProxy, writeScript } from './harness.js';
-import { startKamailio } from './kamailio.js';
+import { freePort, writeScript } from './harness.js';
 import { udpRequest } from './udp-client.js';
+import { udpSink, useTargets } from './diff-harness.js';
 
-let running: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((h) => h.stop()));
-  running = [];
-});
+const targets = useTargets();
 
 const natScript = (sinkPort: number): string => `
 local out = {}
@@ -114,27 +109,20 @@ async function natRun(target: 'kemi' | 'kamailio'): Promise<string[]> {
   const out: string[] = [];
   const requests = [natRequest(false), natRequest(true), sdpRequest(11), sdpRequest(6, '203.0.113.9'), sdpRequest(1)];
   for (const request of requests) {
-    const sink = createSocket('udp4');
-    await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
-    const sinkPort = (sink.address() as { port: number }).port;
-    const got = new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${target}: nothing reached the sink`)), 5000);
-      sink.once('message', (m) => {
-        clearTimeout(t);
-        resolve(m.toString('latin1'));
-      });
-    });
+    const sink = await udpSink(target);
+    const sinkPort = sink.port;
     const port = await freePort();
     const file = writeScript(natScript(sinkPort));
-    const h = target === 'kemi'
-      ? await startProxy({ script: file, port, protos: ['udp'], modules: [...DEFAULT_MODULES, 'nathelper'], extraArgs: ['--alias', 'kemi.test'] })
-      : await startKamailio(file, { port, children: 1, modules: 'loadmodule "nathelper.so"\nmodparam("nathelper", "received_avp", "$avp(RECEIVED)")' });
-    running.push(h);
+    const h = await targets.start(target, file, {
+      port,
+      kemiModules: [...DEFAULT_MODULES, 'nathelper'],
+      kamailioModules: 'loadmodule "nathelper.so"\nmodparam("nathelper", "received_avp", "$avp(RECEIVED)")',
+    });
     // The request comes from 127.0.0.1 while its Via and Contact claim 192.168.1.10: "behind NAT".
     void udpRequest(port, request, 800);
     let text: string;
     try {
-      text = await got;
+      text = await sink.first;
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${h.output().slice(-3000)}`);
     } finally {
@@ -144,8 +132,7 @@ async function natRun(target: 'kemi' | 'kamailio'): Promise<string[]> {
     out.push(...text.split('\r\n').map((l) => l
       .replace(new RegExp(`\\b${port}\\b`, 'g'), 'PROXY').replace(new RegExp(`\\b${sinkPort}\\b`, 'g'), 'SINK')
       .replace(new RegExp(`\\b${client}\\b`, 'g'), 'CLIENT').replace(/branch=z9hG4bK[^;\r\n]*/, 'branch=*')));
-    await Promise.all(running.map((x) => x.stop()));
-    running = [];
+    await targets.stopAll();
   }
   return out;
 }
@@ -188,10 +175,7 @@ const GOOD_OPTIONS = [
 async function sanityRun(target: 'kemi' | 'kamailio'): Promise<string[]> {
   const port = await freePort();
   const file = writeScript(SANITY_SCRIPT);
-  const h = target === 'kemi'
-    ? await startProxy({ script: file, port, protos: ['udp'], extraArgs: ['--alias', 'kemi.test'] })
-    : await startKamailio(file, { port, children: 1 });
-  running.push(h);
+  const h = await targets.start(target, file, { port });
   const out: string[] = [];
   for (const [label, edit] of SANITY_CASES) {
     const ex = await udpRequest(port, edit([...GOOD_OPTIONS]).join('\r\n'), 1000);
@@ -209,10 +193,7 @@ describe('nathelper and sanity next to Kamailio 5.6', () => {
   }, 60_000);
 
   it('sanity: the same answer to each broken request', async () => {
-    const kemi = await sanityRun('kemi');
-    await Promise.all(running.map((h) => h.stop()));
-    running = [];
-    const kam = await sanityRun('kamailio');
+    const { kemi, kam } = await targets.onBoth((t) => sanityRun(t));
     expect(kemi[0]).toBe('good: SIP/2.0 200 Sane');
     // Two differences kept (README): RFC 3261 8.2.2 / RFC 4475 want 505 for SIP/3.0, which
     // Kamailio drops unanswered; and Kamailio's URI parser takes "sip:@" as a To URI.

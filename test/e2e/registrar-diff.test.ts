@@ -7,17 +7,13 @@
  * expires and q) are compared; lookups answer with $ru and the branches. Expires values are
  * rounded to tens (the clock runs between the two proxies' runs).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODULES } from '../../src/ops/config.js';
-import { freePort, startProxy, writeScript } from './harness.js';
-import { startKamailio } from './kamailio.js';
+import { freePort, writeScript } from './harness.js';
 import { udpRequest } from './udp-client.js';
+import { useTargets } from './diff-harness.js';
 
-let running: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((h) => h.stop()));
-  running = [];
-});
+const targets = useTargets();
 
 const SCRIPT = `
 function ksr_request_route()
@@ -77,10 +73,11 @@ async function run(target: 'kemi' | 'kamailio'): Promise<string[]> {
   cseq = 0;
   const port = await freePort();
   const file = writeScript(SCRIPT);
-  const h = target === 'kemi'
-    ? await startProxy({ script: file, port, protos: ['udp'], modules: [...DEFAULT_MODULES, 'usrloc', 'registrar'], extraArgs: ['--alias', 'kemi.test'] })
-    : await startKamailio(file, { port, children: 1, modules: 'loadmodule "usrloc.so"\nloadmodule "registrar.so"\nmodparam("usrloc", "db_mode", 0)\nmodparam("usrloc", "preload", "location")' });
-  running.push(h);
+  const h = await targets.start(target, file, {
+    port,
+    kemiModules: [...DEFAULT_MODULES, 'usrloc', 'registrar'],
+    kamailioModules: 'loadmodule "usrloc.so"\nloadmodule "registrar.so"\nmodparam("usrloc", "db_mode", 0)\nmodparam("usrloc", "preload", "location")',
+  });
   const out: string[] = [];
   const send = async (label: string, text: string): Promise<void> => {
     const ex = await udpRequest(port, text);
@@ -104,10 +101,7 @@ async function run(target: 'kemi' | 'kamailio'): Promise<string[]> {
 
 describe('registrar next to Kamailio 5.6', () => {
   it('the same save codes, replies and lookups for a sequence of REGISTERs', async () => {
-    const kemi = await run('kemi');
-    await Promise.all(running.map((h) => h.stop()));
-    running = [];
-    const kam = await run('kamailio');
+    const { kemi, kam } = await targets.onBoth((t) => run(t));
     expect(kemi.join('\n')).toContain('X-Save: 1');
     expect(kemi).toEqual(kam);
   }, 60_000);

@@ -5,16 +5,12 @@
  * loose_route, check_route_param and is_direction; the script answers with the code, $ru, $du
  * and the Route headers left after msg_apply_changes. Both proxies must answer the same.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, startProxy, writeScript } from './harness.js';
-import { startKamailio } from './kamailio.js';
+import { describe, expect, it } from 'vitest';
+import { freePort, writeScript } from './harness.js';
 import { udpRequest } from './udp-client.js';
+import { useTargets } from './diff-harness.js';
 
-let running: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((h) => h.stop()));
-  running = [];
-});
+const targets = useTargets();
 
 const SCRIPT = `
 function ksr_request_route()
@@ -66,10 +62,7 @@ async function run(target: 'kemi' | 'kamailio'): Promise<string[]> {
     ['ours without lr', request('sip:bob@10.0.0.7:5060', [`<sip:${me}>`, '<sip:10.0.0.9;lr>'])],
   ];
   const file = writeScript(SCRIPT);
-  const h = target === 'kemi'
-    ? await startProxy({ script: file, port, protos: ['udp'], extraArgs: ['--alias', 'kemi.test'] })
-    : await startKamailio(file, { port, children: 1 });
-  running.push(h);
+  const h = await targets.start(target, file, { port });
   const out: string[] = [];
   for (const [label, text] of cases) {
     const ex = await udpRequest(port, text, 1500);
@@ -81,10 +74,7 @@ async function run(target: 'kemi' | 'kamailio'): Promise<string[]> {
 
 describe('loose routing next to Kamailio 5.6', () => {
   it('loose_route, check_route_param and is_direction give the same results for thirteen Route sets', async () => {
-    const kemi = await run('kemi');
-    await Promise.all(running.map((h) => h.stop()));
-    running = [];
-    const kam = await run('kamailio');
+    const { kemi, kam } = await targets.onBoth((t) => run(t));
     expect(kemi.join('\n')).toContain('rc=1');
     expect(kemi).toEqual(kam);
   }, 60_000);

@@ -5,19 +5,15 @@
  * until none is left and then answers with the steps it took. The steps (R-URI and branches of
  * each) and the INVITEs each UAS received must be the same on both.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, startProxy, tempDir, writeScript } from './harness.js';
-import { startKamailio } from './kamailio.js';
+import { freePort, tempDir, writeScript } from './harness.js';
 import { udpRequest } from './udp-client.js';
+import { useTargets } from './diff-harness.js';
 
-let running: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((h) => h.stop()));
-  running = [];
-});
+const targets = useTargets();
 
 const script = (ports: number[]): string => `
 local function step()
@@ -112,12 +108,12 @@ async function run(target: 'kemi' | 'kamailio'): Promise<{ steps: string[]; uas:
     if (target === 'kemi') {
       const cfg = join(tempDir('kemi-serial-'), 'kemi.json');
       writeFileSync(cfg, JSON.stringify({ modparams: { tm: { contacts_avp: 'tm_contacts', contact_flows_avp: 'tm_contact_flows' } } }));
-      running.push(await startProxy({ script: file, port, protos: ['udp'], extraArgs: ['--alias', 'kemi.test', '-c', cfg] }));
+      await targets.start(target, file, { port, kemiArgs: ['-c', cfg] });
     } else {
-      running.push(await startKamailio(file, {
-        port, children: 1,
-        modules: 'modparam("tm", "contacts_avp", "tm_contacts")\nmodparam("tm", "contact_flows_avp", "tm_contact_flows")',
-      }));
+      await targets.start(target, file, {
+        port,
+        kamailioModules: 'modparam("tm", "contacts_avp", "tm_contacts")\nmodparam("tm", "contact_flows_avp", "tm_contact_flows")',
+      });
     }
     const ex = await udpRequest(port, INVITE, 5000);
     const final = ex.replies.find((r) => /^SIP\/2\.0 [3-6]/.test(r)) ?? '';
@@ -134,10 +130,7 @@ async function run(target: 'kemi' | 'kamailio'): Promise<{ steps: string[]; uas:
 
 describe('serial forking next to Kamailio 5.6', () => {
   it('t_load_contacts / t_next_contacts walk the q classes in the same order', async () => {
-    const kemi = await run('kemi');
-    await Promise.all(running.map((h) => h.stop()));
-    running = [];
-    const kam = await run('kamailio');
+    const { kemi, kam } = await targets.onBoth((t) => run(t));
     expect(kemi.steps[0]).toBe('SIP/2.0 486 All Busy');
     expect(kemi.steps).toEqual(kam.steps);
     expect(kemi.uas.length).toBe(4);

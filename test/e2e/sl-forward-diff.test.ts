@@ -3,17 +3,13 @@
  * answers 486; the reply route relays it with sl_forward_reply("480", "Gone Fishing") and drops
  * the original. The caller must receive the same reply from both (ports masked).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
-import { freePort, startProxy, writeScript } from './harness.js';
-import { startKamailio } from './kamailio.js';
+import { freePort, writeScript } from './harness.js';
 import { udpRequest } from './udp-client.js';
+import { useTargets } from './diff-harness.js';
 
-let running: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((h) => h.stop()));
-  running = [];
-});
+const targets = useTargets();
 
 const script = (uasPort: number): string => `
 function ksr_request_route()
@@ -54,9 +50,7 @@ async function run(target: 'kemi' | 'kamailio'): Promise<string[]> {
   const port = await freePort();
   const file = writeScript(script(uasPort));
   try {
-    running.push(target === 'kemi'
-      ? await startProxy({ script: file, port, protos: ['udp'], extraArgs: ['--alias', 'kemi.test'] })
-      : await startKamailio(file, { port, children: 1 }));
+    await targets.start(target, file, { port });
     const ex = await udpRequest(port, INVITE, 2000);
     const client = /^Via: SIP\/2\.0\/UDP 127\.0\.0\.1:(\d+)/m.exec(ex.replies[0] ?? '')?.[1] ?? 'none';
     return ex.replies.map((r) => r.replace(new RegExp(`\\b${client}\\b`, 'g'), 'CLIENT').replace(new RegExp(`\\b${port}\\b`, 'g'), 'PROXY'));
@@ -67,10 +61,7 @@ async function run(target: 'kemi' | 'kamailio'): Promise<string[]> {
 
 describe('sl_forward_reply next to Kamailio 5.6', () => {
   it('relays the changed reply the same way', async () => {
-    const kemi = await run('kemi');
-    await Promise.all(running.map((h) => h.stop()));
-    running = [];
-    const kam = await run('kamailio');
+    const { kemi, kam } = await targets.onBoth((t) => run(t));
     expect(kemi[0]?.split('\r\n')[0]).toBe('SIP/2.0 480 Gone Fishing');
     expect(kemi).toEqual(kam);
   }, 60_000);

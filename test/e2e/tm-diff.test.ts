@@ -5,17 +5,13 @@
  * into a transaction AVP, and the failure route answers 500 with every record in a header. Both
  * proxies must give the same records in the same order, and the UAS must see the same INVITE.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
-import { freePort, startProxy, writeScript } from './harness.js';
-import { startKamailio } from './kamailio.js';
+import { freePort, writeScript } from './harness.js';
 import { udpRequest } from './udp-client.js';
+import { useTargets } from './diff-harness.js';
 
-let running: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((h) => h.stop()));
-  running = [];
-});
+const targets = useTargets();
 
 const script = (uasPort: number): string => `
 local function rec(s) KSR.pv.sets("$avp(r)", s) end
@@ -110,10 +106,7 @@ async function run(target: 'kemi' | 'kamailio', mode: 'busy' | 'silent'): Promis
   const uas = await uasServer(mode);
   const port = await freePort();
   const file = writeScript(script(uas.port));
-  const h = target === 'kemi'
-    ? await startProxy({ script: file, port, protos: ['udp'], extraArgs: ['--alias', 'kemi.test'] })
-    : await startKamailio(file, { port, children: 1 });
-  running.push(h);
+  const h = await targets.start(target, file, { port });
   try {
     const ex = await udpRequest(port, INVITE, 5000);
     const final = ex.replies.find((r) => /^SIP\/2\.0 [2-6]/.test(r));
@@ -132,10 +125,7 @@ async function run(target: 'kemi' | 'kamailio', mode: 'busy' | 'silent'): Promis
 describe('tm callbacks next to Kamailio 5.6', () => {
   for (const mode of ['busy', 'silent'] as const) {
     it(`branch, onreply and failure routes see the same tm state on both (UAS ${mode === 'busy' ? 'answers 486' : 'rings, then the fr_inv_timer fires'})`, async () => {
-      const kemi = await run('kemi', mode);
-      await Promise.all(running.map((h) => h.stop()));
-      running = [];
-      const kam = await run('kamailio', mode);
+      const { kemi, kam } = await targets.onBoth((t) => run(t, mode));
       expect(kemi.records.length).toBeGreaterThan(5);
       expect(kemi.records.join('\n')).toContain(mode === 'busy' ? 'failure code=486' : 'failure code=408');
       expect(kemi.records).toEqual(kam.records);

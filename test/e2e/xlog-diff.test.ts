@@ -4,16 +4,12 @@
  * to the same text in both proxies' logs. Kamailio's debug level in the test config is 0, so the
  * lines go out at err level.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, startProxy, writeScript } from './harness.js';
-import { startKamailio } from './kamailio.js';
+import { describe, expect, it } from 'vitest';
+import { freePort, writeScript } from './harness.js';
 import { udpRequest } from './udp-client.js';
+import { useTargets } from './diff-harness.js';
 
-let running: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((h) => h.stop()));
-  running = [];
-});
+const targets = useTargets();
 
 const LINES = [
   'ru=$ru rU=$rU fu=$fu ft=$ft ci=$ci',
@@ -52,10 +48,7 @@ const REQUEST = [
 async function lines(target: 'kemi' | 'kamailio'): Promise<string[]> {
   const port = await freePort();
   const file = writeScript(SCRIPT);
-  const h = target === 'kemi'
-    ? await startProxy({ script: file, port, protos: ['udp'], extraArgs: ['--alias', 'kemi.test'] })
-    : await startKamailio(file, { port, children: 1 });
-  running.push(h);
+  const h = await targets.start(target, file, { port });
   const ex = await udpRequest(port, REQUEST);
   expect(ex.final).toBe(200);
   await new Promise((r) => setTimeout(r, 200));
@@ -65,10 +58,7 @@ async function lines(target: 'kemi' | 'kamailio'): Promise<string[]> {
 
 describe('xlog next to Kamailio 5.6', () => {
   it('expands format strings the same way', async () => {
-    const kemi = await lines('kemi');
-    await Promise.all(running.map((h) => h.stop()));
-    running = [];
-    const kam = await lines('kamailio');
+    const { kemi, kam } = await targets.onBoth((t) => lines(t));
     expect(kemi).toHaveLength(LINES.length);
     expect(kemi).toEqual(kam);
   }, 60_000);
