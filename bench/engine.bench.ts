@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LuaScript } from '../src/engine/lua-script.js';
-import { MsgContext, type ProxyServices } from '../src/core/context.js';
+import { MsgContext, type ProxyServices } from '../src/context/msg-context.js';
 import { SipMessage } from '../src/sip/index.js';
 import { defineModule } from '../kemi/types.js';
 

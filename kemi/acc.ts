@@ -24,7 +24,7 @@
  * themselves; a db_flag modparam is refused at start), report_ack, detect_direction, time_mode
  * other than 0, multi-leg info, CDRs.
  */
-import type { LogLevel, MsgContext } from '../src/core/context.js';
+import type { LogLevel, MsgContext } from '../src/context/msg-context.js';
 import { getPv, parsePvSpec } from '../src/pv/registry.js';
 import { registerTmCallbacks, type TmReplyEvent } from '../src/tm/callbacks.js';
 import type { ProxyTransaction } from '../src/tm/proxy-transaction.js';

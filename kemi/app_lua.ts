@@ -5,7 +5,7 @@
  * what such code defines does not leak into the routing script either way).
  */
 import { readFileSync } from 'node:fs';
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { activeScript, type RunOutcome } from '../src/engine/lua-script.js';
 import { defineModule, type KemiArg } from './types.js';
 

@@ -24,7 +24,7 @@
  * the realm), $ar (realm): from the credentials that passed a check, else the first credentials
  * header of the request.
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { registerPv } from '../src/pv/registry.js';
 import {
   AUTH_ERROR, AUTH_OK, AUTH_USER_MISMATCH, STALE_NONCE, authorizedCredentials, checkCredentials, credentialsHeader,

@@ -28,7 +28,7 @@
  *   subscriber.rm <user@domain>
  */
 import { createHash } from 'node:crypto';
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { AUTH_ERROR, AUTH_OK, checkCredentials, credentialsHeader, findCredentials, type Subscriber } from '../src/auth/service.js';
 import type { Credentials } from '../src/auth/digest.js';
 import type { Awaitable, StateStore } from '../src/state/store.js';

@@ -2,7 +2,7 @@
  * KSR.*: Kamailio's core exports (src/core/kemi.c `_sr_kemi_core`): logging, method and transport
  * tests, flags, R-URI and $du changes, stateless forwarding, is_myself and send flags.
  */
-import type { LogLevel, MsgContext, Proto } from '../src/core/context.js';
+import type { LogLevel, MsgContext, Proto } from '../src/context/msg-context.js';
 import { formatUri, parseUri, type SipUri } from '../src/sip/index.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 

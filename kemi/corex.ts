@@ -2,7 +2,7 @@
  * KSR.corex (src/modules/corex): branches, extended flags (xflags, 0..63, per message and carried
  * into its transaction's callbacks), socket and misc helpers.
  */
-import type { Branch, MsgContext } from '../src/core/context.js';
+import type { Branch, MsgContext } from '../src/context/msg-context.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { defineModule, type KemiArg } from './types.js';
 

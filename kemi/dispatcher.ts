@@ -43,7 +43,7 @@
 import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { MsgContext, PvValue } from '../src/core/context.js';
+import type { MsgContext, PvValue } from '../src/context/msg-context.js';
 import { parseUri } from '../src/sip/index.js';
 import { expandFormat, setPv } from '../src/pv/registry.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';

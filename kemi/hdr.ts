@@ -2,7 +2,7 @@
  * KSR.hdr: header edits queued for the outgoing copy and header reads of the received message
  * (src/core/kemi.c `_sr_kemi_hdr`). Header text is whole lines, "Name: value\r\n".
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { canonicalName } from '../src/sip/index.js';
 import { defineModule, type KemiArg } from './types.js';
 

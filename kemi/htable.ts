@@ -17,7 +17,7 @@
  * PVs: $sht(t=>k), $shtex(t=>k) (set expiry), $shtinc / $shtdec, $shtcn / $shtcv, $shtitkey(it) /
  * $shtitval(it); through KSR.pv on any backend, in format strings on the embedded state only.
  */
-import type { MsgContext, PvValue } from '../src/core/context.js';
+import type { MsgContext, PvValue } from '../src/context/msg-context.js';
 import { registerPv } from '../src/pv/registry.js';
 import { PosixRegex } from './textops.js';
 import { andThen, StateError, type Awaitable, type StateStore } from '../src/state/store.js';

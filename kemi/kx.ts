@@ -2,7 +2,7 @@
  * KSR.kx (Kamailio's kemix module): direct getters for message and network data. `get_*` give nil
  * when absent, `gete_*` "", `getw_*` "<null>".
  */
-import type { MsgContext, PvValue } from '../src/core/context.js';
+import type { MsgContext, PvValue } from '../src/context/msg-context.js';
 import { parseUri, type SipUri } from '../src/sip/index.js';
 import { getPv } from '../src/pv/registry.js';
 import { defineModule, type KemiExport } from './types.js';

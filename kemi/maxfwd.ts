@@ -3,7 +3,7 @@
  * the limit when absent (2), answers -1 for 0, otherwise decrements it (after lowering values
  * above max_limit, 70) and returns 1; -2 on a parse error.
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { defineModule, type KemiArg } from './types.js';
 
 const MAX_LIMIT = 70;

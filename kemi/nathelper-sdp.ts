@@ -10,7 +10,7 @@
  * adds `a=oldmediaip:<old>` (`a=oldmediaip6:` for IPv6) at the end of the body.
  * Returns 1 when an address was rewritten, 2 when none was, -1 without a body.
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 
 export interface SdpFixSettings {
   oldMediaIp: boolean;

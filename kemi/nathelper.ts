@@ -13,7 +13,7 @@
  * Not provided (fail naming themselves): set_alias_to_pv, and no keepalive pinging
  * (natping_interval).
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { parseUri, type HeaderField, type SipUri } from '../src/sip/index.js';
 import { setPv } from '../src/pv/registry.js';
 import { ipBytes } from './pike.js';

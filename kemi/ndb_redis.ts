@@ -14,7 +14,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
-import type { MsgContext, PvValue } from '../src/core/context.js';
+import type { MsgContext, PvValue } from '../src/context/msg-context.js';
 import { registerPv } from '../src/pv/registry.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
 

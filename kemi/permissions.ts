@@ -22,7 +22,7 @@
  * Not provided (fails naming itself): allow_trusted (the trusted table).
  */
 import { readFileSync } from 'node:fs';
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { setPv } from '../src/pv/registry.js';
 import { ipBytes } from './pike.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';

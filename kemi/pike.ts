@@ -18,7 +18,7 @@
  * (120 s). Not provided: the pike.top RPC and pike's log_level.
  */
 import { isIP } from 'node:net';
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
 
 const PREV = 0;

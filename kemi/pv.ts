@@ -2,7 +2,7 @@
  * KSR.pv: reading and writing pseudo-variables (src/core/kemi.c `_sr_kemi_pv`). Null conventions:
  * get -> nil, gete -> "", getw -> "<null>", getvn/getvs -> the given default.
  */
-import type { MsgContext, PvValue } from '../src/core/context.js';
+import type { MsgContext, PvValue } from '../src/context/msg-context.js';
 import { registerCorePvs } from '../src/pv/core-pvs.js';
 import { getPvAwaitable, setPvAwaitable } from '../src/pv/registry.js';
 import { andThen } from '../src/state/store.js';

@@ -23,7 +23,7 @@
  * The control RPCs ul.dump, ul.lookup <table> <aor> and ul.rm <table> <aor> live here (Kamailio's
  * usrloc has them; kemi-proxy's usrloc is this module's store).
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { parseUri, parseNameAddrList, type NameAddr, type SipUri } from '../src/sip/index.js';
 import { getPv, registerPv } from '../src/pv/registry.js';
 import { StateError, type Awaitable, type StateStore } from '../src/state/store.js';

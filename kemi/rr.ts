@@ -1,7 +1,7 @@
 /**
  * KSR.rr: record-routing and loose routing (src/modules/rr), over src/core/record-route.ts.
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { configureRr, looseRoute, rrState } from '../src/core/record-route.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 

@@ -2,7 +2,7 @@
  * KSR.sanity (src/modules/sanity): syntax checks by bitmask, answering the first failure with
  * Kamailio's reply codes and texts. 1 passed, -1 failed (the reply went out).
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { parseUri, SipParseError } from '../src/sip/index.js';
 import { defineModule, type KemiArg } from './types.js';
 

@@ -2,7 +2,7 @@
  * KSR.siputils (src/modules/siputils): To-tag and first-hop tests, string and URI checks,
  * R-URI parameter handling, URI comparison.
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { formatUri, parseUri, uriEquals, canonicalName, type SipUri } from '../src/sip/index.js';
 import { authorizedCredentials } from '../src/auth/service.js';
 import { defineModule, type KemiArg } from './types.js';

@@ -1,7 +1,7 @@
 /**
  * KSR.sl: stateless replies (src/modules/sl). send_reply uses the transaction when one exists.
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { defineModule, type KemiArg } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));

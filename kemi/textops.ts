@@ -15,7 +15,7 @@
  * set_body_multipart_boundary, set_body_multipart_content (their lump interplay with the body
  * is not reproduced).
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { canonicalName, type HeaderField } from '../src/sip/index.js';
 import { getPv, parsePvSpec, setPv } from '../src/pv/registry.js';
 import { defineModule, type KemiArg } from './types.js';

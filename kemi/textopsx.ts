@@ -9,7 +9,7 @@
  * Not provided (fail naming themselves): append_hf_value, insert_hf_value, assign_hf_value,
  * assign_hf_value2, remove_hf_value, remove_hf_value2 (the `hname[idx].param` value editors).
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { SipMessage, type HeaderField } from '../src/sip/index.js';
 import { expandFormat } from '../src/pv/registry.js';
 import { namedFields, PosixRegex } from './textops.js';

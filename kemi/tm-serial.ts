@@ -15,7 +15,7 @@
  * Return codes as Kamailio's: load 1 (also when there is nothing to order), -1 without
  * contacts_avp; next 1, -2 no contacts left, -1 without contacts_avp.
  */
-import type { Branch, MsgContext, PvValue } from '../src/core/context.js';
+import type { Branch, MsgContext, PvValue } from '../src/context/msg-context.js';
 
 interface SerialContact {
   uri: string;

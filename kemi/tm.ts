@@ -2,7 +2,7 @@
  * KSR.tm: Kamailio's transaction module (src/modules/tm/tm.c `tm_kemi_exports`) over
  * src/tm/transaction-layer.ts. Return codes as Kamailio's: positive true, negative false, 0 stop.
  */
-import type { MsgContext, Proto } from '../src/core/context.js';
+import type { MsgContext, Proto } from '../src/context/msg-context.js';
 import type { TransactionLayer } from '../src/tm/transaction-layer.js';
 import { tmState } from '../src/tm/tm-state.js';
 import { registerTmPvs } from '../src/tm/pvs.js';

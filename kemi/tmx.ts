@@ -2,7 +2,7 @@
  * KSR.tmx: route-type tests, branch cancelling and transaction lookups by Call-ID
  * (src/modules/tmx/tmx_mod.c).
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
 import { tmState } from '../src/tm/tm-state.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 

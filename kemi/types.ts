@@ -3,7 +3,7 @@
  * `sr_kemi_t` arrays are. The engine binds every table generically into `KSR.<module>`
  * (core functions, module "", straight into `KSR`).
  */
-import type { MsgContext, ProxyServices } from '../src/core/context.js';
+import type { MsgContext, ProxyServices } from '../src/context/msg-context.js';
 import type { StateStore } from '../src/state/store.js';
 
 /** Parameter types as Kamailio declares them (`SR_KEMIP_STR`, `SR_KEMIP_INT`). */

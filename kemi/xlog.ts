@@ -6,7 +6,7 @@
  * at crit (the proxy has no separate levels for them). A trailing newline is dropped (the logger
  * writes lines). Every function returns 1.
  */
-import type { LogLevel, MsgContext } from '../src/core/context.js';
+import type { LogLevel, MsgContext } from '../src/context/msg-context.js';
 import { expandFormat } from '../src/pv/registry.js';
 import { registerCorePvs } from '../src/pv/core-pvs.js';
 import { defineModule, type KemiArg } from './types.js';

@@ -6,7 +6,7 @@
 import cluster from 'node:cluster';
 import { parseCli, USAGE } from './ops/config.js';
 import { KemiProxy } from './core/proxy.js';
-import { Logger } from './ops/log.js';
+import { Logger } from './lib/log.js';
 
 async function main(): Promise<void> {
   let cli;

@@ -12,7 +12,7 @@
  * at another proxy is refused too. modparam auth nonce_count=0 and one_time_nonce=0 turn it off.
  */
 import { randomBytes } from 'node:crypto';
-import type { MsgContext } from '../core/context.js';
+import type { MsgContext } from '../context/msg-context.js';
 import type { HeaderField } from '../sip/index.js';
 import type { Awaitable, StateStore } from '../state/store.js';
 import { StateError } from '../state/store.js';

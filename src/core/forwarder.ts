@@ -3,12 +3,13 @@
  * branch; replies come back by Via (18.2.2 / RFC 3581) after our Via is taken off. Also sends the
  * local replies of sl. tm uses the same send helpers for its branches.
  */
-import type { MsgContext, Proto, ReceiveInfo } from './context.js';
+import type { MsgContext, Proto, ReceiveInfo } from '../context/msg-context.js';
 import type { KemiProxy } from './proxy.js';
 import { SipMessage, parseUri, type Via } from '../sip/index.js';
 import type { ListenSocket } from '../transport/types.js';
 import type { Target } from '../transport/dns.js';
-import { statelessBranch } from './branch.js';
+import { statelessBranch } from '../sip/branch.js';
+import { receivedTest } from '../sip/reply-via.js';
 import { recordRouteLines } from './record-route.js';
 
 const PROTOS: Record<string, Proto> = { udp: 'udp', tcp: 'tcp', tls: 'tls', ws: 'ws', wss: 'wss', sctp: 'sctp' };
@@ -173,30 +174,6 @@ export function replyHopFromVia(via: Via): NextHop | null {
   const rport = via.rport ? Number(via.rport) : NaN;
   const port = Number.isInteger(rport) && rport > 0 ? rport : via.port ?? (proto === 'tls' || proto === 'wss' ? 5061 : 5060);
   return { proto, address, port };
-}
-
-/** Kamailio's received_test: the Via has received or rport, or its host is not the source address. */
-function receivedTest(via: Via, src: string): boolean {
-  if (via.received !== undefined || via.rport !== undefined) return true;
-  const host = via.host.startsWith('[') ? via.host.slice(1, -1) : via.host;
-  return host !== src;
-}
-
-/**
- * received / rport for the top Via of a local reply to `req` (Kamailio's received_test and
- * rport_test): received when the Via has rport or received, or its host is not the source
- * address; rport when the Via has one or force_rport() was called. Undefined when neither.
- */
-export function replyVia1(req: SipMessage, rcv: ReceiveInfo, forceRport: boolean): { received: string | null; rport: number | null } | undefined {
-  let via;
-  try {
-    via = req.topVia;
-  } catch {
-    return undefined;
-  }
-  const received = receivedTest(via, rcv.srcAddress) ? rcv.srcAddress : null;
-  const rport = via.rport !== undefined || forceRport ? rcv.srcPort : null;
-  return received === null && rport === null ? undefined : { received, rport };
 }
 
 /**

@@ -6,9 +6,9 @@
  * Hot path: one parse (lazy), one MsgContext, one synchronous script run when no KSR call does I/O.
  */
 import { createHash } from 'node:crypto';
-import { MsgContext, nextMsgId, type LogLevel, type Proto, type ProxyServices, type ReceiveInfo } from './context.js';
+import { MsgContext, nextMsgId, type LogLevel, type Proto, type ProxyServices, type ReceiveInfo } from '../context/msg-context.js';
 import type { ProxyConfig } from '../ops/config.js';
-import { Logger } from '../ops/log.js';
+import { Logger } from '../lib/log.js';
 import { SipMessage, SipParseError, buildReply, validateReply, validateRequest } from '../sip/index.js';
 import { TransportManager } from '../transport/manager.js';
 import { parseListen, type ListenSocket } from '../transport/types.js';
@@ -21,7 +21,8 @@ import type { KemiModule } from '../../kemi/types.js';
 import { attachWorker, IpcStore, ownerOf, workerLink, type WorkerLink } from '../ops/cluster.js';
 import { LocalUac } from './local-uac.js';
 import { selectModules } from './modules.js';
-import { Forwarder, replyVia1 } from './forwarder.js';
+import { Forwarder } from './forwarder.js';
+import { replyVia1 } from '../sip/reply-via.js';
 import { OverloadGuard } from './overload.js';
 import { CoreStats } from './stats.js';
 import { TransactionLayer } from '../tm/transaction-layer.js';

@@ -5,7 +5,7 @@
  *
  * record_route only marks the message; the header is written when the outgoing socket is known.
  */
-import type { MsgContext } from './context.js';
+import type { MsgContext } from '../context/msg-context.js';
 import { parseNameAddr, parseUri, type NameAddr, type SipUri } from '../sip/index.js';
 import type { ListenSocket } from '../transport/types.js';
 

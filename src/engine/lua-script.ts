@@ -9,7 +9,7 @@
  * The current message context lives in a JS variable, never in Lua.
  */
 import { readFileSync } from 'node:fs';
-import type { LogLevel, MsgContext } from '../core/context.js';
+import type { LogLevel, MsgContext } from '../context/msg-context.js';
 import { KSR_EXIT_MESSAGE, type KemiArg, type KemiExport, type KemiModule, type KemiRet, type KemiValue } from '../../kemi/types.js';
 import { KEMI_CATALOG } from '../../kemi/catalog.js';
 import {

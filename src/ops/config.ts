@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { LogLevel } from '../core/context.js';
-import { parseLogLevel, type LogFormat } from './log.js';
+import type { LogLevel } from '../lib/log.js';
+import { parseLogLevel, type LogFormat } from '../lib/log.js';
 
 export interface ProxyConfig {
   /** Listen sockets, `proto:address:port` (`udp:127.0.0.1:5060`, `tcp:[::1]:5060`). */

@@ -3,7 +3,7 @@
  * request/reply line, URIs of R-URI/From/To and their parts, addresses, headers, body, flags,
  * $var (per process), $avp and $xavp (per message), $shv (shared).
  */
-import type { MsgContext, PvValue } from '../core/context.js';
+import type { MsgContext, PvValue } from '../context/msg-context.js';
 import { formatUri, parseUri, rawDisplayName, type NameAddr, type SipUri } from '../sip/index.js';
 import { PV_IDX_ALL, registerPv } from './registry.js';
 

@@ -2,7 +2,7 @@
  * Pseudo-variables ($ru, $hdr(name), $var(x)...): a registry of names with getters and setters,
  * spec strings parsed once and cached. Modules register their own ($T_* by tm, $au by auth...).
  */
-import type { MsgContext, PvValue } from '../core/context.js';
+import type { MsgContext, PvValue } from '../context/msg-context.js';
 import { compileTransform, splitTransforms, type Transform } from './transforms.js';
 
 /** A getter answers a value, or null for Kamailio's $null. */

@@ -6,7 +6,7 @@
  * transformation is an error naming it.
  */
 import { createHash } from 'node:crypto';
-import type { MsgContext, PvValue } from '../core/context.js';
+import type { MsgContext, PvValue } from '../context/msg-context.js';
 import { parseNameAddr, parseUri, rawDisplayName, type SipUri } from '../sip/index.js';
 
 export type Transform = (ctx: MsgContext, v: PvValue | null) => PvValue | null;

@@ -6,7 +6,7 @@
  * - responseOut: a reply went upstream, relayed or local (TMCB_RESPONSE_OUT).
  * Listeners run synchronously on the reply path and must not throw.
  */
-import type { MsgContext } from '../core/context.js';
+import type { MsgContext } from '../context/msg-context.js';
 import type { SipMessage } from '../sip/index.js';
 import type { ClientBranch, ProxyTransaction } from './proxy-transaction.js';
 

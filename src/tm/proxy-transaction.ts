@@ -4,12 +4,12 @@
  * final reply (16.7), and the script callbacks tm runs (branch, onreply, branch-failure, failure).
  */
 import { hasTmCallbacks, runOnFailure, runRequestIn, runResponseOut } from './callbacks.js';
-import { MsgContext, type PvValue, type ReceiveInfo } from '../core/context.js';
+import { MsgContext, type PvValue, type ReceiveInfo } from '../context/msg-context.js';
 import { SipMessage, buildReply } from '../sip/index.js';
 import type { SendTarget } from '../transport/types.js';
 import type { LuaScript, RunOutcome } from '../engine/lua-script.js';
-import { newBranch } from '../core/branch.js';
-import { replyVia1 } from '../core/forwarder.js';
+import { newBranch } from '../sip/branch.js';
+import { replyVia1 } from '../sip/reply-via.js';
 import type { TmConfig } from './config.js';
 import type { TimerHandle, TimerQueue } from './timer-queue.js';
 import type { TmCore } from './tm-core.js';

@@ -1,7 +1,7 @@
 /**
  * tm's pseudo-variables: $T_reply_code, $T_reply_reason, $T_branch_idx, $T_req(pv), $T_rpl(pv).
  */
-import type { MsgContext } from '../core/context.js';
+import type { MsgContext } from '../context/msg-context.js';
 import { getPv, registerPv } from '../pv/registry.js';
 import { defaultReason } from '../sip/reply.js';
 import { tmState } from './tm-state.js';

@@ -3,7 +3,7 @@
  * upstream, resend it on request retransmissions, and (INVITE) retransmit a negative final reply
  * until the ACK comes.
  */
-import type { ReceiveInfo } from '../core/context.js';
+import type { ReceiveInfo } from '../context/msg-context.js';
 import type { SipMessage } from '../sip/index.js';
 import type { TimerHandle, TimerQueue } from './timer-queue.js';
 import type { TmConfig } from './config.js';

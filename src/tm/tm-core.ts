@@ -2,12 +2,12 @@
  * What the transaction layer needs from the proxy core (the transaction-user boundary): sending,
  * resolving, building our Via, and running script callbacks. KemiProxy implements it.
  */
-import type { MsgContext, Proto, ReceiveInfo } from '../core/context.js';
+import type { MsgContext, Proto, ReceiveInfo } from '../context/msg-context.js';
 import type { SipMessage } from '../sip/index.js';
 import type { ListenSocket, SendTarget } from '../transport/types.js';
 import type { Target } from '../transport/dns.js';
 import type { LuaScript, RunOutcome } from '../engine/lua-script.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../lib/log.js';
 
 export interface TmCore {
   readonly logger: Logger;

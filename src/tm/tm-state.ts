@@ -2,7 +2,7 @@
  * The tm part of a message context: the transaction the message belongs to and the callbacks
  * armed with t_on_* before the transaction exists (Kamailio keeps them in globals until t_newtran).
  */
-import type { MsgContext } from '../core/context.js';
+import type { MsgContext } from '../context/msg-context.js';
 import type { SipMessage } from '../sip/index.js';
 import type { ProxyTransaction, ClientBranch } from './proxy-transaction.js';
 

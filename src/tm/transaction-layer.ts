@@ -3,7 +3,7 @@
  * entry points KSR.tm calls (t_relay, t_newtran, t_check_trans, t_reply, ...) and the reply path
  * the core hands matched replies to.
  */
-import type { MsgContext, Proto, ReceiveInfo } from '../core/context.js';
+import type { MsgContext, Proto, ReceiveInfo } from '../context/msg-context.js';
 import type { SipMessage } from '../sip/index.js';
 import type { SendTarget } from '../transport/types.js';
 import type { TmConfig } from './config.js';
@@ -11,7 +11,7 @@ import { TimerQueue } from './timer-queue.js';
 import type { TmCore } from './tm-core.js';
 import { peekTmState, tmState } from './tm-state.js';
 import { ProxyTransaction, clientKey, type BranchSpec, type ClientBranch, type TransactionOwner } from './proxy-transaction.js';
-import { MAGIC_COOKIE } from '../core/branch.js';
+import { MAGIC_COOKIE } from '../sip/branch.js';
 
 export interface TmStats {
   created: number;

@@ -5,7 +5,7 @@
  */
 import { promises as dnsp, lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
-import type { Proto } from '../core/context.js';
+import type { Proto } from './types.js';
 
 export interface Target {
   proto: Proto;

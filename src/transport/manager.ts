@@ -5,7 +5,7 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createConnection, createServer, isIPv6, type Server, type Socket } from 'node:net';
-import type { ReceiveInfo } from '../core/context.js';
+import type { ReceiveInfo } from './types.js';
 import { StreamFramer } from './stream-framer.js';
 import { socketId, type ListenSocket, type ListenSpec, type SendTarget } from './types.js';
 

@@ -1,7 +1,20 @@
 /**
  * Transport-layer types: listen specifications, listen sockets and send targets.
  */
-import type { Proto } from '../core/context.js';
+export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'sctp';
+
+/** Where a message arrived: its source and the local socket that received it. */
+export interface ReceiveInfo {
+  readonly proto: Proto;
+  readonly srcAddress: string;
+  readonly srcPort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** 4 or 6: family of the receiving socket. */
+  readonly family: 4 | 6;
+  /** TCP connection id, for replies over the same connection. */
+  readonly connId?: number;
+}
 
 export interface ListenSpec {
   proto: 'udp' | 'tcp';

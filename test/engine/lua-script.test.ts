@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LuaScript, type RunOutcome } from '../../src/engine/lua-script.js';
 import { ScriptHost } from '../../src/engine/script-host.js';
-import { MsgContext, type ProxyServices, type ReceiveInfo } from '../../src/core/context.js';
+import { MsgContext, type ProxyServices, type ReceiveInfo } from '../../src/context/msg-context.js';
 import { SipMessage } from '../../src/sip/index.js';
 import { defineModule, type KemiModule } from '../../kemi/types.js';
 

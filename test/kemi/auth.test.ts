@@ -7,7 +7,7 @@ import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import { NonceMaker } from '../../src/auth/digest.js';
 import type { KemiArg, KemiModule } from '../../kemi/types.js';
-import type { MsgContext } from '../../src/core/context.js';
+import type { MsgContext } from '../../src/context/msg-context.js';
 import { call as sync, context, services } from './helpers.js';
 
 let state: MemoryStore;

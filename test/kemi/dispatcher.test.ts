@@ -10,7 +10,7 @@ import dispatcher, { dsHash } from '../../kemi/dispatcher.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { KemiArg } from '../../kemi/types.js';
-import type { MsgContext, ProxyServices, ReceiveInfo } from '../../src/core/context.js';
+import type { MsgContext, ProxyServices, ReceiveInfo } from '../../src/context/msg-context.js';
 import { call as sync, context, INVITE, services } from './helpers.js';
 
 const d = (ctx: MsgContext, n: string, ...a: KemiArg[]) => sync(dispatcher, n, ctx, ...a);

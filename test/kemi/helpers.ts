@@ -1,5 +1,5 @@
 /** Shared fixtures for KSR binding tests: a parsed request, a recording ProxyServices, a caller. */
-import { MsgContext, type LogLevel, type Proto, type ProxyServices, type ReceiveInfo } from '../../src/core/context.js';
+import { MsgContext, type LogLevel, type Proto, type ProxyServices, type ReceiveInfo } from '../../src/context/msg-context.js';
 import { SipMessage } from '../../src/sip/index.js';
 import type { KemiArg, KemiModule, KemiValue } from '../../kemi/types.js';
 

@@ -6,7 +6,7 @@ import { MemoryStore } from '../../src/state/memory-store.js';
 import { RedisStore } from '../../src/state/redis-store.js';
 import type { StateStore } from '../../src/state/store.js';
 import type { KemiArg, KemiModule } from '../../kemi/types.js';
-import type { MsgContext } from '../../src/core/context.js';
+import type { MsgContext } from '../../src/context/msg-context.js';
 import { startRedis, type RedisHandle } from '../e2e/redis-server.js';
 import { expandFormat } from '../../src/pv/registry.js';
 import { call as sync, context, services } from './helpers.js';

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import nathelper from '../../kemi/nathelper.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
-import type { ReceiveInfo } from '../../src/core/context.js';
+import type { ReceiveInfo } from '../../src/context/msg-context.js';
 import { call, context, INVITE, out, services } from './helpers.js';
 
 const NATTED: ReceiveInfo = { proto: 'udp', srcAddress: '203.0.113.50', srcPort: 40000, localAddress: '127.0.0.1', localPort: 5060, family: 4 };

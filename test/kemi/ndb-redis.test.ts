@@ -4,7 +4,7 @@ import ndb from '../../kemi/ndb_redis.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { KemiArg } from '../../kemi/types.js';
-import type { MsgContext } from '../../src/core/context.js';
+import type { MsgContext } from '../../src/context/msg-context.js';
 import { startRedis, type RedisHandle } from '../e2e/redis-server.js';
 import { call as sync, context, services } from './helpers.js';
 

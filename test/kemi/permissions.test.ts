@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import permissions from '../../kemi/permissions.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
-import type { ReceiveInfo } from '../../src/core/context.js';
+import type { ReceiveInfo } from '../../src/context/msg-context.js';
 import { call, context, INVITE, services } from './helpers.js';
 
 const from = (srcAddress: string, srcPort: number): ReceiveInfo => ({ proto: 'udp', srcAddress, srcPort, localAddress: '127.0.0.1', localPort: 5060, family: srcAddress.includes(':') ? 6 : 4 });

@@ -4,7 +4,7 @@ import registrar from '../../kemi/registrar.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { KemiArg, KemiModule, ModuleEnv } from '../../kemi/types.js';
-import type { MsgContext } from '../../src/core/context.js';
+import type { MsgContext } from '../../src/context/msg-context.js';
 import { call as sync, context, services } from './helpers.js';
 
 let state: MemoryStore;

@@ -6,13 +6,13 @@ import { describe, expect, it } from 'vitest';
 import tm from '../../kemi/tm.js';
 import tmx from '../../kemi/tmx.js';
 import pv from '../../kemi/pv.js';
-import { MsgContext, type ProxyServices } from '../../src/core/context.js';
+import { MsgContext, type ProxyServices } from '../../src/context/msg-context.js';
 import { TransactionLayer } from '../../src/tm/transaction-layer.js';
 import { tmConfig } from '../../src/tm/config.js';
 import type { TmCore } from '../../src/tm/tm-core.js';
 import type { LuaScript, RunOutcome } from '../../src/engine/lua-script.js';
 import { SipMessage, buildReply } from '../../src/sip/index.js';
-import { Logger } from '../../src/ops/log.js';
+import { Logger } from '../../src/lib/log.js';
 import { call, INVITE, RCV, services, type Recorded } from './helpers.js';
 
 type Callback = (ctx: MsgContext) => void;

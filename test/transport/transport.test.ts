@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
-import type { ReceiveInfo } from '../../src/core/context.js';
+import type { ReceiveInfo } from '../../src/context/msg-context.js';
 import { TransportManager } from '../../src/transport/manager.js';
 import { SipResolver, type DnsBackend } from '../../src/transport/dns.js';
 import { parseListen } from '../../src/transport/types.js';

@@ -4,23 +4,14 @@
  * KSR bindings read and change it; the core reads it back after the callback.
  */
 import type { SipMessage } from '../sip/message.js';
+import type { LogLevel } from '../lib/log.js';
+import type { Proto, ReceiveInfo } from '../transport/types.js';
+
+export type { LogLevel } from '../lib/log.js';
+export type { Proto, ReceiveInfo } from '../transport/types.js';
 import type { StateStore } from '../state/store.js';
 import type { TransactionLayer } from '../tm/transaction-layer.js';
 
-export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'sctp';
-
-/** Where a message arrived: its source and the local socket that received it. */
-export interface ReceiveInfo {
-  readonly proto: Proto;
-  readonly srcAddress: string;
-  readonly srcPort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  /** 4 or 6: family of the receiving socket. */
-  readonly family: 4 | 6;
-  /** TCP connection id, for replies over the same connection. */
-  readonly connId?: number;
-}
 
 export type RouteKind =
   | 'request'
@@ -46,7 +37,6 @@ export interface Branch {
   location_ua: string | null;
 }
 
-export type LogLevel = 'dbg' | 'info' | 'notice' | 'warn' | 'err' | 'crit' | 'alert';
 
 /** Values Kamailio keeps in AVPs and script variables. */
 export type PvValue = string | number;

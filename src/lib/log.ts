@@ -3,7 +3,9 @@
  * Writes synchronously to stderr so lines of crashing paths are never lost; the level filter runs
  * before any string is built, so disabled levels cost one comparison.
  */
-import type { LogLevel } from '../core/context.js';
+
+/** Kamailio's log level names, as KSR.log uses them. */
+export type LogLevel = 'dbg' | 'info' | 'notice' | 'warn' | 'err' | 'crit' | 'alert';
 
 export type LogFormat = 'plain' | 'json';
 
