@@ -6,6 +6,7 @@
  *   npm run build && node dist/bench/engine.bench.js
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { KEMI_CATALOG } from '../kemi/catalog.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LuaScript } from '../src/engine/lua-script.js';
@@ -33,7 +34,7 @@ const mod = defineModule('b', [
 const msg = SipMessage.parse(Buffer.from('OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n'));
 const ctx = new MsgContext(msg, { proto: 'udp', srcAddress: '127.0.0.1', srcPort: 5060, localAddress: '127.0.0.1', localPort: 5060, family: 4 }, {} as ProxyServices);
 
-const s = await LuaScript.load({ scriptPath: path, modules: [mod], log: () => undefined });
+const s = await LuaScript.load({ scriptPath: path, modules: [mod], catalog: KEMI_CATALOG, log: () => undefined });
 const time = (fn: string): number => {
   s.run(fn, ctx);
   const t = performance.now();

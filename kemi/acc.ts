@@ -25,8 +25,8 @@
  * other than 0, multi-leg info, CDRs.
  */
 import type { LogLevel, MsgContext } from '../src/context/msg-context.js';
-import { getPv, parsePvSpec } from '../src/pv/registry.js';
-import { registerTmCallbacks, type TmReplyEvent } from '../src/tm/callbacks.js';
+import { getPv, type PvRegistry } from '../src/pv/registry.js';
+import type { TmReplyEvent } from '../src/tm/callbacks.js';
 import type { ProxyTransaction } from '../src/tm/proxy-transaction.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
 
@@ -64,7 +64,7 @@ function levelOf(n: number): LogLevel {
 }
 
 /** log_extra: "name=$pv;name2=$pv2" (spaces around the parts allowed). */
-function parseExtra(s: string): AccParams['extra'] {
+function parseExtra(s: string, pvs: PvRegistry): AccParams['extra'] {
   const out: AccParams['extra'] = [];
   for (const part of s.split(';')) {
     if (!part.trim()) continue;
@@ -72,7 +72,7 @@ function parseExtra(s: string): AccParams['extra'] {
     if (eq <= 0) throw new Error(`acc: bad log_extra element '${part}' (expected name=$pv)`);
     const name = part.slice(0, eq).trim();
     const spec = part.slice(eq + 1).trim();
-    parsePvSpec(spec); // an unknown PV fails at start, as in Kamailio
+    if (!pvs.parse(spec)) continue; // an unknown PV fails at start (parse throws), as in Kamailio
     out.push({ name, spec });
   }
   return out;
@@ -148,7 +148,7 @@ function init(e: ModuleEnv): void {
     logFlag: num(m.log_flag, -1),
     missedFlag: num(m.log_missed_flag, -1),
     failedFlag: num(m.failed_transaction_flag, -1),
-    extra: parseExtra(String(m.log_extra ?? '')),
+    extra: parseExtra(String(m.log_extra ?? ''), e.pvs),
     level: levelOf(num(m.log_level, 1)),
     earlyMedia: num(m.early_media, 0) !== 0,
     reportCancels: num(m.report_cancels, 0) !== 0,
@@ -157,7 +157,9 @@ function init(e: ModuleEnv): void {
   env = e;
   unregister?.();
   const p = params;
-  unregister = registerTmCallbacks({
+  // Kamailio's acc cannot load without tm's API either.
+  if (!e.tm) throw new Error('acc: the tm module must be loaded (acc accounts transactions)');
+  unregister = e.tm.callbacks.register({
     requestIn: (t, ctx) => {
       if (t.method === 'CANCEL' && !p.reportCancels) return;
       const mc = flagSet(ctx.flags, p.missedFlag);

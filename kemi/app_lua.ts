@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { MsgContext } from '../src/context/msg-context.js';
-import { activeScript, type RunOutcome } from '../src/engine/lua-script.js';
+import type { RunOutcome } from '../src/context/msg-context.js';
 import { defineModule, type KemiArg } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
@@ -19,7 +19,7 @@ function code(ctx: MsgContext, what: string, o: RunOutcome): number {
 }
 
 function nested(ctx: MsgContext, what: string, fn: string, args: string[]): number | Promise<number> {
-  const s = activeScript();
+  const s = ctx.script;
   if (!s) throw new Error(`KSR.app_lua.${what}: no script is running`);
   const out = s.run(fn, ctx, args);
   return out instanceof Promise ? out.then((o) => code(ctx, what, o)) : code(ctx, what, out);

@@ -25,7 +25,7 @@
  * header of the request.
  */
 import type { MsgContext } from '../src/context/msg-context.js';
-import { registerPv } from '../src/pv/registry.js';
+import type { PvRegistry } from '../src/pv/registry.js';
 import {
   AUTH_ERROR, AUTH_OK, AUTH_USER_MISMATCH, STALE_NONCE, authorizedCredentials, checkCredentials, credentialsHeader,
   defaultRealm, findCredentials, initAuth, sendChallenge,
@@ -46,7 +46,8 @@ function creds(ctx: MsgContext): { username: string; realm: string } | null {
   return (findCredentials(ctx, 'authorization', '') ?? findCredentials(ctx, 'proxy-authorization', ''))?.cred ?? null;
 }
 
-function registerAuthPvs(): void {
+function registerAuthPvs(pvs: PvRegistry): void {
+  const registerPv = pvs.register.bind(pvs);
   registerPv('au', { get: (ctx) => creds(ctx)?.username.split('@')[0] ?? null });
   registerPv('aU', { get: (ctx) => creds(ctx)?.username ?? null });
   registerPv('ad', { get: (ctx) => {
@@ -152,6 +153,6 @@ export default defineModule('auth', [
   init: async (env) => {
     await initAuth(env);
     useDomain = Number(env.params.use_domain ?? 0) !== 0;
-    registerAuthPvs();
+    registerAuthPvs(env.pvs);
   },
 });

@@ -122,7 +122,7 @@ export default defineModule('auth_db', [
     calculateHa1 = Number(env.params.calculate_ha1 ?? 0) !== 0;
     useDomain = Number(env.params.use_domain ?? 0) !== 0;
   },
-  rpc: {
+  rpc: () => ({
     'subscriber.add': async (p) => {
       if (!store) throw new Error('auth_db not initialised');
       const id = String(p[0] ?? '');
@@ -141,5 +141,5 @@ export default defineModule('auth_db', [
       await store.del('subscriber', String(p[0] ?? ''));
       return 'ok';
     },
-  },
+  }),
 });

@@ -3,16 +3,12 @@
  * function a loaded module declares but kemi-proxy does not implement still exists in KSR and
  * fails loudly, naming itself, when a script calls it.
  */
-import type { KemiParam, KemiRet } from './types.js';
+import type { KemiCatalog } from './types.js';
 
-export interface CatalogEntry {
-  readonly name: string;
-  readonly params: readonly KemiParam[];
-  readonly ret: KemiRet;
-}
+export type { CatalogEntry } from './types.js';
 
 /** By module name; "core" holds the exports that live directly under KSR. */
-export const KEMI_CATALOG: Readonly<Record<string, readonly CatalogEntry[]>> = {
+export const KEMI_CATALOG: KemiCatalog = {
   "core": [
     { name: "dbg", params: ["str"], ret: "none" },
     { name: "err", params: ["str"], ret: "none" },

@@ -792,7 +792,7 @@ function onProbeResult(group: number, uri: string, code: number): void {
 
 /** ds_ping_set() over every set. */
 function probeRound(): void {
-  const uac = env?.proxy.uac;
+  const uac = env?.uac;
   if (!uac) return;
   for (const s of sets.values()) {
     for (const d of s.dlist) {
@@ -907,13 +907,13 @@ export default defineModule('dispatcher', [
     for (const t of timers) clearInterval(t);
     timers = [];
   },
-  rpc: {
+  rpc: () => ({
     'dispatcher.list': () => rpcList(),
     'dispatcher.reload': async () => {
       await reload();
       return 'ok';
     },
     'dispatcher.set_state': (p) => rpcSetState(p),
-  },
+  }),
 });
 

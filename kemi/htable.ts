@@ -18,7 +18,7 @@
  * $shtitval(it); through KSR.pv on any backend, in format strings on the embedded state only.
  */
 import type { MsgContext, PvValue } from '../src/context/msg-context.js';
-import { registerPv } from '../src/pv/registry.js';
+import type { PvRegistry } from '../src/pv/registry.js';
 import { PosixRegex } from './textops.js';
 import { andThen, StateError, type Awaitable, type StateStore } from '../src/state/store.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
@@ -248,7 +248,8 @@ function countCells(ctx: MsgContext, arg: string, byValue: boolean): Awaitable<n
   }, 0);
 }
 
-function registerHtablePvs(): void {
+function registerHtablePvs(pvs: PvRegistry): void {
+  const registerPv = pvs.register.bind(pvs);
   const shtWrite = (ctx: MsgContext, arg: string, v: PvValue | null): Awaitable<number> => {
     const [t, k] = split(arg);
     return v === null ? remove(ctx, t, k) : set(ctx, t, k, typeof v === 'number' ? v : String(v));
@@ -304,7 +305,7 @@ function init(env: ModuleEnv): void {
       tables.set(t.name, t);
     }
   }
-  registerHtablePvs();
+  registerHtablePvs(env.pvs);
 }
 
 const LOCK_NS = 'htlock';
@@ -414,7 +415,7 @@ export default defineModule('htable', [
   { name: 'sht_iterator_setex', params: ['str', 'int'], ret: 'int', fn: (ctx, iname, e) => iterSet(ctx, str(iname), '', Number(e) || 0) },
 ], {
   init,
-  rpc: {
+  rpc: () => ({
     'htable.listTables': () => [...tables.values()].map((t) => ({ name: t.name, dbtable: '', dbmode: 0, expire: t.autoexpire, updateexpire: t.updateexpire ? 1 : 0, size: 0, dmqreplicate: 0 })),
     'htable.dump': async (p) => {
       const t = tables.get(String(p[0] ?? ''));
@@ -450,5 +451,5 @@ export default defineModule('htable', [
     'htable.reload': (p) => {
       throw new Error(`htable ${String(p[0] ?? '')}: no database table to reload from (state lives in the configured backend)`);
     },
-  },
+  }),
 });

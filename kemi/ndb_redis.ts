@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import type { MsgContext, PvValue } from '../src/context/msg-context.js';
-import { registerPv } from '../src/pv/registry.js';
+import type { PvRegistry } from '../src/pv/registry.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
 
 const ioredis = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
@@ -82,7 +82,8 @@ function parseServer(spec: string): { name: string; addr: string; port: number; 
   return { name, addr: kv.get('addr') ?? '127.0.0.1', port: Number(kv.get('port') ?? 6379), db: Number(kv.get('db') ?? 0), pass: kv.get('pass') };
 }
 
-function registerRedisPv(): void {
+function registerRedisPv(pvs: PvRegistry): void {
+  const registerPv = pvs.register.bind(pvs);
   registerPv('redis', {
     get: (ctx, arg) => {
       const m = /^\s*([^=\s]+)\s*=>\s*(type|value|info|size)(?:\[(\d+)\])?\s*$/.exec(arg);
@@ -118,7 +119,7 @@ async function init(env: ModuleEnv): Promise<void> {
       servers.set(s.name, c);
     }
   }
-  registerRedisPv();
+  registerRedisPv(env.pvs);
 }
 
 export default defineModule('ndb_redis', [

@@ -228,7 +228,7 @@ export default defineModule('permissions', [
     if (timer) clearInterval(timer);
     timer = null;
   },
-  rpc: {
+  rpc: () => ({
     'permissions.addressDump': () => dump(tables.addrs),
     'permissions.subnetDump': () => dump(tables.subnets),
     'permissions.domainDump': () => dump(tables.domains),
@@ -237,5 +237,5 @@ export default defineModule('permissions', [
       await refresh();
       return 'ok';
     },
-  },
+  }),
 });

@@ -3,12 +3,10 @@
  * get -> nil, gete -> "", getw -> "<null>", getvn/getvs -> the given default.
  */
 import type { MsgContext, PvValue } from '../src/context/msg-context.js';
-import { registerCorePvs } from '../src/pv/core-pvs.js';
 import { getPvAwaitable, setPvAwaitable } from '../src/pv/registry.js';
 import { andThen } from '../src/state/store.js';
 import { defineModule, type KemiArg } from './types.js';
 
-registerCorePvs();
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 

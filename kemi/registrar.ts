@@ -25,7 +25,7 @@
  */
 import type { MsgContext } from '../src/context/msg-context.js';
 import { parseUri, parseNameAddrList, type NameAddr, type SipUri } from '../src/sip/index.js';
-import { getPv, registerPv } from '../src/pv/registry.js';
+import { getPv, type PvRegistry } from '../src/pv/registry.js';
 import { StateError, type Awaitable, type StateStore } from '../src/state/store.js';
 import { byPreference, contactKey, newRuid, Usrloc, type UlContact } from '../src/state/usrloc.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
@@ -602,7 +602,8 @@ function ulcAttr(c: UlContact, attr: string): string | number | null {
   }
 }
 
-function registerUlcPv(): void {
+function registerUlcPv(pvs: PvRegistry): void {
+  const registerPv = pvs.register.bind(pvs);
   registerPv('ulc', {
     get: (ctx, arg, index) => {
       const [profile, attr] = arg.split('=>').map((s) => s.trim());
@@ -651,7 +652,7 @@ function init(env: ModuleEnv): void {
   };
   store = env.state;
   tables.clear();
-  registerUlcPv();
+  registerUlcPv(env.pvs);
 }
 
 /** Kamailio's ul.dump Contact struct. */
@@ -759,7 +760,7 @@ export default defineModule('registrar', [
   } },
 ], {
   init,
-  rpc: {
+  rpc: () => ({
     'ul.dump': () => dump(),
     'ul.lookup': async (p) => {
       const aor = rpcAor(p[1]);
@@ -775,5 +776,5 @@ export default defineModule('registrar', [
       for (const c of cs) await ul.remove(aor, c);
       return 'ok';
     },
-  },
+  }),
 });

@@ -1,8 +1,8 @@
 /**
- * KSR.rr: record-routing and loose routing (src/modules/rr), over src/core/record-route.ts.
+ * KSR.rr: record-routing and loose routing (src/modules/rr), over src/rr/record-route.ts.
  */
 import type { MsgContext } from '../src/context/msg-context.js';
-import { configureRr, looseRoute, rrState } from '../src/core/record-route.js';
+import { looseRoute, RR, rrSettings, rrState, type RrSettings } from '../src/rr/record-route.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
@@ -75,4 +75,4 @@ const exports: KemiExport[] = [
   { name: 'next_hop_route', params: [], ret: 'int', fn: (ctx) => (ctx.msg.hasHeader('route') ? 1 : -1) },
 ];
 
-export default defineModule('rr', exports, { init: (env) => configureRr(env.params) });
+export default defineModule<RrSettings>('rr', exports, { key: RR, init: (env) => rrSettings(env.params) });

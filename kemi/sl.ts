@@ -2,6 +2,7 @@
  * KSR.sl: stateless replies (src/modules/sl). send_reply uses the transaction when one exists.
  */
 import type { MsgContext } from '../src/context/msg-context.js';
+import { TM } from '../src/tm/transaction-layer.js';
 import { defineModule, type KemiArg } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
@@ -14,7 +15,7 @@ function slReply(ctx: MsgContext, code: KemiArg, reason: KemiArg): number {
 }
 
 function sendReply(ctx: MsgContext, code: KemiArg, reason: KemiArg): number {
-  const tm = ctx.proxy.tm;
+  const tm = TM.find(ctx);
   if (tm && tm.current(ctx)) return tm.reply(ctx, typeof code === 'number' ? code : 0, str(reason));
   return slReply(ctx, code, reason);
 }
@@ -46,7 +47,7 @@ export default defineModule('sl', [
   } },
   { name: 'sl_reply_error', params: [], ret: 'int', fn: (ctx) => {
     if (ctx.replied) return -2;
-    const t = ctx.proxy.tm?.current(ctx);
+    const t = TM.find(ctx)?.current(ctx);
     if (t && t.finalSent) return -2;
     return slReply(ctx, 500, 'Server Internal Error');
   } },

@@ -17,7 +17,7 @@
  */
 import type { MsgContext } from '../src/context/msg-context.js';
 import { canonicalName, type HeaderField } from '../src/sip/index.js';
-import { getPv, parsePvSpec, setPv } from '../src/pv/registry.js';
+import { getPv, PVS, setPv, type PvRegistry } from '../src/pv/registry.js';
 import { defineModule, type KemiArg } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
@@ -247,7 +247,7 @@ function pvSpecEnd(s: string, i: number): number {
 }
 
 /** subst_parser: `<d>re<d>replacement<d>flags` with flags i, g, s; throws on a bad expression. */
-export function parseSubst(expr: string): SubstExpr {
+export function parseSubst(expr: string, pvs?: PvRegistry): SubstExpr {
   if (expr.length < 3) throw new Error('subst: expression is too short');
   const d = expr[0]!;
   if (d === '\\') throw new Error('subst: invalid separator');
@@ -279,7 +279,7 @@ export function parseSubst(expr: string): SubstExpr {
     } else if (c === '$') {
       const e = pvSpecEnd(expr, q);
       const spec = e < 0 ? '' : expr.slice(q, e);
-      parsePvSpec(spec); // throws on a bad specifier
+      pvs?.parse(spec); // throws on a bad specifier
       flush();
       repl.push({ t: 'pv', spec });
       q = e - 1;
@@ -411,11 +411,11 @@ function applySubst(ctx: MsgContext, src: { text: string; base: number }, se: Su
   return 1;
 }
 
-function subst(expr: KemiArg): SubstExpr | null {
+function subst(ctx: MsgContext, expr: KemiArg): SubstExpr | null {
   const s = str(expr);
   if (!s) return null;
   try {
-    return parseSubst(s);
+    return parseSubst(s, PVS.of(ctx));
   } catch {
     return null;
   }
@@ -718,7 +718,7 @@ function searchHf(ctx: MsgContext, name: string, reSrc: string, flags: string): 
 
 function substHf(ctx: MsgContext, name: string, expr: KemiArg, flags: string): number {
   if (!name) return -1;
-  const se = subst(expr);
+  const se = subst(ctx, expr);
   if (!se) return -1;
   const fs = namedFields(ctx, name);
   const picked = flags[0] === 'l' ? fs.slice(-1) : flags[0] === 'f' ? fs.slice(0, 1) : fs;
@@ -734,7 +734,7 @@ function substHf(ctx: MsgContext, name: string, expr: KemiArg, flags: string): n
 // ---- R-URI -------------------------------------------------------------------------------------
 
 function substUser(ctx: MsgContext, expr: KemiArg): number {
-  const se = subst(expr);
+  const se = subst(ctx, expr);
   if (!se || !ctx.msg.isRequest) return -1;
   const m = /^([A-Za-z][A-Za-z0-9+.-]*:)(?:([^@]*)@)?(.*)$/.exec(ctx.msg.ruri);
   if (!m) return -1;
@@ -880,11 +880,11 @@ export default defineModule('textops', [
     return ctx.msg.headerFields.some((f) => r.test(f.name)) ? 1 : -1;
   } },
   { name: 'subst', params: ['str'], ret: 'int', fn: (ctx, e) => {
-    const se = subst(e);
+    const se = subst(ctx, e);
     return se ? applySubst(ctx, fromHeaders(ctx), se) : -1;
   } },
   { name: 'subst_uri', params: ['str'], ret: 'int', fn: (ctx, e) => {
-    const se = subst(e);
+    const se = subst(ctx, e);
     if (!se || !ctx.msg.isRequest) return -1;
     const out = substStr(ctx, se, ctx.msg.ruri);
     if (out === null) return -1;
@@ -894,7 +894,7 @@ export default defineModule('textops', [
   } },
   { name: 'subst_user', params: ['str'], ret: 'int', fn: substUser },
   { name: 'subst_body', params: ['str'], ret: 'int', fn: (ctx, e) => {
-    const se = subst(e);
+    const se = subst(ctx, e);
     if (!se || ctx.msg.receivedBody.length === 0) return -1;
     return applySubst(ctx, bodyText(ctx), se);
   } },

@@ -13,7 +13,7 @@ import type { MsgContext } from '../src/context/msg-context.js';
 import { SipMessage, type HeaderField } from '../src/sip/index.js';
 import { expandFormat } from '../src/pv/registry.js';
 import { namedFields, PosixRegex } from './textops.js';
-import { rrState } from '../src/core/record-route.js';
+import { rrState } from '../src/rr/record-route.js';
 import { defineModule, type KemiArg } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));

@@ -4,15 +4,15 @@
  */
 import type { MsgContext, Proto } from '../src/context/msg-context.js';
 import type { TransactionLayer } from '../src/tm/transaction-layer.js';
-import { tmState } from '../src/tm/tm-state.js';
+import { tmState } from '../src/tm/proxy-transaction.js';
 import { registerTmPvs } from '../src/tm/pvs.js';
 import { loadContacts, nextContacts } from './tm-serial.js';
+import { TM } from '../src/tm/transaction-layer.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 
-registerTmPvs();
 
 function layer(ctx: MsgContext): TransactionLayer {
-  const tm = ctx.proxy.tm;
+  const tm = TM.find(ctx);
   if (!tm) throw new Error('KSR.tm: the tm module is not loaded');
   return tm;
 }
@@ -72,7 +72,7 @@ function statusCode(ctx: MsgContext): number {
     case 'branch_failure':
       return st.replyCode || -1;
     default: {
-      const t = ctx.proxy.tm?.current(ctx);
+      const t = TM.find(ctx)?.current(ctx);
       return t && t.server.lastStatus ? t.server.lastStatus : -1;
     }
   }
@@ -259,4 +259,4 @@ export function branchIndex(ctx: MsgContext): number {
   return b ? b.index : 0;
 }
 
-export default defineModule('tm', exports);
+export default defineModule('tm', exports, { init: (env) => registerTmPvs(env.pvs) });

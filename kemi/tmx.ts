@@ -3,7 +3,8 @@
  * (src/modules/tmx/tmx_mod.c).
  */
 import type { MsgContext } from '../src/context/msg-context.js';
-import { tmState } from '../src/tm/tm-state.js';
+import { tmState } from '../src/tm/proxy-transaction.js';
+import { TM } from '../src/tm/transaction-layer.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
@@ -17,7 +18,7 @@ const exports: KemiExport[] = [
   // t_newtran runs synchronously, so a request is never "being processed" unseen.
   { name: 't_precheck_trans', params: [], ret: 'int', fn: (ctx) => {
     if (!ctx.msg.isRequest || ctx.msg.method === 'ACK' || ctx.msg.method === 'CANCEL') return -1;
-    const t = ctx.proxy.tm?.lookup(ctx.msg);
+    const t = TM.find(ctx)?.lookup(ctx.msg);
     if (!t || t.finished) return -1;
     t.server.onRetransmission();
     return 1;
@@ -27,7 +28,7 @@ const exports: KemiExport[] = [
   { name: 't_is_failure_route', params: [], ret: 'int', fn: isRoute('failure') },
   { name: 't_is_branch_route', params: [], ret: 'int', fn: isRoute('branch') },
   { name: 't_flush_flags', params: [], ret: 'int', fn: (ctx) => {
-    const t = ctx.proxy.tm?.current(ctx);
+    const t = TM.find(ctx)?.current(ctx);
     if (!t) return -1;
     t.flags = ctx.flags;
     return 1;
@@ -35,25 +36,25 @@ const exports: KemiExport[] = [
   { name: 't_cancel_branches', params: ['str'], ret: 'int', fn: (ctx, which) => {
     const w = str(which);
     if (w !== 'all' && w !== 'others' && w !== 'this') return -1;
-    const tm = ctx.proxy.tm;
+    const tm = TM.find(ctx);
     if (!tm) throw new Error('KSR.tmx.t_cancel_branches: the tm module is not loaded');
     return tm.cancelBranches(ctx, w);
   } },
   // By Call-ID and CSeq number, as tm's t_lookup_callid: only INVITE transactions.
   { name: 't_reply_callid', params: ['str', 'str', 'int', 'str'], ret: 'int', fn: (ctx, callid, cseq, code, reason) => {
-    const t = ctx.proxy.tm?.findInvite(str(callid), str(cseq));
+    const t = TM.find(ctx)?.findInvite(str(callid), str(cseq));
     if (!t) return -1;
     return t.replyLocal(Number(code) || 0, str(reason)) ? 1 : -1;
   } },
   { name: 't_cancel_callid', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, callid, cseq) => {
-    const t = ctx.proxy.tm?.findInvite(str(callid), str(cseq));
+    const t = TM.find(ctx)?.findInvite(str(callid), str(cseq));
     if (!t) return -1;
     for (const b of t.branches) t.cancelBranch(b);
     return 1;
   } },
   // The message's extended flags (corex setxflag) go to its transaction.
   { name: 't_flush_xflags', params: [], ret: 'int', fn: (ctx) => {
-    const t = ctx.proxy.tm?.current(ctx);
+    const t = TM.find(ctx)?.current(ctx);
     if (!t) return -1;
     const x = ctx.moduleData.get('corex:xflags');
     if (x === undefined) t.moduleData.delete('corex:xflags');
@@ -67,7 +68,7 @@ const exports: KemiExport[] = [
 /** Release the transaction silently (no reply goes out) and stop the script: returns 0. */
 function dropT(ctx: MsgContext): number {
   const st = tmState(ctx);
-  if (st.t && ctx.proxy.tm) ctx.proxy.tm.release(ctx);
+  if (st.t) TM.find(ctx)?.release(ctx);
   return 0;
 }
 

@@ -8,10 +8,8 @@
  */
 import type { LogLevel, MsgContext } from '../src/context/msg-context.js';
 import { expandFormat } from '../src/pv/registry.js';
-import { registerCorePvs } from '../src/pv/core-pvs.js';
 import { defineModule, type KemiArg } from './types.js';
 
-registerCorePvs();
 
 const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 

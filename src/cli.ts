@@ -5,7 +5,7 @@
  */
 import cluster from 'node:cluster';
 import { parseCli, USAGE } from './ops/config.js';
-import { KemiProxy } from './core/proxy.js';
+import { startProxy, type RunningProxy } from './app/start.js';
 import { Logger } from './lib/log.js';
 
 async function main(): Promise<void> {
@@ -32,12 +32,12 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const proxy = new KemiProxy(cfg, log);
+  let proxy: RunningProxy;
   // A bug on one message must not take the proxy down: log it and go on with the next.
   process.on('uncaughtException', (e) => log.err(`uncaught exception: ${e.stack ?? e.message}`));
   process.on('unhandledRejection', (e) => log.err(`unhandled rejection: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
   try {
-    await proxy.start();
+    proxy = await startProxy(cfg, log, { handleSignals: true });
   } catch (e) {
     log.err(`startup failed: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);

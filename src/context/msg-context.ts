@@ -5,12 +5,11 @@
  */
 import type { SipMessage } from '../sip/message.js';
 import type { LogLevel } from '../lib/log.js';
+import type { ModuleStates } from './module-state.js';
 import type { Proto, ReceiveInfo } from '../transport/types.js';
 
 export type { LogLevel } from '../lib/log.js';
 export type { Proto, ReceiveInfo } from '../transport/types.js';
-import type { StateStore } from '../state/store.js';
-import type { TransactionLayer } from '../tm/transaction-layer.js';
 
 
 export type RouteKind =
@@ -55,12 +54,25 @@ export interface ProxyServices {
   log(ctx: MsgContext | null, level: LogLevel, text: string): void;
   /** Local tag used in stateless replies for this request (To-tag). */
   localTag(ctx: MsgContext): string;
-  /** The transaction layer, when the tm module is loaded. */
-  readonly tm?: TransactionLayer;
-  /** Shared state (usrloc, htable, subscribers, ...): memory or Redis. */
-  readonly state?: StateStore;
-  /** Requests the proxy sends on its own (dispatcher probes); absent in unit-test fakes. */
-  readonly uac?: { request(method: string, uri: string, from: string, timeoutMs?: number): Promise<number> };
+  /** The instance's module states (each module's `KEY.of(ctx)` reads its own). */
+  readonly modules: ModuleStates;
+}
+
+/** How a script callback ended. */
+export interface RunOutcome {
+  status: 'ok' | 'exit' | 'error' | 'missing';
+  error?: { message: string; file?: string; line?: number };
+}
+
+/**
+ * The routing script as the layers below the engine see it: something that runs a named Lua
+ * function on a message context. The engine implements it; tm and app_lua use it.
+ */
+export interface RouteScript {
+  /** Whether the script defines this global function. */
+  has(fn: string): boolean;
+  /** Runs a global function; a Promise when a KSR call inside waits for I/O. */
+  run(fn: string, ctx: MsgContext, args?: readonly string[]): RunOutcome | Promise<RunOutcome>;
 }
 
 /** Send flags for TCP-family transports (set_forward_close and friends). */
@@ -137,6 +149,8 @@ export class MsgContext {
   route: RouteKind = 'request';
   /** Name of the branch being processed in a branch route, its index. */
   branchIndex = 0;
+  /** The script running this context's current callback (app_lua's functions call into it). */
+  script: RouteScript | null = null;
   /** Arbitrary per-message data a module keeps (auth results, tm links...), keyed by module name. */
   readonly moduleData = new Map<string, unknown>();
 

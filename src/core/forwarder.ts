@@ -4,13 +4,16 @@
  * local replies of sl. tm uses the same send helpers for its branches.
  */
 import type { MsgContext, Proto, ReceiveInfo } from '../context/msg-context.js';
-import type { KemiProxy } from './proxy.js';
+import type { Logger } from '../lib/log.js';
+import type { TransportManager } from '../transport/manager.js';
+import type { SipResolver } from '../transport/dns.js';
+import type { CoreStats } from './stats.js';
 import { SipMessage, parseUri, type Via } from '../sip/index.js';
 import type { ListenSocket } from '../transport/types.js';
 import type { Target } from '../transport/dns.js';
 import { statelessBranch } from '../sip/branch.js';
 import { receivedTest } from '../sip/reply-via.js';
-import { recordRouteLines } from './record-route.js';
+import { recordRouteLines } from '../rr/record-route.js';
 
 const PROTOS: Record<string, Proto> = { udp: 'udp', tcp: 'tcp', tls: 'tls', ws: 'ws', wss: 'wss', sctp: 'sctp' };
 
@@ -20,8 +23,19 @@ export interface NextHop {
   port: number;
 }
 
+/** What the forwarder uses of the instance that owns it. */
+export interface ForwarderHost {
+  readonly transports: TransportManager;
+  readonly resolver: SipResolver;
+  readonly stats: CoreStats;
+  readonly logger: Logger;
+  isMyself(host: string, port?: number, proto?: Proto): boolean;
+  /** ksr_onsend_route: false when the script dropped the request. */
+  onSend(ctx: MsgContext, data: Buffer): boolean;
+}
+
 export class Forwarder {
-  constructor(private readonly proxy: KemiProxy) {}
+  constructor(private readonly proxy: ForwarderHost) {}
 
   /** KSR.forward / forward_uri: to `uri`, else $du, else the R-URI. 1 sent, -1 error. */
   forwardStateless(ctx: MsgContext, uri?: string): number | Promise<number> {

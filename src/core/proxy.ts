@@ -7,29 +7,66 @@
  */
 import { createHash } from 'node:crypto';
 import { MsgContext, nextMsgId, type LogLevel, type Proto, type ProxyServices, type ReceiveInfo } from '../context/msg-context.js';
-import type { ProxyConfig } from '../ops/config.js';
-import { Logger } from '../lib/log.js';
+import { ModuleStates } from '../context/module-state.js';
+import type { Logger } from '../lib/log.js';
 import { SipMessage, SipParseError, buildReply, validateReply, validateRequest } from '../sip/index.js';
 import { TransportManager } from '../transport/manager.js';
 import { parseListen, type ListenSocket } from '../transport/types.js';
 import { SipResolver } from '../transport/dns.js';
 import { ScriptHost } from '../engine/script-host.js';
 import type { LuaScript, RunOutcome } from '../engine/lua-script.js';
-import { openStore } from '../state/open-store.js';
 import type { StateStore } from '../state/store.js';
-import type { KemiModule } from '../../kemi/types.js';
-import { attachWorker, IpcStore, ownerOf, workerLink, type WorkerLink } from '../ops/cluster.js';
+import type { KemiCatalog, KemiModule, RpcTable } from '../../kemi/types.js';
+import { PVS, PvRegistry } from '../pv/registry.js';
+import { registerCorePvs } from '../pv/core-pvs.js';
 import { LocalUac } from './local-uac.js';
-import { selectModules } from './modules.js';
 import { Forwarder } from './forwarder.js';
 import { replyVia1 } from '../sip/reply-via.js';
 import { OverloadGuard } from './overload.js';
 import { CoreStats } from './stats.js';
-import { TransactionLayer } from '../tm/transaction-layer.js';
+import { TM, TransactionLayer } from '../tm/transaction-layer.js';
 import { tmConfig } from '../tm/config.js';
 import type { TmCore } from '../tm/tm-core.js';
 import type { SendTarget } from '../transport/types.js';
 import type { Target } from '../transport/dns.js';
+
+type Modparams = Readonly<Record<string, Readonly<Record<string, string | number>>>>;
+
+/** The settings the core reads (the composition root hands in the whole config). */
+export interface CoreConfig {
+  readonly listen: readonly string[];
+  readonly script: string;
+  readonly modules: readonly string[];
+  readonly aliases: readonly string[];
+  readonly modparams: Modparams;
+  readonly defines?: Readonly<Record<string, string | number>>;
+  readonly watch: boolean;
+  readonly serverHeader: string;
+  readonly overloadLagMs?: number;
+}
+
+/**
+ * With --workers: which worker owns a Call-ID, and the hand-over of a UDP message to its owner.
+ * Declared here, implemented by the worker link of the composition root.
+ */
+export interface Handover {
+  readonly index: number;
+  ownerOf(callId: string): number;
+  forward(owner: number, data: Buffer, rcv: ReceiveInfo): void;
+}
+
+/** What the composition root gives an instance. */
+export interface CoreDeps {
+  readonly logger: Logger;
+  /** The state backend (memory, Redis, or the primary's over IPC). */
+  readonly state: StateStore;
+  /** The module tables the config loads (core first), and every export of Kamailio. */
+  readonly modules: readonly KemiModule[];
+  readonly catalog: KemiCatalog;
+  readonly handover?: Handover | null;
+  /** Reload on SIGHUP (the process's one instance only). */
+  readonly handleSignals?: boolean;
+}
 
 export class KemiProxy implements ProxyServices, TmCore {
   readonly logger: Logger;
@@ -37,16 +74,25 @@ export class KemiProxy implements ProxyServices, TmCore {
   readonly transports: TransportManager;
   readonly resolver = new SipResolver();
   readonly forwarder: Forwarder;
+  /** This instance's module states (pv registry, tm, and every loaded module's own). */
+  readonly modules = new ModuleStates();
+  readonly pvs = new PvRegistry();
+  readonly state: StateStore;
   host!: ScriptHost;
   /** The transaction layer, when the tm module is loaded. */
   readonly tm?: TransactionLayer;
   readonly serverHeader: string;
+  /** Control RPC methods of the loaded modules, bound to this instance's states. */
+  readonly moduleRpc: RpcTable[] = [];
   private readonly aliasSet: Set<string>;
-  private readonly tagBase = createHash('md5').update(String(process.pid) + Date.now()).digest('hex').slice(0, 16);
-  private readonly hasReplyRoute = { value: false };
+  private readonly tagBase = createHash('md5').update(String(process.pid) + Date.now() + Math.random()).digest('hex').slice(0, 16);
+  private readonly handover: Handover | null;
+  private readonly moduleClosers: (() => void | Promise<void>)[] = [];
 
-  constructor(readonly cfg: ProxyConfig, log?: Logger) {
-    this.logger = log ?? new Logger(cfg.logLevel, cfg.logFormat);
+  constructor(readonly cfg: CoreConfig, private readonly deps: CoreDeps) {
+    this.logger = deps.logger;
+    this.state = deps.state;
+    this.handover = deps.handover ?? null;
     this.aliasSet = new Set(cfg.aliases.map((a) => a.toLowerCase()));
     this.transports = new TransportManager({
       onMessage: (data, rcv) => this.onMessage(data, rcv),
@@ -54,7 +100,16 @@ export class KemiProxy implements ProxyServices, TmCore {
     });
     this.forwarder = new Forwarder(this);
     this.serverHeader = cfg.serverHeader;
-    if (cfg.modules.includes('tm')) this.tm = new TransactionLayer(this, tmConfig(cfg.modparams.tm));
+    registerCorePvs(this.pvs);
+    this.modules.set(PVS, this.pvs);
+    if (cfg.modules.includes('tm')) {
+      this.tm = new TransactionLayer(this, tmConfig(cfg.modparams.tm));
+      this.modules.set(TM, this.tm);
+    }
+  }
+
+  get scriptPath(): string {
+    return this.cfg.script;
   }
 
   /** Opt-in load shedding (config overloadLagMs); made in start(), when the config is there. */
@@ -63,67 +118,36 @@ export class KemiProxy implements ProxyServices, TmCore {
   async start(): Promise<void> {
     this.overload = new OverloadGuard(this.cfg.overloadLagMs ?? 0);
     this.overload.start();
-    const { modules, loadedNames } = await selectModules(this.cfg.modules);
-    this.cluster = workerLink();
-    // Workers share the primary's embedded store; Redis they reach themselves.
-    this.state = this.cluster && this.cfg.state === 'memory' ? new IpcStore() : await openStore(this.cfg.state, (level, text) => this.logger.log(level, text));
-    for (const m of modules) {
-      if (!m.init) continue;
-      await m.init({
+    const defines = new Map(Object.entries(this.cfg.defines ?? {}).map(([k, v]) => [k, String(v)]));
+    for (const m of this.deps.modules) {
+      const st = m.init ? await m.init({
         params: this.cfg.modparams[m.name] ?? {},
         allParams: this.cfg.modparams,
         state: this.state,
         proxy: this,
+        pvs: this.pvs,
+        modules: this.modules,
+        tm: this.tm,
+        uac: this.uac,
+        defines,
         log: (level, text) => this.logger.log(level, `${m.name}: ${text}`),
-      });
+      }) : undefined;
+      if (m.key && st !== undefined) this.modules.set(m.key, st);
+      if (m.close) this.moduleClosers.push(() => m.close!(st));
+      if (m.rpc) this.moduleRpc.push(m.rpc(st));
     }
-    this.loadedModules = modules;
     this.host = await ScriptHost.create({
       scriptPath: this.cfg.script,
-      modules,
-      loadedModuleNames: loadedNames,
+      modules: this.deps.modules,
+      catalog: this.deps.catalog,
+      loadedModuleNames: this.cfg.modules,
       log: (level, text) => this.logger.log(level, text),
       watch: this.cfg.watch,
-      handleSignals: true,
+      handleSignals: this.deps.handleSignals ?? false,
       loadContext: () => this.fakedContext(),
     });
     await this.transports.listen(this.cfg.listen.map(parseListen));
     for (const s of this.transports.sockets()) this.logger.info(`listening on ${s.id}`);
-    if (this.cluster) {
-      await this.startAsWorker(modules);
-      return;
-    }
-    if (this.cfg.metrics) {
-      const { Metrics } = await import('../ops/metrics.js');
-      this.metrics = new Metrics(this);
-      const port = await this.metrics.listen(this.cfg.metrics);
-      this.logger.info(`metrics on http://${this.cfg.metrics.replace(/:\d+$/, '')}:${port}/metrics`);
-    }
-    if (this.cfg.rpc) {
-      const { RpcServer } = await import('../ops/rpc.js');
-      const { registerCoreRpc } = await import('../ops/rpc-methods.js');
-      this.rpc = new RpcServer();
-      registerCoreRpc(this.rpc, this);
-      for (const m of modules) for (const [name, fn] of Object.entries(m.rpc ?? {})) this.rpc.register(name, fn);
-      const port = await this.rpc.listen(this.cfg.rpc);
-      this.logger.info(`control RPC on http://${this.cfg.rpc.replace(/:\d+$/, '')}:${port}/RPC`);
-    }
-  }
-
-  /** In a cluster worker: metrics for the primary's aggregation, RPC over IPC, handed-over messages. */
-  private async startAsWorker(modules: KemiModule[]): Promise<void> {
-    const { Metrics } = await import('../ops/metrics.js');
-    const { AggregatorRegistry } = await import('prom-client');
-    const { RpcServer } = await import('../ops/rpc.js');
-    const { registerCoreRpc } = await import('../ops/rpc-methods.js');
-    this.metrics = new Metrics(this);
-    AggregatorRegistry.setRegistries([this.metrics.registry]);
-    // Constructing one installs prom-client's worker-side answer to the primary's scrape requests.
-    void new AggregatorRegistry();
-    this.rpc = new RpcServer();
-    registerCoreRpc(this.rpc, this);
-    for (const m of modules) for (const [name, fn] of Object.entries(m.rpc ?? {})) this.rpc.register(name, fn);
-    await attachWorker({ onMessage: (data, rcv) => this.onMessage(data, rcv, true), rpc: this.rpc });
   }
 
   /** Requests the proxy sends on its own (dispatcher's OPTIONS probes). */
@@ -131,30 +155,17 @@ export class KemiProxy implements ProxyServices, TmCore {
     resolveUri: (uri) => this.resolveUri(uri),
     socketFor: (proto, address) => this.socketFor(proto, address),
     send: (t, d) => this.send(t, d),
-    callIdFilter: (id) => !this.cluster || ownerOf(id, this.cluster.count) === this.cluster.index,
+    callIdFilter: (id) => !this.handover || this.handover.ownerOf(id) === this.handover.index,
   });
-
-  /** Set in a cluster worker (--workers N). */
-  private cluster: WorkerLink | null = null;
-
-  metrics: import('../ops/metrics.js').Metrics | null = null;
-  rpc: import('../ops/rpc.js').RpcServer | null = null;
 
   async stop(): Promise<void> {
     this.overload.stop();
-    await this.metrics?.close();
-    await this.rpc?.close();
     this.tm?.close();
     this.uac.close();
     await this.transports.close();
     await this.host?.close();
-    for (const m of this.loadedModules) await m.close?.();
-    await this.state?.close();
+    for (const close of this.moduleClosers) await close();
   }
-
-  /** Shared state backend, open once start() ran. */
-  state?: StateStore;
-  private loadedModules: KemiModule[] = [];
 
   /** Kamailio's faked message: what KSR calls in a script's main chunk run with. */
   private fakedContext(): MsgContext {
@@ -178,12 +189,12 @@ export class KemiProxy implements ProxyServices, TmCore {
       this.badMessage(data, rcv, e);
       return;
     }
-    if (this.cluster) {
+    if (this.handover) {
       // With workers, the owner of the Call-ID handles every UDP message of that call.
       if (!handedOver && rcv.proto === 'udp') {
-        const owner = ownerOf(msg.callId, this.cluster.count);
-        if (owner !== this.cluster.index) {
-          this.cluster.forward(owner, data, rcv);
+        const owner = this.handover.ownerOf(msg.callId);
+        if (owner !== this.handover.index) {
+          this.handover.forward(owner, data, rcv);
           return;
         }
       }

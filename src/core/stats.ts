@@ -23,6 +23,7 @@ export class CoreStats {
   /** Request processing time histogram (seconds): upper bounds and cumulative-free counts. */
   static readonly BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1];
   readonly processingCounts = new Array<number>(CoreStats.BUCKETS.length + 1).fill(0);
+  readonly processingBuckets = CoreStats.BUCKETS;
   processingSum = 0;
   processingCount = 0;
 

@@ -10,20 +10,19 @@
  */
 import { readFileSync } from 'node:fs';
 import type { LogLevel, MsgContext } from '../context/msg-context.js';
-import { KSR_EXIT_MESSAGE, type KemiArg, type KemiExport, type KemiModule, type KemiRet, type KemiValue } from '../../kemi/types.js';
-import { KEMI_CATALOG } from '../../kemi/catalog.js';
+import type { RouteScript, RunOutcome } from '../context/msg-context.js';
+import { KSR_EXIT_MESSAGE, type KemiArg, type KemiCatalog, type KemiExport, type KemiModule, type KemiRet, type KemiValue } from '../../kemi/types.js';
 import {
   LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, T_FUNCTION, T_NIL, T_NUMBER, T_STRING, WasmStrings, newLuaModule, type LuaRaw,
 } from './lua-abi.js';
 
-export interface RunOutcome {
-  status: 'ok' | 'exit' | 'error' | 'missing';
-  error?: { message: string; file?: string; line?: number };
-}
+export type { RunOutcome } from '../context/msg-context.js';
 
 export interface LoadOptions {
   scriptPath: string;
   modules: readonly KemiModule[];
+  /** Every export of Kamailio by module ("core" for KSR.*): the ones a loaded module does not implement fail loudly. */
+  catalog: KemiCatalog;
   /** Modules present in KSR (loadmodule); their catalog exports without an implementation fail loudly. */
   loadedModuleNames?: readonly string[];
   log: (level: LogLevel, text: string) => void;
@@ -74,14 +73,7 @@ function __kemi_dostring(code, name)
 end
 `;
 
-let active: LuaScript | null = null;
-
-/** The VM whose KSR function is running (app_lua's functions act on it). */
-export function activeScript(): LuaScript | null {
-  return active;
-}
-
-export class LuaScript {
+export class LuaScript implements RouteScript {
   private current: MsgContext | null = null;
   private readonly pool: number[] = [];
   private readonly threadRefs = new Map<number, number>();
@@ -133,7 +125,7 @@ export class LuaScript {
     m._lua_createtable(L, 0, 128);
     for (const name of loaded) {
       const mod = impl.get(name);
-      const catalog = KEMI_CATALOG[name === '' ? 'core' : name] ?? [];
+      const catalog = opts.catalog[name === '' ? 'core' : name] ?? [];
       if (!mod && catalog.length === 0) continue;
       if (name !== '') m._lua_createtable(L, 0, catalog.length + (mod?.exports.length ?? 0));
       const done = new Set<string>();
@@ -249,7 +241,6 @@ export class LuaScript {
   /** invoke() for one argument, without the argument array (the string-in, string-out hot path). */
   private invoke1(T: number, e: KemiExport, qname: string, a0: KemiArg): number {
     const ctx = this.current;
-    active = this;
     if (!ctx) return this.raise(T, `${qname}: no message is being processed`);
     let r;
     try {
@@ -263,7 +254,6 @@ export class LuaScript {
 
   private invoke(T: number, e: KemiExport, qname: string, args: KemiArg[], intCode: boolean): number {
     const ctx = this.current;
-    active = this;
     if (!ctx) return this.raise(T, `${qname}: no message is being processed`);
     let r;
     try {
@@ -411,6 +401,7 @@ export class LuaScript {
     this.inFlight++;
     const prev = this.current;
     this.current = ctx;
+    ctx.script = this;
     const st = m._lua_resume(T, this.L, nargs, this.s.intPtr);
     this.current = prev;
     return this.settle(T, st, ctx, saved);

@@ -5,8 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { CoreStats } from '../core/stats.js';
-import type { KemiProxy } from '../core/proxy.js';
+import type { CoreCounters, ProxySource } from './sources.js';
 
 /**
  * Publishes totals we keep ourselves: a counter is reset and set to the totals at scrape time
@@ -26,15 +25,15 @@ class ProcessingHistogram {
   readonly help = 'Time from receiving a request to the end of its request route';
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  constructor(private readonly stats: CoreStats) {}
+  constructor(private readonly stats: CoreCounters) {}
   get(): { name: string; help: string; type: string; aggregator: string; values: { value: number; labels: Record<string, string | number>; metricName: string }[] } {
     const values: { value: number; labels: Record<string, string | number>; metricName: string }[] = [];
     let cum = 0;
-    CoreStats.BUCKETS.forEach((le, i) => {
+    this.stats.processingBuckets.forEach((le, i) => {
       cum += this.stats.processingCounts[i] ?? 0;
       values.push({ value: cum, labels: { le }, metricName: `${this.name}_bucket` });
     });
-    cum += this.stats.processingCounts[CoreStats.BUCKETS.length] ?? 0;
+    cum += this.stats.processingCounts[this.stats.processingBuckets.length] ?? 0;
     values.push({ value: cum, labels: { le: '+Inf' }, metricName: `${this.name}_bucket` });
     values.push({ value: this.stats.processingSum, labels: {}, metricName: `${this.name}_sum` });
     values.push({ value: this.stats.processingCount, labels: {}, metricName: `${this.name}_count` });
@@ -53,7 +52,7 @@ export class Metrics {
   readonly registry = new Registry();
   private server: Server | null = null;
 
-  constructor(private readonly proxy: KemiProxy) {
+  constructor(private readonly proxy: ProxySource) {
     const r = this.registry;
     const p = proxy;
     collectDefaultMetrics({ register: r, prefix: 'kemi_' });

@@ -2,18 +2,18 @@
  * The control RPC methods (Kamailio's names): app_lua.*, core.*, tm.stats, stats.get_statistics.
  * Modules with state (usrloc, htable, dispatcher) add theirs where they live.
  */
-import type { KemiProxy } from '../core/proxy.js';
+import type { ProxySource } from './sources.js';
 import { RpcError, type RpcServer } from './rpc.js';
 
 const VERSION = '0.1.0';
 const startedAt = Date.now();
 
-export function registerCoreRpc(rpc: RpcServer, proxy: KemiProxy): void {
+export function registerCoreRpc(rpc: RpcServer, proxy: ProxySource): void {
   rpc.register('system.listMethods', () => rpc.names());
   rpc.register('core.version', () => `kemi-proxy ${VERSION} (node ${process.version})`);
   rpc.register('core.uptime', () => ({ now: new Date().toISOString(), up_since: new Date(startedAt).toISOString(), uptime: Math.round((Date.now() - startedAt) / 1000) }));
   rpc.register('core.psx', () => [{ PID: process.pid, DSC: 'kemi-proxy worker' }]);
-  rpc.register('app_lua.list', () => [{ index: 0, file: proxy.cfg.script, version: proxy.host.stats.reloads }]);
+  rpc.register('app_lua.list', () => [{ index: 0, file: proxy.scriptPath, version: proxy.host.stats.reloads }]);
   rpc.register('app_lua.reload', async (params) => {
     if (params.length > 0 && Number(params[0]) !== 0) throw new RpcError(500, 'Reload Failed: no such script index');
     const r = await proxy.host.reload();

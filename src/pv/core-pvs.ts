@@ -5,7 +5,7 @@
  */
 import type { MsgContext, PvValue } from '../context/msg-context.js';
 import { formatUri, parseUri, rawDisplayName, type NameAddr, type SipUri } from '../sip/index.js';
-import { PV_IDX_ALL, registerPv } from './registry.js';
+import { PV_IDX_ALL, type PvRegistry } from './registry.js';
 
 /** $var: private to a worker process and kept across messages, as in Kamailio. */
 export const processVars = new Map<string, PvValue>();
@@ -44,7 +44,8 @@ function hostPort(u: SipUri | undefined): string | undefined {
   return u?.host;
 }
 
-function nameAddrPvs(prefix: 'f' | 't', get: (ctx: MsgContext) => NameAddr | undefined): void {
+function nameAddrPvs(reg: PvRegistry, prefix: 'f' | 't', get: (ctx: MsgContext) => NameAddr | undefined): void {
+  const registerPv = reg.register.bind(reg);
   registerPv(`${prefix}u`, ro((c) => get(c)?.uri));
   registerPv(`${prefix}U`, ro((c) => uriOf(get(c))?.user));
   registerPv(`${prefix}d`, ro((c) => hostPort(uriOf(get(c)))));
@@ -81,12 +82,10 @@ function xavpRef(arg: string): XavpRef {
 
 const at = <T>(list: T[], idx: number): T | undefined => list[idx < 0 ? list.length + idx : idx];
 
-let coreRegistered = false;
 
-/** Registers the core PVs once (every module that expands PVs may call it). */
-export function registerCorePvs(): void {
-  if (coreRegistered) return;
-  coreRegistered = true;
+/** Registers the core PVs of an instance (Kamailio's pv module and the core's). */
+export function registerCorePvs(reg: PvRegistry): void {
+  const registerPv = reg.register.bind(reg);
   registerPv('ru', {
     get: (c) => (c.msg.isRequest ? c.msg.ruri : null),
     set: (c, _a, v) => {
@@ -128,8 +127,8 @@ export function registerCorePvs(): void {
     },
   });
   registerPv('ds', ro((c) => (c.dstUri ? safe(() => parseUri(c.dstUri!).host) : null)));
-  nameAddrPvs('f', (c) => safe(() => c.msg.from));
-  nameAddrPvs('t', (c) => safe(() => c.msg.to));
+  nameAddrPvs(reg, 'f', (c) => safe(() => c.msg.from));
+  nameAddrPvs(reg, 't', (c) => safe(() => c.msg.to));
   registerPv('ci', ro((c) => safe(() => c.msg.callId)));
   registerPv('cs', ro((c) => safe(() => c.msg.cseq.seq)));
   registerPv('rm', ro((c) => safe(() => c.msg.method)));

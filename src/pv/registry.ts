@@ -3,6 +3,7 @@
  * spec strings parsed once and cached. Modules register their own ($T_* by tm, $au by auth...).
  */
 import type { MsgContext, PvValue } from '../context/msg-context.js';
+import { ModuleKey } from '../context/module-state.js';
 import { compileTransform, splitTransforms, type Transform } from './transforms.js';
 
 /** A getter answers a value, or null for Kamailio's $null. */
@@ -29,21 +30,46 @@ export interface PvSpec {
   transforms: Transform[] | null;
 }
 
-const handlers = new Map<string, PvHandler>();
-const specCache = new Map<string, PvSpec>();
+/**
+ * One proxy instance's pseudo-variables: core PVs and those of its loaded modules, registered
+ * explicitly (registerCorePvs, a module's init), with parsed specs cached.
+ */
+export class PvRegistry {
+  private readonly handlers = new Map<string, PvHandler>();
+  private readonly specCache = new Map<string, PvSpec>();
 
-export function registerPv(name: string, h: PvHandler): void {
-  handlers.set(name, h);
-  specCache.clear();
+  register(name: string, h: PvHandler): void {
+    this.handlers.set(name, h);
+    this.specCache.clear();
+  }
+
+  has(name: string): boolean {
+    return this.handlers.has(name);
+  }
+
+  /** Parses `$name`, `$name(arg)`, `$(name(arg)[i])`; throws naming an unknown PV. */
+  parse(spec: string): PvSpec {
+    const hit = this.specCache.get(spec);
+    if (hit) return hit;
+    const out = parseSpec(spec, this.handlers);
+    if (this.specCache.size > 10_000) this.specCache.clear();
+    this.specCache.set(spec, out);
+    return out;
+  }
+}
+
+/** Where an instance keeps its registry (Kamailio's pv module owns the PV table). */
+export const PVS = new ModuleKey<PvRegistry>('pv:registry');
+
+/** Parses a spec against the registry of the message's instance. */
+export function parsePvSpec(ctx: MsgContext, spec: string): PvSpec {
+  return PVS.of(ctx).parse(spec);
 }
 
 /** The `[*]` index (Kamailio's PV_IDX_ALL): every value. */
 export const PV_IDX_ALL = -0x7fffffff;
 
-/** Parses `$name`, `$name(arg)`, `$(name(arg)[i])`; throws naming an unknown PV. */
-export function parsePvSpec(spec: string): PvSpec {
-  const hit = specCache.get(spec);
-  if (hit) return hit;
+function parseSpec(spec: string, handlers: ReadonlyMap<string, PvHandler>): PvSpec {
   let s = spec.trim();
   if (!s.startsWith('$')) throw new Error(`invalid pseudo-variable '${spec}'`);
   s = s.slice(1);
@@ -82,14 +108,11 @@ export function parsePvSpec(spec: string): PvSpec {
   }
   const handler = handlers.get(name);
   if (!handler) throw new Error(`unknown pseudo-variable '${spec}'`);
-  const out: PvSpec = { name, arg, index, handler, transforms };
-  if (specCache.size > 10_000) specCache.clear();
-  specCache.set(spec, out);
-  return out;
+  return { name, arg, index, handler, transforms };
 }
 
 export function getPv(ctx: MsgContext, spec: string): PvValue | null {
-  const p = parsePvSpec(spec);
+  const p = parsePvSpec(ctx, spec);
   let v = p.handler.get(ctx, p.arg, p.index);
   if (p.transforms) for (const t of p.transforms) v = t(ctx, v);
   return v;
@@ -97,7 +120,7 @@ export function getPv(ctx: MsgContext, spec: string): PvValue | null {
 
 /** getPv for KSR.pv: a PV kept in the shared state may answer with a Promise. */
 export function getPvAwaitable(ctx: MsgContext, spec: string): PvValue | null | Promise<PvValue | null> {
-  const p = parsePvSpec(spec);
+  const p = parsePvSpec(ctx, spec);
   const tr = p.transforms;
   if (!p.handler.getAsync) {
     let v = p.handler.get(ctx, p.arg, p.index);
@@ -115,7 +138,7 @@ export function getPvAwaitable(ctx: MsgContext, spec: string): PvValue | null | 
 
 /** setPv for KSR.pv: waits for a PV kept in the shared state to be written. */
 export function setPvAwaitable(ctx: MsgContext, spec: string, value: PvValue | null): void | Promise<void> {
-  const p = parsePvSpec(spec);
+  const p = parsePvSpec(ctx, spec);
   if (p.handler.setAsync && !p.transforms) return p.handler.setAsync(ctx, p.arg, value, p.index);
   if (p.transforms) throw new Error(`pseudo-variable '${spec}' with transformations cannot be assigned`);
   if (!p.handler.set) throw new Error(`pseudo-variable '${spec}' is read-only`);
@@ -123,7 +146,7 @@ export function setPvAwaitable(ctx: MsgContext, spec: string, value: PvValue | n
 }
 
 export function setPv(ctx: MsgContext, spec: string, value: PvValue | null): void {
-  const p = parsePvSpec(spec);
+  const p = parsePvSpec(ctx, spec);
   if (p.transforms) throw new Error(`pseudo-variable '${spec}' with transformations cannot be assigned`);
   if (!p.handler.set) throw new Error(`pseudo-variable '${spec}' is read-only`);
   p.handler.set(ctx, p.arg, value, p.index);

@@ -1,24 +1,11 @@
 /**
- * tm callbacks for modules, as Kamailio's register_tmcb: a module (acc) registers once at init and
- * hears about every transaction. Three moments, named after Kamailio's TMCB_* types:
- * - requestIn: a transaction was created (TMCB_REQUEST_IN), with the request's context;
- * - onFailure: a final reply >= 300 was picked, before the failure route runs (TMCB_ON_FAILURE);
- * - responseOut: a reply went upstream, relayed or local (TMCB_RESPONSE_OUT).
- * Listeners run synchronously on the reply path and must not throw.
+ * tm callbacks for modules (Kamailio's register_tmcb: TMCB_REQUEST_IN, TMCB_ON_FAILURE,
+ * TMCB_RESPONSE_OUT): acc registers its handlers with the instance's transaction layer.
  */
 import type { MsgContext } from '../context/msg-context.js';
-import type { SipMessage } from '../sip/index.js';
-import type { ClientBranch, ProxyTransaction } from './proxy-transaction.js';
+import type { ProxyTransaction, TmReplyEvent, TransactionEvents } from './proxy-transaction.js';
 
-export interface TmReplyEvent {
-  readonly t: ProxyTransaction;
-  readonly code: number;
-  readonly reason: string;
-  /** The received reply relayed upstream; null when tm generated it (Kamailio's FAKED_REPLY). */
-  readonly reply: SipMessage | null;
-  /** The branch whose reply this is (relayed, or picked for a final >= 300); null otherwise. */
-  readonly branch: ClientBranch | null;
-}
+export type { TmReplyEvent } from './proxy-transaction.js';
 
 export interface TmCallbacks {
   requestIn?(t: ProxyTransaction, ctx: MsgContext): void;
@@ -26,30 +13,32 @@ export interface TmCallbacks {
   responseOut?(e: TmReplyEvent): void;
 }
 
-const registered: TmCallbacks[] = [];
+/** One transaction layer's registered callbacks. */
+export class TmCallbackList implements TransactionEvents {
+  private readonly registered: TmCallbacks[] = [];
 
-/** Adds a module's callbacks; returns the function that removes them (module close, tests). */
-export function registerTmCallbacks(cb: TmCallbacks): () => void {
-  registered.push(cb);
-  return () => {
-    const i = registered.indexOf(cb);
-    if (i >= 0) registered.splice(i, 1);
-  };
-}
+  get active(): boolean {
+    return this.registered.length > 0;
+  }
 
-/** True when some module listens: the reply path skips building events otherwise. */
-export function hasTmCallbacks(): boolean {
-  return registered.length > 0;
-}
+  /** Adds a module's callbacks; returns the function that removes them (module close, tests). */
+  register(cb: TmCallbacks): () => void {
+    this.registered.push(cb);
+    return () => {
+      const i = this.registered.indexOf(cb);
+      if (i >= 0) this.registered.splice(i, 1);
+    };
+  }
 
-export function runRequestIn(t: ProxyTransaction, ctx: MsgContext): void {
-  for (const cb of registered) cb.requestIn?.(t, ctx);
-}
+  requestIn(t: ProxyTransaction, ctx: MsgContext): void {
+    for (const cb of this.registered) cb.requestIn?.(t, ctx);
+  }
 
-export function runOnFailure(e: TmReplyEvent): void {
-  for (const cb of registered) cb.onFailure?.(e);
-}
+  onFailure(e: TmReplyEvent): void {
+    for (const cb of this.registered) cb.onFailure?.(e);
+  }
 
-export function runResponseOut(e: TmReplyEvent): void {
-  for (const cb of registered) cb.responseOut?.(e);
+  responseOut(e: TmReplyEvent): void {
+    for (const cb of this.registered) cb.responseOut?.(e);
+  }
 }

@@ -3,17 +3,15 @@
  * upstream, one client transaction per branch downstream, the reply context that picks the best
  * final reply (16.7), and the script callbacks tm runs (branch, onreply, branch-failure, failure).
  */
-import { hasTmCallbacks, runOnFailure, runRequestIn, runResponseOut } from './callbacks.js';
 import { MsgContext, type PvValue, type ReceiveInfo } from '../context/msg-context.js';
 import { SipMessage, buildReply } from '../sip/index.js';
 import type { SendTarget } from '../transport/types.js';
-import type { LuaScript, RunOutcome } from '../engine/lua-script.js';
+import type { RouteScript, RunOutcome } from '../context/msg-context.js';
 import { newBranch } from '../sip/branch.js';
 import { replyVia1 } from '../sip/reply-via.js';
 import type { TmConfig } from './config.js';
 import type { TimerHandle, TimerQueue } from './timer-queue.js';
 import type { TmCore } from './tm-core.js';
-import { tmState } from './tm-state.js';
 import { replyPriority } from './priority.js';
 import {
   InviteServerTransaction,
@@ -40,6 +38,78 @@ export interface TransactionOwner extends ClientTransactionHost {
   rememberAccepted(key: string): void;
   transactionDone(t: ProxyTransaction): void;
   countTimeout(): void;
+  /** Modules' tm callbacks (acc): the transaction reports its events here. */
+  readonly events: TransactionEvents;
+}
+
+export interface TmReplyEvent {
+  readonly t: ProxyTransaction;
+  readonly code: number;
+  readonly reason: string;
+  /** The received reply relayed upstream; null when tm generated it (Kamailio's FAKED_REPLY). */
+  readonly reply: SipMessage | null;
+  /** The branch whose reply this is (relayed, or picked for a final >= 300); null otherwise. */
+  readonly branch: ClientBranch | null;
+}
+
+export interface TmCallbacks {
+  requestIn?(t: ProxyTransaction, ctx: MsgContext): void;
+  onFailure?(e: TmReplyEvent): void;
+  responseOut?(e: TmReplyEvent): void;
+}
+
+/** Where a transaction reports to the modules' callbacks (TmCallbackList implements it). */
+export interface TransactionEvents {
+  /** False when no module listens: the reply path skips building events. */
+  readonly active: boolean;
+  requestIn(t: ProxyTransaction, ctx: MsgContext): void;
+  onFailure(e: TmReplyEvent): void;
+  responseOut(e: TmReplyEvent): void;
+}
+
+/**
+ * The tm part of a message context: the transaction the message belongs to and the callbacks
+ * armed with t_on_* before the transaction exists (Kamailio keeps them in globals until t_newtran).
+ */
+export interface TmMsgState {
+  t: ProxyTransaction | null;
+  onBranch: string;
+  onReply: string;
+  onFailure: string;
+  onBranchFailure: string;
+  /** t_set_fr values waiting for the transaction (ms; 0 = module default). */
+  frInv: number;
+  fr: number;
+  /** The reply being processed (onreply) or the winning reply (failure route); $T_rpl. */
+  reply: SipMessage | null;
+  /** $T_reply_code: status of that reply (faked ones included). */
+  replyCode: number;
+  /** The branch a branch / onreply / branch-failure route runs for. */
+  branch: ClientBranch | null;
+  /** t_set_retr (T1, T2) and t_set_max_lifetime (INVITE, non-INVITE) values waiting for the transaction (ms). */
+  retr?: { t1: number; t2: number };
+  lifetime?: { inv: number; nonInv: number };
+  /** Per-transaction switches (t_set_auto_inv_100 and friends); undefined = module default. */
+  autoInv100?: boolean;
+  disable6xx?: boolean;
+  disableInternalReply?: boolean;
+  noE2eCancelReason?: boolean;
+}
+
+const KEY = 'tm';
+
+export function tmState(ctx: MsgContext): TmMsgState {
+  let st = ctx.moduleData.get(KEY) as TmMsgState | undefined;
+  if (!st) {
+    st = { t: null, onBranch: '', onReply: '', onFailure: '', onBranchFailure: '', frInv: 0, fr: 0, reply: null, replyCode: 0, branch: null };
+    ctx.moduleData.set(KEY, st);
+  }
+  return st;
+}
+
+/** The tm state without creating one (cheap check on paths that never used tm). */
+export function peekTmState(ctx: MsgContext): TmMsgState | undefined {
+  return ctx.moduleData.get(KEY) as TmMsgState | undefined;
 }
 
 /** A destination to fork to (the R-URI branch or an appended one). */
@@ -156,7 +226,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     readonly key: string,
     readonly request: SipMessage,
     readonly rcv: ReceiveInfo,
-    readonly script: LuaScript,
+    readonly script: RouteScript,
     ctx: MsgContext,
   ) {
     this.method = request.method;
@@ -177,7 +247,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     for (const [k, v] of ctx.moduleData) if (k !== 'tm') this.moduleData.set(k, v);
     if (st.retr) this.setRetr(st.retr.t1, st.retr.t2);
     this.scheduleLifetime(st.lifetime ? (this.isInvite ? st.lifetime.inv : st.lifetime.nonInv) : 0);
-    if (hasTmCallbacks()) runRequestIn(this, ctx);
+    if (this.owner.events.active) this.owner.events.requestIn(this, ctx);
   }
 
   /** The branch picked for a final reply >= 300 (Kamailio's t_get_picked_branch), else null. */
@@ -250,7 +320,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     });
     if (code >= 200) this.finalSent = true;
     const sent = this.server.sendReply(code, buf);
-    if (hasTmCallbacks()) runResponseOut({ t: this, code, reason, reply: null, branch: code >= 300 ? this.picked : null });
+    if (this.owner.events.active) this.owner.events.responseOut({ t: this, code, reason, reply: null, branch: code >= 300 ? this.picked : null });
     return sent;
   }
 
@@ -553,8 +623,8 @@ export class ProxyTransaction implements ServerTransactionHost {
       return;
     }
     this.picked = winner;
-    if (hasTmCallbacks()) {
-      runOnFailure({ t: this, code: winner.finalCode, reason: winner.reply?.reason ?? '', reply: winner.faked ? null : winner.reply, branch: winner });
+    if (this.owner.events.active) {
+      this.owner.events.onFailure({ t: this, code: winner.finalCode, reason: winner.reply?.reason ?? '', reply: winner.faked ? null : winner.reply, branch: winner });
     }
     if (winner.onFailure) {
       this.runFailureRoute(winner);
@@ -636,7 +706,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     if (code !== reply.status) buf = rewriteStatus(buf, code);
     if (code >= 200) this.finalSent = true;
     this.server.sendReply(code, buf);
-    if (hasTmCallbacks()) runResponseOut({ t: this, code, reason: reply.reason, reply, branch });
+    if (this.owner.events.active) this.owner.events.responseOut({ t: this, code, reason: reply.reason, reply, branch });
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------

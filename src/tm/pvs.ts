@@ -2,19 +2,21 @@
  * tm's pseudo-variables: $T_reply_code, $T_reply_reason, $T_branch_idx, $T_req(pv), $T_rpl(pv).
  */
 import type { MsgContext } from '../context/msg-context.js';
-import { getPv, registerPv } from '../pv/registry.js';
+import { getPv, type PvRegistry } from '../pv/registry.js';
+import { TM } from './transaction-layer.js';
 import { defaultReason } from '../sip/reply.js';
-import { tmState } from './tm-state.js';
+import { tmState } from './proxy-transaction.js';
 
 function replyCode(ctx: MsgContext): number {
   const st = tmState(ctx);
   if (st.replyCode) return st.replyCode;
   if (!ctx.msg.isRequest) return ctx.msg.status;
-  const t = ctx.proxy.tm?.current(ctx);
+  const t = TM.find(ctx)?.current(ctx);
   return t?.server.lastStatus ?? 0;
 }
 
-export function registerTmPvs(): void {
+export function registerTmPvs(reg: PvRegistry): void {
+  const registerPv = reg.register.bind(reg);
   registerPv('T_reply_code', { get: (ctx) => replyCode(ctx) });
   registerPv('T_reply_reason', {
     get: (ctx) => {
@@ -51,7 +53,7 @@ export function registerTmPvs(): void {
   registerPv('T_req', {
     get: (ctx, arg) => {
       if (ctx.msg.isRequest) return null;
-      const t = ctx.proxy.tm?.current(ctx);
+      const t = TM.find(ctx)?.current(ctx);
       if (!t) return null;
       const rctx = Object.assign(Object.create(Object.getPrototypeOf(ctx) as object) as MsgContext, ctx, { msg: t.request, rcv: t.rcv });
       return getPv(rctx, arg);

@@ -2,11 +2,10 @@
  * What the transaction layer needs from the proxy core (the transaction-user boundary): sending,
  * resolving, building our Via, and running script callbacks. KemiProxy implements it.
  */
-import type { MsgContext, Proto, ReceiveInfo } from '../context/msg-context.js';
+import type { MsgContext, Proto, ReceiveInfo, RouteScript, RunOutcome } from '../context/msg-context.js';
 import type { SipMessage } from '../sip/index.js';
 import type { ListenSocket, SendTarget } from '../transport/types.js';
 import type { Target } from '../transport/dns.js';
-import type { LuaScript, RunOutcome } from '../engine/lua-script.js';
 import type { Logger } from '../lib/log.js';
 
 export interface TmCore {
@@ -21,9 +20,9 @@ export interface TmCore {
   /** Sends a reply to the sender of `req` (18.2.2 / RFC 3581). */
   sendReplyTo(req: SipMessage, rcv: ReceiveInfo, reply: Buffer, forceRport: boolean): boolean;
   /** Runs a script callback; a missing function counts as done. */
-  runCallback(script: LuaScript, fn: string, ctx: MsgContext): RunOutcome | Promise<RunOutcome>;
-  acquireScript(): LuaScript;
-  releaseScript(script: LuaScript): void;
+  runCallback(script: RouteScript, fn: string, ctx: MsgContext): RunOutcome | Promise<RunOutcome>;
+  acquireScript(): RouteScript;
+  releaseScript(script: RouteScript): void;
   /** Logs a failed callback (file:line, Call-ID) and counts it. */
   callbackFailed(ctx: MsgContext, out: RunOutcome): void;
   /** To-tag for replies this proxy generates for `req`. */

@@ -8,8 +8,10 @@ import type { SipMessage } from '../sip/index.js';
 import type { SendTarget } from '../transport/types.js';
 import type { TmConfig } from './config.js';
 import { TimerQueue } from './timer-queue.js';
+import { TmCallbackList } from './callbacks.js';
+import { ModuleKey } from '../context/module-state.js';
 import type { TmCore } from './tm-core.js';
-import { peekTmState, tmState } from './tm-state.js';
+import { peekTmState, tmState } from './proxy-transaction.js';
 import { ProxyTransaction, clientKey, type BranchSpec, type ClientBranch, type TransactionOwner } from './proxy-transaction.js';
 import { MAGIC_COOKIE } from '../sip/branch.js';
 
@@ -43,9 +45,17 @@ export function serverKey(msg: SipMessage, methodOverride?: string): string {
   return `2543\u0001${msg.callId}\u0001${msg.from.tag ?? ''}\u0001${msg.cseq.seq}\u0001${sentBy}\u0001${branch ?? ''}\u0001${msg.originalRuri}\u0001${method}`;
 }
 
+/** Where an instance keeps its transaction layer (when the tm module is loaded). */
+export const TM = new ModuleKey<TransactionLayer>('tm');
+
 export class TransactionLayer implements TransactionOwner {
   readonly timers = new TimerQueue();
   readonly stats: TmStats = { created: 0, completed: 0, timedOut: 0, absorbed: 0, localReplies: 0 };
+  /** Modules' callbacks (acc) on this layer's transactions. */
+  readonly callbacks = new TmCallbackList();
+  get events(): TmCallbackList {
+    return this.callbacks;
+  }
   private readonly table = new Map<string, ProxyTransaction>();
   private readonly clients = new Map<string, ClientBranch>();
 

@@ -4,6 +4,7 @@
  * that suspend one message while others run, script flags, and hot reload.
  */
 import { describe, expect, it } from 'vitest';
+import { KEMI_CATALOG } from '../../kemi/catalog.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +53,7 @@ function script(text: string): string {
 }
 
 async function load(text: string, calls: unknown[][] = [], loaded?: string[]): Promise<LuaScript> {
-  return LuaScript.load({ scriptPath: script(text), modules: [fakeModule(calls)], loadedModuleNames: loaded ?? ['fake'], log });
+  return LuaScript.load({ scriptPath: script(text), catalog: KEMI_CATALOG, modules: [fakeModule(calls)], loadedModuleNames: loaded ?? ['fake'], log });
 }
 
 describe('LuaScript', () => {
@@ -60,6 +61,7 @@ describe('LuaScript', () => {
     const seen: string[] = [];
     const s = await LuaScript.load({
       scriptPath: script(`function f() KSR.fake.args(string.format("%s|%s|%s|%s|%s|%s|%s", tostring(KSR.fake.int_none()), tostring(KSR.fake.bool_t()), KSR.fake.xval_s("a"), tostring(KSR.fake.xval_nil()), tostring(KSR.fake.xval_n()), tostring(KSR.fake.none()), KSRVERSION), 1) end`),
+      catalog: KEMI_CATALOG,
       modules: [defineModule('fake', [...fakeModule([]).exports.filter((e) => e.name !== 'args'), { name: 'args', params: ['str', 'int'], ret: 'int', fn: (_c, a) => { seen.push(String(a)); return 1; } }])],
       log,
     });
@@ -109,14 +111,14 @@ function caught() local ok, err = pcall(KSR.x.exit) KSR.fake.args(tostring(err),
     const s = await LuaScript.load({
       scriptPath: script(`function f() KSR.tm.t_relay() end
 function g() KSR.fake.args(tostring(KSR.auth) .. "|" .. type(KSR.tm.t_uac_send), 0) end`),
-      modules: [fakeModule([])], loadedModuleNames: ['fake', 'tm'], log,
+      modules: [fakeModule([])], catalog: KEMI_CATALOG, loadedModuleNames: ['fake', 'tm'], log,
     });
     const out = runSync(s, 'f', ctx());
     expect(out.status).toBe('error');
     expect((out as { error: { message: string } }).error.message).toContain('KSR.tm.t_relay: not implemented');
     s.close();
     const seen: unknown[][] = [];
-    const s2 = await LuaScript.load({ scriptPath: script(`function g() KSR.fake.args(tostring(KSR.auth) .. "|" .. type(KSR.tm.t_uac_send), 0) end`), modules: [fakeModule(seen)], loadedModuleNames: ['fake', 'tm'], log });
+    const s2 = await LuaScript.load({ scriptPath: script(`function g() KSR.fake.args(tostring(KSR.auth) .. "|" .. type(KSR.tm.t_uac_send), 0) end`), modules: [fakeModule(seen)], catalog: KEMI_CATALOG, loadedModuleNames: ['fake', 'tm'], log });
     expect(runSync(s2, 'g', ctx()).status).toBe('ok');
     expect(seen[0]![0]).toBe('nil|function');
     s2.close();
@@ -154,7 +156,7 @@ describe('ScriptHost', () => {
   it('swaps in a reloaded script only when it loads, and keeps an old VM for messages in flight', async () => {
     const seen: unknown[][] = [];
     const path = script(`function f() KSR.fake.args("v1", 0) end`);
-    const host = await ScriptHost.create({ scriptPath: path, modules: [fakeModule(seen)], log });
+    const host = await ScriptHost.create({ scriptPath: path, modules: [fakeModule(seen)], catalog: KEMI_CATALOG, log });
     const inflight = host.acquire();
     writeFileSync(path, `function f() KSR.fake.args("v2", 0) end`);
     expect(await host.reload()).toEqual({ ok: true });

@@ -8,11 +8,15 @@ import acc from '../../kemi/acc.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { ModuleEnv } from '../../kemi/types.js';
-import { call, context, services, type Recorded } from './helpers.js';
+import { TmCallbackList } from '../../src/tm/callbacks.js';
+import type { TransactionLayer } from '../../src/tm/transaction-layer.js';
+import { call, context, services, type Recorded, testEnv } from './helpers.js';
 
 const rec: Recorded = { replies: [], forwards: [], logs: [] };
 function init(params: ModuleEnv['params']): void {
-  void acc.init!({ params, allParams: {}, state: new MemoryStore(), proxy: services(rec), log: () => undefined });
+  // acc's init uses only the layer's callback list.
+  const tm = { callbacks: new TmCallbackList() } as unknown as TransactionLayer;
+  void acc.init!(testEnv({ params, allParams: {}, state: new MemoryStore(), proxy: services(rec), tm, log: () => undefined }));
 }
 afterEach(() => {
   void acc.close?.();

@@ -8,11 +8,11 @@ import { MemoryStore } from '../../src/state/memory-store.js';
 import { NonceMaker } from '../../src/auth/digest.js';
 import type { KemiArg, KemiModule } from '../../kemi/types.js';
 import type { MsgContext } from '../../src/context/msg-context.js';
-import { call as sync, context, services } from './helpers.js';
+import { call as sync, context, services, testEnv } from './helpers.js';
 
 let state: MemoryStore;
 async function init(m: KemiModule, params: Record<string, string | number> = {}): Promise<void> {
-  await m.init!({ params, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined });
+  await m.init!(testEnv({ params, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
 }
 async function call(m: KemiModule, name: string, ctx: MsgContext, ...args: KemiArg[]): Promise<unknown> {
   const e = m.exports.find((x) => x.name === name);
@@ -145,7 +145,7 @@ describe('KSR.auth_db.auth_check', () => {
   });
 
   it('calculate_ha1 0 uses the stored ha1 (ha1b for user@domain usernames); 1 the password; subscriber.add stores all three', async () => {
-    expect(await authDb.rpc!['subscriber.add']!(['dave@kemi.test', 'd4ve'])).toBe('ok');
+    expect(await authDb.rpc!(undefined)['subscriber.add']!(['dave@kemi.test', 'd4ve'])).toBe('ok');
     const stored = JSON.parse((await state.get('subscriber', 'dave@kemi.test'))!) as Record<string, string>;
     expect(stored).toEqual({ password: 'd4ve', ha1: md5('dave:kemi.test:d4ve'), ha1b: md5('dave@kemi.test:kemi.test:d4ve') });
     const { nonce } = await challenge();
@@ -162,10 +162,10 @@ describe('KSR.auth_db.auth_check', () => {
     state.set('subscriber', 'erin@kemi.test', JSON.stringify({ password: 'pw2', ha1: md5('erin:kemi.test:right') }));
     expect(await check(erin('00000006', 'pw2'))).toBe(1);
     expect(await check(erin('00000007', 'right'))).toBe(-2);
-    expect(await authDb.rpc!['subscriber.rm']!(['dave@kemi.test'])).toBe('ok');
+    expect(await authDb.rpc!(undefined)['subscriber.rm']!(['dave@kemi.test'])).toBe('ok');
     expect(await call(authDb, 'is_subscriber', context(invite()).ctx, 'sip:dave@kemi.test', 'subscriber', 0)).toBe(-1);
     expect(await call(authDb, 'is_subscriber', context(invite()).ctx, 'sip:bob@kemi.test', 'subscriber', 0)).toBe(1);
-    await expect(authDb.rpc!['subscriber.add']!(['nodomain', 'x'])).rejects.toThrow(/usage/);
+    await expect(authDb.rpc!(undefined)['subscriber.add']!(['nodomain', 'x'])).rejects.toThrow(/usage/);
   });
 });
 

@@ -1,7 +1,11 @@
 /** Shared fixtures for KSR binding tests: a parsed request, a recording ProxyServices, a caller. */
 import { MsgContext, type LogLevel, type Proto, type ProxyServices, type ReceiveInfo } from '../../src/context/msg-context.js';
 import { SipMessage } from '../../src/sip/index.js';
-import type { KemiArg, KemiModule, KemiValue } from '../../kemi/types.js';
+import type { KemiArg, KemiModule, KemiValue, ModuleEnv } from '../../kemi/types.js';
+import { ModuleStates } from '../../src/context/module-state.js';
+import { PVS, PvRegistry } from '../../src/pv/registry.js';
+import { registerCorePvs } from '../../src/pv/core-pvs.js';
+import { MemoryStore } from '../../src/state/memory-store.js';
 
 export const INVITE = [
   'INVITE sip:bob@kemi.test:5060;transport=udp SIP/2.0',
@@ -43,8 +47,28 @@ export interface Recorded {
 export const RCV: ReceiveInfo = { proto: 'udp', srcAddress: '192.0.2.10', srcPort: 5070, localAddress: '127.0.0.1', localPort: 5060, family: 4 };
 
 /** ProxyServices that records what the bindings ask for; we are 127.0.0.1:5060 and kemi.test. */
-export function services(rec: Recorded): ProxyServices {
+/** A fresh instance's module states: a PV registry with the core PVs. */
+export function newInstance(): ModuleStates {
+  const pvs = new PvRegistry();
+  registerCorePvs(pvs);
+  const modules = new ModuleStates();
+  modules.set(PVS, pvs);
+  return modules;
+}
+
+/**
+ * The instance a test file works on: contexts made by context() and modules initialised through
+ * testEnv() share it (as messages and modules of one proxy do). resetInstance() starts anew.
+ */
+let shared = newInstance();
+export function resetInstance(): ModuleStates {
+  shared = newInstance();
+  return shared;
+}
+
+export function services(rec: Recorded, modules: ModuleStates = shared): ProxyServices {
   return {
+    modules,
     forward: (_c, uri) => (rec.forwards.push(uri), 1),
     sendReply: (c, code, reason, headers) => {
       rec.replies.push({ code, reason, headers });
@@ -76,4 +100,21 @@ export function call(mod: KemiModule, name: string, ctx: MsgContext, ...args: Ke
 
 export function out(ctx: MsgContext): string {
   return ctx.msg.serialize().toString('latin1');
+}
+
+/** A whole ModuleEnv for a module's init from the parts a test sets (the rest defaulted). */
+export function testEnv(part: Partial<ModuleEnv> & { proxy?: ProxyServices }): ModuleEnv {
+  const proxy = part.proxy ?? services({ replies: [], forwards: [], logs: [] });
+  // The module's state goes where the module's KEY.of(ctx) finds it: the same instance.
+  return {
+    params: {},
+    allParams: {},
+    state: new MemoryStore(),
+    pvs: proxy.modules.get(PVS),
+    modules: proxy.modules,
+    defines: new Map(),
+    log: () => undefined,
+    ...part,
+    proxy,
+  };
 }

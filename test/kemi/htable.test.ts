@@ -9,7 +9,7 @@ import type { KemiArg, KemiModule } from '../../kemi/types.js';
 import type { MsgContext } from '../../src/context/msg-context.js';
 import { startRedis, type RedisHandle } from '../e2e/redis-server.js';
 import { expandFormat } from '../../src/pv/registry.js';
-import { call as sync, context, services } from './helpers.js';
+import { call as sync, context, services, testEnv } from './helpers.js';
 
 async function call(m: KemiModule, name: string, ctx: MsgContext, ...args: KemiArg[]): Promise<unknown> {
   const e = m.exports.find((x) => x.name === name);
@@ -18,7 +18,7 @@ async function call(m: KemiModule, name: string, ctx: MsgContext, ...args: KemiA
 }
 
 async function init(m: KemiModule, state: StateStore, params: Record<string, string | number>): Promise<void> {
-  await m.init!({ params, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined });
+  await m.init!(testEnv({ params, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
 }
 
 let redis: RedisHandle;

@@ -9,7 +9,7 @@ import sanity from '../../kemi/sanity.js';
 import corex from '../../kemi/corex.js';
 import rr from '../../kemi/rr.js';
 import { SipMessage } from '../../src/sip/index.js';
-import { recordRouteLines } from '../../src/core/record-route.js';
+import { recordRouteLines } from '../../src/rr/record-route.js';
 import { call, context, INVITE, out, REPLY } from './helpers.js';
 
 describe('KSR.pv', () => {

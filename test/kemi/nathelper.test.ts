@@ -4,7 +4,7 @@ import nathelper from '../../kemi/nathelper.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { ReceiveInfo } from '../../src/context/msg-context.js';
-import { call, context, INVITE, out, services } from './helpers.js';
+import { call, context, INVITE, out, services, testEnv } from './helpers.js';
 
 const NATTED: ReceiveInfo = { proto: 'udp', srcAddress: '203.0.113.50', srcPort: 40000, localAddress: '127.0.0.1', localPort: 5060, family: 4 };
 const PRIVATE_INVITE = INVITE
@@ -14,7 +14,7 @@ const withContact = (c: string): string => PRIVATE_INVITE.replace('Contact: <sip
 const withSdp = (sdp: string, text = INVITE): string => text.replace('Content-Length: 5', `Content-Length: ${Buffer.byteLength(sdp)}`).replace(/v=0\r\n$/, sdp);
 
 async function init(params: Record<string, string | number>): Promise<void> {
-  await nathelper.init!({ params, allParams: {}, state: new MemoryStore(), proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined });
+  await nathelper.init!(testEnv({ params, allParams: {}, state: new MemoryStore(), proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
 }
 afterEach(() => init({}));
 

@@ -6,7 +6,7 @@ import { MemoryStore } from '../../src/state/memory-store.js';
 import type { KemiArg } from '../../kemi/types.js';
 import type { MsgContext } from '../../src/context/msg-context.js';
 import { startRedis, type RedisHandle } from '../e2e/redis-server.js';
-import { call as sync, context, services } from './helpers.js';
+import { call as sync, context, services, testEnv } from './helpers.js';
 
 async function r(ctx: MsgContext, name: string, ...a: KemiArg[]): Promise<unknown> {
   return ndb.exports.find((e) => e.name === name)!.fn(ctx, ...a);
@@ -15,7 +15,7 @@ async function r(ctx: MsgContext, name: string, ...a: KemiArg[]): Promise<unknow
 let redis: RedisHandle;
 beforeAll(async () => {
   redis = await startRedis();
-  await ndb.init!({ params: { server: `name=srv;addr=127.0.0.1;port=${redis.port};db=0` }, allParams: {}, state: new MemoryStore(), proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined });
+  await ndb.init!(testEnv({ params: { server: `name=srv;addr=127.0.0.1;port=${redis.port};db=0` }, allParams: {}, state: new MemoryStore(), proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
   await new Promise((res) => setTimeout(res, 300));
 });
 afterAll(async () => {

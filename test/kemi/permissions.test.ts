@@ -7,14 +7,14 @@ import permissions from '../../kemi/permissions.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { ReceiveInfo } from '../../src/context/msg-context.js';
-import { call, context, INVITE, services } from './helpers.js';
+import { call, context, INVITE, services, testEnv } from './helpers.js';
 
 const from = (srcAddress: string, srcPort: number): ReceiveInfo => ({ proto: 'udp', srcAddress, srcPort, localAddress: '127.0.0.1', localPort: 5060, family: srcAddress.includes(':') ? 6 : 4 });
 let state: MemoryStore;
 let file: string;
 
 async function init(params: Record<string, string | number> = {}): Promise<void> {
-  await permissions.init!({ params: { address_file: file, peer_tag_avp: '$avp(tag)', ...params }, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined });
+  await permissions.init!(testEnv({ params: { address_file: file, peer_tag_avp: '$avp(tag)', ...params }, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
 }
 
 beforeEach(async () => {
@@ -92,9 +92,9 @@ describe('KSR.permissions', () => {
     await state.mapSet('address', '9', 'bogus/99', '');
     await new Promise((r) => setTimeout(r, 100));
     expect(call(permissions, 'allow_source_address', c, 9)).toBe(1);
-    const dump = permissions.rpc!['permissions.addressDump']!([]) as { GROUP: number; IP: string; PORT: number }[];
+    const dump = permissions.rpc!(undefined)['permissions.addressDump']!([]) as { GROUP: number; IP: string; PORT: number }[];
     expect(dump).toContainEqual(expect.objectContaining({ GROUP: 9, IP: '192.0.2.200', PORT: 5060 }));
-    const subnets = permissions.rpc!['permissions.subnetDump']!([]) as { GROUP: number; MASK: number }[];
+    const subnets = permissions.rpc!(undefined)['permissions.subnetDump']!([]) as { GROUP: number; MASK: number }[];
     expect(subnets.map((s) => s.GROUP)).toEqual([1, 2, 3]);
   });
 });

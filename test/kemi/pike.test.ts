@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import pike, { ipBytes, PikeTree } from '../../kemi/pike.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
-import { call, context, services } from './helpers.js';
+import { call, context, services, testEnv } from './helpers.js';
 
 const ip = (s: string): Uint8Array => ipBytes(s)!;
 
@@ -70,7 +70,7 @@ describe('KSR.pike', () => {
   });
 
   it('KSR.pike.pike_check_req / pike_check_ip with modparams', async () => {
-    await pike.init!({ params: { sampling_time_unit: 2, reqs_density_per_unit: 4, remove_latency: 120 }, allParams: {}, state: new MemoryStore(), proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined });
+    await pike.init!(testEnv({ params: { sampling_time_unit: 2, reqs_density_per_unit: 4, remove_latency: 120 }, allParams: {}, state: new MemoryStore(), proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
     const { ctx } = context();
     const r = Array.from({ length: 12 }, () => call(pike, 'pike_check_req', ctx));
     expect(r).toContain(-2);

@@ -5,11 +5,11 @@ import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { KemiArg, KemiModule, ModuleEnv } from '../../kemi/types.js';
 import type { MsgContext } from '../../src/context/msg-context.js';
-import { call as sync, context, services } from './helpers.js';
+import { call as sync, context, services, testEnv } from './helpers.js';
 
 let state: MemoryStore;
 async function init(params: Record<string, string | number> = {}, all: ModuleEnv['allParams'] = {}): Promise<void> {
-  await registrar.init!({ params, allParams: all, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined });
+  await registrar.init!(testEnv({ params, allParams: all, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
 }
 async function call(m: KemiModule, name: string, ctx: MsgContext, ...args: KemiArg[]): Promise<unknown> {
   const e = m.exports.find((x) => x.name === name);
@@ -42,7 +42,7 @@ async function save(text: string, flags = 0): Promise<{ rc: unknown; replies: { 
   const rc = await call(registrar, 'save', c.ctx, 'location', flags);
   return { rc, replies: c.rec.replies };
 }
-const rpc = (name: string, ...p: unknown[]) => registrar.rpc![name]!(p);
+const rpc = (name: string, ...p: unknown[]) => registrar.rpc!(undefined)[name]!(p);
 
 beforeEach(async () => {
   state = new MemoryStore();

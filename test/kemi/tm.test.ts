@@ -7,13 +7,15 @@ import tm from '../../kemi/tm.js';
 import tmx from '../../kemi/tmx.js';
 import pv from '../../kemi/pv.js';
 import { MsgContext, type ProxyServices } from '../../src/context/msg-context.js';
-import { TransactionLayer } from '../../src/tm/transaction-layer.js';
+import { TM, TransactionLayer } from '../../src/tm/transaction-layer.js';
+import { registerTmPvs } from '../../src/tm/pvs.js';
+import { PVS } from '../../src/pv/registry.js';
 import { tmConfig } from '../../src/tm/config.js';
 import type { TmCore } from '../../src/tm/tm-core.js';
 import type { LuaScript, RunOutcome } from '../../src/engine/lua-script.js';
 import { SipMessage, buildReply } from '../../src/sip/index.js';
 import { Logger } from '../../src/lib/log.js';
-import { call, INVITE, RCV, services, type Recorded } from './helpers.js';
+import { call, INVITE, RCV, services, type Recorded, newInstance } from './helpers.js';
 
 type Callback = (ctx: MsgContext) => void;
 
@@ -60,7 +62,10 @@ function world(): World {
   };
   const layer = new TransactionLayer(core, tmConfig({ fr_timer: 200, fr_inv_timer: 300 }));
   const rec: Recorded = { replies: [], forwards: [], logs: [] };
-  const svc = { ...services(rec), tm: layer };
+  const modules = newInstance();
+  modules.set(TM, layer);
+  registerTmPvs(modules.get(PVS));
+  const svc = services(rec, modules);
   return { layer, sent, upstream, callbacks, svc, rec };
 }
 

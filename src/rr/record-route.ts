@@ -8,6 +8,7 @@
 import type { MsgContext } from '../context/msg-context.js';
 import { parseNameAddr, parseUri, type NameAddr, type SipUri } from '../sip/index.js';
 import type { ListenSocket } from '../transport/types.js';
+import { ModuleKey } from '../context/module-state.js';
 
 export interface RrState {
   /** record_route was called for this message. */
@@ -38,22 +39,29 @@ function hostOf(s: ListenSocket, advertised: string | null): string {
   return s.family === 6 ? `[${s.address}]` : s.address;
 }
 
-/** rr modparams (Kamailio's defaults): enable_full_lr 0 (`;lr`, 1 gives `;lr=on`), append_fromtag 1. */
-const rrSettings = { fullLr: false, appendFromtag: true };
-
-export function configureRr(params: Readonly<Record<string, string | number>>): void {
-  rrSettings.fullLr = Number(params.enable_full_lr ?? 0) !== 0;
-  rrSettings.appendFromtag = Number(params.append_fromtag ?? 1) !== 0;
+/** rr modparams: enable_full_lr (`;lr=on` instead of `;lr`), append_fromtag. */
+export interface RrSettings {
+  readonly fullLr: boolean;
+  readonly appendFromtag: boolean;
 }
 
-function lrParam(): string {
-  return rrSettings.fullLr ? ';lr=on' : ';lr';
+/** Kamailio's defaults: enable_full_lr 0, append_fromtag 1. */
+const RR_DEFAULTS: RrSettings = { fullLr: false, appendFromtag: true };
+
+/** An instance's rr settings (the rr module's state). */
+export const RR = new ModuleKey<RrSettings>('rr');
+
+export function rrSettings(params: Readonly<Record<string, string | number>>): RrSettings {
+  return {
+    fullLr: Number(params.enable_full_lr ?? 0) !== 0,
+    appendFromtag: Number(params.append_fromtag ?? 1) !== 0,
+  };
 }
 
-function rrUri(host: string, port: string | number, proto: string, params: string, ftag: string | undefined): string {
+function rrUri(host: string, port: string | number, proto: string, params: string, ftag: string | undefined, rr: RrSettings): string {
   const transport = proto === 'udp' ? '' : `;transport=${proto}`;
   const f = ftag ? `;ftag=${ftag}` : '';
-  return `<sip:${host}:${port}${transport}${lrParam()}${f}${params}>`;
+  return `<sip:${host}:${port}${transport}${rr.fullLr ? ';lr=on' : ';lr'}${f}${params}>`;
 }
 
 /**
@@ -61,21 +69,22 @@ function rrUri(host: string, port: string | number, proto: string, params: strin
  * (null when the receiving socket is unknown). Empty when record_route was not called.
  */
 export function recordRouteLines(ctx: MsgContext, inSock: ListenSocket | null, out: ListenSocket): string {
+  const rr = RR.find(ctx) ?? RR_DEFAULTS;
   const st = ctx.moduleData.get(KEY) as RrState | undefined;
   if (!st || !st.added) return '';
   let ftag: string | undefined;
   try {
-    ftag = rrSettings.appendFromtag ? ctx.msg.from.tag : undefined;
+    ftag = rr.appendFromtag ? ctx.msg.from.tag : undefined;
   } catch {
     ftag = undefined;
   }
   if (st.preset) {
-    return st.preset.map((a) => `Record-Route: <${a.startsWith('sip:') || a.startsWith('sips:') ? a : `sip:${a}`}${lrParam()}${ftag ? `;ftag=${ftag}` : ''}${st.params}>\r\n`).join('');
+    return st.preset.map((a) => `Record-Route: <${a.startsWith('sip:') || a.startsWith('sips:') ? a : `sip:${a}`}${rr.fullLr ? ';lr=on' : ';lr'}${ftag ? `;ftag=${ftag}` : ''}${st.params}>\r\n`).join('');
   }
-  const outLine = `Record-Route: ${rrUri(hostOf(out, ctx.advertisedAddress), ctx.advertisedPort ?? out.port, out.proto, st.params, ftag)}\r\n`;
+  const outLine = `Record-Route: ${rrUri(hostOf(out, ctx.advertisedAddress), ctx.advertisedPort ?? out.port, out.proto, st.params, ftag, rr)}\r\n`;
   if (!inSock || inSock.id === out.id) return outLine;
   // Double Record-Route: the outbound side first (the callee sees it first), then the inbound side.
-  return outLine + `Record-Route: ${rrUri(hostOf(inSock, null), inSock.port, inSock.proto, st.params, ftag)}\r\n`;
+  return outLine + `Record-Route: ${rrUri(hostOf(inSock, null), inSock.port, inSock.proto, st.params, ftag, rr)}\r\n`;
 }
 
 export interface RouteEntry {

@@ -31,15 +31,20 @@ export function discoverKemiModules(): Promise<Map<string, KemiModule>> {
   return cache;
 }
 
-/** The tables a config loads: core always, then the named modules that exist here. */
-export async function selectModules(names: readonly string[]): Promise<{ modules: KemiModule[]; loadedNames: string[] }> {
+/**
+ * The tables a config loads: core always, then the named modules. A name kemi-proxy does not know
+ * stops start-up (Kamailio's loadmodule fails the same way), naming it.
+ */
+export async function selectModules(names: readonly string[]): Promise<KemiModule[]> {
   const all = await discoverKemiModules();
   const modules: KemiModule[] = [];
   const core = all.get('');
   if (core) modules.push(core);
-  for (const n of names) {
-    const m = all.get(n);
-    if (m) modules.push(m);
+  const unknown = names.filter((n) => !all.has(n));
+  if (unknown.length > 0) {
+    const known = [...all.keys()].filter((n) => n !== '').sort().join(', ');
+    throw new Error(`unknown module${unknown.length > 1 ? 's' : ''} in the config: ${unknown.join(', ')} (kemi-proxy has: ${known})`);
   }
-  return { modules, loadedNames: [...names] };
+  for (const n of names) modules.push(all.get(n)!);
+  return modules;
 }

@@ -1,0 +1,56 @@
+/**
+ * What ops (metrics, control RPC) reads of a running proxy, declared here so that ops imports no
+ * other layer of ours: the composition root hands the proxy in, which has these shapes.
+ */
+
+/** The core's plain-number counters (src/core/stats.ts). */
+export interface CoreCounters {
+  readonly requestsIn: number;
+  readonly repliesIn: number;
+  readonly parseErrors: number;
+  readonly scriptRuns: number;
+  readonly scriptErrors: number;
+  readonly forwarded: number;
+  readonly forwardErrors: number;
+  readonly repliesRelayed: number;
+  readonly repliesDropped: number;
+  readonly localReplies: readonly number[];
+  readonly requestsByMethod: ReadonlyMap<string, number>;
+  readonly repliesByClass: readonly number[];
+  /** Upper bounds (seconds) of the processing-time histogram; counts has one more slot (+Inf). */
+  readonly processingBuckets: readonly number[];
+  readonly processingCounts: readonly number[];
+  readonly processingSum: number;
+  readonly processingCount: number;
+}
+
+export interface TmCounters {
+  readonly active: number;
+  readonly stats: { readonly created: number; readonly completed: number; readonly timedOut: number; readonly absorbed: number; readonly localReplies: number };
+}
+
+export interface TransportCounters {
+  readonly udpReceived: number;
+  readonly udpSent: number;
+  readonly tcpReceived: number;
+  readonly tcpSent: number;
+  readonly framingErrors: number;
+  readonly sendErrors: number;
+  readonly connectionsOpen: number;
+}
+
+export interface ScriptReloader {
+  readonly stats: { readonly reloads: number; readonly reloadFailures: number };
+  reload(): Promise<{ ok: boolean; error?: string }>;
+}
+
+/** A running proxy instance as ops sees it. */
+export interface ProxySource {
+  readonly stats: CoreCounters;
+  readonly overload: { readonly rejected: number };
+  readonly host: ScriptReloader;
+  readonly tm?: TmCounters;
+  readonly transports: { readonly stats: TransportCounters };
+  readonly state?: { readonly kind: string; readonly errors: number };
+  readonly scriptPath: string;
+}
