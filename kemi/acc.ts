@@ -29,6 +29,7 @@ import { getPv, type PvRegistry } from '../src/pv/registry.js';
 import type { TmReplyEvent } from '../src/tm/callbacks.js';
 import type { ProxyTransaction } from '../src/tm/proxy-transaction.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
+import { str } from './args.js';
 
 interface AccParams {
   logFlag: number;
@@ -177,7 +178,6 @@ function init(e: ModuleEnv): void {
 const notProvided = (name: string): never => {
   throw new Error(`KSR.acc.${name}: not implemented in kemi-proxy (no database accounting)`);
 };
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 /** acc_log_request("<3-digit code> <reason>"): "ACC: request accounted: " for this request. */
 function accLogRequest(ctx: MsgContext, comment: string): number {

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import type { MsgContext } from '../src/context/msg-context.js';
 import type { RunOutcome } from '../src/context/msg-context.js';
 import { defineModule, type KemiArg } from './types.js';
+import { str } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 /** 1 when the call ended normally (KSR.x.exit inside ends only that call), -1 otherwise. */
 function code(ctx: MsgContext, what: string, o: RunOutcome): number {

@@ -34,8 +34,8 @@ import type { Credentials } from '../src/auth/digest.js';
 import { parseUri } from '../src/sip/index.js';
 import type { Awaitable } from '../src/state/store.js';
 import { defineModule, type KemiArg } from './types.js';
+import { str } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 let useDomain = false;
 
 /** Credentials for $au & co: the authorized ones, else the first credentials header present. */

@@ -34,8 +34,8 @@ import type { Credentials } from '../src/auth/digest.js';
 import type { Awaitable, StateStore } from '../src/state/store.js';
 import { identityCheck } from './auth.js';
 import { defineModule, type KemiArg } from './types.js';
+import { str } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 let store: StateStore | null = null;
 let calculateHa1 = false;
 let useDomain = false;

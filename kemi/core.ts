@@ -5,9 +5,8 @@
 import type { LogLevel, MsgContext, Proto } from '../src/context/msg-context.js';
 import { formatUri, parseUri, type SipUri } from '../src/sip/index.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
+import { str, int } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
-const int = (v: KemiArg): number => (typeof v === 'number' ? v : 0);
 
 function logAt(level: LogLevel) {
   return (ctx: MsgContext, text: KemiArg): void => ctx.proxy.log(ctx, level, str(text));

@@ -5,8 +5,8 @@
 import type { Branch, MsgContext } from '../src/context/msg-context.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { defineModule, type KemiArg } from './types.js';
+import { str } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 /** Kamailio's extended message flags (xflags): 64 per message, kept with its module data. */
 const XFLAGS = 'corex:xflags';

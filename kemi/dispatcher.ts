@@ -47,6 +47,7 @@ import type { MsgContext, PvValue } from '../src/context/msg-context.js';
 import { parseUri } from '../src/sip/index.js';
 import { expandFormat, setPv } from '../src/pv/registry.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
+import { str } from './args.js';
 
 /* Destination flags / states (dispatch.h). */
 const INACTIVE = 1;
@@ -137,7 +138,6 @@ let fileListed: Listed[] = [];
 let signature = '';
 let timers: NodeJS.Timeout[] = [];
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 function defaults(p: Readonly<Record<string, string | number>>, tm: Readonly<Record<string, string | number>> = {}): Settings {
   const num = (k: string, d: number): number => (p[k] === undefined || p[k] === '' || Number.isNaN(Number(p[k])) ? d : Number(p[k]));

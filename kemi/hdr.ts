@@ -5,8 +5,8 @@
 import type { MsgContext } from '../src/context/msg-context.js';
 import { canonicalName } from '../src/sip/index.js';
 import { defineModule, type KemiArg } from './types.js';
+import { str } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 function field(ctx: MsgContext, name: string, last = false) {
   const l = canonicalName(name.trim());

@@ -19,11 +19,11 @@
  */
 import type { MsgContext, PvValue } from '../src/context/msg-context.js';
 import type { PvRegistry } from '../src/pv/registry.js';
-import { PosixRegex } from './textops.js';
+import { PosixRegex } from '../src/lib/posix-regex.js';
 import { andThen, StateError, type Awaitable, type StateStore } from '../src/state/store.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
+import { str } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 interface Table {
   name: string;

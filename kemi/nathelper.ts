@@ -16,11 +16,11 @@
 import type { MsgContext } from '../src/context/msg-context.js';
 import { parseUri, type HeaderField, type SipUri } from '../src/sip/index.js';
 import { setPv } from '../src/pv/registry.js';
-import { ipBytes } from './pike.js';
+import { ipBytes } from '../src/lib/ip.js';
 import { fixNatedSdp, type SdpFixSettings } from './nathelper-sdp.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
+import { str } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 let receivedAvp = '';
 let natAddrMode = 1;

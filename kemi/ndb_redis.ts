@@ -17,9 +17,9 @@ import type { Redis } from 'ioredis';
 import type { MsgContext, PvValue } from '../src/context/msg-context.js';
 import type { PvRegistry } from '../src/pv/registry.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
+import { str } from './args.js';
 
 const ioredis = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 const servers = new Map<string, Redis>();
 

@@ -24,8 +24,9 @@
 import { readFileSync } from 'node:fs';
 import type { MsgContext } from '../src/context/msg-context.js';
 import { setPv } from '../src/pv/registry.js';
-import { ipBytes } from './pike.js';
+import { ipBytes } from '../src/lib/ip.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
+import { str } from './args.js';
 
 interface Entry {
   group: number;
@@ -53,7 +54,6 @@ let timer: NodeJS.Timeout | null = null;
 let tagAvp = '';
 let subnetMatchMode = 0;
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 /** reload_address_insert(): null when the mask does not fit the family. */
 function makeEntry(group: number, ip: string, mask: number, port: number, tag: string | null): Entry | null {

@@ -17,9 +17,10 @@
  * modparams as Kamailio: sampling_time_unit (2 s), reqs_density_per_unit (30), remove_latency
  * (120 s). Not provided: the pike.top RPC and pike's log_level.
  */
-import { isIP } from 'node:net';
 import type { MsgContext } from '../src/context/msg-context.js';
+import { ipBytes } from '../src/lib/ip.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
+import { str } from './args.js';
 
 const PREV = 0;
 const CURR = 1;
@@ -186,30 +187,6 @@ export class PikeTree {
   }
 }
 
-/** The address as bytes (4 for IPv4, 16 for IPv6; brackets allowed), or null. */
-export function ipBytes(ip: string): Uint8Array | null {
-  const a = ip.replace(/^\[|\]$/g, '');
-  const fam = isIP(a);
-  if (fam === 4) return Uint8Array.from(a.split('.').map(Number));
-  if (fam !== 6) return null;
-  let s = a.replace(/%.*$/, '');
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  if (v4) {
-    const b = v4[1]!.split('.').map(Number);
-    s = s.slice(0, -v4[1]!.length) + `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
-  }
-  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    const v = Number.parseInt(g || '0', 16);
-    out[i * 2] = v >> 8;
-    out[i * 2 + 1] = v & 0xff;
-  });
-  return out;
-}
 
 let tree = new PikeTree(30, 120);
 let timers: NodeJS.Timeout[] = [];
@@ -243,7 +220,6 @@ function init(env: ModuleEnv): void {
   for (const t of timers) t.unref();
 }
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 export default defineModule('pike', [
   { name: 'pike_check_req', params: [], ret: 'int', fn: (ctx: MsgContext) => pikeCheck(ctx.rcv.srcAddress) },

@@ -6,9 +6,9 @@ import type { MsgContext, PvValue } from '../src/context/msg-context.js';
 import { getPvAwaitable, setPvAwaitable } from '../src/pv/registry.js';
 import { andThen } from '../src/state/store.js';
 import { defineModule, type KemiArg } from './types.js';
+import { str } from './args.js';
 
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 type Maybe<T> = T | Promise<T>;
 const then = <T, R>(v: Maybe<T>, f: (x: T) => R): Maybe<R> => andThen(v, f);

@@ -29,8 +29,8 @@ import { getPv, type PvRegistry } from '../src/pv/registry.js';
 import { StateError, type Awaitable, type StateStore } from '../src/state/store.js';
 import { byPreference, contactKey, newRuid, Usrloc, type UlContact } from '../src/state/usrloc.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
+import { str } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 const now = (): number => Math.floor(Date.now() / 1000);
 
 interface RegistrarParams {

@@ -4,8 +4,8 @@
 import type { MsgContext } from '../src/context/msg-context.js';
 import { looseRoute, RR, rrSettings, rrState, type RrSettings } from '../src/rr/record-route.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
+import { str } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 function recordRoute(ctx: MsgContext, params: string): number {
   if (!ctx.msg.isRequest) return -1;

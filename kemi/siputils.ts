@@ -6,8 +6,8 @@ import type { MsgContext } from '../src/context/msg-context.js';
 import { formatUri, parseUri, uriEquals, canonicalName, type SipUri } from '../src/sip/index.js';
 import { authorizedCredentials } from '../src/auth/service.js';
 import { defineModule, type KemiArg } from './types.js';
+import { str } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 const yes = (b: boolean): number => (b ? 1 : -1);
 
 function ruri(ctx: MsgContext): SipUri | null {

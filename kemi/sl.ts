@@ -4,8 +4,8 @@
 import type { MsgContext } from '../src/context/msg-context.js';
 import { TM } from '../src/tm/transaction-layer.js';
 import { defineModule, type KemiArg } from './types.js';
+import { str } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 function slReply(ctx: MsgContext, code: KemiArg, reason: KemiArg): number {
   const c = typeof code === 'number' ? code : 0;

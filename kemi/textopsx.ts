@@ -12,12 +12,12 @@
 import type { MsgContext } from '../src/context/msg-context.js';
 import { SipMessage, type HeaderField } from '../src/sip/index.js';
 import { expandFormat } from '../src/pv/registry.js';
-import { namedFields, PosixRegex } from './textops.js';
+import { namedFields } from './textops.js';
+import { PosixRegex } from '../src/lib/posix-regex.js';
 import { rrState } from '../src/rr/record-route.js';
 import { defineModule, type KemiArg } from './types.js';
+import { str, int } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
-const int = (v: KemiArg): number => (typeof v === 'number' ? v : Number.parseInt(str(v), 10) || 0);
 
 /** Header types keep_hf never removes. */
 const KEPT = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'contact', 'content-length', 'content-type', 'route', 'record-route', 'max-forwards']);

@@ -9,6 +9,7 @@ import { registerTmPvs } from '../src/tm/pvs.js';
 import { loadContacts, nextContacts } from './tm-serial.js';
 import { TM } from '../src/tm/transaction-layer.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
+import { str, int } from './args.js';
 
 
 function layer(ctx: MsgContext): TransactionLayer {
@@ -17,8 +18,6 @@ function layer(ctx: MsgContext): TransactionLayer {
   return tm;
 }
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
-const int = (v: KemiArg): number => (typeof v === 'number' ? Math.trunc(v) : Number.parseInt(String(v ?? '0'), 10) || 0);
 
 const PROTOS: Record<string, Proto> = { udp: 'udp', tcp: 'tcp', tls: 'tls', sctp: 'sctp', ws: 'ws', wss: 'wss' };
 

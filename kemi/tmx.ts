@@ -6,8 +6,8 @@ import type { MsgContext } from '../src/context/msg-context.js';
 import { tmState } from '../src/tm/proxy-transaction.js';
 import { TM } from '../src/tm/transaction-layer.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
+import { str } from './args.js';
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 function isRoute(...routes: MsgContext['route'][]) {
   return (ctx: MsgContext): number => (routes.includes(ctx.route) ? 1 : -1);

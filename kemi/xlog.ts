@@ -9,9 +9,9 @@
 import type { LogLevel, MsgContext } from '../src/context/msg-context.js';
 import { expandFormat } from '../src/pv/registry.js';
 import { defineModule, type KemiArg } from './types.js';
+import { str } from './args.js';
 
 
-const str = (v: KemiArg): string => (v === null || v === undefined ? '' : String(v));
 
 const LEVELS: Record<string, LogLevel> = {
   l_dbg: 'dbg', l_info: 'info', l_notice: 'notice', l_warn: 'warn', l_err: 'err', l_crit: 'crit', l_crit2: 'crit', l_alert: 'alert', l_bug: 'crit',

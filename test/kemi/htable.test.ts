@@ -21,9 +21,12 @@ async function init(m: KemiModule, state: StateStore, params: Record<string, str
   await m.init!(testEnv({ params, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
 }
 
+// `npm run test:unit` (KEMI_TEST_UNIT) runs the embedded backend only; `npm test` both.
+const withRedis = !process.env.KEMI_TEST_UNIT;
 let redis: RedisHandle;
 let rs: RedisStore;
 beforeAll(async () => {
+  if (!withRedis) return;
   redis = await startRedis();
   rs = await RedisStore.connect(redis.url, () => undefined);
 });
@@ -32,7 +35,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-for (const kind of ['memory', 'redis'] as const) {
+for (const kind of withRedis ? (['memory', 'redis'] as const) : (['memory'] as const)) {
   describe(`KSR.htable on ${kind}`, () => {
     it('gets, sets, counts, matches, expires, iterates and removes', async () => {
       const state = kind === 'memory' ? new MemoryStore() : rs;

@@ -1,6 +1,7 @@
 /** KSR.pike: Kamailio's IP tree (prefix splitting, leaf hits, red / unblock on the sampling swap, expiry). */
 import { afterEach, describe, expect, it } from 'vitest';
-import pike, { ipBytes, PikeTree } from '../../kemi/pike.js';
+import pike, { PikeTree } from '../../kemi/pike.js';
+import { ipBytes } from '../../src/lib/ip.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import { call, context, services, testEnv } from './helpers.js';
 

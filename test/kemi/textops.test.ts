@@ -1,6 +1,7 @@
 /** KSR.textops, KSR.textopsx and KSR.xlog against parsed messages (Kamailio 5.6 semantics). */
 import { describe, expect, it } from 'vitest';
-import textops, { parseSubst, PosixRegex } from '../../kemi/textops.js';
+import textops, { parseSubst } from '../../kemi/textops.js';
+import { PosixRegex } from '../../src/lib/posix-regex.js';
 import textopsx, { globMatch } from '../../kemi/textopsx.js';
 import xlog from '../../kemi/xlog.js';
 import pv from '../../kemi/pv.js';
