@@ -4,6 +4,7 @@
  */
 import type { Branch, MsgContext } from '../src/context/msg-context.js';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { findSocket, parseSocketSpec } from '../src/transport/types.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
 
@@ -44,6 +45,26 @@ function appendBranch(ctx: MsgContext, uri: string | null, q: string | null): nu
   return 1;
 }
 
+/**
+ * corex's ki_set_send_socket: an empty value resets; a specification that does not parse is -1;
+ * one that names no listen socket leaves the choice as it was (Kamailio warns and answers 1).
+ */
+function setSendSocket(ctx: MsgContext, spec: string): number {
+  if (!spec) {
+    ctx.forcedSocket = null;
+    return 1;
+  }
+  const p = parseSocketSpec(spec);
+  if (!p) {
+    ctx.proxy.log(ctx, 'err', `invalid socket specification [${spec}]`);
+    return -1;
+  }
+  const s = findSocket(ctx.proxy.sockets(), p);
+  if (s) ctx.forcedSocket = s.id;
+  else ctx.proxy.log(ctx, 'warn', `no socket found to match [${spec}]`);
+  return 1;
+}
+
 export default defineModule('corex', [
   { name: 'setxflag', params: ['int'], ret: 'int', fn: (ctx, f) => xflag(ctx, f, 'set') },
   { name: 'resetxflag', params: ['int'], ret: 'int', fn: (ctx, f) => xflag(ctx, f, 'reset') },
@@ -60,12 +81,7 @@ export default defineModule('corex', [
   } },
   { name: 'has_user_agent', params: [], ret: 'int', fn: (ctx) => (ctx.msg.hasHeader('user-agent') ? 1 : -1) },
   { name: 'is_faked_msg', params: [], ret: 'int', fn: (ctx) => (ctx.route === 'failure' || ctx.route === 'branch_failure' ? 1 : -1) },
-  { name: 'set_send_socket', params: ['str'], ret: 'int', fn: (ctx, s) => {
-    const v = str(s);
-    if (!v) return -1;
-    ctx.forcedSocket = v;
-    return 1;
-  } },
+  { name: 'set_send_socket', params: ['str'], ret: 'int', fn: (ctx, s) => setSendSocket(ctx, str(s)) },
   { name: 'file_read', params: ['str'], ret: 'xval', fn: (_c, p) => {
     try {
       return readFileSync(str(p), 'latin1');

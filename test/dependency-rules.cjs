@@ -19,7 +19,7 @@ module.exports = {
     layer('transport', '^src/transport/', ['^src/sip/', '^src/lib/']),
     layer('state', '^src/state/', ['^src/lib/']),
     layer('context', '^src/context/', ['^src/sip/', '^src/transport/types\\.ts$', '^src/state/store\\.ts$', '^src/lib/']),
-    layer('pv', '^src/pv/', ['^src/context/', '^src/sip/', '^src/state/store\\.ts$', '^src/lib/']),
+    layer('pv', '^src/pv/', ['^src/context/', '^src/sip/', '^src/transport/types\\.ts$', '^src/state/store\\.ts$', '^src/lib/']),
     layer('auth', '^src/auth/', ['^src/context/', '^src/sip/', '^src/state/', '^src/lib/']),
     layer('rr', '^src/rr/', ['^src/context/', '^src/sip/', '^src/transport/types\\.ts$', '^src/lib/']),
     layer('tm', '^src/tm/', ['^src/context/', '^src/sip/', '^src/transport/', '^src/pv/', '^src/lib/']),

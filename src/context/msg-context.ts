@@ -6,7 +6,7 @@
 import type { SipMessage } from '../sip/message.js';
 import type { LogLevel } from '../lib/log.js';
 import type { ModuleStates } from './module-state.js';
-import type { Proto, ReceiveInfo } from '../transport/types.js';
+import type { ListenSocket, Proto, ReceiveInfo } from '../transport/types.js';
 
 export type { LogLevel } from '../lib/log.js';
 export type { Proto, ReceiveInfo } from '../transport/types.js';
@@ -48,6 +48,8 @@ export interface ProxyServices {
   sendReply(ctx: MsgContext, code: number, reason: string, extraHeaders?: string, body?: Buffer, contentType?: string): number;
   /** sl_forward_reply: relays the reply being processed statelessly by its Vias, status changed if asked. */
   forwardReply(ctx: MsgContext, code?: number, reason?: string): boolean;
+  /** The listen sockets (set_send_socket and $fs choose among them). */
+  sockets(): readonly ListenSocket[];
   /** Is this host[:port][;transport] one of ours (listen addresses and aliases)? */
   isMyself(host: string, port?: number, proto?: Proto): boolean;
   /** Write a script log line at a level; carries the Call-ID. */
@@ -83,11 +85,45 @@ export interface SendFlags {
   replyNoConnect: boolean;
 }
 
-let msgIds = 0;
+/**
+ * Per-message module data that decides what a derived context gets: `inherit()` returns the value
+ * for the new context (a copy, so that what one branch route changes stays in that branch), or
+ * undefined when the data is not inherited (tm's state belongs to one context). Values without
+ * it are shared.
+ */
+export interface Inheritable {
+  inherit(): unknown;
+}
 
-/** The next received message's number ($mi), counted per process as Kamailio counts msg->id. */
-export function nextMsgId(): number {
-  return ++msgIds;
+function isInheritable(v: unknown): v is Inheritable {
+  return typeof v === 'object' && v !== null && typeof (v as { inherit?: unknown }).inherit === 'function';
+}
+
+/** Copies module data into a derived context's map by each value's own rule. */
+export function inheritModuleData(from: ReadonlyMap<string, unknown>, to: Map<string, unknown>): void {
+  for (const [k, v] of from) {
+    const x = isInheritable(v) ? v.inherit() : v;
+    if (x !== undefined) to.set(k, x);
+  }
+}
+
+/**
+ * The routing state a derived context starts from: the request's own context (branch routes) or
+ * the transaction's copy of it (failure, branch-failure, onreply and event routes; Kamailio's
+ * t->uas.request with the transaction's flags and AVP lists).
+ */
+export interface ContextOrigin {
+  readonly msgId: number;
+  readonly flags: number;
+  readonly avps: Map<string, PvValue[]>;
+  readonly xavps: Map<string, Map<string, PvValue[]>[]>;
+  readonly moduleData: ReadonlyMap<string, unknown>;
+  readonly forceRport: boolean;
+  readonly addLocalRport: boolean;
+  readonly advertisedAddress: string | null;
+  readonly advertisedPort: string | null;
+  readonly sendFlags: SendFlags;
+  readonly forcedSocket: string | null;
 }
 
 export class MsgContext {
@@ -137,7 +173,7 @@ export class MsgContext {
   advertisedAddress: string | null = null;
   advertisedPort: string | null = null;
   sendFlags: SendFlags = { forwardClose: false, forwardNoConnect: false, replyClose: false, replyNoConnect: false };
-  /** Local socket forced with force_send_socket (`proto:addr:port`). */
+  /** The listen socket's id (`proto:addr:port`) forced by set_send_socket / $fs; requests go out there. */
   forcedSocket: string | null = null;
   /** Header lines queued for the next local reply (hdr.append_to_reply, textops.append_to_reply). */
   replyHeaders = '';
@@ -159,4 +195,27 @@ export class MsgContext {
     public readonly rcv: ReceiveInfo,
     public readonly proxy: ProxyServices,
   ) {}
+
+  /**
+   * The one rule for the contexts tm runs its routes with: `msg` (a branch's request, a copy of
+   * the stored request, or a reply) with the origin's flags, AVP lists (shared: what a route sets
+   * in them stays with the transaction), routing settings and a copy of its module data.
+   * `moduleData: false` leaves the request's module data out (onreply runs on the reply).
+   */
+  static derive(origin: ContextOrigin, msg: SipMessage, rcv: ReceiveInfo, proxy: ProxyServices, route: RouteKind, opts: { moduleData?: boolean } = {}): MsgContext {
+    const c = new MsgContext(msg, rcv, proxy);
+    c.msgId = origin.msgId;
+    c.flags = origin.flags;
+    c.avps = origin.avps;
+    c.xavps = origin.xavps;
+    c.route = route;
+    c.forceRport = origin.forceRport;
+    c.addLocalRport = origin.addLocalRport;
+    c.advertisedAddress = origin.advertisedAddress;
+    c.advertisedPort = origin.advertisedPort;
+    c.sendFlags = { ...origin.sendFlags };
+    c.forcedSocket = origin.forcedSocket;
+    if (opts.moduleData !== false) inheritModuleData(origin.moduleData, c.moduleData);
+    return c;
+  }
 }

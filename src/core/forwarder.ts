@@ -68,7 +68,7 @@ export class Forwarder {
       return -1;
     }
     const msg = ctx.msg;
-    const sock = this.socketFor(t.proto, t.address);
+    const sock = this.socketFor(t.proto, t.address, ctx.forcedSocket);
     if (!sock) {
       this.proxy.stats.forwardErrors++;
       return -1;
@@ -116,11 +116,23 @@ export class Forwarder {
     return `SIP/2.0/${sock.proto.toUpperCase()} ${host}:${port};branch=${branch}${id}${ctx.addLocalRport ? ';rport' : ''}`;
   }
 
-  /** A listen socket of the protocol and address family needed to reach `address`. */
-  socketFor(proto: Proto, address: string): ListenSocket | undefined {
+  /**
+   * The listen socket to send from: the one the script forced (set_send_socket, $fs), or its
+   * twin of the destination's protocol on the same address and port (Kamailio's get_send_socket);
+   * else one of the protocol and address family needed to reach `address`.
+   */
+  socketFor(proto: Proto, address: string, forced?: string | null): ListenSocket | undefined {
+    const sockets = this.proxy.transports.sockets();
+    if (forced) {
+      const f = sockets.find((s) => s.id === forced);
+      if (f && f.proto === proto) return f;
+      const twin = f && sockets.find((s) => s.proto === proto && s.address === f.address && s.port === f.port);
+      if (twin) return twin;
+      this.proxy.logger.warn(`forced socket ${forced} cannot send ${proto} to ${address}: using another`);
+    }
     const family = address.includes(':') ? 6 : 4;
     let fallback: ListenSocket | undefined;
-    for (const s of this.proxy.transports.sockets()) {
+    for (const s of sockets) {
       if (s.proto !== proto) continue;
       if (s.family === family) return s;
       fallback ??= s;

@@ -6,7 +6,7 @@
  * Hot path: one parse (lazy), one MsgContext, one synchronous script run when no KSR call does I/O.
  */
 import { createHash } from 'node:crypto';
-import { MsgContext, nextMsgId, type LogLevel, type Proto, type ProxyServices, type ReceiveInfo } from '../context/msg-context.js';
+import { MsgContext, type LogLevel, type Proto, type ProxyServices, type ReceiveInfo } from '../context/msg-context.js';
 import { ModuleStates } from '../context/module-state.js';
 import type { Logger } from '../lib/log.js';
 import { SipMessage, SipParseError, buildReply, validateReply, validateRequest } from '../sip/index.js';
@@ -88,6 +88,8 @@ export class KemiProxy implements ProxyServices, TmCore {
   private readonly tagBase = createHash('md5').update(String(process.pid) + Date.now() + Math.random()).digest('hex').slice(0, 16);
   private readonly handover: Handover | null;
   private readonly moduleClosers: (() => void | Promise<void>)[] = [];
+  /** $mi: received messages, counted per instance as Kamailio counts msg->id per process. */
+  private msgIds = 0;
 
   constructor(readonly cfg: CoreConfig, private readonly deps: CoreDeps) {
     this.logger = deps.logger;
@@ -263,7 +265,7 @@ export class KemiProxy implements ProxyServices, TmCore {
 
   private onRequest(msg: SipMessage, rcv: ReceiveInfo): void {
     const ctx = new MsgContext(msg, rcv, this);
-    ctx.msgId = nextMsgId();
+    ctx.msgId = ++this.msgIds;
     ctx.startedAt = performance.now();
     if (this.overload.active && this.shedding(msg)) {
       this.overload.rejected++;
@@ -313,7 +315,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     // Replies to the proxy's own requests (dispatcher probes) belong to no script.
     if (this.uac.onReply(msg)) return;
     const ctx = new MsgContext(msg, rcv, this);
-    ctx.msgId = nextMsgId();
+    ctx.msgId = ++this.msgIds;
     ctx.route = 'reply';
     const script = this.host.acquire();
     if (!script.has('ksr_reply_route')) {
@@ -354,8 +356,8 @@ export class KemiProxy implements ProxyServices, TmCore {
     return this.forwarder.resolveUri(uri);
   }
 
-  socketFor(proto: Proto, address: string): ListenSocket | undefined {
-    return this.forwarder.socketFor(proto, address);
+  socketFor(proto: Proto, address: string, forced?: string | null): ListenSocket | undefined {
+    return this.forwarder.socketFor(proto, address, forced);
   }
 
   prepareOutgoing(orig: MsgContext, bctx: MsgContext, out: SipMessage, sock: ListenSocket, branch: string): Buffer {
@@ -384,10 +386,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     } catch {
       return true;
     }
-    const sctx = new MsgContext(out, ctx.rcv, this);
-    sctx.msgId = ctx.msgId;
-    sctx.route = 'onsend';
-    sctx.flags = ctx.flags;
+    const sctx = MsgContext.derive(ctx, out, ctx.rcv, this, 'onsend', { moduleData: false });
     const r = script.run('ksr_onsend_route', sctx);
     if (r instanceof Promise) {
       this.logger.err('ksr_onsend_route must not wait for I/O: the message is sent', { callId: safeCallId(ctx.msg) });

@@ -126,7 +126,8 @@ export class LuaScript implements RouteScript {
     for (const name of loaded) {
       const mod = impl.get(name);
       const catalog = opts.catalog[name === '' ? 'core' : name] ?? [];
-      if (!mod && catalog.length === 0) continue;
+      // Modules without KEMI exports (usrloc) are not in KSR, as in Kamailio.
+      if ((mod?.exports.length ?? 0) === 0 && catalog.length === 0) continue;
       if (name !== '') m._lua_createtable(L, 0, catalog.length + (mod?.exports.length ?? 0));
       const done = new Set<string>();
       for (const e of mod?.exports ?? []) {

@@ -34,6 +34,8 @@ export interface ProxyConfig {
   serverHeader: string;
   /** Event-loop lag (ms) beyond which new dialogs get 503 (src/core/overload.ts); 0: off. */
   overloadLagMs: number;
+  /** Kamailio's `#!define NAME value` (and `-A NAME=value`): what KSR.kx.get_def and ifdef read. */
+  defines: Record<string, string | number>;
 }
 
 /** Modules loaded when the config does not say: what a Kamailio edge script loads. */
@@ -58,6 +60,7 @@ export function defaultConfig(): ProxyConfig {
     state: 'memory',
     serverHeader: 'kemi-proxy',
     overloadLagMs: 0,
+    defines: {},
   };
 }
 
@@ -121,6 +124,11 @@ function assign(cfg: ProxyConfig, key: keyof ProxyConfig, v: unknown, where: str
       if (v === null || typeof v !== 'object' || Array.isArray(v)) bad();
       cfg.modparams = v as ProxyConfig['modparams'];
       break;
+    case 'defines':
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) bad();
+      if (!Object.values(v as object).every((x) => typeof x === 'string' || typeof x === 'number')) bad();
+      cfg.defines = v as ProxyConfig['defines'];
+      break;
   }
 }
 
@@ -139,6 +147,7 @@ options (override the config file):
   -s, --script FILE        KEMI Lua routing script (routes/route.lua)
   -m, --module NAME        load a KSR module, repeatable (replaces the default list)
   -a, --alias HOST         a host name that is this proxy, repeatable
+  -D, --define NAME[=VAL]  a #!define for KSR.kx.get_def / ifdef, repeatable
       --log-level LEVEL    dbg info notice warn err crit
       --log-format FORMAT  plain | json
       --watch / --no-watch reload (or not) the script when its file changes
@@ -171,6 +180,7 @@ export function parseCli(argv: readonly string[]): CliResult {
       script: { type: 'string', short: 's' },
       module: { type: 'string', short: 'm', multiple: true },
       alias: { type: 'string', short: 'a', multiple: true },
+      define: { type: 'string', short: 'D', multiple: true },
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
       watch: { type: 'boolean' },
@@ -194,6 +204,14 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (values.script) cfg.script = values.script;
   if (values.module) cfg.modules = values.module.flatMap((m) => m.split(',')).filter(Boolean);
   if (values.alias) cfg.aliases = values.alias;
+  if (values.define) {
+    // NAME=value, or NAME alone (defined, empty), as Kamailio's -A.
+    cfg.defines = { ...cfg.defines };
+    for (const d of values.define) {
+      const eq = d.indexOf('=');
+      cfg.defines[eq < 0 ? d : d.slice(0, eq)] = eq < 0 ? '' : d.slice(eq + 1);
+    }
+  }
   if (values['log-level']) cfg.logLevel = parseLogLevel(values['log-level']);
   if (values['log-format']) assign(cfg, 'logFormat', values['log-format'], '--log-format');
   if (values.watch) cfg.watch = true;

@@ -6,6 +6,7 @@
 import type { MsgContext, PvValue } from '../context/msg-context.js';
 import { formatUri, parseUri, rawDisplayName, type NameAddr, type SipUri } from '../sip/index.js';
 import { PV_IDX_ALL, type PvRegistry } from './registry.js';
+import { findSocket, parseSocketSpec } from '../transport/types.js';
 
 /** $var: private to a worker process and kept across messages, as in Kamailio. */
 export const processVars = new Map<string, PvValue>();
@@ -86,6 +87,20 @@ const at = <T>(list: T[], idx: number): T | undefined => list[idx < 0 ? list.len
 /** Registers the core PVs of an instance (Kamailio's pv module and the core's). */
 export function registerCorePvs(reg: PvRegistry): void {
   const registerPv = reg.register.bind(reg);
+  // $fs: the forced send socket (`proto:addr:port`), set as set_send_socket does; $null resets.
+  registerPv('fs', {
+    get: (c) => c.forcedSocket,
+    set: (c, _a, v) => {
+      if (v === null || v === '') {
+        c.forcedSocket = null;
+        return;
+      }
+      const p = parseSocketSpec(String(v));
+      const s = p ? findSocket(c.proxy.sockets(), p) : undefined;
+      if (!s) throw new Error(`$fs: no socket found to match [${String(v)}]`);
+      c.forcedSocket = s.id;
+    },
+  });
   registerPv('ru', {
     get: (c) => (c.msg.isRequest ? c.msg.ruri : null),
     set: (c, _a, v) => {

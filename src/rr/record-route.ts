@@ -10,17 +10,28 @@ import { parseNameAddr, parseUri, type NameAddr, type SipUri } from '../sip/inde
 import type { ListenSocket } from '../transport/types.js';
 import { ModuleKey } from '../context/module-state.js';
 
-export interface RrState {
+/** rr's per-message state; a branch gets its own copy (what a branch route adds stays there). */
+export class RrState {
   /** record_route was called for this message. */
-  added: boolean;
+  added = false;
   /** Extra URI parameters (add_rr_param / record_route_params), each starting with ';'. */
-  params: string;
+  params = '';
   /** record_route_preset addresses, used instead of the sockets'. */
-  preset: string[] | null;
+  preset: string[] | null = null;
   /** Parameters of our Route entry consumed by loose_route (check_route_param, is_direction). */
-  routeParams: string | null;
+  routeParams: string | null = null;
   /** ftag of our consumed Route entry. */
-  ftag: string | null;
+  ftag: string | null = null;
+
+  inherit(): RrState {
+    const c = new RrState();
+    c.added = this.added;
+    c.params = this.params;
+    c.preset = this.preset ? [...this.preset] : null;
+    c.routeParams = this.routeParams;
+    c.ftag = this.ftag;
+    return c;
+  }
 }
 
 const KEY = 'rr';
@@ -28,7 +39,7 @@ const KEY = 'rr';
 export function rrState(ctx: MsgContext): RrState {
   let st = ctx.moduleData.get(KEY) as RrState | undefined;
   if (!st) {
-    st = { added: false, params: '', preset: null, routeParams: null, ftag: null };
+    st = new RrState();
     ctx.moduleData.set(KEY, st);
   }
   return st;

@@ -3,7 +3,7 @@
  * upstream, one client transaction per branch downstream, the reply context that picks the best
  * final reply (16.7), and the script callbacks tm runs (branch, onreply, branch-failure, failure).
  */
-import { MsgContext, type PvValue, type ReceiveInfo } from '../context/msg-context.js';
+import { MsgContext, inheritModuleData, type ContextOrigin, type PvValue, type ReceiveInfo, type SendFlags } from '../context/msg-context.js';
 import { SipMessage, buildReply } from '../sip/index.js';
 import type { SendTarget } from '../transport/types.js';
 import type { RouteScript, RunOutcome } from '../context/msg-context.js';
@@ -72,6 +72,8 @@ export interface TransactionEvents {
  * armed with t_on_* before the transaction exists (Kamailio keeps them in globals until t_newtran).
  */
 export interface TmMsgState {
+  /** tm's state belongs to one context: a derived context starts its own. */
+  inherit(): undefined;
   t: ProxyTransaction | null;
   onBranch: string;
   onReply: string;
@@ -97,11 +99,12 @@ export interface TmMsgState {
 }
 
 const KEY = 'tm';
+const notInherited = (): undefined => undefined;
 
 export function tmState(ctx: MsgContext): TmMsgState {
   let st = ctx.moduleData.get(KEY) as TmMsgState | undefined;
   if (!st) {
-    st = { t: null, onBranch: '', onReply: '', onFailure: '', onBranchFailure: '', frInv: 0, fr: 0, reply: null, replyCode: 0, branch: null };
+    st = { inherit: notInherited, t: null, onBranch: '', onReply: '', onFailure: '', onBranchFailure: '', frInv: 0, fr: 0, reply: null, replyCode: 0, branch: null };
     ctx.moduleData.set(KEY, st);
   }
   return st;
@@ -185,7 +188,7 @@ export function clientKey(branchId: string, method: string): string {
   return `${branchId}\u0001${method}`;
 }
 
-export class ProxyTransaction implements ServerTransactionHost {
+export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
   readonly server: AnyServerTransaction;
   readonly isInvite: boolean;
   readonly method: string;
@@ -220,6 +223,12 @@ export class ProxyTransaction implements ServerTransactionHost {
   readonly createdAt = Date.now();
   /** Module state of the request (record_route marks...), carried into failure-route branches. */
   readonly moduleData = new Map<string, unknown>();
+  /** The request's routing settings, for the contexts derived from the transaction. */
+  readonly addLocalRport: boolean;
+  readonly advertisedAddress: string | null;
+  readonly advertisedPort: string | null;
+  readonly sendFlags: SendFlags;
+  readonly forcedSocket: string | null;
 
   constructor(
     readonly owner: TransactionOwner,
@@ -236,6 +245,11 @@ export class ProxyTransaction implements ServerTransactionHost {
     this.flags = ctx.flags;
     this.msgId = ctx.msgId;
     this.forceRport = ctx.forceRport;
+    this.addLocalRport = ctx.addLocalRport;
+    this.advertisedAddress = ctx.advertisedAddress;
+    this.advertisedPort = ctx.advertisedPort;
+    this.sendFlags = { ...ctx.sendFlags };
+    this.forcedSocket = ctx.forcedSocket;
     this.disable6xx = st.disable6xx ?? false;
     this.avps = ctx.avps;
     this.xavps = ctx.xavps;
@@ -244,7 +258,7 @@ export class ProxyTransaction implements ServerTransactionHost {
     this.onBranchFailure = st.onBranchFailure;
     this.fr = st.fr || owner.cfg.fr_timer;
     this.frInv = st.frInv || owner.cfg.fr_inv_timer;
-    for (const [k, v] of ctx.moduleData) if (k !== 'tm') this.moduleData.set(k, v);
+    inheritModuleData(ctx.moduleData, this.moduleData);
     if (st.retr) this.setRetr(st.retr.t1, st.retr.t2);
     this.scheduleLifetime(st.lifetime ? (this.isInvite ? st.lifetime.inv : st.lifetime.nonInv) : 0);
     if (this.owner.events.active) this.owner.events.requestIn(this, ctx);
@@ -343,22 +357,11 @@ export class ProxyTransaction implements ServerTransactionHost {
   }
 
   private forkOne(ctx: MsgContext, spec: BranchSpec, onBranch: string, step: number): Maybe<boolean> {
-    const bctx = new MsgContext(spec.msg, this.rcv, ctx.proxy);
-    bctx.msgId = ctx.msgId;
+    const bctx = MsgContext.derive(ctx, spec.msg, this.rcv, ctx.proxy, 'branch');
     bctx.flags = this.flags;
-    bctx.avps = this.avps;
-    bctx.xavps = this.xavps;
     bctx.bflags = [spec.flags];
     bctx.dstUri = spec.dstUri;
-    bctx.route = 'branch';
     bctx.branchIndex = this.branches.length;
-    bctx.forceRport = ctx.forceRport;
-    bctx.addLocalRport = ctx.addLocalRport;
-    bctx.advertisedAddress = ctx.advertisedAddress;
-    bctx.advertisedPort = ctx.advertisedPort;
-    bctx.sendFlags = { ...ctx.sendFlags };
-    // Module state of the request (record_route marks...) applies to every branch; tm's is per branch.
-    for (const [k, v] of ctx.moduleData) if (k !== 'tm') bctx.moduleData.set(k, v);
     if (spec.uri !== spec.msg.ruri) spec.msg.ruri = spec.uri;
     const bst = tmState(bctx);
     bst.t = this;
@@ -393,7 +396,7 @@ export class ProxyTransaction implements ServerTransactionHost {
   private sendBranch(ctx: MsgContext, bctx: MsgContext, targets: readonly { proto: SendTarget['proto']; address: string; port: number }[], step: number): boolean {
     const t = targets[0];
     if (!t || this.done) return false;
-    const sock = this.core.socketFor(t.proto, t.address);
+    const sock = this.core.socketFor(t.proto, t.address, bctx.forcedSocket);
     if (!sock) return false;
     const id = newBranch();
     const buf = this.core.prepareOutgoing(ctx, bctx, bctx.msg, sock, id);
@@ -489,21 +492,20 @@ export class ProxyTransaction implements ServerTransactionHost {
     if (code < 200 && b.cancelPending) this.sendCancel(b);
     const late = !b.pending; // a 2xx on a branch already final
     if (this.onReply) {
-      const st = tmState(rctx);
+      // The reply with the transaction's flags and AVPs; $mi stays the reply's own.
+      const octx = MsgContext.derive(this, reply, rctx.rcv, rctx.proxy, 'onreply', { moduleData: false });
+      octx.msgId = rctx.msgId;
+      octx.branchIndex = b.index;
+      const st = tmState(octx);
       st.t = this;
       st.branch = b;
       st.reply = reply;
       st.replyCode = code;
-      rctx.flags = this.flags;
-      rctx.avps = this.avps;
-      rctx.xavps = this.xavps;
-      rctx.route = 'onreply';
-      rctx.branchIndex = b.index;
-      const out = this.core.runCallback(this.script, this.onReply, rctx);
+      const out = this.core.runCallback(this.script, this.onReply, octx);
       const after = (o: RunOutcome): void => {
-        this.flags = rctx.flags;
-        if (o.status === 'error') this.core.callbackFailed(rctx, o);
-        this.afterOnReply(b, reply, rctx.drop, late);
+        this.flags = octx.flags;
+        if (o.status === 'error') this.core.callbackFailed(octx, o);
+        this.afterOnReply(b, reply, octx.drop, late);
       };
       if (isPromise(out)) out.then(after);
       else after(out);
@@ -571,13 +573,7 @@ export class ProxyTransaction implements ServerTransactionHost {
 
   /** A context on a copy of the stored request, as Kamailio's faked request for callbacks. */
   private callbackContext(route: MsgContext['route'], b: ClientBranch | null): MsgContext {
-    const ctx = new MsgContext(this.request.clone(), this.rcv, this.coreServices());
-    ctx.msgId = this.msgId;
-    ctx.flags = this.flags;
-    ctx.avps = this.avps;
-    ctx.xavps = this.xavps;
-    ctx.route = route;
-    for (const [k, v] of this.moduleData) ctx.moduleData.set(k, v);
+    const ctx = MsgContext.derive(this, this.request.clone(), this.rcv, this.coreServices(), route);
     if (b) {
       ctx.bflags = [b.flags];
       ctx.branchIndex = b.index;

@@ -11,7 +11,8 @@ import type { Logger } from '../lib/log.js';
 export interface TmCore {
   readonly logger: Logger;
   resolveUri(uri: string): Target[] | Promise<Target[]> | null;
-  socketFor(proto: Proto, address: string): ListenSocket | undefined;
+  /** The socket to send from: the forced one (`proto:addr:port` id) when it can reach `proto`. */
+  socketFor(proto: Proto, address: string, forced?: string | null): ListenSocket | undefined;
   /** Bytes of a branch request: received/rport, Record-Route, our Via (see Forwarder.prepareOutgoing). */
   prepareOutgoing(orig: MsgContext, bctx: MsgContext, out: SipMessage, sock: ListenSocket, branch: string): Buffer;
   send(target: SendTarget, data: Buffer): boolean;

@@ -57,3 +57,21 @@ export function parseListen(spec: string): ListenSpec {
   if (port > 65535) throw new Error(`bad port in '${spec}'`);
   return { proto: m[1]!.toLowerCase() as 'udp' | 'tcp', address: m[2]!.replace(/^\[|\]$/g, ''), port };
 }
+
+/**
+ * Kamailio's socket specification `[proto:]host[:port]` (set_send_socket, $fs): null when it does
+ * not parse. An absent proto matches any; an absent port is the protocol's default.
+ */
+export function parseSocketSpec(spec: string): { proto: Proto | null; address: string; port: number } | null {
+  const m = /^(?:(udp|tcp|tls|ws|wss|sctp):)?(\[[^\]]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(spec.trim());
+  if (!m) return null;
+  const proto = m[1] ? (m[1].toLowerCase() as Proto) : null;
+  const port = m[3] ? Number(m[3]) : proto === 'tls' || proto === 'wss' ? 5061 : 5060;
+  if (port > 65535) return null;
+  return { proto, address: m[2]!.replace(/^\[|\]$/g, '').toLowerCase(), port };
+}
+
+/** The listen socket a specification names (Kamailio's grep_sock_info), if there is one. */
+export function findSocket(sockets: readonly ListenSocket[], spec: { proto: Proto | null; address: string; port: number }): ListenSocket | undefined {
+  return sockets.find((s) => s.address.toLowerCase() === spec.address && s.port === spec.port && (spec.proto === null || s.proto === spec.proto));
+}

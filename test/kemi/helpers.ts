@@ -75,6 +75,7 @@ export function services(rec: Recorded, modules: ModuleStates = shared): ProxySe
       c.replied = true;
       return 1;
     },
+    sockets: () => [{ proto: 'udp', address: '127.0.0.1', port: 5060, family: 4, id: 'udp:127.0.0.1:5060' }],
     isMyself: (host: string, port?: number, _proto?: Proto) =>
       (host === '127.0.0.1' && (port === undefined || port === 5060)) || host === 'kemi.test',
     log: (_c, level, text) => void rec.logs.push({ level, text }),

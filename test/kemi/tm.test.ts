@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import tm from '../../kemi/tm.js';
 import tmx from '../../kemi/tmx.js';
 import pv from '../../kemi/pv.js';
+import rr from '../../kemi/rr.js';
+import corex from '../../kemi/corex.js';
+import { rrState } from '../../src/rr/record-route.js';
 import { MsgContext, type ProxyServices } from '../../src/context/msg-context.js';
 import { TM, TransactionLayer } from '../../src/tm/transaction-layer.js';
 import { registerTmPvs } from '../../src/tm/pvs.js';
@@ -332,6 +335,36 @@ describe('KSR.tmx', () => {
     call(tm, 't_newtran', other);
     expect(call(tmx, 't_drop', other)).toBe(0);
     expect(call(tmx, 't_drop_rcode', request(w), 500)).toBe(0);
+    w.layer.close();
+  });
+});
+
+describe('contexts tm derives for its routes', () => {
+  it('a branch route gets its own copy of the request\'s module state and the forced socket', () => {
+    const w = world();
+    const seen: { added: boolean; params: string; socket: string | null }[] = [];
+    w.callbacks.set('br', (bctx) => {
+      const st = rrState(bctx);
+      seen.push({ added: st.added, params: st.params, socket: bctx.forcedSocket });
+      // Only the first branch record-routes, with a parameter of its own.
+      if (bctx.branchIndex === 0) {
+        expect(call(rr, 'record_route_params', bctx, 'first=1')).toBe(1);
+      }
+    });
+    const ctx = request(w);
+    ctx.forcedSocket = 'udp:127.0.0.1:5060';
+    call(rr, 'add_rr_param', ctx, ';req=1');
+    ctx.dstUri = 'sip:192.0.2.20:5080';
+    call(corex, 'append_branch', ctx, 'sip:bob@192.0.2.21:5080');
+    call(tm, 't_on_branch', ctx, 'br');
+    expect(call(tm, 't_relay', ctx)).toBe(1);
+    expect(seen).toEqual([
+      { added: false, params: ';req=1', socket: 'udp:127.0.0.1:5060' },
+      // The second branch must not see what the first branch route did.
+      { added: false, params: ';req=1', socket: 'udp:127.0.0.1:5060' },
+    ]);
+    // Nor the request's own state afterwards.
+    expect(rrState(ctx)).toMatchObject({ added: false, params: ';req=1' });
     w.layer.close();
   });
 });
