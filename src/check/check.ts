@@ -30,7 +30,6 @@ interface Parsed {
   readonly shown: string;
   readonly facts?: FileFacts;
   readonly parseError?: Finding;
-  readonly requires: string[];
 }
 
 /** Checks each script as the entry of its own program (the script plus what it requires). */
@@ -60,7 +59,7 @@ export function checkScripts(scripts: readonly string[], opts: CheckOptions): Ch
   };
 
   for (const script of scripts) {
-    const program = collectProgram(resolve(cwd, script), load);
+    const program = collectProgram(resolve(cwd, script), cwd, load);
     const facts = program.filter((p) => p.facts).map((p) => p.facts!);
     const ctx: ProgramContext = {
       spec: opts.spec,
@@ -87,16 +86,22 @@ export function checkScripts(scripts: readonly string[], opts: CheckOptions): Ch
   };
 }
 
-/** The entry file first, then every file it requires, transitively, each once. */
-function collectProgram(entry: string, load: (path: string) => Parsed): Parsed[] {
+/**
+ * The entry file first, then every file it requires, transitively, each once. A required name is
+ * looked for next to the requiring file, next to the entry script (scripts commonly put their own
+ * directory first in package.path) and in the working directory (Lua's default "./?.lua").
+ */
+function collectProgram(entry: string, cwd: string, load: (path: string) => Parsed): Parsed[] {
   const out: Parsed[] = [];
   const queued = new Set([entry]);
   const queue = [entry];
   while (queue.length > 0) {
     const p = load(queue.shift()!);
     out.push(p);
-    for (const r of p.requires) {
-      if (!queued.has(r)) {
+    const bases = [...new Set([dirname(p.path), dirname(entry), cwd])];
+    for (const req of p.facts?.requires ?? []) {
+      const r = requiredFile(bases, req.name);
+      if (r && !queued.has(r)) {
         queued.add(r);
         queue.push(r);
       }
@@ -111,15 +116,13 @@ function parseFile(path: string, shown: string): Parsed {
     src = readFileSync(path, 'latin1');
   } catch (e) {
     const reason = e instanceof Error && 'code' in e ? String((e as NodeJS.ErrnoException).code) : String(e);
-    return { path, shown, requires: [], parseError: finding(shown, { line: 1, column: 1 }, `cannot read the file (${reason})`) };
+    return { path, shown, parseError: finding(shown, { line: 1, column: 1 }, `cannot read the file (${reason})`) };
   }
   const parsed = parseLua(src);
   if (!parsed.ok) {
-    return { path, shown, requires: [], parseError: finding(shown, { line: parsed.line, column: parsed.column + 1 }, parsed.message) };
+    return { path, shown, parseError: finding(shown, { line: parsed.line, column: parsed.column + 1 }, parsed.message) };
   }
-  const facts = analyzeChunk(parsed.chunk);
-  const requires = facts.requires.map((r) => requiredFile(dirname(path), r.name)).filter((p): p is string => p !== undefined);
-  return { path, shown, facts, requires };
+  return { path, shown, facts: analyzeChunk(parsed.chunk) };
 }
 
 function finding(file: string, loc: Loc, message: string): Finding {
@@ -127,13 +130,15 @@ function finding(file: string, loc: Loc, message: string): Finding {
 }
 
 /**
- * `require "a.b"` as Lua's default package.path would find it next to the script: a/b.lua or
- * a/b/init.lua. A module found nowhere there (a library installed on the system) is not checked.
+ * `require "a.b"` as a package.path of `DIR/?.lua;DIR/?/init.lua` for each base directory would
+ * find it. A module found nowhere there (a library installed on the system) is not checked.
  */
-export function requiredFile(dir: string, name: string): string | undefined {
+export function requiredFile(bases: readonly string[], name: string): string | undefined {
   const rel = name.replace(/\./g, '/');
-  for (const candidate of [join(dir, `${rel}.lua`), join(dir, rel, 'init.lua')]) {
-    if (existsSync(candidate)) return candidate;
+  for (const dir of bases) {
+    for (const candidate of [join(dir, `${rel}.lua`), join(dir, rel, 'init.lua')]) {
+      if (existsSync(candidate)) return candidate;
+    }
   }
   return undefined;
 }

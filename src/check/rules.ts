@@ -65,7 +65,7 @@ export function applyRules(file: string, facts: FileFacts, p: ProgramContext): F
       if (p.probedModules.has(u.target.module)) continue;
       add(u.loc, 'unknown-module', p.loaded.has(u.target.module)
         ? `KSR.${u.target.module}: module '${u.target.module}' is in the config but has no KEMI exports in kemi-proxy, so KSR.${u.target.module} is nil`
-        : `KSR.${u.target.module}: no such KEMI module in Kamailio 5.6.3 or kemi-proxy`);
+        : `KSR.${u.target.module}: kemi-proxy knows no KEMI module '${u.target.module}' (neither in its Kamailio 5.6.3 catalog nor among its own modules), so KSR.${u.target.module} is nil`);
       continue;
     }
     if (!p.loaded.has(u.target.module)) {
@@ -77,7 +77,9 @@ export function applyRules(file: string, facts: FileFacts, p: ProgramContext): F
     const fn = mod.get(u.target.name);
     if (!fn) {
       const near = closest(u.target.name, [...mod.keys()]);
-      add(u.loc, 'unknown-function', `${q}: no such function in ${u.target.module === '' ? 'the KSR core' : `module '${u.target.module}'`}${near ? ` (did you mean ${qualifiedName(u.target.module, near)}?)` : ''}`);
+      const elsewhere = [...p.spec.modules].find(([, fns]) => fns.has(u.target.name))?.[0];
+      const hint = near !== undefined ? qualifiedName(u.target.module, near) : elsewhere !== undefined ? qualifiedName(elsewhere, u.target.name) : undefined;
+      add(u.loc, 'unknown-function', `${q}: no such function in ${u.target.module === '' ? 'the KSR core' : `module '${u.target.module}'`}${hint ? ` (did you mean ${hint}?)` : ''}`);
       continue;
     }
     if (!fn.implemented) add(u.loc, 'not-implemented', `${q}: not implemented in kemi-proxy (Kamailio 5.6.3 has it): raises when called`);
