@@ -8,6 +8,7 @@ import { analyzeChunk, type FileFacts, type Loc } from './analyze.js';
 import type { KsrSpec } from './ksr-spec.js';
 import { parseLua } from './lua-parser.js';
 import { applyRules, RULES, type Finding, type ProgramContext } from './rules.js';
+import { findSuppressions, isSuppressed, type Suppressions } from './suppress.js';
 
 export interface CheckOptions {
   readonly spec: KsrSpec;
@@ -30,6 +31,7 @@ interface Parsed {
   readonly shown: string;
   readonly facts?: FileFacts;
   readonly parseError?: Finding;
+  readonly suppressions?: Suppressions;
 }
 
 /** Checks each script as the entry of its own program (the script plus what it requires). */
@@ -70,10 +72,10 @@ export function checkScripts(scripts: readonly string[], opts: CheckOptions): Ch
     };
     for (const p of program) {
       if (p.parseError) push(p.parseError);
-      if (p.facts) applyRules(p.shown, p.facts, ctx).forEach(push);
+      if (p.facts) applyRules(p.shown, p.facts, ctx).filter((f) => !isSuppressed(f, p.suppressions!)).forEach(push);
     }
     const entry = program[0]!;
-    if (entry.facts && !ctx.globalFunctions.has('ksr_request_route')) {
+    if (entry.facts && !ctx.globalFunctions.has('ksr_request_route') && !isSuppressed({ rule: 'no-request-route', line: 1 }, entry.suppressions!)) {
       push({ file: entry.shown, line: 1, column: 1, rule: 'no-request-route', severity: RULES['no-request-route'].severity, message: 'the script defines no global function ksr_request_route: the proxy has nothing to run for requests' });
     }
   }
@@ -122,7 +124,7 @@ function parseFile(path: string, shown: string): Parsed {
   if (!parsed.ok) {
     return { path, shown, parseError: finding(shown, { line: parsed.line, column: parsed.column + 1 }, parsed.message) };
   }
-  return { path, shown, facts: analyzeChunk(parsed.chunk) };
+  return { path, shown, facts: analyzeChunk(parsed.chunk), suppressions: findSuppressions(src) };
 }
 
 function finding(file: string, loc: Loc, message: string): Finding {

@@ -20,6 +20,8 @@ export const CHECK_USAGE = `usage: kemi-proxy check [FILE.lua...] [options]
       --json          findings as JSON
       --strict        warnings fail too
       --rules         list the rules
+  silence a finding on purpose: -- kemi-check: ignore RULE (its line, or the next one when alone),
+  -- kemi-check: ignore-file RULE (the whole file)
        kemi-proxy types --luals FILE
   write the KSR declaration for the Lua language server (LuaLS) to FILE`;
 

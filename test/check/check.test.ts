@@ -44,6 +44,7 @@ describe('kemi-proxy check fixtures', () => {
     ['globals.lua', DEFAULT_MODULES],
     ['lua54.lua', DEFAULT_MODULES],
     ['no-request-route.lua', DEFAULT_MODULES],
+    ['suppressed.lua', DEFAULT_MODULES],
   ];
   for (const [name, modules] of cases) {
     it(`${name}: exactly the marked findings`, () => {
