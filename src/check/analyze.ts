@@ -405,6 +405,13 @@ class Analyzer {
         this.expr(e.index, 'value');
         break;
       case 'LogicalExpression':
+        if (e.operator === 'or' && e.left.type === 'LogicalExpression' && e.left.operator === 'and' && ctx === 'value') {
+          // `c and x or y`, Lua's conditional value: x being always true is what the idiom needs.
+          this.expr(e.left.left, 'and');
+          this.expr(e.left.right, 'value');
+          this.expr(e.right, 'value');
+          break;
+        }
         // The left operand is always tested for truth; the right one is the value in ctx.
         this.expr(e.left, ctx === 'value' ? e.operator : ctx);
         this.expr(e.right, ctx);

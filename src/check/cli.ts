@@ -20,10 +20,10 @@ export const CHECK_USAGE = `usage: kemi-proxy check [FILE.lua...] [options]
       --json          findings as JSON
       --strict        warnings fail too
       --rules         list the rules
-  silence a finding on purpose: -- kemi-check: ignore RULE (its line, or the next one when alone),
-  -- kemi-check: ignore-file RULE (the whole file)
-       kemi-proxy types --luals FILE
-  write the KSR declaration for the Lua language server (LuaLS) to FILE`;
+  a finding silenced on purpose: "-- kemi-check: ignore RULE" on its line (or alone on the line
+  before), "-- kemi-check: ignore-file RULE" for the whole file
+usage: kemi-proxy types --luals FILE
+  writes the KSR declaration for the Lua language server (LuaLS) to FILE`;
 
 export async function runCheckCli(argv: readonly string[]): Promise<number> {
   try {
