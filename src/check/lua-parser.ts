@@ -38,13 +38,23 @@ export function blankLocalAttributes(src: string): string {
 }
 
 /**
+ * What Lua's loadfile skips: a UTF-8 byte order mark and a first line starting with '#' (`#!/usr/bin/lua`).
+ * Both become blanks or a comment of the same length, so positions stay right.
+ */
+function skipHeader(src: string): string {
+  const bom = src.startsWith('\xEF\xBB\xBF') ? 3 : 0;
+  const out = bom ? '   ' + src.slice(3) : src;
+  return out[bom] === '#' ? out.slice(0, bom) + '--' + out.slice(bom + 1) : out;
+}
+
+/**
  * Parses `src`, read from the file as latin1 so that each byte is one character (luaparse's
  * pseudo-latin1 mode): string literal values are then the script's bytes, as Lua sees them.
  * Columns in the result are 0-based.
  */
 export function parseLua(src: string): ParseResult {
   try {
-    const chunk = luaparse.parse(blankLocalAttributes(src.startsWith('#') ? src.replace(/^#[^\n]*/, (l) => '--' + l.slice(2)) : src), {
+    const chunk = luaparse.parse(blankLocalAttributes(skipHeader(src)), {
       luaVersion: '5.3',
       locations: true,
       comments: false,
