@@ -76,6 +76,14 @@ export interface LiteralCompare {
   readonly via?: Binding;
 }
 
+/** A KSR function used as an operand without being called: `KSR.m.f > 0`. */
+export interface UncalledUse {
+  readonly target: KsrTarget;
+  readonly loc: Loc;
+  readonly operator: string;
+  readonly via?: Binding;
+}
+
 /** A function name given as a string to a KSR function that later calls it. */
 export interface CallbackRef {
   readonly target: KsrTarget;
@@ -94,6 +102,7 @@ export interface FileFacts {
   readonly ksr: KsrUse[];
   readonly truth: TruthUse[];
   readonly compares: LiteralCompare[];
+  readonly uncalled: UncalledUse[];
   readonly callbacks: CallbackRef[];
   readonly writes: StateWrite[];
   /** Global functions the file defines (`function f()`, `f = function() end`). */
@@ -151,7 +160,7 @@ export function analyzeChunk(chunk: Chunk): FileFacts {
 
 class Analyzer {
   private readonly facts: FileFacts = {
-    ksr: [], truth: [], compares: [], callbacks: [], writes: [],
+    ksr: [], truth: [], compares: [], uncalled: [], callbacks: [], writes: [],
     globalFunctions: new Map(), localFunctions: new Set(), requires: [], probedModules: new Set(),
   };
   private scope = new Scope(null, 0);
@@ -166,6 +175,7 @@ class Analyzer {
       ksr: f.ksr.filter((u) => known(u.via)),
       truth: f.truth.filter((u) => known(u.via) && known(u.variable)),
       compares: f.compares.filter((u) => known(u.via) && known(u.variable)),
+      uncalled: f.uncalled.filter((u) => known(u.via)),
     };
   }
 
@@ -442,6 +452,11 @@ class Analyzer {
   }
 
   private binary(op: string, left: Expression, right: Expression): void {
+    for (const [a, b] of [[left, right], [right, left]] as const) {
+      // `KSR.m.f == nil` tests that the function exists; any other operand means a call was meant.
+      const r = b.type === 'NilLiteral' ? undefined : this.ksrRef(a);
+      if (r?.kind === 'function') this.facts.uncalled.push({ target: r.target, loc: locOf(a), operator: op, via: r.via });
+    }
     if (COMPARE_OPS.has(op)) {
       for (const [a, b] of [[left, right], [right, left]] as const) {
         const v = this.valueOf(a);

@@ -22,6 +22,7 @@ export const RULES = {
   'int-as-condition': { severity: 'error', about: 'an int-returning KSR call tested for truth: every number is true in Lua, -1 too' },
   'bool-compared-with-number': { severity: 'error', about: 'a boolean-returning KSR call compared with a number: never equal, and < > raise' },
   'int-compared-with-boolean': { severity: 'error', about: 'an int-returning KSR call compared with true/false: never equal' },
+  'not-called': { severity: 'error', about: 'a KSR function used as an operand without being called (KSR.m.f > 0)' },
   'undefined-callback': { severity: 'error', about: 'a callback name given to tm/tmx/app_lua that is not a global function of the script' },
   'global-state': { severity: 'warning', about: 'a function writes a global or script-level variable: lost on hot reload, shared by messages in flight' },
   'no-request-route': { severity: 'error', about: 'the script defines no global function ksr_request_route' },
@@ -102,6 +103,11 @@ export function applyRules(file: string, facts: FileFacts, p: ProgramContext): F
     } else if (fn?.ret === 'int' && c.literal === 'boolean') {
       add(c.loc, 'int-compared-with-boolean', `${subject} returns a number: '${c.operator} ${c.text}' never matches; compare with > 0 or < 0`);
     }
+  }
+
+  for (const u of facts.uncalled) {
+    const q = qualifiedName(u.target.module, u.target.name);
+    add(u.loc, 'not-called', `${q} is an operand of '${u.operator}' without being called: that is the function itself (or nil); write ${q}(...)`);
   }
 
   for (const cb of facts.callbacks) {
