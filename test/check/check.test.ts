@@ -4,13 +4,13 @@
  * exit status and JSON output.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkScripts } from '../../src/check/check.js';
 import { loadKsrSpec, type KsrSpec } from '../../src/check/ksr-spec.js';
-import { DEFAULT_MODULES } from '../../src/ops/config.js';
+import { DEFAULT_MODULES, loadConfigFile } from '../../src/ops/config.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -108,6 +108,20 @@ describe('the scripts shipped in routes/', () => {
       expect(r.findings).toEqual([]);
     });
   }
+});
+
+describe("Kamailio's basic KEMI example", () => {
+  const cfgFile = join(ROOT, 'routes', 'kamailio-basic-kemi.json');
+  const script = loadConfigFile(cfgFile).script;
+  it.skipIf(!existsSync(script))('passes clean with routes/kamailio-basic-kemi.json (it tests KSR.rtpproxy/nathelper/auth before use)', () => {
+    const r = checkScripts([script], { spec, modules: loadConfigFile(cfgFile).modules, cwd: ROOT });
+    expect(r.findings).toEqual([]);
+  });
+  it.skipIf(!existsSync(script))('with the default modules, names the modules it needs', () => {
+    const r = checkScripts([script], { spec, modules: DEFAULT_MODULES, cwd: ROOT });
+    expect(new Set(r.findings.map((f) => f.rule))).toEqual(new Set(['module-not-loaded']));
+    expect(new Set(r.findings.map((f) => /module '(\w+)'/.exec(f.message)![1]))).toEqual(new Set(['htable', 'pike', 'registrar', 'auth_db']));
+  });
 });
 
 describe('kemi-proxy check command', () => {
