@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * kemi-proxy command line: `kemi-proxy [options]` runs the proxy; `kemi-proxy ctl <method> [args]`
- * calls the control RPC.
+ * calls the control RPC; `kemi-proxy check` / `types` are src/check/cli.ts.
  */
 import cluster from 'node:cluster';
 import { parseCli, USAGE } from './ops/config.js';
@@ -9,6 +9,10 @@ import { startProxy, type RunningProxy } from './app/start.js';
 import { Logger } from './lib/log.js';
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'check' || process.argv[2] === 'types') {
+    const { runCheckCli } = await import('./check/cli.js');
+    process.exit(await runCheckCli(process.argv.slice(2)));
+  }
   let cli;
   try {
     cli = parseCli(process.argv.slice(2));
