@@ -28,7 +28,8 @@ module.exports = {
     layer('core', '^src/core/', ['^src/context/', '^src/sip/', '^src/transport/', '^src/state/', '^src/pv/', '^src/rr/', '^src/tm/', '^src/engine/', '^src/lib/', '^kemi/types\\.ts$']),
     layer('ops', '^src/ops/', ['^src/lib/', '^src/state/', '^src/transport/types\\.ts$']),
     layer('app', '^src/app/', ['^src/core/', '^src/context/', '^src/state/', '^src/ops/', '^src/lib/', '^kemi/types\\.ts$', '^kemi/catalog\\.ts$']),
-    layer('cli', '^src/cli\\.ts$', ['^src/app/', '^src/ops/', '^src/lib/']),
+    layer('check', '^src/check/', ['^src/app/modules\\.ts$', '^src/ops/config\\.ts$', '^src/lib/', '^kemi/types\\.ts$', '^kemi/catalog\\.ts$']),
+    layer('cli', '^src/cli\\.ts$', ['^src/app/', '^src/ops/', '^src/check/', '^src/lib/']),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

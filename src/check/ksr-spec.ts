@@ -5,7 +5,7 @@
  */
 import { KEMI_CATALOG } from '../../kemi/catalog.js';
 import type { KemiModule, KemiParam, KemiRet } from '../../kemi/types.js';
-import { discoverKemiModules } from '../core/modules.js';
+import { discoverKemiModules } from '../app/modules.js';
 
 export interface KsrFunction {
   readonly module: string;

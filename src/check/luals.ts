@@ -30,7 +30,8 @@ export function generateLuaLs(spec: KsrSpec): string {
     'KSRVERSION = "2.0"',
     '',
   ];
-  const names = [...spec.modules.keys()].filter((m) => m !== '' && isName(m)).sort();
+  // A module without exports (usrloc) is not in KSR, as in Kamailio.
+  const names = [...spec.modules.keys()].filter((m) => m !== '' && isName(m) && spec.modules.get(m)!.size > 0).sort();
   out.push('---@class KSR');
   for (const m of names) out.push(`---@field ${m} KSR.${m}`);
   out.push('KSR = {}', '');
