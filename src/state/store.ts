@@ -1,6 +1,8 @@
 /**
  * Shared state behind usrloc, htable, auth subscribers, permissions and dispatcher: one interface,
- * two backends (memory-store.ts, the default; redis-store.ts when several proxies share state).
+ * three backends: memory-store.ts (the default), redis-store.ts on one Redis server or on a Redis
+ * Cluster (when several proxies share state), and the workers' IpcStore (src/ops/cluster.ts),
+ * which asks the primary's memory store.
  *
  * Data lives in namespaces (`ht:<table>`, `ul`, `subscriber`, ...). Each namespace holds keys; a
  * key holds either a string value (with an optional expiry) or a map of fields (usrloc: AOR ->
