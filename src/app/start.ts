@@ -10,7 +10,7 @@ import { openStore } from '../state/open-store.js';
 import type { StateStore } from '../state/store.js';
 import { KEMI_CATALOG } from '../../kemi/catalog.js';
 import type { ProxyConfig } from '../ops/config.js';
-import { attachWorker, IpcStore, ownerOf, workerLink } from '../ops/cluster.js';
+import { IpcStore, ownerOf, workerLink } from '../ops/cluster.js';
 import { Metrics } from '../ops/metrics.js';
 import { RpcServer } from '../ops/rpc.js';
 import { registerCoreRpc } from '../ops/rpc-methods.js';
@@ -55,7 +55,7 @@ export async function startProxy(cfg: ProxyConfig, logger: Logger, opts: StartOp
       // Constructing one installs prom-client's worker-side answer to the primary's scrape requests.
       void new AggregatorRegistry();
       rpc = withRpc(new RpcServer());
-      await attachWorker({ onMessage: (data, rcv) => proxy.onMessage(data, rcv, true), rpc });
+      await link.attach({ onMessage: (data, rcv) => proxy.onMessage(data, rcv, true), rpc });
       return { proxy, stop };
     }
     if (cfg.metrics) {

@@ -135,46 +135,47 @@ class PeerChannel {
   }
 }
 
-let peerChannel: PeerChannel | null = null;
-
-/** The worker's link, or null when this process is not a cluster worker. */
-export function workerLink(): WorkerLink | null {
-  if (!cluster.isWorker) return null;
-  const index = Number(process.env.KEMI_WORKER_INDEX ?? 0);
-  const count = Number(process.env.KEMI_WORKERS ?? 1);
-  return {
-    index,
-    count,
-    forward: (to, data, rcv) => {
-      if (peerChannel?.send(to, data, rcv)) return;
-      process.send!({ k: 'msg', to, data, rcv } satisfies IpcMessage);
-    },
-  };
-}
-
 export interface WorkerHandlers {
   onMessage(data: Buffer, rcv: ReceiveInfo): void;
   rpc: RpcServer;
 }
 
-/** Wires a worker to the primary and its peers: messages handed over, RPC calls, and "ready". */
-export async function attachWorker(h: WorkerHandlers): Promise<void> {
-  const channel = new PeerChannel(process.env.KEMI_CLUSTER_SECRET ?? '', (data, rcv) => h.onMessage(data, rcv));
-  const peerPort = await channel.bind();
-  peerChannel = channel;
-  process.on('message', (m: IpcMessage) => {
-    if (m.k === 'msg') h.onMessage(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.rcv);
-    else if (m.k === 'peers') channel.setPorts(m.ports);
-    else if (m.k === 'rpc') {
-      void h.rpc.call({ jsonrpc: '2.0', method: m.method, params: m.params, id: m.id }).then((r) => {
-        const err = r?.error as { code: number; message: string } | undefined;
-        process.send!({ k: 'rpc-res', id: m.id, ok: !err, result: r?.result, code: err?.code, error: err?.message } satisfies IpcMessage);
-      });
-    }
-  });
-  // The primary went away: nobody can stop us any more, so stop now.
-  process.on('disconnect', () => process.exit(0));
-  process.send!({ k: 'ready', peerPort } satisfies IpcMessage);
+/** A cluster worker's link to the primary and its peers (one per worker process). */
+class ClusterWorkerLink implements WorkerLink {
+  private channel: PeerChannel | null = null;
+
+  constructor(readonly index: number, readonly count: number) {}
+
+  forward(to: number, data: Buffer, rcv: ReceiveInfo): void {
+    if (this.channel?.send(to, data, rcv)) return;
+    process.send!({ k: 'msg', to, data, rcv } satisfies IpcMessage);
+  }
+
+  /** Wires the worker to the primary and its peers: messages handed over, RPC calls, and "ready". */
+  async attach(h: WorkerHandlers): Promise<void> {
+    const channel = new PeerChannel(process.env.KEMI_CLUSTER_SECRET ?? '', (data, rcv) => h.onMessage(data, rcv));
+    const peerPort = await channel.bind();
+    this.channel = channel;
+    process.on('message', (m: IpcMessage) => {
+      if (m.k === 'msg') h.onMessage(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.rcv);
+      else if (m.k === 'peers') channel.setPorts(m.ports);
+      else if (m.k === 'rpc') {
+        void h.rpc.call({ jsonrpc: '2.0', method: m.method, params: m.params, id: m.id }).then((r) => {
+          const err = r?.error as { code: number; message: string } | undefined;
+          process.send!({ k: 'rpc-res', id: m.id, ok: !err, result: r?.result, code: err?.code, error: err?.message } satisfies IpcMessage);
+        });
+      }
+    });
+    // The primary went away: nobody can stop us any more, so stop now.
+    process.on('disconnect', () => process.exit(0));
+    process.send!({ k: 'ready', peerPort } satisfies IpcMessage);
+  }
+}
+
+/** The worker's link, or null when this process is not a cluster worker. */
+export function workerLink(): (WorkerLink & { attach(h: WorkerHandlers): Promise<void> }) | null {
+  if (!cluster.isWorker) return null;
+  return new ClusterWorkerLink(Number(process.env.KEMI_WORKER_INDEX ?? 0), Number(process.env.KEMI_WORKERS ?? 1));
 }
 
 /** The embedded state backend of the primary, reached over IPC (shared by every worker). */
