@@ -87,6 +87,7 @@ export class KemiProxy implements ProxyServices, TmCore {
   private readonly aliasSet: Set<string>;
   private readonly tagBase = createHash('md5').update(String(process.pid) + Date.now() + Math.random()).digest('hex').slice(0, 16);
   private readonly handover: Handover | null;
+  private readonly slLoaded: boolean;
   private readonly moduleClosers: (() => void | Promise<void>)[] = [];
   /** $mi: received messages, counted per instance as Kamailio counts msg->id per process. */
   private msgIds = 0;
@@ -95,6 +96,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     this.logger = deps.logger;
     this.state = deps.state;
     this.handover = deps.handover ?? null;
+    this.slLoaded = cfg.modules.includes('sl');
     this.aliasSet = new Set(cfg.aliases.map((a) => a.toLowerCase()));
     this.transports = new TransportManager({
       onMessage: (data, rcv) => this.onMessage(data, rcv),
@@ -263,7 +265,27 @@ export class KemiProxy implements ProxyServices, TmCore {
     }
   }
 
+  /**
+   * sl's sl_filter_ACK: an ACK whose To-tag is one of our local replies' tags, for which no
+   * transaction waits (tm absorbs the ACK to its own negative replies), answers nothing and is
+   * dropped before the script runs, as Kamailio does when sl is loaded.
+   */
+  private filteredAck(msg: SipMessage): boolean {
+    if (msg.method !== 'ACK' || !this.slLoaded) return false;
+    let tag: string | undefined;
+    try {
+      tag = msg.to.tag;
+    } catch {
+      return false;
+    }
+    if (!tag?.startsWith(this.tagBase) || tag.charCodeAt(this.tagBase.length) !== 45 /* - */) return false;
+    if (this.tm?.lookup(msg)) return false;
+    this.stats.acksFiltered++;
+    return true;
+  }
+
   private onRequest(msg: SipMessage, rcv: ReceiveInfo): void {
+    if (this.filteredAck(msg)) return;
     const ctx = new MsgContext(msg, rcv, this);
     ctx.msgId = ++this.msgIds;
     ctx.startedAt = performance.now();

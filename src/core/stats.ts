@@ -13,6 +13,8 @@ export class CoreStats {
   forwardErrors = 0;
   repliesRelayed = 0;
   repliesDropped = 0;
+  /** ACKs to our own stateless negative replies, absorbed before the script (sl_filter_ACK). */
+  acksFiltered = 0;
   /** Local replies sent, by status class (index 1..6). */
   readonly localReplies = [0, 0, 0, 0, 0, 0, 0];
   /** Received requests by method. */

@@ -14,6 +14,7 @@ export interface CoreCounters {
   readonly forwardErrors: number;
   readonly repliesRelayed: number;
   readonly repliesDropped: number;
+  readonly acksFiltered: number;
   readonly localReplies: readonly number[];
   readonly requestsByMethod: ReadonlyMap<string, number>;
   readonly repliesByClass: readonly number[];
