@@ -13,7 +13,7 @@
  * Kamailio builds a new list).
  *
  * In a set, destinations are ordered as Kamailio orders them: higher priority first, and among
- * equal priorities the later-listed first. States are kept per process, as per Kamailio instance.
+ * equal priorities the later-listed first. States are kept per proxy instance (DispatcherState), as per Kamailio instance.
  *
  * Algorithms: 0 hash Call-ID, 1 hash From URI, 2 hash To URI, 3 hash R-URI (user@host[:port],
  * port left out when 5060, or 5061 for sips; user only with flags & 1), 4 round-robin, 5 hash of
@@ -46,6 +46,7 @@ import { isIP } from 'node:net';
 import type { MsgContext, PvValue } from '../src/context/msg-context.js';
 import { parseUri } from '../src/sip/index.js';
 import { expandFormat, setPv } from '../src/pv/registry.js';
+import { ModuleKey } from '../src/context/module-state.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
 import { str } from './args.js';
 
@@ -131,12 +132,19 @@ interface Settings {
   hashPvar: string;
 }
 
-let settings: Settings = defaults({});
-let env: ModuleEnv | null = null;
-let sets = new Map<number, DsSet>();
-let fileListed: Listed[] = [];
-let signature = '';
-let timers: NodeJS.Timeout[] = [];
+/** One proxy instance's dispatcher: its modparams, destination sets and timers. */
+class DispatcherState {
+  sets = new Map<number, DsSet>();
+  /** The list file's entries as last read (the store's are re-read on each refresh). */
+  fileListed: Listed[] = [];
+  /** The listed entries the sets were last built from, to rebuild only on a change. */
+  signature = '';
+  timers: NodeJS.Timeout[] = [];
+
+  constructor(readonly env: ModuleEnv, readonly settings: Settings) {}
+}
+
+export const DISPATCHER = new ModuleKey<DispatcherState>('dispatcher');
 
 
 function defaults(p: Readonly<Record<string, string | number>>, tm: Readonly<Record<string, string | number>> = {}): Settings {
@@ -186,16 +194,16 @@ function attr(attrs: string, name: string): string | null {
 }
 
 /** pack_dest(): null (logged) when the URI is unusable. */
-function packDest(l: Listed): Dest | null {
+function packDest(ds: DispatcherState, l: Listed): Dest | null {
   let u;
   try {
     u = parseUri(l.uri);
   } catch {
-    env?.log('err', `set ${l.set}: bad destination URI '${l.uri}' skipped`);
+    ds.env.log('err', `set ${l.set}: bad destination URI '${l.uri}' skipped`);
     return null;
   }
   if (u.scheme === 'tel') {
-    env?.log('err', `set ${l.set}: bad destination URI '${l.uri}' skipped`);
+    ds.env.log('err', `set ${l.set}: bad destination URI '${l.uri}' skipped`);
     return null;
   }
   const host = u.host.replace(/^\[|\]$/g, '');
@@ -213,14 +221,14 @@ function packDest(l: Listed): Dest | null {
   };
 }
 
-function parseListFile(path: string): Listed[] {
+function parseListFile(ds: DispatcherState, path: string): Listed[] {
   const out: Listed[] = [];
   for (const raw of readFileSync(path, 'utf8').split(/\r?\n/)) {
     const line = raw.replace(/^\s+/, '');
     if (!line || line.startsWith('#')) continue;
     const [set, uri, flags, priority, ...rest] = line.split(/[ \t]+/);
     if (!set || !uri || !/^-?\d+$/.test(set)) {
-      env?.log('err', `list_file: bad line '${line}'`);
+      ds.env.log('err', `list_file: bad line '${line}'`);
       continue;
     }
     out.push({ set: Number(set), uri, flags: Number(flags ?? 0) || 0, priority: Number(priority ?? 0) || 0, attrs: rest.join(' ').trim() });
@@ -228,9 +236,9 @@ function parseListFile(path: string): Listed[] {
   return out;
 }
 
-async function readStore(): Promise<Listed[]> {
+async function readStore(ds: DispatcherState): Promise<Listed[]> {
   const out: Listed[] = [];
-  const st = env?.state;
+  const st = ds.env.state;
   if (!st) return out;
   for (const key of await st.mapKeys('ds')) {
     if (!/^-?\d+$/.test(key)) continue;
@@ -239,7 +247,7 @@ async function readStore(): Promise<Listed[]> {
       try {
         o = v ? (JSON.parse(v) as typeof o) : {};
       } catch {
-        env?.log('warn', `ds ${key}: bad value for '${uri}' (JSON expected), defaults used`);
+        ds.env.log('warn', `ds ${key}: bad value for '${uri}' (JSON expected), defaults used`);
       }
       out.push({ set: Number(key), uri, flags: Number(o.flags ?? 0) || 0, priority: Number(o.priority ?? 0) || 0, attrs: typeof o.attrs === 'string' ? o.attrs : '' });
     }
@@ -270,11 +278,11 @@ function initWeights(s: DsSet): void {
  * Builds the sets from listed entries (add_dest2list + reindex_dests ordering). keepState: a
  * destination already known (same set and URI) keeps its state, counters and addresses.
  */
-function build(listed: Listed[], keepState: boolean): Map<number, DsSet> {
+function build(ds: DispatcherState, listed: Listed[], keepState: boolean): Map<number, DsSet> {
   const next = new Map<number, DsSet>();
   const ordered = new Map<number, Dest[]>();
   for (const l of listed) {
-    const d = packDest(l);
+    const d = packDest(ds, l);
     if (!d) continue;
     let list = ordered.get(l.set);
     if (!list) ordered.set(l.set, (list = []));
@@ -285,7 +293,7 @@ function build(listed: Listed[], keepState: boolean): Map<number, DsSet> {
   }
   for (const [id, list] of ordered) {
     const dlist = list.reverse();
-    const old = sets.get(id);
+    const old = ds.sets.get(id);
     if (keepState && old) {
       for (const d of dlist) {
         const o = old.dlist.find((x) => x.uri === d.uri);
@@ -310,13 +318,13 @@ function sameWeights(a: DsSet, b: DsSet): boolean {
   return a.dlist.length === b.dlist.length && a.dlist.every((d, i) => d.weight === b.dlist[i]!.weight);
 }
 
-function resolveNames(): void {
-  for (const s of sets.values()) {
+function resolveNames(ds: DispatcherState): void {
+  for (const s of ds.sets.values()) {
     for (const d of s.dlist) {
       if (d.addrs.length || d.flags & NODNSARES) continue;
       lookup(d.host, { all: true }).then(
-        (r) => (d.addrs = settings.dnsMatchAll ? r.map((x) => x.address) : r.slice(0, 1).map((x) => x.address)),
-        () => env?.log('warn', `could not resolve ${d.host} (set ${d.set})`),
+        (r) => (d.addrs = ds.settings.dnsMatchAll ? r.map((x) => x.address) : r.slice(0, 1).map((x) => x.address)),
+        () => ds.env.log('warn', `could not resolve ${d.host} (set ${d.set})`),
       );
     }
   }
@@ -327,22 +335,22 @@ function sig(listed: Listed[]): string {
 }
 
 /** Full reload: list file and store, every state reset to the listed flags. */
-async function reload(): Promise<void> {
-  fileListed = settings.listFile ? parseListFile(settings.listFile) : [];
-  const listed = [...fileListed, ...(await readStore())];
-  sets = build(listed, false);
-  signature = sig(listed);
-  resolveNames();
+async function reload(ds: DispatcherState): Promise<void> {
+  ds.fileListed = ds.settings.listFile ? parseListFile(ds, ds.settings.listFile) : [];
+  const listed = [...ds.fileListed, ...(await readStore(ds))];
+  ds.sets = build(ds, listed, false);
+  ds.signature = sig(listed);
+  resolveNames(ds);
 }
 
 /** Periodic store refresh: rebuilds only when the listed entries changed; states stay. */
-async function refresh(): Promise<void> {
-  const listed = [...fileListed, ...(await readStore())];
+async function refresh(ds: DispatcherState): Promise<void> {
+  const listed = [...ds.fileListed, ...(await readStore(ds))];
   const s = sig(listed);
-  if (s === signature) return;
-  sets = build(listed, true);
-  signature = s;
-  resolveNames();
+  if (s === ds.signature) return;
+  ds.sets = build(ds, listed, true);
+  ds.signature = s;
+  resolveNames(ds);
 }
 
 // ---- hashing ------------------------------------------------------------------------------------
@@ -372,7 +380,7 @@ export function dsHash(x: string | null, y: string | null = null): number {
 }
 
 /** get_uri_hash_keys(): user, and host[:port] (port only when not the scheme default). */
-function uriHash(uri: string): number | null {
+function uriHash(ds: DispatcherState, uri: string): number | null {
   let u;
   try {
     u = parseUri(uri.trim());
@@ -382,7 +390,7 @@ function uriHash(uri: string): number | null {
   if (u.scheme === 'tel' || !u.host) return null;
   const key1 = u.user ?? '';
   let key2: string | null = null;
-  if (!(settings.flags & HASH_USER_ONLY)) {
+  if (!(ds.settings.flags & HASH_USER_ONLY)) {
     key2 = u.host;
     if (u.port !== undefined && u.port !== (u.scheme === 'sips' ? 5061 : 5060)) {
       // The port text as written after the host.
@@ -443,17 +451,17 @@ function xavpRecord(s: DsSet, pos: number): Item {
   return item;
 }
 
-function select(ctx: MsgContext, setId: number, alg: number, limitIn: number, mode: Mode): number {
+function select(ds: DispatcherState, ctx: MsgContext, setId: number, alg: number, limitIn: number, mode: Mode): number {
   const limit = limitIn <= 0 ? 0xffffffff : limitIn;
-  if (sets.size === 0) {
+  if (ds.sets.size === 0) {
     ctx.proxy.log(ctx, 'err', 'dispatcher: no destination sets');
     return -1;
   }
-  if (mode === 'dst' && settings.forceDst === 0 && ctx.dstUri) {
+  if (mode === 'dst' && ds.settings.forceDst === 0 && ctx.dstUri) {
     ctx.proxy.log(ctx, 'err', `dispatcher: destination already set [${ctx.dstUri}]`);
     return -1;
   }
-  const s = sets.get(setId);
+  const s = ds.sets.get(setId);
   if (!s || s.dlist.length === 0) {
     ctx.proxy.log(ctx, 'err', `dispatcher: destination set [${setId}] not found`);
     return -1;
@@ -476,7 +484,7 @@ function select(ctx: MsgContext, setId: number, alg: number, limitIn: number, mo
         break;
       case 1: case 2: case 3: {
         const uri = alg === 1 ? msg.from.uri : alg === 2 ? msg.to.uri : msg.isRequest ? msg.ruri : null;
-        const h = uri === null ? null : uriHash(uri);
+        const h = uri === null ? null : uriHash(ds, uri);
         if (h === null) {
           ctx.proxy.log(ctx, 'err', `dispatcher: can't get ${alg === 1 ? 'From uri' : alg === 2 ? 'To uri' : 'ruri'} hash`);
           return -1;
@@ -498,7 +506,7 @@ function select(ctx: MsgContext, setId: number, alg: number, limitIn: number, mo
         break;
       case 7: {
         // ds_hash_pvar: the hash_pvar format expanded and trimmed; empty is an error.
-        const text = settings.hashPvar ? expandFormat(ctx, settings.hashPvar).trim() : '';
+        const text = ds.settings.hashPvar ? expandFormat(ctx, ds.settings.hashPvar).trim() : '';
         if (!text) {
           ctx.proxy.log(ctx, 'err', "dispatcher: can't get PV hash (hash_pvar unset or empty)");
           return -1;
@@ -522,14 +530,14 @@ function select(ctx: MsgContext, setId: number, alg: number, limitIn: number, mo
     ctx.proxy.log(ctx, 'err', `dispatcher: can't get the hash input: ${e instanceof Error ? e.message : String(e)}`);
     return -1;
   }
-  const span = settings.useDefault !== 0 && nr !== 1 ? nr - 1 : nr;
+  const span = ds.settings.useDefault !== 0 && nr !== 1 ? nr - 1 : nr;
   hash %= span;
   let i = hash;
   // The pick is inactive or disabled: the next usable one.
   while (skip(s.dlist[i]!)) {
     i = (i + 1) % span;
     if (i === hash) {
-      if (settings.useDefault !== 0) {
+      if (ds.settings.useDefault !== 0) {
         i = nr - 1;
         if (skip(s.dlist[i]!)) return -1;
         break;
@@ -551,17 +559,17 @@ function select(ctx: MsgContext, setId: number, alg: number, limitIn: number, mo
     setCount(0);
     return rc;
   }
-  if (!(settings.flags & FAILOVER_ON)) {
+  if (!(ds.settings.flags & FAILOVER_ON)) {
     setCount(0);
     return 1;
   }
 
   // Failover records: the selected one, the usable ones after it, then before it.
   const items: Item[] = [xavpRecord(s, i)];
-  const isDefault = (j: number): boolean => settings.useDefault !== 0 && j === nr - 1;
+  const isDefault = (j: number): boolean => ds.settings.useDefault !== 0 && j === nr - 1;
   for (let j = i + 1; j < nr && items.length < limit; j++) if (!skip(s.dlist[j]!) && !isDefault(j)) items.push(xavpRecord(s, j));
   for (let j = 0; j < i && items.length < limit; j++) if (!skip(s.dlist[j]!) && !isDefault(j)) items.push(xavpRecord(s, j));
-  if (settings.useDefault !== 0 && i !== nr - 1 && items.length < limit) items.push(xavpRecord(s, nr - 1));
+  if (ds.settings.useDefault !== 0 && i !== nr - 1 && items.length < limit) items.push(xavpRecord(s, nr - 1));
   ctx.xavps.set('_dsdst_', [...items, ...(ctx.xavps.get('_dsdst_') ?? [])]);
   setCount(items.length);
   return 1;
@@ -599,8 +607,8 @@ function addBranches(ctx: MsgContext, s: DsSet, from: number, mode: Mode): numbe
 }
 
 /** ds_update_dst(): the current (DS_USE_CRT) or next (DS_USE_NEXT) failover record. */
-function updateDst(ctx: MsgContext, next: boolean, mode: Mode): number {
-  if (next && !(settings.flags & FAILOVER_ON)) {
+function updateDst(ds: DispatcherState, ctx: MsgContext, next: boolean, mode: Mode): number {
+  if (next && !(ds.settings.flags & FAILOVER_ON)) {
     ctx.proxy.log(ctx, 'warn', 'dispatcher: failover support disabled');
     return -1;
   }
@@ -637,8 +645,8 @@ function parseFlags(s: string): number {
 const MODE_SET = 1;
 
 /** ds_update_state(): 0 done, -1 set or destination not found. */
-function updateState(group: number, uri: string, stateIn: number, mode: number): number {
-  const s = sets.get(group);
+function updateState(ds: DispatcherState, group: number, uri: string, stateIn: number, mode: number): number {
+  const s = ds.sets.get(group);
   if (!s) return -1;
   const d = s.dlist.find((x) => x.uri.toLowerCase() === uri.toLowerCase());
   if (!d) return -1;
@@ -655,26 +663,26 @@ function updateState(group: number, uri: string, stateIn: number, mode: number):
   else d.flags |= state;
   if (state & TRYING) {
     d.probingCount++;
-    if (mode & MODE_SET || d.probingCount >= settings.probingThreshold) {
+    if (mode & MODE_SET || d.probingCount >= ds.settings.probingThreshold) {
       d.flags &= ~TRYING;
       d.flags |= INACTIVE;
       d.probingCount = 0;
     }
   } else if (!(init & TRYING) && old & INACTIVE) {
     d.probingCount++;
-    if ((mode & MODE_SET) === 0 && d.probingCount < settings.inactiveThreshold) {
+    if ((mode & MODE_SET) === 0 && d.probingCount < ds.settings.inactiveThreshold) {
       d.flags |= INACTIVE;
       if (old & PROBING) d.flags |= PROBING;
     } else d.probingCount = 0;
   } else d.probingCount = 0;
-  if ((old & (INACTIVE | DISABLED)) === 0 && d.flags & (INACTIVE | DISABLED)) env?.log('info', `destination ${d.uri} (set ${group}) is down`);
-  else if (old & (INACTIVE | DISABLED) && (d.flags & (INACTIVE | DISABLED)) === 0) env?.log('info', `destination ${d.uri} (set ${group}) is up`);
+  if ((old & (INACTIVE | DISABLED)) === 0 && d.flags & (INACTIVE | DISABLED)) ds.env.log('info', `destination ${d.uri} (set ${group}) is down`);
+  else if (old & (INACTIVE | DISABLED) && (d.flags & (INACTIVE | DISABLED)) === 0) ds.env.log('info', `destination ${d.uri} (set ${group}) is up`);
   return 0;
 }
 
 /** ds_mark_dst_mode(): the state for the current $xavp(_dsdst_) record. */
-function markDst(ctx: MsgContext, state: number): number {
-  if (!(settings.flags & FAILOVER_ON)) {
+function markDst(ds: DispatcherState, ctx: MsgContext, state: number): number {
+  if (!(ds.settings.flags & FAILOVER_ON)) {
     ctx.proxy.log(ctx, 'warn', 'dispatcher: failover support disabled');
     return -1;
   }
@@ -682,18 +690,18 @@ function markDst(ctx: MsgContext, state: number): number {
   const grp = head?.get('grp')?.[0];
   const uri = head?.get('uri')?.[0];
   if (typeof grp !== 'number' || typeof uri !== 'string') return -1;
-  return updateState(grp, uri, state, MODE_SET | 2) === 0 ? 1 : -1;
+  return updateState(ds, grp, uri, state, MODE_SET | 2) === 0 ? 1 : -1;
 }
 
-function markDstDefault(ctx: MsgContext): number {
-  return markDst(ctx, INACTIVE | (settings.probingMode === PROBE_ALL ? PROBING : 0));
+function markDstDefault(ds: DispatcherState, ctx: MsgContext): number {
+  return markDst(ds, ctx, INACTIVE | (ds.settings.probingMode === PROBE_ALL ? PROBING : 0));
 }
 
 // ---- from-list checks ---------------------------------------------------------------------------
 
-function setVars(ctx: MsgContext, d: Dest, exportSet: boolean): number {
-  if (exportSet && settings.setidPv) setPv(ctx, settings.setidPv, d.set);
-  if (settings.attrsPv && d.attrs) setPv(ctx, settings.attrsPv, d.attrs);
+function setVars(ds: DispatcherState, ctx: MsgContext, d: Dest, exportSet: boolean): number {
+  if (exportSet && ds.settings.setidPv) setPv(ctx, ds.settings.setidPv, d.set);
+  if (ds.settings.attrsPv && d.attrs) setPv(ctx, ds.settings.attrsPv, d.attrs);
   return 1;
 }
 
@@ -714,8 +722,8 @@ function normalize6(a: string): string {
 }
 
 /** ds_is_addr_from_list() for one address. */
-function fromList(ctx: MsgContext, group: number, mode: number, addr: string, port: number, proto: string | null): number {
-  const visit = group === -1 ? [...sets.values()] : sets.has(group) ? [sets.get(group)!] : [];
+function fromList(ds: DispatcherState, ctx: MsgContext, group: number, mode: number, addr: string, port: number, proto: string | null): number {
+  const visit = group === -1 ? [...ds.sets.values()] : ds.sets.has(group) ? [ds.sets.get(group)!] : [];
   for (const s of visit) {
     for (const d of s.dlist) {
       if (d.flags & NODNSARES) continue;
@@ -723,13 +731,13 @@ function fromList(ctx: MsgContext, group: number, mode: number, addr: string, po
       if (!(mode & MATCH_NOPORT) && d.port !== 0 && d.port !== port) continue;
       if (!(mode & MATCH_NOPROTO) && d.proto !== proto) continue;
       if (mode & MATCH_ACTIVE && skip(d)) continue;
-      return setVars(ctx, d, group === -1);
+      return setVars(ds, ctx, d, group === -1);
     }
   }
   return -1;
 }
 
-function fromListUri(ctx: MsgContext, group: number, mode: number, uri: string): number | Promise<number> {
+function fromListUri(ds: DispatcherState, ctx: MsgContext, group: number, mode: number, uri: string): number | Promise<number> {
   let u;
   try {
     u = parseUri(uri);
@@ -741,9 +749,9 @@ function fromListUri(ctx: MsgContext, group: number, mode: number, uri: string):
   const port = u.port ?? 0;
   let proto = u.params.get('transport')?.toLowerCase() ?? null;
   if (!proto) proto = isIP(host) ? 'udp' : u.port ? (u.scheme === 'sip' ? 'udp' : 'tcp') : null;
-  if (isIP(host)) return fromList(ctx, group, mode, host, port, proto);
+  if (isIP(host)) return fromList(ds, ctx, group, mode, host, port, proto);
   return lookup(host).then(
-    (r) => fromList(ctx, group, mode, r.address, port, proto),
+    (r) => fromList(ds, ctx, group, mode, r.address, port, proto),
     () => {
       ctx.proxy.log(ctx, 'err', `dispatcher: could not resolve ${host}`);
       return -1;
@@ -751,8 +759,8 @@ function fromListUri(ctx: MsgContext, group: number, mode: number, uri: string):
   );
 }
 
-function isActiveUri(group: number, uri: string | null): number {
-  const s = sets.get(group);
+function isActiveUri(ds: DispatcherState, group: number, uri: string | null): number {
+  const s = ds.sets.get(group);
   if (!s) return -1;
   for (const d of s.dlist) if (!skip(d) && (!uri || d.uri === uri)) return 1;
   return -1;
@@ -760,49 +768,49 @@ function isActiveUri(group: number, uri: string | null): number {
 
 // ---- probing ------------------------------------------------------------------------------------
 
-function replyOk(code: number): boolean {
+function replyOk(ds: DispatcherState, code: number): boolean {
   if (code >= 200 && code <= 299) return true;
-  return settings.replyCodes.codes.includes(code) || settings.replyCodes.classes.includes(Math.floor(code / 100));
+  return ds.settings.replyCodes.codes.includes(code) || ds.settings.replyCodes.classes.includes(Math.floor(code / 100));
 }
 
-function shouldPing(d: Dest): boolean {
-  if (settings.probingMode === PROBE_ALL) return true;
-  if (settings.probingMode !== PROBE_INACTIVE && d.flags & PROBING) return true;
-  return settings.probingMode === PROBE_INACTIVE && (d.flags & PROBING) !== 0 && (d.flags & INACTIVE) !== 0;
+function shouldPing(ds: DispatcherState, d: Dest): boolean {
+  if (ds.settings.probingMode === PROBE_ALL) return true;
+  if (ds.settings.probingMode !== PROBE_INACTIVE && d.flags & PROBING) return true;
+  return ds.settings.probingMode === PROBE_INACTIVE && (d.flags & PROBING) !== 0 && (d.flags & INACTIVE) !== 0;
 }
 
-function currentState(group: number, uri: string): number {
-  return sets.get(group)?.dlist.find((x) => x.uri.toLowerCase() === uri.toLowerCase())?.flags ?? 0;
+function currentState(ds: DispatcherState, group: number, uri: string): number {
+  return ds.sets.get(group)?.dlist.find((x) => x.uri.toLowerCase() === uri.toLowerCase())?.flags ?? 0;
 }
 
 /** ds_options_callback(): the probe's final status moves the destination's state. */
-function onProbeResult(group: number, uri: string, code: number): void {
-  if (settings.probingMode === PROBE_ONLYFLAGGED && !(currentState(group, uri) & PROBING)) return;
+function onProbeResult(ds: DispatcherState, group: number, uri: string, code: number): void {
+  if (ds.settings.probingMode === PROBE_ONLYFLAGGED && !(currentState(ds, group, uri) & PROBING)) return;
   let state: number;
-  if (replyOk(code)) {
+  if (replyOk(ds, code)) {
     state = 0;
-    if (settings.probingMode === PROBE_ALL || (settings.probingMode === PROBE_ONLYFLAGGED && currentState(group, uri) & PROBING)) state |= PROBING;
+    if (ds.settings.probingMode === PROBE_ALL || (ds.settings.probingMode === PROBE_ONLYFLAGGED && currentState(ds, group, uri) & PROBING)) state |= PROBING;
   } else {
     state = TRYING;
-    if (settings.probingMode !== PROBE_NONE) state |= PROBING;
+    if (ds.settings.probingMode !== PROBE_NONE) state |= PROBING;
   }
-  if (currentState(group, uri) & DISABLED) return;
-  if (updateState(group, uri, state, 0) !== 0) env?.log('err', `setting the probing state failed (${uri}, group ${group})`);
+  if (currentState(ds, group, uri) & DISABLED) return;
+  if (updateState(ds, group, uri, state, 0) !== 0) ds.env.log('err', `setting the probing state failed (${uri}, group ${group})`);
 }
 
 /** ds_ping_set() over every set. */
-function probeRound(): void {
-  const uac = env?.uac;
+function probeRound(ds: DispatcherState): void {
+  const uac = ds.env.uac;
   if (!uac) return;
-  for (const s of sets.values()) {
+  for (const s of ds.sets.values()) {
     for (const d of s.dlist) {
       if (d.flags & (DISABLED | NOPING | NODNSARES)) continue;
-      if (!shouldPing(d)) continue;
+      if (!shouldPing(ds, d)) continue;
       const group = s.id;
       const uri = d.uri;
-      uac.request(settings.pingMethod, uri, d.pingFrom ?? settings.pingFrom, settings.pingTimeoutMs).then(
-        (code) => onProbeResult(group, uri, code),
-        () => onProbeResult(group, uri, 500),
+      uac.request(ds.settings.pingMethod, uri, d.pingFrom ?? ds.settings.pingFrom, ds.settings.pingTimeoutMs).then(
+        (code) => onProbeResult(ds, group, uri, code),
+        () => onProbeResult(ds, group, uri, 500),
       );
     }
   }
@@ -815,10 +823,10 @@ function stateLetters(flags: number): string {
   return a + (flags & PROBING ? 'P' : flags & NOPING ? 'N' : 'X');
 }
 
-function rpcList(): unknown {
+function rpcList(ds: DispatcherState): unknown {
   return {
-    NRSETS: sets.size,
-    RECORDS: [...sets.values()].map((s) => ({
+    NRSETS: ds.sets.size,
+    RECORDS: [...ds.sets.values()].map((s) => ({
       SET: {
         ID: s.id,
         TARGETS: s.dlist.map((d) => ({
@@ -829,7 +837,7 @@ function rpcList(): unknown {
   };
 }
 
-function rpcSetState(p: readonly unknown[]): string {
+function rpcSetState(ds: DispatcherState, p: readonly unknown[]): string {
   const state = String(p[0] ?? '');
   const group = Number(p[1]);
   const dest = String(p[2] ?? '');
@@ -842,7 +850,7 @@ function rpcSetState(p: readonly unknown[]): string {
   else if (c0 === '2' || c0 === 'd') st = DISABLED;
   else if (c0 === '3' || c0 === 't') st = TRYING | probe;
   else throw new Error('Unknown State Value');
-  const s = sets.get(group);
+  const s = ds.sets.get(group);
   if (!s) throw new Error('State Update Failed');
   const targets = dest === 'all' ? s.dlist : s.dlist.filter((d) => d.uri.toLowerCase() === dest.toLowerCase());
   if (targets.length === 0) throw new Error('State Update Failed');
@@ -852,68 +860,67 @@ function rpcSetState(p: readonly unknown[]): string {
 
 // ---- module -------------------------------------------------------------------------------------
 
-async function init(e: ModuleEnv): Promise<void> {
-  env = e;
-  settings = defaults(e.params, e.allParams.tm ?? {});
-  sets = new Map();
-  signature = '';
-  await reload();
-  for (const t of timers) clearInterval(t);
-  timers = [setInterval(() => void refresh().catch((err: unknown) => e.log('err', `state refresh: ${String(err)}`)), settings.refreshMs)];
-  if (settings.pingInterval > 0) timers.push(setInterval(probeRound, settings.pingInterval * 1000));
-  for (const t of timers) t.unref();
+/** mod_init: this instance's settings and sets; the store refresh and probing timers start. */
+async function init(e: ModuleEnv): Promise<DispatcherState> {
+  const ds = new DispatcherState(e, defaults(e.params, e.allParams.tm ?? {}));
+  await reload(ds);
+  ds.timers = [setInterval(() => void refresh(ds).catch((err: unknown) => e.log('err', `state refresh: ${String(err)}`)), ds.settings.refreshMs)];
+  if (ds.settings.pingInterval > 0) ds.timers.push(setInterval(() => probeRound(ds), ds.settings.pingInterval * 1000));
+  for (const t of ds.timers) t.unref();
+  return ds;
 }
 
-export default defineModule('dispatcher', [
-  { name: 'ds_select', params: ['int', 'int'], ret: 'int', fn: (ctx, s, a) => select(ctx, Number(s), Number(a), 0xffff, 'xavp') },
-  { name: 'ds_select_limit', params: ['int', 'int', 'int'], ret: 'int', fn: (ctx, s, a, l) => select(ctx, Number(s), Number(a), Number(l), 'xavp') },
-  { name: 'ds_select_dst', params: ['int', 'int'], ret: 'int', fn: (ctx, s, a) => select(ctx, Number(s), Number(a), 0xffff, 'dst') },
-  { name: 'ds_select_dst_limit', params: ['int', 'int', 'int'], ret: 'int', fn: (ctx, s, a, l) => select(ctx, Number(s), Number(a), Number(l), 'dst') },
-  { name: 'ds_select_domain', params: ['int', 'int'], ret: 'int', fn: (ctx, s, a) => select(ctx, Number(s), Number(a), 0xffff, 'domain') },
-  { name: 'ds_select_domain_limit', params: ['int', 'int', 'int'], ret: 'int', fn: (ctx, s, a, l) => select(ctx, Number(s), Number(a), Number(l), 'domain') },
-  { name: 'ds_next_dst', params: [], ret: 'int', fn: (ctx) => updateDst(ctx, true, 'dst') },
-  { name: 'ds_next_domain', params: [], ret: 'int', fn: (ctx) => updateDst(ctx, true, 'domain') },
-  { name: 'ds_set_dst', params: [], ret: 'int', fn: (ctx) => updateDst(ctx, false, 'dst') },
-  { name: 'ds_set_domain', params: [], ret: 'int', fn: (ctx) => updateDst(ctx, false, 'domain') },
-  { name: 'ds_mark_dst', params: [], ret: 'int', fn: (ctx) => markDstDefault(ctx) },
+export default defineModule<DispatcherState>('dispatcher', [
+  { name: 'ds_select', params: ['int', 'int'], ret: 'int', fn: (ctx, s, a) => select(DISPATCHER.of(ctx), ctx, Number(s), Number(a), 0xffff, 'xavp') },
+  { name: 'ds_select_limit', params: ['int', 'int', 'int'], ret: 'int', fn: (ctx, s, a, l) => select(DISPATCHER.of(ctx), ctx, Number(s), Number(a), Number(l), 'xavp') },
+  { name: 'ds_select_dst', params: ['int', 'int'], ret: 'int', fn: (ctx, s, a) => select(DISPATCHER.of(ctx), ctx, Number(s), Number(a), 0xffff, 'dst') },
+  { name: 'ds_select_dst_limit', params: ['int', 'int', 'int'], ret: 'int', fn: (ctx, s, a, l) => select(DISPATCHER.of(ctx), ctx, Number(s), Number(a), Number(l), 'dst') },
+  { name: 'ds_select_domain', params: ['int', 'int'], ret: 'int', fn: (ctx, s, a) => select(DISPATCHER.of(ctx), ctx, Number(s), Number(a), 0xffff, 'domain') },
+  { name: 'ds_select_domain_limit', params: ['int', 'int', 'int'], ret: 'int', fn: (ctx, s, a, l) => select(DISPATCHER.of(ctx), ctx, Number(s), Number(a), Number(l), 'domain') },
+  { name: 'ds_next_dst', params: [], ret: 'int', fn: (ctx) => updateDst(DISPATCHER.of(ctx), ctx, true, 'dst') },
+  { name: 'ds_next_domain', params: [], ret: 'int', fn: (ctx) => updateDst(DISPATCHER.of(ctx), ctx, true, 'domain') },
+  { name: 'ds_set_dst', params: [], ret: 'int', fn: (ctx) => updateDst(DISPATCHER.of(ctx), ctx, false, 'dst') },
+  { name: 'ds_set_domain', params: [], ret: 'int', fn: (ctx) => updateDst(DISPATCHER.of(ctx), ctx, false, 'domain') },
+  { name: 'ds_mark_dst', params: [], ret: 'int', fn: (ctx) => markDstDefault(DISPATCHER.of(ctx), ctx) },
   { name: 'ds_mark_dst_state', params: ['str'], ret: 'int', fn: (ctx, s) => {
     const v = str(s);
-    if (!v) return markDstDefault(ctx);
+    if (!v) return markDstDefault(DISPATCHER.of(ctx), ctx);
     const state = parseFlags(v);
     if (state < 0) {
       ctx.proxy.log(ctx, 'warn', `dispatcher: failed to parse state flags: ${v}`);
       return -1;
     }
-    return markDst(ctx, state);
+    return markDst(DISPATCHER.of(ctx), ctx, state);
   } },
-  { name: 'ds_is_from_lists', params: [], ret: 'int', fn: (ctx) => fromList(ctx, -1, MATCH_NOPROTO, ctx.rcv.srcAddress, ctx.rcv.srcPort, ctx.rcv.proto) },
-  { name: 'ds_is_from_list', params: ['int'], ret: 'int', fn: (ctx, g) => fromList(ctx, Number(g), MATCH_NOPROTO, ctx.rcv.srcAddress, ctx.rcv.srcPort, ctx.rcv.proto) },
-  { name: 'ds_is_from_list_mode', params: ['int', 'int'], ret: 'int', fn: (ctx, g, m) => fromList(ctx, Number(g), Number(m), ctx.rcv.srcAddress, ctx.rcv.srcPort, ctx.rcv.proto) },
+  { name: 'ds_is_from_lists', params: [], ret: 'int', fn: (ctx) => fromList(DISPATCHER.of(ctx), ctx, -1, MATCH_NOPROTO, ctx.rcv.srcAddress, ctx.rcv.srcPort, ctx.rcv.proto) },
+  { name: 'ds_is_from_list', params: ['int'], ret: 'int', fn: (ctx, g) => fromList(DISPATCHER.of(ctx), ctx, Number(g), MATCH_NOPROTO, ctx.rcv.srcAddress, ctx.rcv.srcPort, ctx.rcv.proto) },
+  { name: 'ds_is_from_list_mode', params: ['int', 'int'], ret: 'int', fn: (ctx, g, m) => fromList(DISPATCHER.of(ctx), ctx, Number(g), Number(m), ctx.rcv.srcAddress, ctx.rcv.srcPort, ctx.rcv.proto) },
   { name: 'ds_is_from_list_uri', params: ['int', 'int', 'str'], ret: 'int', fn: (ctx, g, m, uri) => {
     const u = str(uri);
-    if (!u) return fromList(ctx, Number(g), Number(m), ctx.rcv.srcAddress, ctx.rcv.srcPort, ctx.rcv.proto);
-    return fromListUri(ctx, Number(g), Number(m), u);
+    if (!u) return fromList(DISPATCHER.of(ctx), ctx, Number(g), Number(m), ctx.rcv.srcAddress, ctx.rcv.srcPort, ctx.rcv.proto);
+    return fromListUri(DISPATCHER.of(ctx), ctx, Number(g), Number(m), u);
   } },
-  { name: 'ds_reload', params: [], ret: 'int', fn: (ctx) => reload().then(() => 1, (err: unknown) => {
+  { name: 'ds_reload', params: [], ret: 'int', fn: (ctx) => reload(DISPATCHER.of(ctx)).then(() => 1, (err: unknown) => {
     ctx.proxy.log(ctx, 'err', `dispatcher: reload failed: ${String(err)}`);
     return -1;
   }) },
-  { name: 'ds_list_exists', params: ['int'], ret: 'int', fn: (_c, s) => (sets.has(Number(s)) ? 1 : -1) },
-  { name: 'ds_is_active', params: ['int'], ret: 'int', fn: (_c, s) => isActiveUri(Number(s), null) },
-  { name: 'ds_is_active_uri', params: ['int', 'str'], ret: 'int', fn: (_c, s, u) => isActiveUri(Number(s), str(u) || null) },
+  { name: 'ds_list_exists', params: ['int'], ret: 'int', fn: (ctx, s) => (DISPATCHER.of(ctx).sets.has(Number(s)) ? 1 : -1) },
+  { name: 'ds_is_active', params: ['int'], ret: 'int', fn: (ctx, s) => isActiveUri(DISPATCHER.of(ctx), Number(s), null) },
+  { name: 'ds_is_active_uri', params: ['int', 'str'], ret: 'int', fn: (ctx, s, u) => isActiveUri(DISPATCHER.of(ctx), Number(s), str(u) || null) },
 ], {
+  key: DISPATCHER,
   init,
-  close: () => {
-    for (const t of timers) clearInterval(t);
-    timers = [];
+  close: (ds) => {
+    for (const t of ds.timers) clearInterval(t);
+    ds.timers = [];
   },
-  rpc: () => ({
-    'dispatcher.list': () => rpcList(),
+  rpc: (ds) => ({
+    'dispatcher.list': () => rpcList(ds),
     'dispatcher.reload': async () => {
-      await reload();
+      await reload(ds);
       return 'ok';
     },
-    'dispatcher.set_state': (p) => rpcSetState(p),
+    'dispatcher.set_state': (p) => rpcSetState(ds, p),
   }),
 });
 

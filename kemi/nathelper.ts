@@ -18,13 +18,32 @@ import { parseUri, type HeaderField, type SipUri } from '../src/sip/index.js';
 import { setPv } from '../src/pv/registry.js';
 import { ipBytes } from '../src/lib/ip.js';
 import { fixNatedSdp, type SdpFixSettings } from './nathelper-sdp.js';
-import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
+import { ModuleKey } from '../src/context/module-state.js';
+import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
 
 
-let receivedAvp = '';
-let natAddrMode = 1;
-const sdpSettings: SdpFixSettings = { oldMediaIp: true, nortpproxy: 'a=nortpproxy:yes' };
+/** One proxy instance's nathelper modparams. */
+interface NathelperSettings {
+  /** received_avp: where fix_nated_register leaves the source URI; '' does nothing. */
+  readonly receivedAvp: string;
+  /** nat_addr_mode: 1 counts 192.0.0.0/24 as private too. */
+  readonly natAddrMode: number;
+  readonly sdp: SdpFixSettings;
+}
+
+export const NATHELPER = new ModuleKey<NathelperSettings>('nathelper');
+
+function nathelperSettings(p: Readonly<Record<string, string | number>>): NathelperSettings {
+  return {
+    receivedAvp: String(p.received_avp ?? ''),
+    natAddrMode: p.nat_addr_mode === undefined ? 1 : Number(p.nat_addr_mode),
+    sdp: {
+      oldMediaIp: p.sdp_oldmediaip === undefined ? true : Number(p.sdp_oldmediaip) !== 0,
+      nortpproxy: p.nortpproxy_str === undefined ? 'a=nortpproxy:yes' : String(p.nortpproxy_str),
+    },
+  };
+}
 
 /** Kamailio's PROTO_* numbers, used in ;alias=ip~port~proto. */
 const PROTO_NUM: Record<string, number> = { udp: 1, tcp: 2, tls: 3, sctp: 4, ws: 5, wss: 6 };
@@ -47,8 +66,8 @@ const NETS_1918: [number, number][] = [
 ];
 const NETS_EXTRA: [number, number][] = [[0xc0000000, 24]];
 
-/** is1918addr(): 1 private, 0 not, -1 not an IPv4 address. */
-function is1918(addr: string): number {
+/** is1918addr(): 1 private, 0 not, -1 not an IPv4 address (natAddrMode: the modparam). */
+function is1918(addr: string, natAddrMode: number): number {
   const n = v4num(addr);
   if (n === null) return -1;
   const inNet = ([net, bits]: [number, number]): boolean => n >>> (32 - bits) === net >>> (32 - bits);
@@ -234,7 +253,7 @@ function sdp1918(ctx: MsgContext): boolean {
     for (const st of s.streams) {
       const [ip, pf] = st.ip ? [st.ip, st.pf] : [s.ip, s.pf];
       if (pf !== 4 || !ip || isNullAddr(ip, pf)) break;
-      if (is1918(ip) === 1) return true;
+      if (is1918(ip, NATHELPER.of(ctx).natAddrMode) === 1) return true;
     }
   }
   return false;
@@ -326,14 +345,14 @@ function natUacTest(ctx: MsgContext, tests: number): number {
   // 1: private address in the Contact URI.
   if (tests & 0x01) {
     const c = contact();
-    if (c && is1918(bare(c.u.host)) === 1) return 1;
+    if (c && is1918(bare(c.u.host), NATHELPER.of(ctx).natAddrMode) === 1) return 1;
   }
   // 8: private address in the SDP.
   if (tests & 0x08 && sdp1918(ctx)) return 1;
   // 4: private address in the top Via.
-  if (tests & 0x04 && is1918(bare(via.host)) === 1) return 1;
+  if (tests & 0x04 && is1918(bare(via.host), NATHELPER.of(ctx).natAddrMode) === 1) return 1;
   // 32: private source address.
-  if (tests & 0x20 && is1918(ctx.rcv.srcAddress) === 1) return 1;
+  if (tests & 0x20 && is1918(ctx.rcv.srcAddress, NATHELPER.of(ctx).natAddrMode) === 1) return 1;
   // 64: received over WebSocket.
   if (tests & 0x40 && (ctx.rcv.proto === 'ws' || ctx.rcv.proto === 'wss')) return 1;
   // 128: source port differs from the Contact port.
@@ -544,6 +563,7 @@ function addRcvParam(ctx: MsgContext, upos: boolean): number {
 }
 
 function fixNatedRegister(ctx: MsgContext): number {
+  const receivedAvp = NATHELPER.of(ctx).receivedAvp;
   if (!receivedAvp) return 1;
   try {
     setPv(ctx, receivedAvp, srcUri(ctx));
@@ -554,11 +574,11 @@ function fixNatedRegister(ctx: MsgContext): number {
   return 1;
 }
 
-export default defineModule('nathelper', [
+export default defineModule<NathelperSettings>('nathelper', [
   { name: 'nat_uac_test', params: ['int'], ret: 'int', fn: (ctx, f) => natUacTest(ctx, Number(f) || 0) },
   { name: 'fix_nated_contact', params: [], ret: 'int', fn: (ctx) => fixNatedContact(ctx) },
-  { name: 'fix_nated_sdp', params: ['int'], ret: 'int', fn: (ctx, l) => fixNatedSdp(ctx, Number(l) || 0, null, sdpSettings) },
-  { name: 'fix_nated_sdp_ip', params: ['int', 'str'], ret: 'int', fn: (ctx, l, ip) => fixNatedSdp(ctx, Number(l) || 0, str(ip) || null, sdpSettings) },
+  { name: 'fix_nated_sdp', params: ['int'], ret: 'int', fn: (ctx, l) => fixNatedSdp(ctx, Number(l) || 0, null, NATHELPER.of(ctx).sdp) },
+  { name: 'fix_nated_sdp_ip', params: ['int', 'str'], ret: 'int', fn: (ctx, l, ip) => fixNatedSdp(ctx, Number(l) || 0, str(ip) || null, NATHELPER.of(ctx).sdp) },
   { name: 'fix_nated_register', params: [], ret: 'int', fn: (ctx) => fixNatedRegister(ctx) },
   { name: 'set_contact_alias', params: [], ret: 'int', fn: (ctx) => setContactAlias(ctx, false) },
   { name: 'set_contact_alias_trim', params: [], ret: 'int', fn: (ctx) => setContactAlias(ctx, true) },
@@ -566,17 +586,13 @@ export default defineModule('nathelper', [
   { name: 'add_contact_alias_addr', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, ip, port, proto) => addContactAliasAddr(ctx, str(ip), str(port), str(proto)) },
   { name: 'handle_ruri_alias', params: [], ret: 'int', fn: (ctx) => handleRuriAlias(ctx, 0) },
   { name: 'handle_ruri_alias_mode', params: ['int'], ret: 'int', fn: (ctx, m) => handleRuriAlias(ctx, Number(m) || 0) },
-  { name: 'is_rfc1918', params: ['str'], ret: 'int', fn: (_c, ip) => {
+  { name: 'is_rfc1918', params: ['str'], ret: 'int', fn: (ctx, ip) => {
     const s = str(ip);
     if (!s) return -2;
-    return is1918(s) === 1 ? 1 : -1;
+    return is1918(s, NATHELPER.of(ctx).natAddrMode) === 1 ? 1 : -1;
   } },
   { name: 'add_rcv_param', params: ['int'], ret: 'int', fn: (ctx, f) => addRcvParam(ctx, (Number(f) || 0) !== 0) },
 ], {
-  init: (env: ModuleEnv) => {
-    receivedAvp = String(env.params.received_avp ?? '');
-    natAddrMode = env.params.nat_addr_mode === undefined ? 1 : Number(env.params.nat_addr_mode);
-    sdpSettings.oldMediaIp = env.params.sdp_oldmediaip === undefined ? true : Number(env.params.sdp_oldmediaip) !== 0;
-    sdpSettings.nortpproxy = env.params.nortpproxy_str === undefined ? 'a=nortpproxy:yes' : String(env.params.nortpproxy_str);
-  },
+  key: NATHELPER,
+  init: (env) => nathelperSettings(env.params),
 });

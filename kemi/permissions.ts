@@ -25,6 +25,7 @@ import { readFileSync } from 'node:fs';
 import type { MsgContext } from '../src/context/msg-context.js';
 import { setPv } from '../src/pv/registry.js';
 import { ipBytes } from '../src/lib/ip.js';
+import { ModuleKey } from '../src/context/module-state.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
 import { str } from './args.js';
 
@@ -47,12 +48,21 @@ interface Tables {
   domains: Entry[];
 }
 
-let env: ModuleEnv | null = null;
-let fileEntries: Entry[] = [];
-let tables: Tables = { addrs: [], subnets: [], domains: [] };
-let timer: NodeJS.Timeout | null = null;
-let tagAvp = '';
-let subnetMatchMode = 0;
+/** One proxy instance's address table: its modparams, entries and refresh timer. */
+class PermissionsState {
+  fileEntries: Entry[] = [];
+  tables: Tables = { addrs: [], subnets: [], domains: [] };
+  timer: NodeJS.Timeout | null = null;
+  readonly tagAvp: string;
+  readonly subnetMatchMode: number;
+
+  constructor(readonly env: ModuleEnv) {
+    this.tagAvp = String(env.params.peer_tag_avp ?? '');
+    this.subnetMatchMode = Number(env.params.subnet_match_mode ?? 0) || 0;
+  }
+}
+
+export const PERMISSIONS = new ModuleKey<PermissionsState>('permissions');
 
 
 /** reload_address_insert(): null when the mask does not fit the family. */
@@ -68,7 +78,7 @@ function makeEntry(group: number, ip: string, mask: number, port: number, tag: s
 }
 
 /** reload_address_file_table(). */
-function parseFile(path: string): Entry[] {
+function parseFile(ps: PermissionsState, path: string): Entry[] {
   const out: Entry[] = [];
   readFileSync(path, 'utf8').split('\n').forEach((raw, i) => {
     const line = raw.replace(/#.*$/, '').trim();
@@ -76,12 +86,12 @@ function parseFile(path: string): Entry[] {
     const [g, ip, mask, port, tag] = line.split(/[ \t\r]+/);
     const num = (s: string | undefined): number => Number(/^\d*/.exec(s ?? '')![0] || 0);
     if (!ip) {
-      env?.log('err', `address_file ${path}:${i + 1}: no address`);
+      ps.env.log('err', `address_file ${path}:${i + 1}: no address`);
       return;
     }
     const e = makeEntry(num(g), ip, num(mask), num(port), tag ?? null);
     if (e) out.push(e);
-    else env?.log('err', `address_file ${path}:${i + 1}: bad mask in '${line}'`);
+    else ps.env.log('err', `address_file ${path}:${i + 1}: bad mask in '${line}'`);
   });
   return out;
 }
@@ -115,8 +125,8 @@ function build(entries: Entry[]): Tables {
   return t;
 }
 
-async function refresh(): Promise<void> {
-  const st = env?.state;
+async function refresh(ps: PermissionsState): Promise<void> {
+  const st = ps.env.state;
   const fromStore: Entry[] = [];
   if (st) {
     for (const key of await st.mapKeys('address')) {
@@ -124,11 +134,11 @@ async function refresh(): Promise<void> {
       for (const [field, value] of Object.entries(await st.mapGetAll('address', key))) {
         const e = parseField(Number(key), field, value);
         if (e) fromStore.push(e);
-        else env?.log('warn', `address ${key}: bad entry '${field}' skipped`);
+        else ps.env.log('warn', `address ${key}: bad entry '${field}' skipped`);
       }
     }
   }
-  tables = build([...fileEntries, ...fromStore]);
+  ps.tables = build([...ps.fileEntries, ...fromStore]);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -148,93 +158,95 @@ function inNet(ip: Uint8Array, net: Uint8Array, mask: number): boolean {
 
 const portOk = (e: Entry, port: number): boolean => e.port === 0 || e.port === port;
 
-function setTag(ctx: MsgContext, e: Entry): void {
-  if (tagAvp && e.tag !== null) setPv(ctx, tagAvp, e.tag);
+function setTag(ps: PermissionsState, ctx: MsgContext, e: Entry): void {
+  if (ps.tagAvp && e.tag !== null) setPv(ctx, ps.tagAvp, e.tag);
 }
 
-function matchSubnet(ip: Uint8Array, port: number, group: number | null): Entry | null {
+function matchSubnet(ps: PermissionsState, ip: Uint8Array, port: number, group: number | null): Entry | null {
   let best: Entry | null = null;
-  for (const e of tables.subnets) {
+  for (const e of ps.tables.subnets) {
     if (group !== null && e.group !== group) continue;
     if (!portOk(e, port) || !inNet(ip, e.bytes!, e.mask)) continue;
     if (!best || e.mask > best.mask) best = e;
-    if (subnetMatchMode === 0) break;
+    if (ps.subnetMatchMode === 0) break;
   }
   return best;
 }
 
 /** allow_address / allow_source_address: 1 or -1. */
-function allow(ctx: MsgContext, group: number, ip: string, port: number): number {
+function allow(ps: PermissionsState, ctx: MsgContext, group: number, ip: string, port: number): number {
   const b = ipBytes(ip);
   if (b) {
-    const hit = tables.addrs.find((e) => e.group === group && portOk(e, port) && sameBytes(e.bytes!, b));
+    const hit = ps.tables.addrs.find((e) => e.group === group && portOk(e, port) && sameBytes(e.bytes!, b));
     if (hit) {
-      setTag(ctx, hit);
+      setTag(ps, ctx, hit);
       return 1;
     }
-    const s = matchSubnet(b, port, group);
+    const s = matchSubnet(ps, b, port, group);
     if (!s) return -1;
-    setTag(ctx, s);
+    setTag(ps, ctx, s);
     return 1;
   }
-  const d = tables.domains.find((e) => e.group === group && portOk(e, port) && e.text === ip);
+  const d = ps.tables.domains.find((e) => e.group === group && portOk(e, port) && e.text === ip);
   if (!d) return -1;
-  setTag(ctx, d);
+  setTag(ps, ctx, d);
   return 1;
 }
 
 /** allow_address_group / allow_source_address_group: the group or -1. */
-function groupOf(ctx: MsgContext, ip: string, port: number): number {
+function groupOf(ps: PermissionsState, ctx: MsgContext, ip: string, port: number): number {
   const b = ipBytes(ip);
   if (b) {
-    const hit = tables.addrs.find((e) => portOk(e, port) && sameBytes(e.bytes!, b));
+    const hit = ps.tables.addrs.find((e) => portOk(e, port) && sameBytes(e.bytes!, b));
     if (hit) {
-      setTag(ctx, hit);
+      setTag(ps, ctx, hit);
       return hit.group;
     }
-    const s = matchSubnet(b, port, null);
+    const s = matchSubnet(ps, b, port, null);
     if (!s) return -1;
-    setTag(ctx, s);
+    setTag(ps, ctx, s);
     return s.group;
   }
-  return tables.domains.find((e) => portOk(e, port) && e.text === ip)?.group ?? -1;
+  return ps.tables.domains.find((e) => portOk(e, port) && e.text === ip)?.group ?? -1;
 }
 
-function loadFile(): void {
-  const path = env?.params.address_file;
-  fileEntries = path ? parseFile(String(path)) : [];
+function loadFile(ps: PermissionsState): void {
+  const path = ps.env.params.address_file;
+  ps.fileEntries = path ? parseFile(ps, String(path)) : [];
 }
 
 const dump = (list: Entry[]): unknown[] => list.map((e) => ({ GROUP: e.group, IP: e.text, MASK: e.mask, PORT: e.port, TAG: e.tag ?? '' }));
 
-export default defineModule('permissions', [
-  { name: 'allow_source_address', params: ['int'], ret: 'int', fn: (ctx, g) => allow(ctx, Number(g), ctx.rcv.srcAddress, ctx.rcv.srcPort) },
-  { name: 'allow_address', params: ['int', 'str', 'int'], ret: 'int', fn: (ctx, g, ip, port) => allow(ctx, Number(g), str(ip), Number(port) || 0) },
-  { name: 'allow_source_address_group', params: [], ret: 'int', fn: (ctx) => groupOf(ctx, ctx.rcv.srcAddress, ctx.rcv.srcPort) },
-  { name: 'allow_address_group', params: ['str', 'int'], ret: 'int', fn: (ctx, ip, port) => groupOf(ctx, str(ip), Number(port) || 0) },
+/** mod_init: this instance's table from the file and the store; the store refresh timer starts. */
+async function init(e: ModuleEnv): Promise<PermissionsState> {
+  const ps = new PermissionsState(e);
+  loadFile(ps);
+  await refresh(ps);
+  const every = Number(e.params.state_refresh_interval ?? 1000) || 1000;
+  ps.timer = setInterval(() => void refresh(ps).catch((err: unknown) => e.log('err', `address refresh: ${String(err)}`)), every);
+  ps.timer.unref();
+  return ps;
+}
+
+export default defineModule<PermissionsState>('permissions', [
+  { name: 'allow_source_address', params: ['int'], ret: 'int', fn: (ctx, g) => allow(PERMISSIONS.of(ctx), ctx, Number(g), ctx.rcv.srcAddress, ctx.rcv.srcPort) },
+  { name: 'allow_address', params: ['int', 'str', 'int'], ret: 'int', fn: (ctx, g, ip, port) => allow(PERMISSIONS.of(ctx), ctx, Number(g), str(ip), Number(port) || 0) },
+  { name: 'allow_source_address_group', params: [], ret: 'int', fn: (ctx) => groupOf(PERMISSIONS.of(ctx), ctx, ctx.rcv.srcAddress, ctx.rcv.srcPort) },
+  { name: 'allow_address_group', params: ['str', 'int'], ret: 'int', fn: (ctx, ip, port) => groupOf(PERMISSIONS.of(ctx), ctx, str(ip), Number(port) || 0) },
 ], {
-  init: async (e) => {
-    env = e;
-    tagAvp = String(e.params.peer_tag_avp ?? '');
-    subnetMatchMode = Number(e.params.subnet_match_mode ?? 0) || 0;
-    loadFile();
-    await refresh();
-    if (timer) clearInterval(timer);
-    const every = Number(e.params.state_refresh_interval ?? 1000) || 1000;
-    timer = setInterval(() => void refresh().catch((err: unknown) => e.log('err', `address refresh: ${String(err)}`)), every);
-    timer.unref();
+  key: PERMISSIONS,
+  init,
+  close: (ps) => {
+    if (ps.timer) clearInterval(ps.timer);
+    ps.timer = null;
   },
-  close: () => {
-    if (timer) clearInterval(timer);
-    timer = null;
-  },
-  rpc: () => ({
-    'permissions.addressDump': () => dump(tables.addrs),
-    'permissions.subnetDump': () => dump(tables.subnets),
-    'permissions.domainDump': () => dump(tables.domains),
+  rpc: (ps) => ({
+    'permissions.addressDump': () => dump(ps.tables.addrs),
+    'permissions.subnetDump': () => dump(ps.tables.subnets),
+    'permissions.domainDump': () => dump(ps.tables.domains),
     'permissions.addressReload': async () => {
-      loadFile();
-      await refresh();
+      loadFile(ps);
+      await refresh(ps);
       return 'ok';
     },
   }),

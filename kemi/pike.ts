@@ -1,6 +1,6 @@
 /**
- * KSR.pike (src/modules/pike): flood detection per source IP, kept in this process as Kamailio
- * keeps it per instance (its tree lives in one instance's shared memory).
+ * KSR.pike (src/modules/pike): flood detection per source IP, kept per proxy instance (PikeState)
+ * as Kamailio keeps it per instance (its tree lives in one instance's shared memory).
  *
  * The algorithm is Kamailio's ip_tree.c / pike_funcs.c: a prefix tree of address bytes (one root
  * per first byte; IPv4 4 bytes, IPv6 16). A request marks the longest known prefix of its address;
@@ -19,6 +19,7 @@
  */
 import type { MsgContext } from '../src/context/msg-context.js';
 import { ipBytes } from '../src/lib/ip.js';
+import { ModuleKey } from '../src/context/module-state.js';
 import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
 import { str } from './args.js';
 
@@ -188,21 +189,27 @@ export class PikeTree {
 }
 
 
-let tree = new PikeTree(30, 120);
-let timers: NodeJS.Timeout[] = [];
+/** One proxy instance's pike: its IP tree and the timers that shift and expire its counters. */
+class PikeState {
+  timers: NodeJS.Timeout[] = [];
+
+  constructor(readonly tree: PikeTree) {}
+}
+
+export const PIKE = new ModuleKey<PikeState>('pike');
 
 /**
- * One check of `ip` at `nowMs` (Date.now() by default) against the module's tree. The counters
- * shift on the module's sampling timer; tests drive a PikeTree directly for that.
+ * One check of `ip` at `nowMs` (Date.now() by default) against the instance's tree. The counters
+ * shift on the instance's sampling timer; tests drive a PikeTree directly for that.
  */
-export function pikeCheck(ip: string, nowMs = Date.now()): number {
+export function pikeCheck(st: PikeState, ip: string, nowMs = Date.now()): number {
   if (!ip) return -1;
   const b = ipBytes(ip);
   if (!b) return -1;
-  return tree.check(b, Math.floor(nowMs / 1000));
+  return st.tree.check(b, Math.floor(nowMs / 1000));
 }
 
-function init(env: ModuleEnv): void {
+function init(env: ModuleEnv): PikeState {
   const num = (name: string, def: number): number => {
     const v = env.params[name];
     return v === undefined || v === '' || Number.isNaN(Number(v)) ? def : Number(v);
@@ -210,24 +217,26 @@ function init(env: ModuleEnv): void {
   const unit = num('sampling_time_unit', 2);
   const density = num('reqs_density_per_unit', 30);
   const latency = num('remove_latency', 120);
-  tree = new PikeTree(density, latency);
-  for (const t of timers) clearInterval(t);
+  const st = new PikeState(new PikeTree(density, latency));
+  const tree = st.tree;
   // Kamailio: register_timer(clean_routine, 0, 1) and register_timer(swap_routine, 0, unit).
-  timers = [
+  st.timers = [
     setInterval(() => tree.clean(Math.floor(Date.now() / 1000)), 1000),
     setInterval(() => tree.swap(), Math.max(1, unit) * 1000),
   ];
-  for (const t of timers) t.unref();
+  for (const t of st.timers) t.unref();
+  return st;
 }
 
 
-export default defineModule('pike', [
-  { name: 'pike_check_req', params: [], ret: 'int', fn: (ctx: MsgContext) => pikeCheck(ctx.rcv.srcAddress) },
-  { name: 'pike_check_ip', params: ['str'], ret: 'int', fn: (_ctx, ip) => pikeCheck(str(ip)) },
+export default defineModule<PikeState>('pike', [
+  { name: 'pike_check_req', params: [], ret: 'int', fn: (ctx: MsgContext) => pikeCheck(PIKE.of(ctx), ctx.rcv.srcAddress) },
+  { name: 'pike_check_ip', params: ['str'], ret: 'int', fn: (ctx, ip) => pikeCheck(PIKE.of(ctx), str(ip)) },
 ], {
+  key: PIKE,
   init,
-  close: () => {
-    for (const t of timers) clearInterval(t);
-    timers = [];
+  close: (st) => {
+    for (const t of st.timers) clearInterval(t);
+    st.timers = [];
   },
 });

@@ -6,17 +6,20 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import dispatcher, { dsHash } from '../../kemi/dispatcher.js';
+import dispatcher, { DISPATCHER, dsHash } from '../../kemi/dispatcher.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { KemiArg, UacService } from '../../kemi/types.js';
 import type { MsgContext, ProxyServices, ReceiveInfo } from '../../src/context/msg-context.js';
-import { call as sync, context, INVITE, services, testEnv } from './helpers.js';
+import { call as sync, context, INVITE, loadModule, services, testEnv } from './helpers.js';
 
 const d = (ctx: MsgContext, n: string, ...a: KemiArg[]) => sync(dispatcher, n, ctx, ...a);
 const xuri = (ctx: MsgContext): unknown => sync(pv, 'get', ctx, '$xavp(_dsdst_=>uri)');
 type Listing = { NRSETS: number; RECORDS: { SET: { ID: number; TARGETS: { DEST: { URI: string; FLAGS: string; PRIORITY: number } }[] } }[] };
-const listing = (): Listing => dispatcher.rpc!(undefined)['dispatcher.list']!([]) as Listing;
+/** The state the last init() loaded; its RPC methods are that instance's. */
+let loaded: typeof DISPATCHER.stateType | undefined;
+const rpc = (name: string, params: unknown[] = []): unknown => dispatcher.rpc!(loaded!)[name]!(params);
+const listing = (): Listing => rpc('dispatcher.list') as Listing;
 const targets = (set: number): { URI: string; FLAGS: string }[] => listing().RECORDS.find((r) => r.SET.ID === set)!.SET.TARGETS.map((t) => t.DEST);
 const flagsOf = (set: number, uri: string): string | undefined => targets(set).find((t) => t.URI === uri)?.FLAGS;
 
@@ -36,7 +39,8 @@ let state: MemoryStore;
 let list: string;
 
 async function init(params: Record<string, string | number>, uac?: UacService): Promise<void> {
-  await dispatcher.init!(testEnv({ params: { list_file: list, ...params }, allParams: {}, state, uac, log: () => undefined }));
+  if (loaded) await dispatcher.close!(loaded);
+  loaded = await loadModule(dispatcher, testEnv({ params: { list_file: list, ...params }, allParams: {}, state, uac, log: () => undefined }));
 }
 
 beforeEach(async () => {
@@ -48,7 +52,8 @@ beforeEach(async () => {
   await init({ flags: 2 });
 });
 afterEach(async () => {
-  await dispatcher.close!();
+  if (loaded) await dispatcher.close!(loaded);
+  loaded = undefined;
   await state.close();
   vi.useRealTimers();
 });
@@ -100,7 +105,7 @@ describe('KSR.dispatcher', () => {
     const order = targets(4).map((t) => t.URI);
     expect(d(ctx, 'ds_select_dst', 4, 0)).toBe(1);
     expect(ctx.dstUri).toBe(order[idx]);
-    dispatcher.rpc!(undefined)['dispatcher.set_state']!(['ip', 4, order[idx]]);
+    rpc('dispatcher.set_state', ['ip', 4, order[idx]]);
     const again = context().ctx;
     expect(d(again, 'ds_select_dst', 4, 0)).toBe(1);
     expect(again.dstUri).toBe(order[(idx + 1) % 3]);
@@ -121,7 +126,7 @@ describe('KSR.dispatcher', () => {
       return ctx.dstUri!;
     };
     expect([pick(), pick(), pick(), pick()]).toEqual([order[0], order[1], order[2], order[0]]);
-    dispatcher.rpc!(undefined)['dispatcher.set_state']!(['i', 4, order[1]]);
+    rpc('dispatcher.set_state', ['i', 4, order[1]]);
     expect([pick(), pick(), pick()]).toEqual([order[2], order[0], order[2]]);
   });
 
@@ -154,13 +159,13 @@ describe('KSR.dispatcher', () => {
     expect([d(ctx, 'ds_is_active', 3), d(ctx, 'ds_is_active_uri', 3, 'sip:203.0.113.7:5080')]).toEqual([-1, -1]);
     expect(d(context().ctx, 'ds_select_dst', 3, 0)).toBe(-1);
     expect(d(ctx, 'ds_mark_dst_state', 'x')).toBe(-1);
-    dispatcher.rpc!(undefined)['dispatcher.set_state']!(['a', 3, 'sip:203.0.113.7:5080']);
+    rpc('dispatcher.set_state', ['a', 3, 'sip:203.0.113.7:5080']);
     expect(d(ctx, 'ds_is_active', 3)).toBe(1);
     expect(d(ctx, 'ds_mark_dst')).toBe(1);
     expect(flagsOf(3, 'sip:203.0.113.7:5080')).toBe('IX');
-    dispatcher.rpc!(undefined)['dispatcher.set_state']!(['d', 1, 'all']);
+    rpc('dispatcher.set_state', ['d', 1, 'all']);
     expect(targets(1).map((t) => t.FLAGS)).toEqual(['DX', 'DX', 'DX']);
-    expect(() => dispatcher.rpc!(undefined)['dispatcher.set_state']!(['a', 1, 'sip:nowhere'])).toThrow();
+    expect(() => rpc('dispatcher.set_state', ['a', 1, 'sip:nowhere'])).toThrow();
   });
 
   it('matches sources with ds_is_from_list (port 0 = any, proto, active) and URIs', async () => {
@@ -173,7 +178,7 @@ describe('KSR.dispatcher', () => {
     const anyPort = context(INVITE, rcv('198.51.100.9', 40000, 'tcp')).ctx;
     expect([d(anyPort, 'ds_is_from_list', 2), d(anyPort, 'ds_is_from_list_mode', 2, 0), d(anyPort, 'ds_is_from_list_mode', 2, 2)]).toEqual([1, -1, 1]);
     expect([d(other, 'ds_is_from_list_uri', 1, 0, 'sip:192.0.2.3:5070;transport=tcp'), d(other, 'ds_is_from_list_uri', 1, 0, 'sip:192.0.2.3:5070'), d(other, 'ds_is_from_list_uri', 1, 0, 'sip:192.0.2.9')]).toEqual([1, -1, -1]);
-    dispatcher.rpc!(undefined)['dispatcher.set_state']!(['i', 1, 'sip:192.0.2.1:5060']);
+    rpc('dispatcher.set_state', ['i', 1, 'sip:192.0.2.1:5060']);
     expect([d(from, 'ds_is_from_list_mode', 1, 0), d(from, 'ds_is_from_list_mode', 1, 4)]).toEqual([1, -1]);
     // setid_pvname is set on a match over all groups.
     await init({ flags: 2, setid_pvname: '$avp(dsid)' });
@@ -184,7 +189,7 @@ describe('KSR.dispatcher', () => {
 
   it('sees destinations added to the state without a reload; states survive the refresh', async () => {
     await init({ flags: 2, state_refresh_interval: 30 });
-    dispatcher.rpc!(undefined)['dispatcher.set_state']!(['ip', 1, 'sip:192.0.2.1:5060']);
+    rpc('dispatcher.set_state', ['ip', 1, 'sip:192.0.2.1:5060']);
     await state.mapSet('ds', '3', 'sip:203.0.113.8:5080', JSON.stringify({ priority: 9, attrs: 'weight=10' }));
     await state.mapSet('ds', '7', 'sip:203.0.113.9', '');
     const { ctx } = context();
@@ -196,7 +201,7 @@ describe('KSR.dispatcher', () => {
     expect(d(ctx, 'ds_select_dst', 3, 8)).toBe(1);
     expect(sync(pv, 'get', ctx, '$xavp(_dsdst_=>attrs)')).toBe('weight=10');
     // A reload starts from the listed flags again.
-    await dispatcher.rpc!(undefined)['dispatcher.reload']!([]);
+    await rpc('dispatcher.reload');
     expect(flagsOf(1, 'sip:192.0.2.1:5060')).toBe('AX');
   });
 
@@ -223,7 +228,7 @@ describe('KSR.dispatcher', () => {
     await round();
     expect(flagsOf(4, 'sip:203.0.113.1:5060')).toBe('AP');
     // Disabled destinations are not probed.
-    dispatcher.rpc!(undefined)['dispatcher.set_state']!(['d', 4, 'sip:203.0.113.3:5060']);
+    rpc('dispatcher.set_state', ['d', 4, 'sip:203.0.113.3:5060']);
     sent.length = 0;
     await round();
     expect(sent.map((s) => s.uri)).not.toContain('sip:203.0.113.3:5060');

@@ -119,3 +119,14 @@ export function testEnv(part: Partial<ModuleEnv> & { proxy?: ProxyServices }): M
     proxy,
   };
 }
+
+/**
+ * Runs a module's init (Kamailio's mod_init) with env and stores the state under the module's key
+ * in env.modules, where `KEY.of(ctx)` finds it for contexts of that instance; returns the state.
+ */
+export async function loadModule<S>(mod: KemiModule<S>, env: ModuleEnv = testEnv({})): Promise<S> {
+  if (!mod.init || !mod.key) throw new Error(`module ${mod.name} has no per-instance state`);
+  const st = await mod.init(env);
+  env.modules.set(mod.key, st);
+  return st;
+}

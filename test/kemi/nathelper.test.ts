@@ -1,10 +1,10 @@
 /** KSR.nathelper against parsed messages: nat_uac_test bits, Contact and R-URI rewrites as Kamailio makes them. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import nathelper from '../../kemi/nathelper.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { ReceiveInfo } from '../../src/context/msg-context.js';
-import { call, context, INVITE, out, services, testEnv } from './helpers.js';
+import { call, context, INVITE, loadModule, out, services, testEnv } from './helpers.js';
 
 const NATTED: ReceiveInfo = { proto: 'udp', srcAddress: '203.0.113.50', srcPort: 40000, localAddress: '127.0.0.1', localPort: 5060, family: 4 };
 const PRIVATE_INVITE = INVITE
@@ -14,9 +14,10 @@ const withContact = (c: string): string => PRIVATE_INVITE.replace('Contact: <sip
 const withSdp = (sdp: string, text = INVITE): string => text.replace('Content-Length: 5', `Content-Length: ${Buffer.byteLength(sdp)}`).replace(/v=0\r\n$/, sdp);
 
 async function init(params: Record<string, string | number>): Promise<void> {
-  await nathelper.init!(testEnv({ params, allParams: {}, state: new MemoryStore(), proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
+  await loadModule(nathelper, testEnv({ params, allParams: {}, state: new MemoryStore(), proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
 }
-afterEach(() => init({}));
+// Every test starts from the defaults; a test may load other modparams over them.
+beforeEach(() => init({}));
 
 describe('KSR.nathelper nat_uac_test', () => {
   const t = (text: string, rcv: ReceiveInfo | undefined, f: number): unknown => call(nathelper, 'nat_uac_test', context(text, rcv).ctx, f);

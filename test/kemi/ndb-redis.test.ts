@@ -1,25 +1,26 @@
 /** KSR.ndb_redis against a real redis-server: commands, reply types, $redis(...), failures. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import ndb from '../../kemi/ndb_redis.js';
+import ndb, { NDB_REDIS } from '../../kemi/ndb_redis.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { KemiArg } from '../../kemi/types.js';
 import type { MsgContext } from '../../src/context/msg-context.js';
 import { startRedis, type RedisHandle } from '../e2e/redis-server.js';
-import { call as sync, context, services, testEnv } from './helpers.js';
+import { call as sync, context, loadModule, services, testEnv } from './helpers.js';
 
 async function r(ctx: MsgContext, name: string, ...a: KemiArg[]): Promise<unknown> {
   return ndb.exports.find((e) => e.name === name)!.fn(ctx, ...a);
 }
 
 let redis: RedisHandle;
+let loaded: typeof NDB_REDIS.stateType | undefined;
 beforeAll(async () => {
   redis = await startRedis();
-  await ndb.init!(testEnv({ params: { server: `name=srv;addr=127.0.0.1;port=${redis.port};db=0` }, allParams: {}, state: new MemoryStore(), proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
+  loaded = await loadModule(ndb, testEnv({ params: { server: `name=srv;addr=127.0.0.1;port=${redis.port};db=0` }, allParams: {}, state: new MemoryStore(), proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
   await new Promise((res) => setTimeout(res, 300));
 });
 afterAll(async () => {
-  await ndb.close!();
+  if (loaded) await ndb.close!(loaded);
   await redis?.stop();
 });
 

@@ -3,18 +3,21 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import permissions from '../../kemi/permissions.js';
+import permissions, { PERMISSIONS } from '../../kemi/permissions.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { ReceiveInfo } from '../../src/context/msg-context.js';
-import { call, context, INVITE, services, testEnv } from './helpers.js';
+import { call, context, INVITE, loadModule, services, testEnv } from './helpers.js';
 
 const from = (srcAddress: string, srcPort: number): ReceiveInfo => ({ proto: 'udp', srcAddress, srcPort, localAddress: '127.0.0.1', localPort: 5060, family: srcAddress.includes(':') ? 6 : 4 });
 let state: MemoryStore;
 let file: string;
+/** The state the last init() loaded (its RPC methods are that instance's). */
+let loaded: typeof PERMISSIONS.stateType | undefined;
 
 async function init(params: Record<string, string | number> = {}): Promise<void> {
-  await permissions.init!(testEnv({ params: { address_file: file, peer_tag_avp: '$avp(tag)', ...params }, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
+  if (loaded) await permissions.close!(loaded);
+  loaded = await loadModule(permissions, testEnv({ params: { address_file: file, peer_tag_avp: '$avp(tag)', ...params }, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
 }
 
 beforeEach(async () => {
@@ -34,7 +37,8 @@ beforeEach(async () => {
   await init();
 });
 afterEach(async () => {
-  await permissions.close!();
+  if (loaded) await permissions.close!(loaded);
+  loaded = undefined;
   await state.close();
 });
 
@@ -92,9 +96,9 @@ describe('KSR.permissions', () => {
     await state.mapSet('address', '9', 'bogus/99', '');
     await new Promise((r) => setTimeout(r, 100));
     expect(call(permissions, 'allow_source_address', c, 9)).toBe(1);
-    const dump = permissions.rpc!(undefined)['permissions.addressDump']!([]) as { GROUP: number; IP: string; PORT: number }[];
+    const dump = permissions.rpc!(loaded!)['permissions.addressDump']!([]) as { GROUP: number; IP: string; PORT: number }[];
     expect(dump).toContainEqual(expect.objectContaining({ GROUP: 9, IP: '192.0.2.200', PORT: 5060 }));
-    const subnets = permissions.rpc!(undefined)['permissions.subnetDump']!([]) as { GROUP: number; MASK: number }[];
+    const subnets = permissions.rpc!(loaded!)['permissions.subnetDump']!([]) as { GROUP: number; MASK: number }[];
     expect(subnets.map((s) => s.GROUP)).toEqual([1, 2, 3]);
   });
 });

@@ -1,14 +1,16 @@
 /** KSR.pike: Kamailio's IP tree (prefix splitting, leaf hits, red / unblock on the sampling swap, expiry). */
 import { afterEach, describe, expect, it } from 'vitest';
-import pike, { PikeTree } from '../../kemi/pike.js';
+import pike, { PIKE, PikeTree } from '../../kemi/pike.js';
 import { ipBytes } from '../../src/lib/ip.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
-import { call, context, services, testEnv } from './helpers.js';
+import { call, context, loadModule, services, testEnv } from './helpers.js';
 
 const ip = (s: string): Uint8Array => ipBytes(s)!;
 
+let loaded: typeof PIKE.stateType | undefined;
 afterEach(async () => {
-  await pike.close!();
+  if (loaded) await pike.close!(loaded);
+  loaded = undefined;
 });
 
 describe('KSR.pike', () => {
@@ -71,7 +73,7 @@ describe('KSR.pike', () => {
   });
 
   it('KSR.pike.pike_check_req / pike_check_ip with modparams', async () => {
-    await pike.init!(testEnv({ params: { sampling_time_unit: 2, reqs_density_per_unit: 4, remove_latency: 120 }, allParams: {}, state: new MemoryStore(), proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
+    loaded = await loadModule(pike, testEnv({ params: { sampling_time_unit: 2, reqs_density_per_unit: 4, remove_latency: 120 }, allParams: {}, state: new MemoryStore(), proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
     const { ctx } = context();
     const r = Array.from({ length: 12 }, () => call(pike, 'pike_check_req', ctx));
     expect(r).toContain(-2);
