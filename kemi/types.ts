@@ -96,20 +96,6 @@ export interface ModuleEnv {
   log(level: 'dbg' | 'info' | 'warn' | 'err', text: string): void;
 }
 
-/** What a module's init receives: its parameters and the process-wide services. */
-export interface ModuleEnv {
-  /** This module's modparams from the config (Kamailio's modparam("<module>", name, value)). */
-  readonly params: Readonly<Record<string, string | number>>;
-  /** Every module's modparams, for modules that read another's (auth_db reading usrloc's db_url). */
-  readonly allParams: Readonly<Record<string, Readonly<Record<string, string | number>>>>;
-  /** The shared state backend (memory or Redis). */
-  readonly state: StateStore;
-  /** Process services: sending, isMyself, logging. */
-  readonly proxy: ProxyServices;
-  /** Logs a module line (no message context). */
-  log(level: 'dbg' | 'info' | 'warn' | 'err', text: string): void;
-}
-
 /** Raised by KSR.x.exit(); the exact text app_lua compares against. */
 export const KSR_EXIT_MESSAGE = '~~ksr~exit~~';
 
