@@ -1,9 +1,11 @@
 /**
  * KSR.pv: reading and writing pseudo-variables (src/core/kemi.c `_sr_kemi_pv`). Null conventions:
- * get -> nil, gete -> "", getw -> "<null>", getvn/getvs -> the given default.
+ * get -> nil, gete -> "", getw -> "<null>", getvn/getvs -> the given default. A name that is no
+ * PV reads as null and sets fail (false), with an error logged once per name, as Kamailio logs
+ * "invalid pv" and goes on.
  */
 import type { MsgContext, PvValue } from '../src/context/msg-context.js';
-import { getPvAwaitable, setPvAwaitable } from '../src/pv/registry.js';
+import { getPvAwaitable, PVS, setPvAwaitable, UnknownPvError } from '../src/pv/registry.js';
 import { andThen } from '../src/state/store.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
@@ -15,11 +17,27 @@ const then = <T, R>(v: Maybe<T>, f: (x: T) => R): Maybe<R> => andThen(v, f);
 
 /** A PV's value; one kept in the shared state ($sht on Redis) may take a round trip. */
 function get(ctx: MsgContext, spec: KemiArg): Maybe<PvValue | null> {
-  return getPvAwaitable(ctx, str(spec));
+  try {
+    return getPvAwaitable(ctx, str(spec));
+  } catch (e) {
+    if (!(e instanceof UnknownPvError)) throw e;
+    invalid(ctx, e);
+    return null;
+  }
 }
 
 function set(ctx: MsgContext, spec: KemiArg, v: PvValue | null): Maybe<boolean> {
-  return then(setPvAwaitable(ctx, str(spec), v), () => true);
+  try {
+    return then(setPvAwaitable(ctx, str(spec), v), () => true);
+  } catch (e) {
+    if (!(e instanceof UnknownPvError)) throw e;
+    invalid(ctx, e);
+    return false;
+  }
+}
+
+function invalid(ctx: MsgContext, e: UnknownPvError): void {
+  if (PVS.of(ctx).firstReport(e.spec)) ctx.proxy.log(ctx, 'err', `KSR.pv: ${e.message}`);
 }
 
 export default defineModule('pv', [

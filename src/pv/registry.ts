@@ -37,6 +37,14 @@ export interface PvSpec {
 export class PvRegistry {
   private readonly handlers = new Map<string, PvHandler>();
   private readonly specCache = new Map<string, PvSpec>();
+  private readonly reported = new Set<string>();
+
+  /** True the first time a bad spec is reported (scripts log it once, not per message). */
+  firstReport(spec: string): boolean {
+    if (this.reported.has(spec) || this.reported.size > 1000) return false;
+    this.reported.add(spec);
+    return true;
+  }
 
   register(name: string, h: PvHandler): void {
     this.handlers.set(name, h);
@@ -58,6 +66,13 @@ export class PvRegistry {
   }
 }
 
+/** A spec that names no registered pseudo-variable (or does not parse as one). */
+export class UnknownPvError extends Error {
+  constructor(readonly spec: string, why = 'unknown pseudo-variable') {
+    super(`${why} '${spec}'`);
+  }
+}
+
 /** Where an instance keeps its registry (Kamailio's pv module owns the PV table). */
 export const PVS = new ModuleKey<PvRegistry>('pv:registry');
 
@@ -71,7 +86,7 @@ export const PV_IDX_ALL = -0x7fffffff;
 
 function parseSpec(spec: string, handlers: ReadonlyMap<string, PvHandler>): PvSpec {
   let s = spec.trim();
-  if (!s.startsWith('$')) throw new Error(`invalid pseudo-variable '${spec}'`);
+  if (!s.startsWith('$')) throw new UnknownPvError(spec, 'invalid pseudo-variable');
   s = s.slice(1);
   let index: number | null = null;
   let transforms: Transform[] | null = null;
@@ -102,12 +117,12 @@ function parseSpec(spec: string, handlers: ReadonlyMap<string, PvHandler>): PvSp
   let arg = '';
   const open = s.indexOf('(');
   if (open >= 0) {
-    if (!s.endsWith(')')) throw new Error(`invalid pseudo-variable '${spec}'`);
+    if (!s.endsWith(')')) throw new UnknownPvError(spec, 'invalid pseudo-variable');
     name = s.slice(0, open);
     arg = s.slice(open + 1, -1);
   }
   const handler = handlers.get(name);
-  if (!handler) throw new Error(`unknown pseudo-variable '${spec}'`);
+  if (!handler) throw new UnknownPvError(spec);
   return { name, arg, index, handler, transforms };
 }
 

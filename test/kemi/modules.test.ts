@@ -39,7 +39,16 @@ describe('KSR.pv', () => {
     expect(call(pv, 'geti', ctx, '$sp')).toBe(5070);
     expect(call(pv, 'is_null', ctx, '$avp(none)')).toBe(true);
     expect(call(pv, 'is_null', ctx, '$ru')).toBe(false);
-    expect(() => call(pv, 'get', ctx, '$nosuchpv')).toThrow(/unknown pseudo-variable/);
+  });
+
+  it('reads a name that is no PV as null and refuses to set it, logging the name once (as Kamailio)', () => {
+    const { ctx, rec } = context();
+    expect(call(pv, 'get', ctx, '$nosuchpv')).toBeNull();
+    expect(call(pv, 'gete', ctx, '$nosuchpv')).toBe('');
+    expect(call(pv, 'sets', ctx, '$nosuchpv', 'x')).toBe(false);
+    expect(call(pv, 'get', ctx, 'no dollar')).toBeNull();
+    expect(rec.logs.filter((l) => l.text.includes('$nosuchpv'))).toHaveLength(1);
+    expect(rec.logs.filter((l) => l.text.includes("invalid pseudo-variable 'no dollar'"))).toHaveLength(1);
   });
 
   it('writes $ru parts, $du, $var, $avp, $xavp, $shv; unset removes', () => {
