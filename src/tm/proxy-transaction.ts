@@ -115,6 +115,46 @@ export function peekTmState(ctx: MsgContext): TmMsgState | undefined {
   return ctx.moduleData.get(KEY) as TmMsgState | undefined;
 }
 
+/**
+ * A CANCEL or hop-by-hop ACK from the branch's INVITE as sent, as Kamailio's build_local_reparse
+ * (tm's default reparse_invite): the request line with the new method, then the INVITE's own
+ * header lines in their order, keeping the first Via, From, Call-ID, To (the reply's To line for
+ * an ACK), CSeq (method replaced), Route and Max-Forwards, and Content-Length as `<name>: 0`
+ * (only when the INVITE had one); `reason` lines go last.
+ */
+function buildFromInvite(out: Buffer, inv: SipMessage, method: 'CANCEL' | 'ACK', toLine: string | null, reason: string): Buffer {
+  let text = `${method} ${inv.originalRuri} SIP/2.0\r\n`;
+  let firstVia = true;
+  for (const f of inv.headerFields) {
+    const line = out.toString('latin1', f.start, f.end);
+    switch (f.lname) {
+      case 'via':
+        // Ours, on a line of its own (we always insert our Via as a separate header).
+        if (firstVia) text += line;
+        firstVia = false;
+        break;
+      case 'cseq':
+        text += `${f.name}: ${inv.cseq.seq} ${method}\r\n`;
+        break;
+      case 'to':
+        text += toLine ?? line;
+        break;
+      case 'from':
+      case 'call-id':
+      case 'route':
+      case 'max-forwards':
+        text += line;
+        break;
+      case 'content-length':
+        text += `${f.name}: 0\r\n`;
+        break;
+      default:
+        break;
+    }
+  }
+  return Buffer.from(text + reason + '\r\n', 'latin1');
+}
+
 /** A destination to fork to (the R-URI branch or an appended one). */
 export interface BranchSpec {
   uri: string;
@@ -449,20 +489,13 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
   }
 
   /**
-   * Our CANCEL for one branch, built as Kamailio's tm builds it from the branch's INVITE: same
-   * Max-Forwards, Content-Length, then the Reason (the received CANCEL's, or RFC 3326's for a
-   * branch cancelled by a 2xx or 6xx elsewhere).
+   * Our CANCEL for one branch, built from the branch's INVITE as Kamailio's tm builds it, then
+   * the Reason (the received CANCEL's, or RFC 3326's for a branch cancelled by a 2xx or 6xx
+   * elsewhere).
    */
   private sendCancel(b: ClientBranch): void {
     if (b.cancelTxn) return;
-    const inv = b.outMsg;
-    let text = `CANCEL ${inv.ruri} SIP/2.0\r\nVia: ${inv.topVia.raw}\r\n`;
-    for (const r of inv.headers('route')) text += `Route: ${r}\r\n`;
-    text += `From: ${inv.header('from')}\r\nTo: ${inv.header('to')}\r\nCall-ID: ${inv.callId}\r\nCSeq: ${inv.cseq.seq} CANCEL\r\nMax-Forwards: ${inv.header('max-forwards')?.trim() ?? '70'}\r\n`;
-    text += 'Content-Length: 0\r\n';
-    text += b.cancelReason ?? this.cancelReason;
-    text += '\r\n';
-    const buf = Buffer.from(text, 'latin1');
+    const buf = buildFromInvite(b.out, b.outMsg, 'CANCEL', null, b.cancelReason ?? this.cancelReason);
     const cancel = new NonInviteClientTransaction(this.owner, { onClientTimeout: () => undefined, onClientTerminated: () => this.owner.unregisterClient(clientKey(b.id, 'CANCEL')) }, b.id, b.target, buf, { fr: this.fr, frInv: this.fr });
     b.cancelTxn = cancel;
     b.cancelPending = false;
@@ -472,11 +505,9 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
 
   /** Hop-by-hop ACK for a negative final reply to one of our INVITE branches (17.1.1.3). */
   private buildAck(b: ClientBranch, reply: SipMessage): Buffer {
-    const inv = b.outMsg;
-    let text = `ACK ${inv.ruri} SIP/2.0\r\nVia: ${inv.topVia.raw}\r\n`;
-    for (const r of inv.headers('route')) text += `Route: ${r}\r\n`;
-    text += `From: ${inv.header('from')}\r\nTo: ${reply.header('to')}\r\nCall-ID: ${inv.callId}\r\nCSeq: ${inv.cseq.seq} ACK\r\nMax-Forwards: ${inv.header('max-forwards')?.trim() ?? '70'}\r\nContent-Length: 0\r\n\r\n`;
-    return Buffer.from(text, 'latin1');
+    const to = reply.headerFields.find((f) => f.lname === 'to');
+    const toLine = to ? reply.buf.toString('latin1', to.start, to.end) : null;
+    return buildFromInvite(b.out, b.outMsg, 'ACK', toLine, '');
   }
 
   // ---- reply side ----------------------------------------------------------------------------
