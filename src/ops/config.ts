@@ -160,17 +160,26 @@ options (override the config file):
 
 export function parseCli(argv: readonly string[]): CliResult {
   if (argv[0] === 'ctl') {
-    if (!argv[1]) throw new Error('ctl needs a method name');
-    // ctl takes --rpc ADDR and -c FILE to find the endpoint; every other word is a parameter.
+    // ctl takes --rpc ADDR and -c FILE (before or after the method) to find the endpoint; the
+    // first other word is the method, the rest are its parameters.
     let cfg = defaultConfig();
-    const params: string[] = [];
-    for (let i = 2; i < argv.length; i++) {
+    let rpc: string | undefined;
+    const words: string[] = [];
+    for (let i = 1; i < argv.length; i++) {
       const a = argv[i]!;
-      if ((a === '--config' || a === '-c') && argv[i + 1]) cfg = loadConfigFile(argv[++i]!);
-      else if (a === '--rpc' && argv[i + 1]) cfg = { ...cfg, rpc: argv[++i]! };
-      else params.push(a);
+      if (a === '--config' || a === '-c') {
+        if (!argv[i + 1]) throw new Error(`ctl: ${a} needs a file`);
+        cfg = loadConfigFile(argv[++i]!);
+      } else if (a === '--rpc') {
+        if (!argv[i + 1]) throw new Error('ctl: --rpc needs an address (127.0.0.1:5064)');
+        rpc = argv[++i]!;
+      } else if (a.startsWith('--rpc=')) rpc = a.slice('--rpc='.length);
+      else words.push(a);
     }
-    return { config: cfg, ctl: { method: argv[1], params } };
+    if (rpc) cfg = { ...cfg, rpc };
+    const [method, ...params] = words;
+    if (!method) throw new Error('ctl needs a method name (kemi-proxy ctl system.listMethods lists them)');
+    return { config: cfg, ctl: { method, params } };
   }
   const { values } = parseArgs({
     args: [...argv],

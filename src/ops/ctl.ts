@@ -15,15 +15,25 @@ export async function rpcCall(addr: string, method: string, params: readonly (st
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed: unknown;
         try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as { result?: unknown; error?: { code: number; message: string } });
-        } catch (e) {
-          reject(e instanceof Error ? e : new Error(String(e)));
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
         }
+        if (parsed === null || typeof parsed !== 'object' || (parsed as { jsonrpc?: unknown }).jsonrpc !== '2.0') {
+          reject(new Error(`${addr} answered, but not as kemi-proxy's control RPC (HTTP ${res.statusCode ?? '?'}: ${text.slice(0, 80).replace(/\s+/g, ' ')})`));
+          return;
+        }
+        resolve(parsed as { result?: unknown; error?: { code: number; message: string } });
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${addr}`)));
-    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${addr} within 5 s`)));
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ECONNREFUSED') reject(new Error(`nothing answers at ${addr} (is kemi-proxy running with --rpc ${addr}?)`));
+      else reject(e);
+    });
     req.end(body);
   });
 }
