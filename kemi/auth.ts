@@ -28,7 +28,7 @@
 import type { MsgContext } from '../src/context/msg-context.js';
 import type { PvRegistry } from '../src/pv/registry.js';
 import {
-  AUTH, AUTH_ERROR, AUTH_OK, AUTH_USER_MISMATCH, AuthService, STALE_NONCE, credentialsHeader, defaultRealm, findCredentials,
+  AUTH, AUTH_ERROR, AUTH_OK, AUTH_USER_MISMATCH, AuthService, credentialsHeader, defaultRealm, findCredentials,
 } from '../src/auth/service.js';
 import type { Credentials } from '../src/auth/digest.js';
 import { parseUri } from '../src/sip/index.js';
@@ -127,9 +127,7 @@ function pvAuthCheck(ctx: MsgContext, realm: string, password: string, flags: nu
 /** Does the request carry credentials for `realm` whose (genuine) nonce has expired? */
 function staleCredentials(svc: AuthService, ctx: MsgContext, realm: string): boolean {
   const found = findCredentials(ctx, credentialsHeader(ctx), defaultRealm(ctx, realm));
-  if (!found) return false;
-  // With no subscriber the check stops right after the nonce test: -4 means stale.
-  return svc.checkCredentials(ctx, found, false, () => null) === STALE_NONCE;
+  return found !== null && svc.isStale(found.cred.nonce);
 }
 
 export default defineModule<AuthService>('auth', [

@@ -7,10 +7,12 @@
  * -4 stale nonce, -5 no credentials, -6 nonce reused, -8 auth user differs from From/To user.
  *
  * Replay protection is off by default, as in Kamailio: a nonce is good for any number of requests
- * until it expires (nonce_expire). modparam auth nonce_count=1: with qop the nonce count must grow
- * on every use of a nonce; one_time_nonce=1: without qop a nonce is good once. The last count per
- * nonce lives in the shared state (`auth:nc`), so with Redis a nonce replayed at another proxy is
- * refused too.
+ * until it expires (nonce_expire). modparam auth nonce_count=1: the nonce count (nc, sent with
+ * qop) must grow on every use of a nonce (a repeated count is -4, stale, as Kamailio answers it);
+ * one_time_nonce=1: a nonce is good once (-6), for credentials without nc when nonce_count is on.
+ * Both are checked before the password, as Kamailio does. The last count per nonce (`auth:nc`) and
+ * the used nonces (`auth:otn`) live in the shared state, so with Redis a nonce replayed at another
+ * proxy is refused too.
  */
 import { randomBytes } from 'node:crypto';
 import type { MsgContext } from '../context/msg-context.js';
@@ -39,6 +41,11 @@ export interface Subscriber {
 export interface Authorized {
   cred: Credentials;
   field: HeaderField;
+}
+
+/** Continues a check with the value `v` is or will be. */
+function next<T>(v: Awaitable<T>, fn: (x: T) => Awaitable<number>): Awaitable<number> {
+  return v instanceof Promise ? v.then(fn) : fn(v);
 }
 
 /** auth modparams (Kamailio's names): nonce_expire, algorithm, nonce_count, one_time_nonce, use_domain. */
@@ -106,33 +113,40 @@ export class AuthService {
     return r > 0 ? 1 : -3;
   }
 
-  /** Nonce replay (nonce_count, one_time_nonce): a code other than AUTH_OK stops the check. */
+  /**
+   * Nonce replay, as Kamailio's check_nonce does it before the password is looked at (so a count
+   * is used up even by a wrong password): with nonce_count and an nc in the credentials, the count
+   * must be 8 hex digits (else -1) and grow on every use, up to 255 (else -4, stale, as Kamailio);
+   * otherwise with one_time_nonce the nonce is good once (else -6, reused).
+   */
   private checkReplay(cred: Credentials): Awaitable<number> {
     const { nonceCount, oneTimeNonce } = this.settings;
     if (!nonceCount && !oneTimeNonce) return AUTH_OK;
     const store = this.store;
     const ttl = this.nonces.remaining(cred.nonce);
-    if (cred.qop && nonceCount) {
-      const nc = Number.parseInt(cred.nc ?? '', 16);
-      if (!Number.isFinite(nc) || nc <= 0) return AUTH_ERROR;
-      const seen = store.get('auth:nc', cred.nonce);
-      const decide = (last: string | null): Awaitable<number> => {
-        if (last !== null && Number(last) >= nc) return NONCE_REUSED;
-        const w = store.set('auth:nc', cred.nonce, String(nc), ttl);
-        return w instanceof Promise ? w.then(() => AUTH_OK) : AUTH_OK;
-      };
-      return seen instanceof Promise ? seen.then(decide) : decide(seen);
+    if (nonceCount && cred.nc) {
+      if (!/^[0-9a-fA-F]{8}$/.test(cred.nc)) return AUTH_ERROR;
+      const nc = Number.parseInt(cred.nc, 16);
+      // Kamailio keeps one byte per nonce: a count it cannot hold asks for a new nonce.
+      if (nc > 255) return STALE_NONCE;
+      return next(store.get('auth:nc', cred.nonce), (last): Awaitable<number> => {
+        if (last !== null && Number(last) >= nc) return STALE_NONCE;
+        return next(store.set('auth:nc', cred.nonce, String(nc), ttl), () => AUTH_OK);
+      });
     }
-    if (!cred.qop && oneTimeNonce) {
-      const fresh = store.setIfAbsent('auth:nc', cred.nonce, '0', ttl);
-      return fresh instanceof Promise ? fresh.then((f) => (f ? AUTH_OK : NONCE_REUSED)) : fresh ? AUTH_OK : NONCE_REUSED;
-    }
+    if (oneTimeNonce) return next(store.setIfAbsent('auth:otn', cred.nonce, '1', ttl), (fresh) => (fresh ? AUTH_OK : NONCE_REUSED));
     return AUTH_OK;
   }
 
+  /** Is this one of our nonces (HMAC valid) that has expired? (auth_challenge's stale=true) */
+  isStale(nonce: string): boolean {
+    return this.nonces.check(nonce) === 'stale';
+  }
+
   /**
-   * The whole check for one credentials header against a password or HA1 source. `secretFor`
-   * answers the subscriber (null: unknown user) for the credentials' username and realm.
+   * The whole check for one credentials header against a password or HA1 source, in Kamailio's
+   * order: the nonce (ours, not replayed, not expired), then the subscriber, then the response.
+   * `secretFor` answers the subscriber (null: unknown user) for the credentials' username and realm.
    */
   checkCredentials(
     ctx: MsgContext,
@@ -144,37 +158,34 @@ export class AuthService {
     const { cred } = found;
     const n = this.nonces.check(cred.nonce);
     if (n === 'invalid') return AUTH_ERROR;
-    if (n === 'stale') return STALE_NONCE;
-    if (userCheck && !userMatches(ctx, cred)) return AUTH_USER_MISMATCH;
-    const verify = (sub: Subscriber | null): Awaitable<number> => {
+    const verify = (sub: Subscriber | null): number => {
       if (!sub) return USER_UNKNOWN;
       let h: string;
       if (sub.password !== undefined) h = computeHa1(cred.algorithm, cred.username, cred.realm, sub.password);
       else if (sub.ha1 !== undefined && cred.algorithm === 'MD5') h = sub.ha1.toLowerCase();
       else return AUTH_ERROR;
       if (!sameHex(expectedResponse(cred, ctx.msg.method, h, ctx.msg.body), cred.response)) return INVALID_PASSWORD;
-      const r = this.checkReplay(cred);
-      const done = (code: number): number => {
-        if (code === AUTH_OK) this.passed.set(ctx, found);
-        return code;
-      };
-      return r instanceof Promise ? r.then(done) : done(r);
+      this.passed.set(ctx, found);
+      return AUTH_OK;
     };
-    let s: Awaitable<Subscriber | null>;
-    try {
-      s = secretFor(cred);
-    } catch (e) {
-      ctx.proxy.log(ctx, 'err', `auth: ${e instanceof Error ? e.message : String(e)}`);
-      return AUTH_ERROR;
-    }
-    if (s instanceof Promise) {
-      return s.then(verify).catch((e: unknown) => {
-        if (!(e instanceof StateError)) throw e;
-        ctx.proxy.log(ctx, 'err', `auth: subscriber store: ${e.message}`);
+    const afterNonce = (replay: number): Awaitable<number> => {
+      if (replay !== AUTH_OK) return replay;
+      if (n === 'stale') return STALE_NONCE;
+      if (userCheck && !userMatches(ctx, cred)) return AUTH_USER_MISMATCH;
+      try {
+        return next(secretFor(cred), verify);
+      } catch (e) {
+        ctx.proxy.log(ctx, 'err', `auth: ${e instanceof Error ? e.message : String(e)}`);
         return AUTH_ERROR;
-      });
-    }
-    return verify(s);
+      }
+    };
+    const r = next(this.checkReplay(cred), afterNonce);
+    if (!(r instanceof Promise)) return r;
+    return r.catch((e: unknown) => {
+      if (!(e instanceof StateError)) throw e;
+      ctx.proxy.log(ctx, 'err', `auth: state: ${e.message}`);
+      return AUTH_ERROR;
+    });
   }
 
   /** The credentials of this message that passed a check, if any. */
