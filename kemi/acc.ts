@@ -24,11 +24,12 @@
  * themselves; a db_flag modparam is refused at start), report_ack, detect_direction, time_mode
  * other than 0, multi-leg info, CDRs.
  */
-import type { LogLevel, MsgContext } from '../src/context/msg-context.js';
+import type { LogLevel, MsgContext, ProxyServices } from '../src/context/msg-context.js';
+import { ModuleKey } from '../src/context/module-state.js';
 import { getPv, type PvRegistry } from '../src/pv/registry.js';
 import type { TmReplyEvent } from '../src/tm/callbacks.js';
 import type { ProxyTransaction } from '../src/tm/proxy-transaction.js';
-import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
+import { defineModule, type ModuleEnv } from './types.js';
 import { str } from './args.js';
 
 interface AccParams {
@@ -42,9 +43,19 @@ interface AccParams {
   failedFilter: Set<number>;
 }
 
-let params: AccParams | null = null;
-let env: ModuleEnv | null = null;
-let unregister: (() => void) | null = null;
+/** One instance's acc: its modparams, where it logs, and how to drop its tm callbacks. */
+export interface AccState {
+  readonly params: AccParams;
+  readonly proxy: ProxyServices;
+  /** Removes the tm callbacks init registered (close). */
+  readonly unregister: () => void;
+}
+
+export const ACC = new ModuleKey<AccState>('acc');
+
+function st(ctx: MsgContext): AccState {
+  return ACC.of(ctx);
+}
 
 /** What acc remembers of a transaction it watches (Kamailio registers its tm callbacks then). */
 interface Watch {
@@ -95,8 +106,8 @@ function record(ctx: MsgContext, p: AccParams, toTag: string, code: string, reas
   return line;
 }
 
-function write(ctx: MsgContext, p: AccParams, text: string, body: string): void {
-  env?.proxy.log(ctx, p.level, `ACC: ${text}timestamp=${Math.floor(Date.now() / 1000)}${body}`);
+function write(ctx: MsgContext, a: AccState, text: string, body: string): void {
+  a.proxy.log(ctx, a.params.level, `ACC: ${text}timestamp=${Math.floor(Date.now() / 1000)}${body}`);
 }
 
 /** To tag of the reply, else of the request, else the one tm puts in its local replies. */
@@ -113,26 +124,28 @@ function shouldAccReply(p: AccParams, flags: number, e: TmReplyEvent): boolean {
   return true;
 }
 
-function onMissed(p: AccParams, e: TmReplyEvent): void {
+function onMissed(a: AccState, e: TmReplyEvent): void {
+  const p = a.params;
   const t = e.t;
   const ctx = t.requestContext(e.branch);
   const code = e.reply ? String(e.reply.status) : String(e.code);
-  write(ctx, p, 'call missed: ', record(ctx, p, toTagOf(t, e), code, e.reply ? e.reply.reason : e.reason));
+  write(ctx, a, 'call missed: ', record(ctx, p, toTagOf(t, e), code, e.reply ? e.reply.reason : e.reason));
   t.flags &= ~(1 << p.missedFlag);
 }
 
-function responseOut(p: AccParams, e: TmReplyEvent): void {
+function responseOut(a: AccState, e: TmReplyEvent): void {
+  const p = a.params;
   const t = e.t;
   if (!t.moduleData.has(WATCH)) return;
-  if (t.isInvite && e.code >= 300 && flagSet(t.flags, p.missedFlag)) onMissed(p, e);
+  if (t.isInvite && e.code >= 300 && flagSet(t.flags, p.missedFlag)) onMissed(a, e);
   if (!shouldAccReply(p, t.flags, e)) return;
   if (!flagSet(t.flags, p.logFlag)) return;
   const ctx = t.requestContext(e.branch);
   const code = e.reply ? String(e.reply.status) : String(e.code);
-  write(ctx, p, 'transaction answered: ', record(ctx, p, toTagOf(t, e), code, e.reason));
+  write(ctx, a, 'transaction answered: ', record(ctx, p, toTagOf(t, e), code, e.reason));
 }
 
-function init(e: ModuleEnv): void {
+function init(e: ModuleEnv): AccState {
   const m = e.params;
   const num = (v: string | number | undefined, d: number): number => (v === undefined || v === '' ? d : Number(v));
   for (const unsupported of ['db_flag', 'db_missed_flag', 'detect_direction', 'report_ack', 'time_mode', 'cdr_enable']) {
@@ -145,7 +158,7 @@ function init(e: ModuleEnv): void {
     if (!/^\d{3}$/.test(c.trim()) || Number(c) < 300) throw new Error(`acc: invalid response code '${c}' in failed_filter`);
     filter.add(Number(c));
   }
-  params = {
+  const p: AccParams = {
     logFlag: num(m.log_flag, -1),
     missedFlag: num(m.log_missed_flag, -1),
     failedFlag: num(m.failed_transaction_flag, -1),
@@ -155,12 +168,10 @@ function init(e: ModuleEnv): void {
     reportCancels: num(m.report_cancels, 0) !== 0,
     failedFilter: filter,
   };
-  env = e;
-  unregister?.();
-  const p = params;
   // Kamailio's acc cannot load without tm's API either.
   if (!e.tm) throw new Error('acc: the tm module must be loaded (acc accounts transactions)');
-  unregister = e.tm.callbacks.register({
+  const callbacks = e.tm.callbacks;
+  const unregister = callbacks.register({
     requestIn: (t, ctx) => {
       if (t.method === 'CANCEL' && !p.reportCancels) return;
       const mc = flagSet(ctx.flags, p.missedFlag);
@@ -169,10 +180,13 @@ function init(e: ModuleEnv): void {
     },
     onFailure: (ev) => {
       const w = ev.t.moduleData.get(WATCH) as Watch | undefined;
-      if (w?.missedOnFailure && flagSet(ev.t.flags, p.missedFlag)) onMissed(p, ev);
+      if (w?.missedOnFailure && flagSet(ev.t.flags, p.missedFlag)) onMissed(state, ev);
     },
-    responseOut: (ev) => responseOut(p, ev),
+    responseOut: (ev) => responseOut(state, ev),
   });
+  // The callbacks above run for transactions only, after init has returned this.
+  const state: AccState = { params: p, proxy: e.proxy, unregister };
+  return state;
 }
 
 const notProvided = (name: string): never => {
@@ -181,27 +195,26 @@ const notProvided = (name: string): never => {
 
 /** acc_log_request("<3-digit code> <reason>"): "ACC: request accounted: " for this request. */
 function accLogRequest(ctx: MsgContext, comment: string): number {
-  const p = params;
-  if (!p || !comment) return -1;
+  if (!comment) return -1;
+  const a = st(ctx);
+  const p = a.params;
   let code = '';
   let reason = comment;
   if (/^\d{3}/.test(comment)) {
     code = comment.slice(0, 3);
     reason = comment.slice(3).replace(/^\s+/, '');
   }
-  write(ctx, p, 'request accounted: ', record(ctx, p, ctx.msg.to.tag ?? '', code, reason));
+  write(ctx, a, 'request accounted: ', record(ctx, p, ctx.msg.to.tag ?? '', code, reason));
   return 1;
 }
 
-export default defineModule('acc', [
+export default defineModule<AccState>('acc', [
   { name: 'acc_log_request', params: ['str'], ret: 'int', fn: (ctx, c) => accLogRequest(ctx, str(c)) },
   // Kamailio 5.6.3's other acc exports (not in shared/kemi-exports.md): no database here.
   { name: 'acc_db_request', params: ['str', 'str'], ret: 'int', fn: () => notProvided('acc_db_request') },
   { name: 'acc_request', params: ['str', 'str'], ret: 'int', fn: () => notProvided('acc_request') },
 ], {
+  key: ACC,
   init,
-  close: () => {
-    unregister?.();
-    unregister = null;
-  },
+  close: (a) => a.unregister(),
 });

@@ -17,7 +17,8 @@
  *
  * modparams: nonce_expire (300 s, as Kamailio), algorithm (MD5 | SHA-256, RFC 8760), secret (else
  * one generated and shared through the state, so every proxy on the same state accepts the others'
- * nonces), nonce_count and one_time_nonce (replay protection; on by default here, off in Kamailio),
+ * nonces), nonce_count and one_time_nonce (replay protection, see src/auth/service.ts; off by default
+ * as in Kamailio),
  * use_domain (0; 1: From and To hosts must match too for checks=1).
  *
  * PVs: $au (auth username, user part), $aU (whole username), $ad (domain part of the username, else
@@ -27,8 +28,7 @@
 import type { MsgContext } from '../src/context/msg-context.js';
 import type { PvRegistry } from '../src/pv/registry.js';
 import {
-  AUTH_ERROR, AUTH_OK, AUTH_USER_MISMATCH, STALE_NONCE, authorizedCredentials, checkCredentials, credentialsHeader,
-  defaultRealm, findCredentials, initAuth, sendChallenge,
+  AUTH, AUTH_ERROR, AUTH_OK, AUTH_USER_MISMATCH, AuthService, credentialsHeader, defaultRealm, findCredentials,
 } from '../src/auth/service.js';
 import type { Credentials } from '../src/auth/digest.js';
 import { parseUri } from '../src/sip/index.js';
@@ -36,27 +36,30 @@ import type { Awaitable } from '../src/state/store.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
 
-let useDomain = false;
+/** The instance's auth module (its state: the AuthService auth_db binds to). */
+function st(ctx: MsgContext): AuthService {
+  return AUTH.of(ctx);
+}
 
 /** Credentials for $au & co: the authorized ones, else the first credentials header present. */
-function creds(ctx: MsgContext): { username: string; realm: string } | null {
-  const a = authorizedCredentials(ctx);
+function creds(svc: AuthService, ctx: MsgContext): { username: string; realm: string } | null {
+  const a = svc.authorized(ctx);
   if (a) return a.cred;
   if (!ctx.msg.isRequest) return null;
   return (findCredentials(ctx, 'authorization', '') ?? findCredentials(ctx, 'proxy-authorization', ''))?.cred ?? null;
 }
 
-function registerAuthPvs(pvs: PvRegistry): void {
+function registerAuthPvs(pvs: PvRegistry, svc: AuthService): void {
   const registerPv = pvs.register.bind(pvs);
-  registerPv('au', { get: (ctx) => creds(ctx)?.username.split('@')[0] ?? null });
-  registerPv('aU', { get: (ctx) => creds(ctx)?.username ?? null });
+  registerPv('au', { get: (ctx) => creds(svc, ctx)?.username.split('@')[0] ?? null });
+  registerPv('aU', { get: (ctx) => creds(svc, ctx)?.username ?? null });
   registerPv('ad', { get: (ctx) => {
-    const c = creds(ctx);
+    const c = creds(svc, ctx);
     if (!c) return null;
     const i = c.username.indexOf('@');
     return i >= 0 ? c.username.slice(i + 1) : c.realm;
   } });
-  registerPv('ar', { get: (ctx) => creds(ctx)?.realm ?? null });
+  registerPv('ar', { get: (ctx) => creds(svc, ctx)?.realm ?? null });
 }
 
 function uriParts(uri: string): { user: string; host: string } | null {
@@ -74,9 +77,10 @@ const SKIPFWD_METHODS = new Set(['INVITE', 'BYE', 'PRACK', 'UPDATE', 'MESSAGE'])
  * The identity checks Kamailio's auth_check / pv_auth_check run after a successful digest check
  * (flag AUTH_CHECK_ID_F): auth user = To user (REGISTER, PUBLISH) or From user, unless `skipFwd`
  * (AUTH_CHECK_SKIPFWD_F) and the method is INVITE/BYE/PRACK/UPDATE/MESSAGE; for REGISTER and
- * PUBLISH From user = To user (and hosts with use_domain); for PUBLISH From user = R-URI user.
+ * PUBLISH From user = To user (and hosts with `domainToo`, the module's use_domain); for PUBLISH
+ * From user = R-URI user.
  */
-export function identityCheck(ctx: MsgContext, cred: Credentials, skipFwd: boolean, domainToo = useDomain): number {
+export function identityCheck(ctx: MsgContext, cred: Credentials, skipFwd: boolean, domainToo: boolean): number {
   const m = ctx.msg.method;
   let from: ReturnType<typeof uriParts>;
   let to: ReturnType<typeof uriParts> = null;
@@ -103,9 +107,9 @@ export function identityCheck(ctx: MsgContext, cred: Credentials, skipFwd: boole
 }
 
 /** Runs the identity check on an AUTH_OK result. */
-export function withIdentity(ctx: MsgContext, r: Awaitable<number>, cred: Credentials | undefined, on: boolean, skipFwd: boolean): Awaitable<number> {
-  if (!on || !cred) return r;
-  const after = (code: number): number => (code === AUTH_OK ? identityCheck(ctx, cred, skipFwd) : code);
+export function withIdentity(ctx: MsgContext, r: Awaitable<number>, cred: Credentials | undefined, skipFwd: boolean, domainToo: boolean): Awaitable<number> {
+  if (!cred) return r;
+  const after = (code: number): number => (code === AUTH_OK ? identityCheck(ctx, cred, skipFwd, domainToo) : code);
   return r instanceof Promise ? r.then(after) : after(r);
 }
 
@@ -113,32 +117,32 @@ function pvAuthCheck(ctx: MsgContext, realm: string, password: string, flags: nu
   if (!ctx.msg.isRequest) return AUTH_ERROR;
   const m = ctx.msg.method;
   if (m === 'ACK' || m === 'CANCEL') return AUTH_OK;
+  const svc = st(ctx);
   const r = defaultRealm(ctx, realm);
   const found = findCredentials(ctx, credentialsHeader(ctx), r);
-  const res = checkCredentials(ctx, found, false, () => ((flags & 1) ? { ha1: password } : { password }));
-  return withIdentity(ctx, res, found?.cred, (checks & 1) !== 0, false);
+  const res = svc.checkCredentials(ctx, found, false, () => ((flags & 1) ? { ha1: password } : { password }));
+  return (checks & 1) !== 0 ? withIdentity(ctx, res, found?.cred, false, svc.settings.useDomain) : res;
 }
 
 /** Does the request carry credentials for `realm` whose (genuine) nonce has expired? */
-function staleCredentials(ctx: MsgContext, realm: string): boolean {
+function staleCredentials(svc: AuthService, ctx: MsgContext, realm: string): boolean {
   const found = findCredentials(ctx, credentialsHeader(ctx), defaultRealm(ctx, realm));
-  if (!found) return false;
-  // With no subscriber the check stops right after the nonce test: -4 means stale.
-  return checkCredentials(ctx, found, false, () => null) === STALE_NONCE;
+  return found !== null && svc.isStale(found.cred.nonce);
 }
 
-export default defineModule('auth', [
+export default defineModule<AuthService>('auth', [
   { name: 'auth_challenge', params: ['str', 'int'], ret: 'int', fn: (ctx, realm, flags) => {
     let f = Number(flags) || 0;
     if (!ctx.msg.isRequest) return AUTH_ERROR;
-    if (!(f & 16) && staleCredentials(ctx, str(realm))) f |= 16;
-    return sendChallenge(ctx, str(realm), f);
+    const svc = st(ctx);
+    if (!(f & 16) && staleCredentials(svc, ctx, str(realm))) f |= 16;
+    return svc.sendChallenge(ctx, str(realm), f);
   } },
   { name: 'consume_credentials', params: [], ret: 'int', fn: (ctx) => {
     if (!ctx.msg.isRequest) return -1;
     const m = ctx.msg.method;
     if (m === 'ACK' || m === 'CANCEL' || m === 'PRACK') return -1;
-    const a = authorizedCredentials(ctx);
+    const a = st(ctx).authorized(ctx);
     if (!a) return -1;
     ctx.msg.removeHeader(a.field);
     return 1;
@@ -150,9 +154,10 @@ export default defineModule('auth', [
   } },
   { name: 'pv_auth_check', params: ['str', 'str', 'int', 'int'], ret: 'int', fn: (ctx, realm, pw, flags, checks) => pvAuthCheck(ctx, str(realm), str(pw), Number(flags) || 0, Number(checks) || 0) },
 ], {
+  key: AUTH,
   init: async (env) => {
-    await initAuth(env);
-    useDomain = Number(env.params.use_domain ?? 0) !== 0;
-    registerAuthPvs(env.pvs);
+    const svc = await AuthService.create(env);
+    registerAuthPvs(env.pvs, svc);
+    return svc;
   },
 });

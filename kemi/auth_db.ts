@@ -29,16 +29,27 @@
  */
 import { createHash } from 'node:crypto';
 import type { MsgContext } from '../src/context/msg-context.js';
-import { AUTH_ERROR, AUTH_OK, checkCredentials, credentialsHeader, findCredentials, type Subscriber } from '../src/auth/service.js';
+import { AUTH, AUTH_ERROR, AUTH_OK, credentialsHeader, findCredentials, type AuthService, type Subscriber } from '../src/auth/service.js';
 import type { Credentials } from '../src/auth/digest.js';
+import { ModuleKey } from '../src/context/module-state.js';
 import type { Awaitable, StateStore } from '../src/state/store.js';
 import { identityCheck } from './auth.js';
-import { defineModule, type KemiArg } from './types.js';
+import { defineModule, type ModuleEnv } from './types.js';
 import { str } from './args.js';
 
-let store: StateStore | null = null;
-let calculateHa1 = false;
-let useDomain = false;
+/** One instance's auth_db: the auth module it binds to, the subscriber store, its modparams. */
+export interface AuthDbState {
+  readonly auth: AuthService;
+  readonly store: StateStore;
+  readonly calculateHa1: boolean;
+  readonly useDomain: boolean;
+}
+
+export const AUTH_DB = new ModuleKey<AuthDbState>('auth_db');
+
+function st(ctx: MsgContext): AuthDbState {
+  return AUTH_DB.of(ctx);
+}
 
 function decode(v: string | null): Subscriber | null {
   if (v === null) return null;
@@ -60,9 +71,7 @@ function decode(v: string | null): Subscriber | null {
 }
 
 /** The subscriber `user@domain`, else `user` alone. */
-export function subscriber(table: string, user: string, domain: string): Awaitable<Subscriber | null> {
-  if (!store) throw new Error('KSR.auth_db: module not initialised');
-  const s = store;
+export function subscriber(s: StateStore, table: string, user: string, domain: string): Awaitable<Subscriber | null> {
   const ns = table || 'subscriber';
   const first = s.get(ns, `${user}@${domain}`);
   const next = (v: string | null): Awaitable<Subscriber | null> => {
@@ -74,7 +83,7 @@ export function subscriber(table: string, user: string, domain: string): Awaitab
 }
 
 /** What the digest check uses, per calculate_ha1 (see the header comment). */
-function secretOf(sub: Subscriber | null, cred: Credentials): Subscriber | null {
+function secretOf(sub: Subscriber | null, cred: Credentials, calculateHa1: boolean): Subscriber | null {
   if (!sub) return null;
   const hashField = cred.username.includes('@') ? sub.ha1b : sub.ha1;
   if (calculateHa1) return sub.password !== undefined ? { password: sub.password } : hashField !== undefined ? { ha1: hashField } : {};
@@ -88,43 +97,52 @@ function authCheck(ctx: MsgContext, realm: string, table: string, flags: number)
   const m = ctx.msg.method;
   if (m === 'ACK' || m === 'CANCEL') return AUTH_OK;
   if (!realm || !table) return AUTH_ERROR;
+  const db = st(ctx);
   const found = findCredentials(ctx, credentialsHeader(ctx), realm);
-  const r = checkCredentials(ctx, found, false, (cred) => {
+  const r = db.auth.checkCredentials(ctx, found, false, (cred) => {
     const at = cred.username.indexOf('@');
     const user = at >= 0 ? cred.username.slice(0, at) : cred.username;
     const domain = at >= 0 ? cred.username.slice(at + 1) : cred.realm;
-    const s = subscriber(table, user, domain);
-    return s instanceof Promise ? s.then((x) => secretOf(x, cred)) : secretOf(s, cred);
+    const s = subscriber(db.store, table, user, domain);
+    return s instanceof Promise ? s.then((x) => secretOf(x, cred, db.calculateHa1)) : secretOf(s, cred, db.calculateHa1);
   });
   if (!(flags & 1) || !found) return r;
-  const after = (code: number): number => (code === AUTH_OK ? identityCheck(ctx, found.cred, (flags & 2) !== 0, useDomain) : code);
+  const after = (code: number): number => (code === AUTH_OK ? identityCheck(ctx, found.cred, (flags & 2) !== 0, db.useDomain) : code);
   return r instanceof Promise ? r.then(after) : after(r);
 }
 
 const md5 = (s: string): string => createHash('md5').update(s, 'latin1').digest('hex');
 
-export default defineModule('auth_db', [
+/** mod_init: binds to the auth module's API, as Kamailio's auth_db does (auth must be loaded first). */
+function init(env: ModuleEnv): AuthDbState {
+  const auth = env.modules.find(AUTH);
+  if (!auth) throw new Error('auth_db: the auth module must be loaded before auth_db (list "auth" before "auth_db" in modules)');
+  return {
+    auth,
+    store: env.state,
+    calculateHa1: Number(env.params.calculate_ha1 ?? 0) !== 0,
+    useDomain: Number(env.params.use_domain ?? 0) !== 0,
+  };
+}
+
+export default defineModule<AuthDbState>('auth_db', [
   { name: 'auth_check', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, realm, table, flags) => authCheck(ctx, str(realm), str(table), Number(flags) || 0) },
   { name: 'is_subscriber', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, uri, table) => {
     const m = /^sips?:([^@;?]+)@([^;:>?]+)/.exec(str(uri));
     if (!m) return -1;
     let s: Awaitable<Subscriber | null>;
     try {
-      s = subscriber(str(table), decodeURIComponent(m[1]!), m[2]!.toLowerCase());
+      s = subscriber(st(ctx).store, str(table), decodeURIComponent(m[1]!), m[2]!.toLowerCase());
     } catch {
       return -1;
     }
     return s instanceof Promise ? s.then((x) => (x ? 1 : -1), () => -1) : s ? 1 : -1;
   } },
 ], {
-  init: (env) => {
-    store = env.state;
-    calculateHa1 = Number(env.params.calculate_ha1 ?? 0) !== 0;
-    useDomain = Number(env.params.use_domain ?? 0) !== 0;
-  },
-  rpc: () => ({
+  key: AUTH_DB,
+  init,
+  rpc: ({ store }) => ({
     'subscriber.add': async (p) => {
-      if (!store) throw new Error('auth_db not initialised');
       const id = String(p[0] ?? '');
       const at = id.indexOf('@');
       if (at <= 0 || at === id.length - 1 || p[1] === undefined) throw new Error('usage: subscriber.add <user@domain> <password>');
@@ -137,7 +155,6 @@ export default defineModule('auth_db', [
       return 'ok';
     },
     'subscriber.rm': async (p) => {
-      if (!store) throw new Error('auth_db not initialised');
       await store.del('subscriber', String(p[0] ?? ''));
       return 'ok';
     },

@@ -21,7 +21,8 @@ import type { MsgContext, PvValue } from '../src/context/msg-context.js';
 import type { PvRegistry } from '../src/pv/registry.js';
 import { PosixRegex } from '../src/lib/posix-regex.js';
 import { andThen, StateError, type Awaitable, type StateStore } from '../src/state/store.js';
-import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
+import { ModuleKey } from '../src/context/module-state.js';
+import { defineModule, type ModuleEnv } from './types.js';
 import { str } from './args.js';
 
 
@@ -32,8 +33,23 @@ interface Table {
   updateexpire: boolean;
 }
 
-const tables = new Map<string, Table>();
-let store: StateStore | null = null;
+/** One instance's htable: its table definitions, the state backend, and per-message iterators and locks. */
+export class HtableState {
+  readonly tables = new Map<string, Table>();
+  /** sht_iterator_* iterators per message. */
+  readonly iterators = new WeakMap<MsgContext, Map<string, Iterator>>();
+  /** Locks a message holds: lock key -> [owner token, depth]. */
+  readonly heldLocks = new WeakMap<MsgContext, Map<string, [string, number]>>();
+
+  constructor(readonly store: StateStore) {}
+}
+
+export const HTABLE = new ModuleKey<HtableState>('htable');
+
+function st(ctx: MsgContext): HtableState {
+  return HTABLE.of(ctx);
+}
+
 const ns = (t: Table): string => `ht:${t.name}`;
 
 function encode(v: string | number): string {
@@ -62,14 +78,9 @@ export function parseTableSpec(spec: string): Table {
 }
 
 function table(ctx: MsgContext, name: string): Table | null {
-  const t = tables.get(name);
+  const t = st(ctx).tables.get(name);
   if (!t) ctx.proxy.log(ctx, 'err', `htable: no such table '${name}'`);
   return t ?? null;
-}
-
-function st(): StateStore {
-  if (!store) throw new Error('KSR.htable: module not initialised');
-  return store;
 }
 
 /** Continues with the value; a state error is logged and becomes `onError`. */
@@ -87,14 +98,14 @@ function chain<T, R>(ctx: MsgContext, v: Awaitable<T>, fn: (x: T) => Awaitable<R
 function get(ctx: MsgContext, name: string, key: string, missing: string | null): Awaitable<PvValue | null> {
   const t = table(ctx, name);
   if (!t) return missing;
-  return chain(ctx, st().get(ns(t), key), (raw) => decode(raw) ?? t.initval ?? missing, missing);
+  return chain(ctx, st(ctx).store.get(ns(t), key), (raw) => decode(raw) ?? t.initval ?? missing, missing);
 }
 
 /** Stores a value; the expiry: the given one, else autoexpire (kept on update when updateexpire=0). */
 function set(ctx: MsgContext, name: string, key: string, v: string | number, expires?: number): Awaitable<number> {
   const t = table(ctx, name);
   if (!t) return -1;
-  const s = st();
+  const s = st(ctx).store;
   const write = (ttl: number): Awaitable<number> => chain(ctx, s.set(ns(t), key, encode(v), ttl), () => 1, -1);
   if (expires !== undefined) return write(expires);
   if (!t.autoexpire) return write(0);
@@ -105,7 +116,7 @@ function set(ctx: MsgContext, name: string, key: string, v: string | number, exp
 function incr(ctx: MsgContext, name: string, key: string, by: number): Awaitable<number> {
   const t = table(ctx, name);
   if (!t) return -255;
-  const s = st();
+  const s = st(ctx).store;
   return chain(ctx, s.get(ns(t), key), (raw) => {
     const cur = decode(raw);
     if (typeof cur === 'string') return -255;
@@ -139,23 +150,23 @@ function matchName(ctx: MsgContext, name: string, op: string, value: string): Aw
   const t = table(ctx, name);
   if (!t) return -1;
   // The common "is this key there" case is one lookup, not a scan.
-  if (op === 'eq') return chain(ctx, st().get(ns(t), value), (v) => (v !== null ? 1 : -1), -1);
+  if (op === 'eq') return chain(ctx, st(ctx).store.get(ns(t), value), (v) => (v !== null ? 1 : -1), -1);
   const m = matcher(op, value);
   if (!m) return -1;
-  return chain(ctx, st().entries(ns(t)), (es) => (es.some(([k]) => m(k)) ? 1 : -1), -1);
+  return chain(ctx, st(ctx).store.entries(ns(t)), (es) => (es.some(([k]) => m(k)) ? 1 : -1), -1);
 }
 
 function matchValue(ctx: MsgContext, name: string, op: string, value: string): Awaitable<number> {
   const t = table(ctx, name);
   const m = matcher(op, value);
   if (!t || !m) return -1;
-  return chain(ctx, st().entries(ns(t)), (es) => (es.some(([, v]) => typeof decode(v) === 'string' && m(String(decode(v)))) ? 1 : -1), -1);
+  return chain(ctx, st(ctx).store.entries(ns(t)), (es) => (es.some(([, v]) => typeof decode(v) === 'string' && m(String(decode(v)))) ? 1 : -1), -1);
 }
 
 function removeWhere(ctx: MsgContext, name: string, test: (k: string, v: string | number | null) => boolean): Awaitable<number> {
   const t = table(ctx, name);
   if (!t) return -1;
-  const s = st();
+  const s = st(ctx).store;
   return chain(ctx, s.entries(ns(t)), (es) => {
     const dels = es.filter(([k, v]) => test(k, decode(v))).map(([k]) => s.del(ns(t), k));
     return dels.some((d) => d instanceof Promise) ? Promise.all(dels).then(() => 1, () => -1) : 1;
@@ -169,17 +180,16 @@ interface Iterator {
   items: [string, string][];
   pos: number;
 }
-const iterators = new WeakMap<MsgContext, Map<string, Iterator>>();
 
 function iterator(ctx: MsgContext, name: string): Iterator | null {
-  return iterators.get(ctx)?.get(name) ?? null;
+  return st(ctx).iterators.get(ctx)?.get(name) ?? null;
 }
 
 function iterSet(ctx: MsgContext, iname: string, v: string | number | null, expires?: number): Awaitable<number> {
   const it = iterator(ctx, iname);
   const cur = it?.items[it.pos];
   if (!it || !cur) return -1;
-  const s = st();
+  const s = st(ctx).store;
   if (v === null) return chain(ctx, s.del(ns(it.table), cur[0]), () => 1, -1);
   if (expires !== undefined) return chain(ctx, s.set(ns(it.table), cur[0], cur[1], expires), () => 1, -1);
   return set(ctx, it.table.name, cur[0], v);
@@ -233,7 +243,7 @@ function countCells(ctx: MsgContext, arg: string, byValue: boolean): Awaitable<n
     default: test = () => true;
   }
   const want = Number.parseInt(arg2, 10);
-  return chain(ctx, st().entries(ns(t)), (es) => {
+  return chain(ctx, st(ctx).store.entries(ns(t)), (es) => {
     let n = 0;
     for (const [k, raw] of es) {
       if (op === 'all') n++;
@@ -272,7 +282,7 @@ function registerHtablePvs(pvs: PvRegistry): void {
       const [t, k] = split(arg);
       const tb = table(ctx, t);
       if (!tb) return;
-      const s = st();
+      const s = st(ctx).store;
       const r = chain(ctx, s.get(ns(tb), k), (raw) => (raw === null ? -1 : chain(ctx, s.set(ns(tb), k, raw, Number(v) || 0), () => 1, -1)), -1);
       if (r instanceof Promise) r.catch(() => undefined);
     },
@@ -288,14 +298,14 @@ function registerHtablePvs(pvs: PvRegistry): void {
 function remove(ctx: MsgContext, name: string, key: string): Awaitable<number> {
   const t = table(ctx, name);
   if (!t) return -1;
-  return chain(ctx, st().del(ns(t), key), () => 1, -1);
+  return chain(ctx, st(ctx).store.del(ns(t), key), () => 1, -1);
 }
 
 // ---- module -------------------------------------------------------------------------------------
 
-function init(env: ModuleEnv): void {
-  store = env.state;
-  tables.clear();
+function init(env: ModuleEnv): HtableState {
+  const h = new HtableState(env.state);
+  const tables = h.tables;
   for (const [k, v] of Object.entries(env.params)) {
     if (!k.startsWith('htable')) continue;
     for (const line of String(v).split(/\r?\n/)) {
@@ -306,13 +316,12 @@ function init(env: ModuleEnv): void {
     }
   }
   registerHtablePvs(env.pvs);
+  return h;
 }
 
 const LOCK_NS = 'htlock';
 const LOCK_TTL_SEC = 10;
 const LOCK_WAIT_MS = 2000;
-/** Locks a message holds: lock key -> [owner token, depth]. */
-const heldLocks = new WeakMap<MsgContext, Map<string, [string, number]>>();
 
 function lockKey(t: string, k: string): string {
   return `${t}=>${k}`;
@@ -321,6 +330,7 @@ function lockKey(t: string, k: string): string {
 function shtLock(ctx: MsgContext, t: string, k: string): Awaitable<number> {
   if (!table(ctx, t)) return -1;
   const id = lockKey(t, k);
+  const heldLocks = st(ctx).heldLocks;
   let mine = heldLocks.get(ctx);
   const cur = mine?.get(id);
   if (cur) {
@@ -329,7 +339,7 @@ function shtLock(ctx: MsgContext, t: string, k: string): Awaitable<number> {
   }
   const token = `${process.pid}:${Math.random().toString(36).slice(2)}`;
   const deadline = Date.now() + LOCK_WAIT_MS;
-  const s = st();
+  const s = st(ctx).store;
   const attempt = (): Awaitable<number> => chain(ctx, s.setIfAbsent(LOCK_NS, id, token, LOCK_TTL_SEC), (got) => {
     if (got) {
       if (!mine) heldLocks.set(ctx, (mine = new Map()));
@@ -348,17 +358,17 @@ function shtLock(ctx: MsgContext, t: string, k: string): Awaitable<number> {
 function shtUnlock(ctx: MsgContext, t: string, k: string): Awaitable<number> {
   if (!table(ctx, t)) return -1;
   const id = lockKey(t, k);
-  const mine = heldLocks.get(ctx);
+  const mine = st(ctx).heldLocks.get(ctx);
   const cur = mine?.get(id);
   if (!cur) return 1; // not held: nothing to release (Kamailio's unlock does not check either)
   if (--cur[1] > 0) return 1;
   mine!.delete(id);
-  const s = st();
+  const s = st(ctx).store;
   // Release only our own lock (it may have expired and been taken by another message).
   return chain(ctx, s.get(LOCK_NS, id), (owner) => (owner === cur[0] ? chain(ctx, s.del(LOCK_NS, id), () => 1, -1) : 1), -1);
 }
 
-export default defineModule('htable', [
+export default defineModule<HtableState>('htable', [
   { name: 'sht_lock', params: ['str', 'str'], ret: 'int', fn: (ctx, t, k) => shtLock(ctx, str(t), str(k)) },
   { name: 'sht_unlock', params: ['str', 'str'], ret: 'int', fn: (ctx, t, k) => shtUnlock(ctx, str(t), str(k)) },
   { name: 'sht_get', params: ['str', 'str'], ret: 'xval', fn: (ctx, t, k) => get(ctx, str(t), str(k), null) },
@@ -372,14 +382,14 @@ export default defineModule('htable', [
   { name: 'sht_setex', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, t, k, e) => {
     const tb = table(ctx, str(t));
     if (!tb) return -1;
-    const s = st();
+    const s = st(ctx).store;
     return chain(ctx, s.get(ns(tb), str(k)), (raw) => (raw === null ? -1 : chain(ctx, s.set(ns(tb), str(k), raw, Number(e) || 0), () => 1, -1)), -1);
   } },
   { name: 'sht_rm', params: ['str', 'str'], ret: 'int', fn: (ctx, t, k) => remove(ctx, str(t), str(k)) },
   { name: 'sht_is_null', params: ['str', 'str'], ret: 'int', fn: (ctx, t, k) => {
-    const tb = tables.get(str(t));
+    const tb = st(ctx).tables.get(str(t));
     if (!tb) return 2;
-    return chain(ctx, st().get(ns(tb), str(k)), (v) => (v !== null ? -1 : tb.initval !== null ? -2 : 1), -1);
+    return chain(ctx, st(ctx).store.get(ns(tb), str(k)), (v) => (v !== null ? -1 : tb.initval !== null ? -2 : 1), -1);
   } },
   { name: 'sht_inc', params: ['str', 'str'], ret: 'int', fn: (ctx, t, k) => incr(ctx, str(t), str(k), 1) },
   { name: 'sht_dec', params: ['str', 'str'], ret: 'int', fn: (ctx, t, k) => incr(ctx, str(t), str(k), -1) },
@@ -391,11 +401,12 @@ export default defineModule('htable', [
   { name: 'sht_rm_name', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, op, v) => { const m = rmMatcher(str(op), str(v)); return m ? removeWhere(ctx, str(t), (k) => m(k)) : -1; } },
   { name: 'sht_rm_value', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, op, v) => { const m = rmMatcher(str(op), str(v)); return m ? removeWhere(ctx, str(t), (_k, x) => typeof x === 'string' && m(x)) : -1; } },
   // ht_reset_by_name: 0 on success.
-  { name: 'sht_reset', params: ['str'], ret: 'int', fn: (ctx, t) => { const tb = table(ctx, str(t)); return tb ? chain(ctx, st().clear(ns(tb)), () => 0, -1) : -1; } },
+  { name: 'sht_reset', params: ['str'], ret: 'int', fn: (ctx, t) => { const tb = table(ctx, str(t)); return tb ? chain(ctx, st(ctx).store.clear(ns(tb)), () => 0, -1) : -1; } },
   { name: 'sht_iterator_start', params: ['str', 'str'], ret: 'int', fn: (ctx, iname, t) => {
     const tb = table(ctx, str(t));
     if (!tb) return -1;
-    return chain(ctx, st().entries(ns(tb)), (items) => {
+    return chain(ctx, st(ctx).store.entries(ns(tb)), (items) => {
+      const iterators = st(ctx).iterators;
       let m = iterators.get(ctx);
       if (!m) iterators.set(ctx, (m = new Map()));
       m.set(str(iname), { table: tb, items, pos: -1 });
@@ -408,44 +419,45 @@ export default defineModule('htable', [
     it.pos++;
     return it.pos < it.items.length ? 1 : -1;
   } },
-  { name: 'sht_iterator_end', params: ['str'], ret: 'int', fn: (ctx, iname) => (iterators.get(ctx)?.delete(str(iname)) ? 1 : -1) },
+  { name: 'sht_iterator_end', params: ['str'], ret: 'int', fn: (ctx, iname) => (st(ctx).iterators.get(ctx)?.delete(str(iname)) ? 1 : -1) },
   { name: 'sht_iterator_rm', params: ['str'], ret: 'int', fn: (ctx, iname) => iterSet(ctx, str(iname), null) },
   { name: 'sht_iterator_sets', params: ['str', 'str'], ret: 'int', fn: (ctx, iname, v) => iterSet(ctx, str(iname), str(v)) },
   { name: 'sht_iterator_seti', params: ['str', 'int'], ret: 'int', fn: (ctx, iname, v) => iterSet(ctx, str(iname), Number(v) || 0) },
   { name: 'sht_iterator_setex', params: ['str', 'int'], ret: 'int', fn: (ctx, iname, e) => iterSet(ctx, str(iname), '', Number(e) || 0) },
 ], {
+  key: HTABLE,
   init,
-  rpc: () => ({
-    'htable.listTables': () => [...tables.values()].map((t) => ({ name: t.name, dbtable: '', dbmode: 0, expire: t.autoexpire, updateexpire: t.updateexpire ? 1 : 0, size: 0, dmqreplicate: 0 })),
+  rpc: (h) => ({
+    'htable.listTables': () => [...h.tables.values()].map((t) => ({ name: t.name, dbtable: '', dbmode: 0, expire: t.autoexpire, updateexpire: t.updateexpire ? 1 : 0, size: 0, dmqreplicate: 0 })),
     'htable.dump': async (p) => {
-      const t = tables.get(String(p[0] ?? ''));
+      const t = h.tables.get(String(p[0] ?? ''));
       if (!t) throw new Error('No such htable');
-      const es = await st().entries(ns(t));
+      const es = await h.store.entries(ns(t));
       return es.map(([k, v]) => { const d = decode(v); return { entry: 0, size: 1, slot: [{ name: k, value: d, type: typeof d === 'number' ? 'int' : 'str' }] }; });
     },
     'htable.get': async (p) => {
-      const t = tables.get(String(p[0] ?? ''));
+      const t = h.tables.get(String(p[0] ?? ''));
       if (!t) throw new Error('No such htable');
-      const v = decode(await st().get(ns(t), String(p[1] ?? '')));
+      const v = decode(await h.store.get(ns(t), String(p[1] ?? '')));
       if (v === null) throw new Error('Key name doesn\'t exist in htable.');
       return { item: { name: String(p[1]), value: v } };
     },
     'htable.sets': async (p) => {
-      const t = tables.get(String(p[0] ?? ''));
+      const t = h.tables.get(String(p[0] ?? ''));
       if (!t) throw new Error('No such htable');
-      await st().set(ns(t), String(p[1] ?? ''), encode(String(p[2] ?? '')), t.autoexpire);
+      await h.store.set(ns(t), String(p[1] ?? ''), encode(String(p[2] ?? '')), t.autoexpire);
       return 'ok';
     },
     'htable.seti': async (p) => {
-      const t = tables.get(String(p[0] ?? ''));
+      const t = h.tables.get(String(p[0] ?? ''));
       if (!t) throw new Error('No such htable');
-      await st().set(ns(t), String(p[1] ?? ''), encode(Number(p[2]) || 0), t.autoexpire);
+      await h.store.set(ns(t), String(p[1] ?? ''), encode(Number(p[2]) || 0), t.autoexpire);
       return 'ok';
     },
     'htable.delete': async (p) => {
-      const t = tables.get(String(p[0] ?? ''));
+      const t = h.tables.get(String(p[0] ?? ''));
       if (!t) throw new Error('No such htable');
-      await st().del(ns(t), String(p[1] ?? ''));
+      await h.store.del(ns(t), String(p[1] ?? ''));
       return 'ok';
     },
     'htable.reload': (p) => {

@@ -1,14 +1,40 @@
 /**
  * KSR.kx (Kamailio's kemix module): direct getters for message and network data. `get_*` give nil
  * when absent, `gete_*` "", `getw_*` "<null>".
+ *
+ * get_def / get_defn / ifdef / ifndef read the instance's defines (config key `defines`, Kamailio's
+ * `#!define NAME value`), with kemix's answers: get_def of an unknown name "" (not nil), get_defn
+ * the leading integer (str2sint: optional sign, digits up to the first other character, clamped to
+ * 32 bits; 0 when there is none or the name is unknown), ifdef / ifndef a Lua boolean.
  */
 import type { MsgContext, PvValue } from '../src/context/msg-context.js';
 import { parseUri, type SipUri } from '../src/sip/index.js';
 import { getPv } from '../src/pv/registry.js';
+import { ModuleKey } from '../src/context/module-state.js';
 import { defineModule, type KemiExport } from './types.js';
 
-/** #!define values: a Lua-only config has none but the environment-style ones we are given. */
-const defines = new Map<string, string>();
+/** One instance's kx: the config's defines. */
+export interface KxState {
+  readonly defines: ReadonlyMap<string, string>;
+}
+
+export const KX = new ModuleKey<KxState>('kx');
+
+function st(ctx: MsgContext): KxState {
+  return KX.of(ctx);
+}
+
+const INT_MAX = 2147483647;
+const INT_MIN = -2147483648;
+
+/** ki_kx_get_defn: str2sint's partial value (sign kept), as Kamailio 5.6.3 answers it. */
+export function defineNumber(v: string | undefined): number {
+  if (v === undefined) return 0;
+  const m = /^([+-]?)(\d*)/.exec(v)!;
+  if (!m[2]) return 0;
+  const n = Number(m[2]) * (m[1] === '-' ? -1 : 1);
+  return Math.min(INT_MAX, Math.max(INT_MIN, n));
+}
 
 function safeUri(s: string | undefined | null): SipUri | null {
   if (!s) return null;
@@ -115,17 +141,12 @@ const exports: KemiExport[] = [
   { name: 'get_msglen', params: [], ret: 'int', fn: (c) => c.msg.buf.length },
   { name: 'get_msgtype', params: [], ret: 'int', fn: (c) => (c.msg.isRequest ? 1 : 2) },
   // Kamailio answers an empty string for a name that is not defined.
-  { name: 'get_def', params: ['str'], ret: 'xval', fn: (_c, n) => defines.get(String(n ?? '')) ?? '' },
-  { name: 'get_defn', params: ['str'], ret: 'int', fn: (_c, n) => Number.parseInt(defines.get(String(n ?? '')) ?? '0', 10) || 0 },
-  { name: 'ifdef', params: ['str'], ret: 'bool', fn: (_c, n) => defines.has(String(n ?? '')) },
-  { name: 'ifndef', params: ['str'], ret: 'bool', fn: (_c, n) => !defines.has(String(n ?? '')) },
+  { name: 'get_def', params: ['str'], ret: 'xval', fn: (c, n) => st(c).defines.get(String(n ?? '')) ?? '' },
+  { name: 'get_defn', params: ['str'], ret: 'int', fn: (c, n) => defineNumber(st(c).defines.get(String(n ?? ''))) },
+  { name: 'ifdef', params: ['str'], ret: 'bool', fn: (c, n) => st(c).defines.has(String(n ?? '')) },
+  { name: 'ifndef', params: ['str'], ret: 'bool', fn: (c, n) => !st(c).defines.has(String(n ?? '')) },
   { name: 'get_env', params: ['str'], ret: 'xval', fn: (_c, n) => process.env[String(n ?? '')] ?? null },
   { name: 'get_envn', params: ['str'], ret: 'int', fn: (_c, n) => Number.parseInt(process.env[String(n ?? '')] ?? '0', 10) || 0 },
 ];
 
-/** Sets a #!define-style value (the config's `defines`). */
-export function setDefine(name: string, value: string): void {
-  defines.set(name, value);
-}
-
-export default defineModule('kx', exports);
+export default defineModule<KxState>('kx', exports, { key: KX, init: (env) => ({ defines: env.defines }) });

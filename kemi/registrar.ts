@@ -28,7 +28,8 @@ import { parseUri, parseNameAddrList, type NameAddr, type SipUri } from '../src/
 import { getPv, type PvRegistry } from '../src/pv/registry.js';
 import { StateError, type Awaitable, type StateStore } from '../src/state/store.js';
 import { byPreference, contactKey, newRuid, Usrloc, type UlContact } from '../src/state/usrloc.js';
-import { defineModule, type KemiArg, type ModuleEnv } from './types.js';
+import { ModuleKey } from '../src/context/module-state.js';
+import { defineModule, type ModuleEnv } from './types.js';
 import { str } from './args.js';
 
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -56,20 +57,38 @@ const DEFAULTS: RegistrarParams = {
   appendBranches: true, receivedAvp: '', receivedParam: 'received', pathMode: 2, usePath: false, retryAfter: 0,
   useDomain: false, xavpCfg: '', methodFiltering: false,
 };
-let params: RegistrarParams = { ...DEFAULTS };
-let store: StateStore | null = null;
-const tables = new Map<string, Usrloc>();
+/** One instance's registrar: its modparams, its usrloc tables, and what it keeps per message. */
+export class RegistrarState {
+  private readonly tables = new Map<string, Usrloc>();
+  /** The reply save() built for each request (sent at once, or later by reg_send_reply). */
+  readonly prepared = new WeakMap<MsgContext, Prepared>();
+  /** reg_fetch_contacts profiles per message ($ulc). */
+  readonly profiles = new WeakMap<MsgContext, Map<string, Profile>>();
 
-function table(name: string): Usrloc {
-  if (!store) throw new Error('KSR.registrar: module not initialised');
-  const n = name || 'location';
-  let t = tables.get(n);
-  if (!t) tables.set(n, (t = new Usrloc(store, n)));
-  return t;
+  constructor(readonly params: RegistrarParams, private readonly store: StateStore) {}
+
+  /** The usrloc table by name ("location" when empty). */
+  table(name: string): Usrloc {
+    const n = name || 'location';
+    let t = this.tables.get(n);
+    if (!t) this.tables.set(n, (t = new Usrloc(this.store, n)));
+    return t;
+  }
+
+  /** The tables used so far (ul.dump), else "location". */
+  usedTables(): Usrloc[] {
+    return this.tables.size ? [...this.tables.values()] : [this.table('location')];
+  }
+}
+
+export const REGISTRAR = new ModuleKey<RegistrarState>('registrar');
+
+function st(ctx: MsgContext): RegistrarState {
+  return REGISTRAR.of(ctx);
 }
 
 /** extract_aor: the unescaped user (and @host with use_domain), lowercased; null when unparsable. */
-function aorOf(uri: string): string | null {
+function aorOf(uri: string, useDomain: boolean): string | null {
   let u: SipUri;
   try {
     u = parseUri(uri);
@@ -82,7 +101,7 @@ function aorOf(uri: string): string | null {
   } catch {
     return null;
   }
-  const aor = params.useDomain ? (user ? `${user}@${u.host}` : u.host) : user;
+  const aor = useDomain ? (user ? `${user}@${u.host}` : u.host) : user;
   return aor.toLowerCase();
 }
 
@@ -143,8 +162,6 @@ interface Prepared {
    */
   late: string;
 }
-/** The reply save() built for this request (sent at once, or later by reg_send_reply). */
-const prepared = new WeakMap<MsgContext, Prepared>();
 
 function qText(q: number): string {
   if (q < 0) return '';
@@ -154,7 +171,7 @@ function qText(q: number): string {
 }
 
 /** build_contact: one Contact header listing every live contact with its remaining lifetime. */
-function contactHeader(contacts: UlContact[]): string {
+function contactHeader(contacts: UlContact[], receivedParam: string): string {
   if (contacts.length === 0) return '';
   const t = now();
   const parts = contacts.map((c) => {
@@ -162,7 +179,7 @@ function contactHeader(contacts: UlContact[]): string {
     const q = qText(c.q);
     if (q) s += `;q=${q}`;
     s += `;expires=${Math.max(0, c.expires - t)}`;
-    if (params.receivedParam && c.received) s += `;${params.receivedParam}="${c.received}"`;
+    if (receivedParam && c.received) s += `;${receivedParam}="${c.received}"`;
     if (c.instance) s += `;+sip.instance="${c.instance}"`;
     if (c.reg_id > 0) s += `;reg-id=${c.reg_id}`;
     return s;
@@ -176,7 +193,9 @@ function supports(ctx: MsgContext, tag: string): boolean {
 
 /** reg_reply_helper: the reply for the outcome `err` (null: success), sent unless flags say not. */
 function finish(ctx: MsgContext, flags: number, err: Rerr | null, contacts: UlContact[] | null, path: string | null): boolean {
-  let headers = contacts ? contactHeader(contacts) : '';
+  const reg = st(ctx);
+  const params = reg.params;
+  let headers = contacts ? contactHeader(contacts, params.receivedParam) : '';
   const failed = err !== null;
   let code = 200;
   if (err === null) {
@@ -193,9 +212,9 @@ function finish(ctx: MsgContext, flags: number, err: Rerr | null, contacts: UlCo
     headers += `P-Registrar-Error: ${RERR[err][1]}\r\n`;
     if (code >= 500 && params.retryAfter > 0) headers += `Retry-After: ${params.retryAfter}\r\n`;
   }
-  const contact = contacts ? contactHeader(contacts) : '';
+  const contact = contacts ? contactHeader(contacts, params.receivedParam) : '';
   const p = failed ? { code, reason: REASONS[code] ?? 'OK', headers: contact, late: headers.slice(contact.length) } : { code, reason: REASONS[code] ?? 'OK', headers, late: '' };
-  prepared.set(ctx, p);
+  reg.prepared.set(ctx, p);
   if (flags & FL_NORPL) return true;
   return ctx.proxy.sendReply(ctx, p.code, p.reason, p.headers + p.late) > 0;
 }
@@ -219,6 +238,7 @@ function methodsMask(lists: readonly string[]): number {
 
 /** A field of the xavp_cfg modparam's xavp ($xavp(<xavp_cfg>=>name)), or undefined. */
 function xcfg(ctx: MsgContext, name: string): string | number | undefined {
+  const params = st(ctx).params;
   if (!params.xavpCfg) return undefined;
   const v = ctx.xavps.get(params.xavpCfg)?.[0]?.get(name)?.[0];
   return v === null || v === undefined ? undefined : (v as string | number);
@@ -237,6 +257,7 @@ interface ParsedContact {
 
 /** calc_contact_expires: seconds from now; 0 removes; null when below min_expires in mode 1. */
 function expiresOf(ctx: MsgContext, na: NameAddr): number | null {
+  const params = st(ctx).params;
   const p = na.params.get('expires');
   const x = xcfg(ctx, 'expires');
   let e: number;
@@ -256,6 +277,7 @@ function expiresOf(ctx: MsgContext, na: NameAddr): number | null {
 
 /** The q as 0..1: $xavp(<xavp_cfg>=>q) (0..1000), else the q param, else default_q; NaN when invalid. */
 function qOf(ctx: MsgContext, na: NameAddr): number {
+  const params = st(ctx).params;
   // set_q_override() for this message wins over everything (save.c).
   const o = ctx.moduleData.get(Q_OVERRIDE);
   if (typeof o === 'number') return o / 1000;
@@ -276,9 +298,11 @@ function expiresHeader(ctx: MsgContext): number {
 function save(ctx: MsgContext, tname: string, flags: number, aorUri?: string): Awaitable<number> {
   const msg = ctx.msg;
   if (!msg.isRequest) return -1;
+  const reg = st(ctx);
+  const params = reg.params;
   let aor: string | null;
   try {
-    aor = aorOf(aorUri || msg.to.uri);
+    aor = aorOf(aorUri || msg.to.uri, params.useDomain);
   } catch {
     aor = null;
   }
@@ -323,7 +347,7 @@ function save(ctx: MsgContext, tname: string, flags: number, aorUri?: string): A
     p.key = contactKey({ contact: p.na.uri, instance: p.instance, reg_id: p.regId });
   }
 
-  const ul = table(tname);
+  const ul = reg.table(tname);
   const path = params.usePath ? msg.headers('path').join(',') || null : null;
   return chain(ctx, 'save', ul.get(aor), (existing) => {
     if (star) {
@@ -485,7 +509,7 @@ function toBranch(ctx: MsgContext, c: UlContact): void {
 }
 
 /** lookup_helper: mode 0 rewrites the R-URI to the best contact; mode 1 (to_dset) only adds branches. */
-function applyContacts(ctx: MsgContext, contacts: UlContact[], toDset: boolean): number {
+function applyContacts(ctx: MsgContext, contacts: UlContact[], toDset: boolean, appendBranches: boolean): number {
   if (contacts.length === 0) return -1;
   let rest = contacts;
   if (!toDset) {
@@ -497,20 +521,22 @@ function applyContacts(ctx: MsgContext, contacts: UlContact[], toDset: boolean):
     ctx.moduleData.set('registrar:ruri', { ruid: c.ruid, instance: c.instance, ua: c.user_agent, q: c.q });
     rest = contacts.slice(1);
   }
-  if (params.appendBranches) for (const c of rest) toBranch(ctx, c);
+  if (appendBranches) for (const c of rest) toBranch(ctx, c);
   return 1;
 }
 
 function lookup(ctx: MsgContext, tname: string, uri: string | null, toDset = false): Awaitable<number> {
   if (!ctx.msg.isRequest) return -3;
-  const aor = aorOf(uri || ctx.msg.ruri);
+  const reg = st(ctx);
+  const { useDomain, methodFiltering, appendBranches } = reg.params;
+  const aor = aorOf(uri || ctx.msg.ruri, useDomain);
   if (aor === null) return -3;
-  return chain(ctx, 'lookup', table(tname).get(aor), (cs) => {
-    if (!params.methodFiltering || cs.length === 0 || ctx.msg.to.tag) return applyContacts(ctx, cs, toDset);
+  return chain(ctx, 'lookup', reg.table(tname).get(aor), (cs) => {
+    if (!methodFiltering || cs.length === 0 || ctx.msg.to.tag) return applyContacts(ctx, cs, toDset, appendBranches);
     const bit = methodBit(ctx.msg.method);
     const able = cs.filter((c) => ((c.methods ?? ALL_METHODS) & bit) !== 0);
     // Contacts exist but none accepts this method: -2 (the basic example answers 405).
-    return able.length ? applyContacts(ctx, able, toDset) : -2;
+    return able.length ? applyContacts(ctx, able, toDset, appendBranches) : -2;
   }, -3);
 }
 
@@ -528,7 +554,8 @@ function registered(ctx: MsgContext, tname: string, uri: string | null, matchFla
       return -1;
     }
   }
-  const aor = aorOf(target);
+  const reg = st(ctx);
+  const aor = aorOf(target, reg.params.useDomain);
   if (aor === null) return -1;
   const want = (flag: number, name: string): string | null => {
     if (!(matchFlags & flag)) return null;
@@ -538,15 +565,16 @@ function registered(ctx: MsgContext, tname: string, uri: string | null, matchFla
   const callid = want(1, 'match_callid');
   const received = want(2, 'match_received');
   const contact = want(4, 'match_contact');
-  return chain(ctx, 'registered', table(tname).get(aor), (cs) =>
+  return chain(ctx, 'registered', reg.table(tname).get(aor), (cs) =>
     cs.some((c) => (callid === null || c.callid === callid) && (received === null || c.received === received)
       && (contact === null || c.contact === contact)) ? 1 : -1);
 }
 
 function unregister(ctx: MsgContext, tname: string, uri: string, ruid?: string): Awaitable<number> {
-  const aor = aorOf(uri);
+  const reg = st(ctx);
+  const aor = aorOf(uri, reg.params.useDomain);
   if (aor === null) return -1;
-  const ul = table(tname);
+  const ul = reg.table(tname);
   return chain(ctx, 'unregister', ul.get(aor), (cs) => {
     const gone = cs.filter((c) => ruid === undefined || c.ruid === ruid);
     if (gone.length === 0) return ruid !== undefined ? -1 : 1;
@@ -561,14 +589,14 @@ interface Profile {
   domain: string;
   contacts: UlContact[];
 }
-const profiles = new WeakMap<MsgContext, Map<string, Profile>>();
 
 function fetchContacts(ctx: MsgContext, tname: string, uri: string, profile: string): Awaitable<number> {
-  const aor = aorOf(uri);
+  const reg = st(ctx);
+  const aor = aorOf(uri, reg.params.useDomain);
   if (aor === null) return -1;
-  return chain(ctx, 'reg_fetch_contacts', table(tname).get(aor), (cs) => {
-    let m = profiles.get(ctx);
-    if (!m) profiles.set(ctx, (m = new Map()));
+  return chain(ctx, 'reg_fetch_contacts', reg.table(tname).get(aor), (cs) => {
+    let m = reg.profiles.get(ctx);
+    if (!m) reg.profiles.set(ctx, (m = new Map()));
     let domain = '';
     try {
       domain = parseUri(uri).host;
@@ -602,12 +630,12 @@ function ulcAttr(c: UlContact, attr: string): string | number | null {
   }
 }
 
-function registerUlcPv(pvs: PvRegistry): void {
+function registerUlcPv(pvs: PvRegistry, reg: RegistrarState): void {
   const registerPv = pvs.register.bind(pvs);
   registerPv('ulc', {
     get: (ctx, arg, index) => {
       const [profile, attr] = arg.split('=>').map((s) => s.trim());
-      const p = profiles.get(ctx)?.get(profile ?? '');
+      const p = reg.profiles.get(ctx)?.get(profile ?? '');
       if (!p) return null;
       switch (attr) {
         case 'aor': return p.aor;
@@ -630,10 +658,10 @@ function num(v: string | number | undefined, d: number): number {
   return v === undefined || v === '' || !Number.isFinite(n) ? d : n;
 }
 
-function init(env: ModuleEnv): void {
+function init(env: ModuleEnv): RegistrarState {
   const p = env.params;
   const ul = env.allParams.usrloc ?? {};
-  params = {
+  const params: RegistrarParams = {
     defaultExpires: num(p.default_expires, DEFAULTS.defaultExpires),
     minExpires: num(p.min_expires, DEFAULTS.minExpires),
     minExpiresMode: num(p.min_expires_mode, 0) !== 0,
@@ -650,9 +678,9 @@ function init(env: ModuleEnv): void {
     xavpCfg: String(p.xavp_cfg ?? ''),
     methodFiltering: num(p.method_filtering, 0) !== 0,
   };
-  store = env.state;
-  tables.clear();
-  registerUlcPv(env.pvs);
+  const reg = new RegistrarState(params, env.state);
+  registerUlcPv(env.pvs, reg);
+  return reg;
 }
 
 /** Kamailio's ul.dump Contact struct. */
@@ -667,10 +695,9 @@ function rpcContact(c: UlContact): unknown {
   };
 }
 
-async function dump(): Promise<unknown> {
+async function dump(reg: RegistrarState): Promise<unknown> {
   const out: unknown[] = [];
-  const list = tables.size ? [...tables.values()] : [table('location')];
-  for (const ul of list) {
+  for (const ul of reg.usedTables()) {
     const aors: unknown[] = [];
     for (const aor of await ul.aors()) {
       const cs = await ul.get(aor);
@@ -682,11 +709,11 @@ async function dump(): Promise<unknown> {
 }
 
 /** The AOR of an RPC argument: `bob`, `bob@example.org` or a full URI. */
-function rpcAor(v: unknown): string {
+function rpcAor(v: unknown, useDomain: boolean): string {
   const s = String(v ?? '');
-  const aor = s.includes(':') ? aorOf(s) : s.toLowerCase();
+  const aor = s.includes(':') ? aorOf(s, useDomain) : s.toLowerCase();
   if (!aor) throw new Error('bad AoR');
-  if (!params.useDomain && !s.includes(':')) return aor.split('@')[0]!;
+  if (!useDomain && !s.includes(':')) return aor.split('@')[0]!;
   return aor;
 }
 
@@ -699,7 +726,7 @@ function str2q(s: string): number | null {
   return Math.round(Number(t) * 1000);
 }
 
-export default defineModule('registrar', [
+export default defineModule<RegistrarState>('registrar', [
   { name: 'set_q_override', params: ['str'], ret: 'int', fn: (ctx, q) => {
     const n = str2q(str(q));
     if (n === null) {
@@ -751,26 +778,27 @@ export default defineModule('registrar', [
   { name: 'unregister', params: ['str', 'str'], ret: 'int', fn: (ctx, t, u) => unregister(ctx, str(t), str(u)) },
   { name: 'unregister_ruid', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, u, r) => unregister(ctx, str(t), str(u), str(r)) },
   { name: 'reg_fetch_contacts', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, t, u, p) => fetchContacts(ctx, str(t), str(u), str(p)) },
-  { name: 'reg_free_contacts', params: ['str'], ret: 'int', fn: (ctx, p) => (profiles.get(ctx)?.delete(str(p)) ? 1 : -1) },
+  { name: 'reg_free_contacts', params: ['str'], ret: 'int', fn: (ctx, p) => (st(ctx).profiles.get(ctx)?.delete(str(p)) ? 1 : -1) },
   { name: 'reg_send_reply', params: [], ret: 'int', fn: (ctx) => {
-    const p = prepared.get(ctx);
+    const p = st(ctx).prepared.get(ctx);
     if (!p || ctx.replied) return -1;
     if (p.late) ctx.replyHeaders = (ctx.replyHeaders ?? '') + p.late;
     return ctx.proxy.sendReply(ctx, p.code, p.reason, p.headers) > 0 ? 1 : -1;
   } },
 ], {
+  key: REGISTRAR,
   init,
-  rpc: () => ({
-    'ul.dump': () => dump(),
+  rpc: (reg) => ({
+    'ul.dump': () => dump(reg),
     'ul.lookup': async (p) => {
-      const aor = rpcAor(p[1]);
-      const cs = await table(String(p[0] ?? 'location')).get(aor);
+      const aor = rpcAor(p[1], reg.params.useDomain);
+      const cs = await reg.table(String(p[0] ?? 'location')).get(aor);
       if (!cs.length) throw new Error('AOR not found');
       return { AoR: aor, Contacts: cs.map(rpcContact) };
     },
     'ul.rm': async (p) => {
-      const aor = rpcAor(p[1]);
-      const ul = table(String(p[0] ?? 'location'));
+      const aor = rpcAor(p[1], reg.params.useDomain);
+      const ul = reg.table(String(p[0] ?? 'location'));
       const cs = await ul.get(aor);
       if (!cs.length) throw new Error('AOR not found');
       for (const c of cs) await ul.remove(aor, c);

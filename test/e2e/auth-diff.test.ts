@@ -4,8 +4,10 @@
  * check fails. The test computes the digest responses itself (RFC 2617 MD5 with qop=auth) from
  * each proxy's own nonce: no credentials, a wrong password, the right one, the right one for
  * another user (identity check), and a nonce that is not the proxy's. The return codes and the
- * challenge header (nonce masked) must be the same. Replay protection is off on both for this
- * comparison (Kamailio's default; kemi-proxy turns it on by default).
+ * challenge header (nonce masked) must be the same. With the defaults (replay protection off on
+ * both, as Kamailio ships) a nonce answered again with the same nonce count is accepted again (as a
+ * phone's unREGISTER reusing its nonce is); with modparam auth nonce_count=1 or one_time_nonce=1 on
+ * both it is refused, with the same codes.
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
@@ -60,15 +62,21 @@ function authorization(user: string, password: string, nonce: string, nc = '0000
   return `Digest username="${user}", realm="kemi.test", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, cnonce="${cnonce}", qop=auth, nc=${nc}`;
 }
 
-async function run(target: 'kemi' | 'kamailio'): Promise<string[]> {
+/** `auth`: modparams for the auth module on both targets (none: each one's defaults). */
+async function run(target: 'kemi' | 'kamailio', auth: Record<string, number> = {}): Promise<string[]> {
   const port = await freePort();
   const file = writeScript(SCRIPT);
   if (target === 'kemi') {
-    const cfg = join(tempDir('kemi-authdiff-'), 'kemi.json');
-    writeFileSync(cfg, JSON.stringify({ modparams: { auth: { nonce_count: 0, one_time_nonce: 0 } } }));
-    await targets.start(target, file, { port, kemiModules: [...DEFAULT_MODULES, 'auth'], kemiArgs: ['-c', cfg] });
+    const args: string[] = [];
+    if (Object.keys(auth).length) {
+      const cfg = join(tempDir('kemi-authdiff-'), 'kemi.json');
+      writeFileSync(cfg, JSON.stringify({ modparams: { auth } }));
+      args.push('-c', cfg);
+    }
+    await targets.start(target, file, { port, kemiModules: [...DEFAULT_MODULES, 'auth'], kemiArgs: args });
   } else {
-    await targets.start(target, file, { port, kamailioModules: 'loadmodule "auth.so"' });
+    const params = Object.entries(auth).map(([k, v]) => `modparam("auth", "${k}", ${v})`).join('\n');
+    await targets.start(target, file, { port, kamailioModules: `loadmodule "auth.so"\n${params}` });
   }
   const out: string[] = [];
   let cseq = 1;
@@ -83,6 +91,8 @@ async function run(target: 'kemi' | 'kamailio'): Promise<string[]> {
   if (!nonce) throw new Error(`${target}: no nonce in the challenge: ${out.join('\n')}`);
   await send('wrong password', 'alice', authorization('alice', 'wrong', nonce));
   await send('right password', 'alice', authorization('alice', 's3cret', nonce));
+  await send('the same nonce and nonce count again', 'alice', authorization('alice', 's3cret', nonce));
+  await send('the same nonce, next nonce count', 'alice', authorization('alice', 's3cret', nonce, '00000002'));
   await send('credentials of another user', 'alice', authorization('bob', 's3cret', nonce).replace('username="bob"', 'username="bob"'));
   await send('foreign nonce', 'alice', authorization('alice', 's3cret', 'bm90LW91ci1ub25jZQ'));
   await send('other realm', 'alice', authorization('alice', 's3cret', nonce).replace('realm="kemi.test"', 'realm="other.test"'));
@@ -94,5 +104,14 @@ describe('digest authentication next to Kamailio 5.6', () => {
     const { kemi, kam } = await targets.onBoth((t) => run(t));
     expect(kemi.join('\n')).toContain('check=1');
     expect(kemi).toEqual(kam);
+    expect(kemi.find((l) => l.startsWith('the same nonce and nonce count again'))).toContain('check=1');
   }, 60_000);
+
+  for (const params of [{ nonce_count: 1 }, { one_time_nonce: 1 }] as Record<string, number>[]) {
+    it(`with ${JSON.stringify(params)} on both, the same codes: a nonce answered again is refused`, async () => {
+      const { kemi, kam } = await targets.onBoth((t) => run(t, params));
+      expect(kemi).toEqual(kam);
+      expect(kemi.find((l) => l.startsWith('the same nonce and nonce count again'))).not.toContain('check=1');
+    }, 60_000);
+  }
 });

@@ -4,7 +4,7 @@
  * Kamailio's in test/e2e/kamailio-basic.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import acc from '../../kemi/acc.js';
+import acc, { ACC, type AccState } from '../../kemi/acc.js';
 import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { ModuleEnv } from '../../kemi/types.js';
@@ -13,13 +13,21 @@ import type { TransactionLayer } from '../../src/tm/transaction-layer.js';
 import { call, context, services, type Recorded, testEnv } from './helpers.js';
 
 const rec: Recorded = { replies: [], forwards: [], logs: [] };
-function init(params: ModuleEnv['params']): void {
+let loaded: AccState | undefined;
+/** acc's init is synchronous (its modparam errors throw at once); its state goes where ACC finds it. */
+function init(params: ModuleEnv['params']): AccState {
   // acc's init uses only the layer's callback list.
   const tm = { callbacks: new TmCallbackList() } as unknown as TransactionLayer;
-  void acc.init!(testEnv({ params, allParams: {}, state: new MemoryStore(), proxy: services(rec), tm, log: () => undefined }));
+  const env = testEnv({ params, allParams: {}, state: new MemoryStore(), proxy: services(rec), tm, log: () => undefined });
+  const a = acc.init!(env);
+  if (a instanceof Promise) throw new Error('acc init is expected to be synchronous');
+  env.modules.set(ACC, a);
+  loaded = a;
+  return a;
 }
-afterEach(() => {
-  void acc.close?.();
+afterEach(async () => {
+  if (loaded) await acc.close?.(loaded);
+  loaded = undefined;
   rec.logs.length = 0;
 });
 void pv;

@@ -8,12 +8,20 @@ import { MemoryStore } from '../../src/state/memory-store.js';
 import { NonceMaker } from '../../src/auth/digest.js';
 import type { KemiArg, KemiModule } from '../../kemi/types.js';
 import type { MsgContext } from '../../src/context/msg-context.js';
-import { call as sync, context, services, testEnv } from './helpers.js';
+import type { AuthDbState } from '../../kemi/auth_db.js';
+import { call as sync, context, loadModule, resetInstance, services, testEnv } from './helpers.js';
 
 let state: MemoryStore;
-async function init(m: KemiModule, params: Record<string, string | number> = {}): Promise<void> {
-  await m.init!(testEnv({ params, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
+let db: AuthDbState;
+async function init<S>(m: KemiModule<S>, params: Record<string, string | number> = {}): Promise<S> {
+  return loadModule(m, testEnv({ params, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
 }
+/** auth then auth_db (auth_db binds to the auth loaded before it), as a config lists them. */
+async function initBoth(authParams: Record<string, string | number> = {}, dbParams: Record<string, string | number> = {}): Promise<void> {
+  await init(auth, authParams);
+  db = await init(authDb, dbParams);
+}
+const REPLAY_ON = { nonce_count: 1, one_time_nonce: 1 };
 async function call(m: KemiModule, name: string, ctx: MsgContext, ...args: KemiArg[]): Promise<unknown> {
   const e = m.exports.find((x) => x.name === name);
   if (!e) throw new Error(`${m.name}.${name} is not exported`);
@@ -61,8 +69,8 @@ const check = (ctx: MsgContext, flags = 1, realm = 'kemi.test', table = 'subscri
 
 beforeEach(async () => {
   state = new MemoryStore();
-  await init(auth);
-  await init(authDb);
+  resetInstance();
+  await initBoth();
   state.set('subscriber', 'bob@kemi.test', JSON.stringify({ password: 'pw' }));
   state.set('subscriber', 'carl', 'plainpw');
 });
@@ -89,7 +97,7 @@ describe('KSR.auth challenges', () => {
   });
 
   it('SHA-256 (RFC 8760) with modparam algorithm', async () => {
-    await init(auth, { algorithm: 'SHA-256' });
+    await initBoth({ algorithm: 'SHA-256' });
     const r = await challenge();
     expect(r.header).toContain('algorithm=SHA-256');
     expect(await check(regAuth({ nonce: r.nonce, alg: 'SHA-256' }))).toBe(1);
@@ -98,7 +106,18 @@ describe('KSR.auth challenges', () => {
 });
 
 describe('KSR.auth_db.auth_check', () => {
-  it('accepts the right password once per nonce count; replay -6; $au/$ar/$ad; consume_credentials', async () => {
+  it('accepts the right password; by default (as Kamailio) a nonce is good again until it expires', async () => {
+    const { nonce } = await challenge();
+    expect(await check(regAuth({ nonce }))).toBe(1);
+    expect(await check(regAuth({ nonce }))).toBe(1);
+    const n2 = (await challenge(register(), 0)).nonce;
+    expect(await check(regAuth({ nonce: n2, qop: false }))).toBe(1);
+    expect(await check(regAuth({ nonce: n2, qop: false }))).toBe(1);
+    expect(await state.get('auth:nc', nonce)).toBeNull();
+  });
+
+  it('with nonce_count/one_time_nonce: once per nonce count (replay -4, as Kamailio); $au/$ar/$ad; consume_credentials', async () => {
+    await initBoth(REPLAY_ON);
     const { nonce } = await challenge();
     const ok = regAuth({ nonce });
     expect(await check(ok)).toBe(1);
@@ -107,9 +126,15 @@ describe('KSR.auth_db.auth_check', () => {
     expect(await call(auth, 'has_credentials', ok, 'other.test')).toBe(-1);
     expect(await call(auth, 'consume_credentials', ok)).toBe(1);
     expect(ok.msg.serialize().toString('latin1')).not.toContain('Authorization:');
-    expect(await check(regAuth({ nonce }))).toBe(-6);
+    expect(await check(regAuth({ nonce }))).toBe(-4);
     expect(await check(regAuth({ nonce, nc: '00000002' }))).toBe(1);
-    // Without qop a nonce is good once (one_time_nonce).
+    // The count is used up before the password is looked at (Kamailio's check_nonce comes first).
+    expect(await check(regAuth({ nonce, nc: '00000003', password: 'bad' }))).toBe(-2);
+    expect(await check(regAuth({ nonce, nc: '00000003' }))).toBe(-4);
+    // nc must be 8 hex digits (-1); Kamailio keeps one byte per nonce: above 255 is stale.
+    expect(await check(regAuth({ nonce, nc: '4' }))).toBe(-1);
+    expect(await check(regAuth({ nonce, nc: '00000100' }))).toBe(-4);
+    // Without qop (no nc) a nonce is good once (one_time_nonce).
     const n2 = (await challenge(register(), 0)).nonce;
     expect(await check(regAuth({ nonce: n2, qop: false }))).toBe(1);
     expect(await check(regAuth({ nonce: n2, qop: false }))).toBe(-6);
@@ -126,6 +151,28 @@ describe('KSR.auth_db.auth_check', () => {
     expect(await check(regAuth({ nonce }), 1, '')).toBe(-1);
     expect(await check(regAuth({ nonce }), 1, 'kemi.test', '')).toBe(-1);
     expect(await check(context(invite([], 'alice', 'ACK')).ctx)).toBe(1);
+  });
+
+  it('nonce_count alone leaves nonces without qop reusable; one_time_nonce alone makes every nonce good once (-6)', async () => {
+    await initBoth({ nonce_count: 1 });
+    const q = (await challenge()).nonce;
+    expect(await check(regAuth({ nonce: q }))).toBe(1);
+    expect(await check(regAuth({ nonce: q }))).toBe(-4);
+    const plain = (await challenge(register(), 0)).nonce;
+    expect(await check(regAuth({ nonce: plain, qop: false }))).toBe(1);
+    expect(await check(regAuth({ nonce: plain, qop: false }))).toBe(1);
+    await initBoth({ one_time_nonce: 1 });
+    const q2 = (await challenge()).nonce;
+    expect(await check(regAuth({ nonce: q2 }))).toBe(1);
+    expect(await check(regAuth({ nonce: q2, nc: '00000002' }))).toBe(-6);
+    const plain2 = (await challenge(register(), 0)).nonce;
+    expect(await check(regAuth({ nonce: plain2, qop: false }))).toBe(1);
+    expect(await check(regAuth({ nonce: plain2, qop: false }))).toBe(-6);
+  });
+
+  it('auth_db refuses to start without the auth module loaded before it', async () => {
+    resetInstance();
+    await expect(init(authDb)).rejects.toThrow(/auth module must be loaded before auth_db/);
   });
 
   it('identity checks (flag 1) after the password: auth user = To user, From = To for REGISTER; flag 2 skips INVITE', async () => {
@@ -145,7 +192,7 @@ describe('KSR.auth_db.auth_check', () => {
   });
 
   it('calculate_ha1 0 uses the stored ha1 (ha1b for user@domain usernames); 1 the password; subscriber.add stores all three', async () => {
-    expect(await authDb.rpc!(undefined)['subscriber.add']!(['dave@kemi.test', 'd4ve'])).toBe('ok');
+    expect(await authDb.rpc!(db)['subscriber.add']!(['dave@kemi.test', 'd4ve'])).toBe('ok');
     const stored = JSON.parse((await state.get('subscriber', 'dave@kemi.test'))!) as Record<string, string>;
     expect(stored).toEqual({ password: 'd4ve', ha1: md5('dave:kemi.test:d4ve'), ha1b: md5('dave@kemi.test:kemi.test:d4ve') });
     const { nonce } = await challenge();
@@ -157,15 +204,15 @@ describe('KSR.auth_db.auth_check', () => {
     const erin = (nc: string, password: string) => regAuth({ nonce, user: 'erin', password, nc }, 'erin', 'erin');
     expect(await check(erin('00000003', 'right'))).toBe(1);
     expect(await check(erin('00000004', 'wrong'))).toBe(-2);
-    await init(authDb, { calculate_ha1: 1 });
+    db = await init(authDb, { calculate_ha1: 1 });
     expect(await check(erin('00000005', 'right'))).toBe(1); // falls back to ha1 when there is no password
     state.set('subscriber', 'erin@kemi.test', JSON.stringify({ password: 'pw2', ha1: md5('erin:kemi.test:right') }));
     expect(await check(erin('00000006', 'pw2'))).toBe(1);
     expect(await check(erin('00000007', 'right'))).toBe(-2);
-    expect(await authDb.rpc!(undefined)['subscriber.rm']!(['dave@kemi.test'])).toBe('ok');
+    expect(await authDb.rpc!(db)['subscriber.rm']!(['dave@kemi.test'])).toBe('ok');
     expect(await call(authDb, 'is_subscriber', context(invite()).ctx, 'sip:dave@kemi.test', 'subscriber', 0)).toBe(-1);
     expect(await call(authDb, 'is_subscriber', context(invite()).ctx, 'sip:bob@kemi.test', 'subscriber', 0)).toBe(1);
-    await expect(authDb.rpc!(undefined)['subscriber.add']!(['nodomain', 'x'])).rejects.toThrow(/usage/);
+    await expect(authDb.rpc!(db)['subscriber.add']!(['nodomain', 'x'])).rejects.toThrow(/usage/);
   });
 });
 

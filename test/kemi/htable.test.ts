@@ -9,7 +9,7 @@ import type { KemiArg, KemiModule } from '../../kemi/types.js';
 import type { MsgContext } from '../../src/context/msg-context.js';
 import { startRedis, type RedisHandle } from '../e2e/redis-server.js';
 import { expandFormat } from '../../src/pv/registry.js';
-import { call as sync, context, services, testEnv } from './helpers.js';
+import { call as sync, context, loadModule, services, testEnv } from './helpers.js';
 
 async function call(m: KemiModule, name: string, ctx: MsgContext, ...args: KemiArg[]): Promise<unknown> {
   const e = m.exports.find((x) => x.name === name);
@@ -17,8 +17,8 @@ async function call(m: KemiModule, name: string, ctx: MsgContext, ...args: KemiA
   return e.fn(ctx, ...args);
 }
 
-async function init(m: KemiModule, state: StateStore, params: Record<string, string | number>): Promise<void> {
-  await m.init!(testEnv({ params, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
+async function init<S>(m: KemiModule<S>, state: StateStore, params: Record<string, string | number>): Promise<void> {
+  await loadModule(m, testEnv({ params, allParams: {}, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
 }
 
 // `npm run test:unit` (KEMI_TEST_UNIT) runs the embedded backend only; `npm test` both.

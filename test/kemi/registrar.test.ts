@@ -5,11 +5,13 @@ import pv from '../../kemi/pv.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { KemiArg, KemiModule, ModuleEnv } from '../../kemi/types.js';
 import type { MsgContext } from '../../src/context/msg-context.js';
-import { call as sync, context, services, testEnv } from './helpers.js';
+import type { RegistrarState } from '../../kemi/registrar.js';
+import { call as sync, context, loadModule, services, testEnv } from './helpers.js';
 
 let state: MemoryStore;
+let reg: RegistrarState;
 async function init(params: Record<string, string | number> = {}, all: ModuleEnv['allParams'] = {}): Promise<void> {
-  await registrar.init!(testEnv({ params, allParams: all, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
+  reg = await loadModule(registrar, testEnv({ params, allParams: all, state, proxy: services({ replies: [], forwards: [], logs: [] }), log: () => undefined }));
 }
 async function call(m: KemiModule, name: string, ctx: MsgContext, ...args: KemiArg[]): Promise<unknown> {
   const e = m.exports.find((x) => x.name === name);
@@ -42,7 +44,7 @@ async function save(text: string, flags = 0): Promise<{ rc: unknown; replies: { 
   const rc = await call(registrar, 'save', c.ctx, 'location', flags);
   return { rc, replies: c.rec.replies };
 }
-const rpc = (name: string, ...p: unknown[]) => registrar.rpc!(undefined)[name]!(p);
+const rpc = (name: string, ...p: unknown[]) => registrar.rpc!(reg)[name]!(p);
 
 beforeEach(async () => {
   state = new MemoryStore();
