@@ -51,6 +51,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     this.transports = new TransportManager({
       onMessage: (data, rcv) => this.onMessage(data, rcv),
       onError: (e, where) => this.logger.warn(`transport ${where}: ${e.message}`),
+      tcp: cfg.tcp, tls: cfg.tls, ws: cfg.ws,
     });
     this.forwarder = new Forwarder(this);
     this.serverHeader = cfg.serverHeader;

@@ -3,7 +3,8 @@
  * first names their protocol. The manager only dispatches by protocol; UDP, the hot path, is
  * reached through a field, without a map lookup.
  */
-import { type StreamCounters, type StreamLimits, DEFAULT_STREAM_LIMITS } from './stream.js';
+import type { StreamCounters, StreamLimits } from './stream.js';
+import { streamLimits, type TcpSettings, type TlsSettings, type WsSettings } from './settings.js';
 import { TcpTransport } from './tcp.js';
 import type { Transport, TransportEnv } from './transport.js';
 import { UdpTransport } from './udp.js';
@@ -12,9 +13,11 @@ import type { ListenProto, ListenSocket, ListenSpec, Proto, ReceiveInfo, SendTar
 export interface TransportOptions {
   onMessage: (data: Buffer, rcv: ReceiveInfo) => void;
   onError?: (e: Error, where: string) => void;
-  /** Stream limits (config section `tcp`); each field defaults to DEFAULT_STREAM_LIMITS. */
-  tcp?: Partial<StreamLimits>;
-  /** Older names of three stream limits, kept for callers that set them. */
+  /** Config sections (settings.ts): stream limits, TLS certificates and policy, WebSocket. */
+  tcp?: TcpSettings;
+  tls?: TlsSettings;
+  ws?: WsSettings;
+  /** Three stream limits in code units (bytes, ms), over `tcp`: for tests and embedders. */
   maxMessageSize?: number;
   tcpIdleTimeoutMs?: number;
   maxTcpConnections?: number;
@@ -61,11 +64,10 @@ export class TransportManager {
 
   constructor(private readonly opts: TransportOptions) {
     this.limits = {
-      ...DEFAULT_STREAM_LIMITS,
+      ...streamLimits(opts.tcp),
       ...(opts.maxMessageSize !== undefined ? { maxMessageSize: opts.maxMessageSize } : {}),
       ...(opts.tcpIdleTimeoutMs !== undefined ? { idleTimeoutMs: opts.tcpIdleTimeoutMs } : {}),
       ...(opts.maxTcpConnections !== undefined ? { maxConnections: opts.maxTcpConnections } : {}),
-      ...definedOnly(opts.tcp ?? {}),
     };
     this.env = {
       deliver: opts.onMessage,
@@ -153,8 +155,4 @@ export class TransportManager {
 
 function isStream(c: Transport['stats']): c is StreamCounters {
   return 'connectionsOpen' in c;
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

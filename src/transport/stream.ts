@@ -72,8 +72,8 @@ export abstract class StreamConn {
   ) {}
 
   abstract write(data: Buffer): void;
-  /** Graceful close. */
-  abstract end(): void;
+  /** Graceful close; `thenDestroyAfterMs`: give up on a peer that does not close within that time. */
+  abstract end(thenDestroyAfterMs?: number): void;
   abstract destroy(): void;
 }
 
@@ -170,7 +170,10 @@ export class ConnTable<C extends StreamConn> {
     const { idleTimeoutMs, headerTimeoutMs } = this.limits;
     for (const c of this.conns.values()) {
       if (c.closeAt > 0) {
-        if (now >= c.closeAt) c.end();
+        if (now >= c.closeAt) {
+          this.remove(c);
+          c.end(CLOSE_GRACE_MS);
+        }
         continue;
       }
       if (headerTimeoutMs > 0 && c.headersSince > 0 && now - c.headersSince >= headerTimeoutMs) {
@@ -220,8 +223,11 @@ export class ByteStreamConn extends StreamConn {
     else this.sock.write(data);
   }
 
-  end(): void {
+  end(thenDestroyAfterMs?: number): void {
     this.sock.end();
+    // Read on: a paused socket never sees the peer's FIN.
+    this.sock.resume();
+    if (thenDestroyAfterMs !== undefined) setTimeout(() => this.sock.destroy(), thenDestroyAfterMs).unref();
   }
 
   destroy(): void {
