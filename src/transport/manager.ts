@@ -6,8 +6,10 @@
 import type { StreamCounters, StreamLimits } from './stream.js';
 import { streamLimits, type TcpSettings, type TlsSettings, type WsSettings } from './settings.js';
 import { TcpTransport } from './tcp.js';
+import { TlsCredentials, TlsTransport, type TlsConnInfo } from './tls.js';
 import type { Transport, TransportEnv } from './transport.js';
 import { UdpTransport } from './udp.js';
+import { WsTransport, type HttpHook, type WsOptions } from './ws.js';
 import type { ListenProto, ListenSocket, ListenSpec, Proto, ReceiveInfo, SendTarget } from './types.js';
 
 export interface TransportOptions {
@@ -17,6 +19,14 @@ export interface TransportOptions {
   tcp?: TcpSettings;
   tls?: TlsSettings;
   ws?: WsSettings;
+  /**
+   * An HTTP request on a ws/wss listener (upgrade or not): the core runs the script's
+   * ksr_xhttp_event and says accept (handle_handshake) or reply (xhttp_reply). Default: accept an
+   * upgrade offering the `sip` subprotocol, 404 for anything else.
+   */
+  onHttpRequest?: HttpHook;
+  /** A ws/wss connection closed (ksr_websocket_event "websocket:closed"). */
+  onWsClosed?: WsOptions['onClosed'];
   /** Three stream limits in code units (bytes, ms), over `tcp`: for tests and embedders. */
   maxMessageSize?: number;
   tcpIdleTimeoutMs?: number;
@@ -40,17 +50,35 @@ export interface TransportStats {
   rejectedPerSource: number;
   idleTimeouts: number;
   headerTimeouts: number;
+  handshakeErrors: number;
   sendErrors: number;
   byProto: Partial<Record<ListenProto, Readonly<Record<string, number>>>>;
 }
 
-type Factory = (env: TransportEnv, limits: StreamLimits) => Transport;
+/** What a transport may need besides its env, made on demand. */
+interface TransportDeps {
+  limits: StreamLimits;
+  /** The instance's certificates (throws when the tls section has none). */
+  tls(): TlsCredentials;
+  ws: WsOptions;
+}
+
+type Factory = (env: TransportEnv, deps: TransportDeps) => Transport;
 
 /** The registration of each transport: a new one is its file plus its line here. */
-const FACTORIES: Partial<Record<ListenProto, Factory>> = {
+const FACTORIES: Record<ListenProto, Factory> = {
   udp: (env) => new UdpTransport(env),
-  tcp: (env, limits) => new TcpTransport(env, limits),
+  tcp: (env, d) => new TcpTransport(env, d.limits),
+  tls: (env, d) => new TlsTransport(env, d.limits, d.tls()),
+  ws: (env, d) => new WsTransport('ws', env, d.limits, d.ws, null),
+  wss: (env, d) => new WsTransport('wss', env, d.limits, d.ws, d.tls()),
 };
+
+/** Per-connection facts for the script ($tls_*, KSR.tls, $ws_conid). */
+export interface ConnInfo {
+  proto: Proto;
+  tls?: TlsConnInfo;
+}
 
 export class TransportManager {
   private readonly byProto = new Map<Proto, Transport>();
@@ -61,6 +89,7 @@ export class TransportManager {
   private sendErrorsNoTransport = 0;
   private readonly env: TransportEnv;
   readonly limits: StreamLimits;
+  private creds: TlsCredentials | undefined;
 
   constructor(private readonly opts: TransportOptions) {
     this.limits = {
@@ -86,7 +115,11 @@ export class TransportManager {
     if (!t) {
       const make = FACTORIES[proto];
       if (!make) throw new Error(`no ${proto} transport in this build`);
-      t = make(this.env, this.limits);
+      t = make(this.env, {
+        limits: this.limits,
+        tls: () => (this.creds ??= new TlsCredentials(this.opts.tls ?? {})),
+        ws: { settings: this.opts.ws ?? {}, onHttpRequest: this.opts.onHttpRequest, onClosed: this.opts.onWsClosed },
+      });
       this.byProto.set(proto, t);
       if (t instanceof UdpTransport) this.udp = t;
     }
@@ -109,11 +142,42 @@ export class TransportManager {
     return false;
   }
 
+  /**
+   * Re-reads the TLS certificate files (call on script reload); the listeners use the new ones for
+   * new handshakes. Throws, keeping the old ones, when a file is missing or a key does not match.
+   * False when no TLS is in use.
+   */
+  reloadCertificates(): boolean {
+    if (!this.creds) return false;
+    this.creds.load();
+    return true;
+  }
+
+  /** The protocol and TLS facts of a connection by id (any transport), undefined when it is gone. */
+  connInfo(connId: number): ConnInfo | undefined {
+    for (const [proto, t] of this.byProto) {
+      if (t instanceof TlsTransport) {
+        const tls = t.connInfo(connId);
+        if (tls) return { proto, tls };
+      } else if (t instanceof WsTransport) {
+        const i = t.connInfo(connId);
+        if (i) return { proto, ...i };
+      }
+    }
+    return undefined;
+  }
+
+  /** The WebSocket transport holding a connection (KSR.websocket.close/ping/pong). */
+  webSocket(connId: number): WsTransport | undefined {
+    for (const t of this.byProto.values()) if (t instanceof WsTransport && t.connInfo(connId)) return t;
+    return undefined;
+  }
+
   get stats(): TransportStats {
     const s: TransportStats = {
       udpReceived: 0, udpSent: 0, tcpReceived: 0, tcpSent: 0, bytesReceived: 0, bytesSent: 0, framingErrors: 0,
       connectionsOpen: 0, connectionsAccepted: 0, connectionsOpened: 0, connectionsClosed: 0, rejectedMaxConnections: 0,
-      rejectedPerSource: 0, idleTimeouts: 0, headerTimeouts: 0, sendErrors: this.sendErrorsNoTransport, byProto: {},
+      rejectedPerSource: 0, idleTimeouts: 0, headerTimeouts: 0, handshakeErrors: 0, sendErrors: this.sendErrorsNoTransport, byProto: {},
     };
     for (const [proto, t] of this.byProto) {
       const c = t.stats;
@@ -140,6 +204,7 @@ export class TransportManager {
         s.rejectedPerSource += c.rejectedPerSource;
         s.idleTimeouts += c.idleTimeouts;
         s.headerTimeouts += c.headerTimeouts;
+        s.handshakeErrors += c.handshakeErrors;
       }
     }
     return s;

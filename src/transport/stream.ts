@@ -46,12 +46,14 @@ export interface StreamCounters extends TransportCounters {
   /** Connections closed by the idle / header-completion timers. */
   idleTimeouts: number;
   headerTimeouts: number;
+  /** TLS handshakes (tls, wss) or HTTP upgrades (ws, wss) that failed. */
+  handshakeErrors: number;
 }
 
 export function newStreamCounters(): StreamCounters {
   return {
     ...newCounters(), framingErrors: 0, connectionsOpen: 0, connectionsAccepted: 0, connectionsOpened: 0, connectionsClosed: 0,
-    rejectedMaxConnections: 0, rejectedPerSource: 0, idleTimeouts: 0, headerTimeouts: 0,
+    rejectedMaxConnections: 0, rejectedPerSource: 0, idleTimeouts: 0, headerTimeouts: 0, handshakeErrors: 0,
   };
 }
 
@@ -248,6 +250,8 @@ export abstract class ByteStreamTransport implements Transport {
   readonly stats = newStreamCounters();
   protected readonly table: ConnTable<ByteStreamConn>;
   protected readonly listeners: StreamListener[] = [];
+  /** Every accepted socket, so close() ends those still in a TLS handshake too. */
+  private readonly raw = new Set<Socket>();
   private infos: ListenSocket[] = [];
 
   constructor(
@@ -300,7 +304,11 @@ export abstract class ByteStreamTransport implements Transport {
       sock.destroy();
       return false;
     }
-    sock.once('close', () => this.table.releaseIncoming(address));
+    this.raw.add(sock);
+    sock.once('close', () => {
+      this.raw.delete(sock);
+      this.table.releaseIncoming(address);
+    });
     return true;
   }
 
@@ -393,6 +401,7 @@ export abstract class ByteStreamTransport implements Transport {
 
   async close(): Promise<void> {
     this.table.closeAll();
+    for (const r of this.raw) r.destroy();
     await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.server.close(() => r()))));
     this.listeners.length = 0;
     this.infos = [];
