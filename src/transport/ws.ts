@@ -174,6 +174,11 @@ export class WsTransport implements Transport {
     server.on('upgrade', (req: IncomingMessage, sock: Socket, head: Buffer) => void this.onUpgrade(info, req, sock, head));
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.onRequest(info, req, res));
     server.on('clientError', (e: Error, sock: Socket) => {
+      // wss: a TLS failure comes here too, after tlsClientError counted it.
+      if (this.proto === 'wss' && (e as NodeJS.ErrnoException).code?.startsWith('ERR_SSL')) {
+        sock.destroy();
+        return;
+      }
       this.stats.handshakeErrors++;
       this.env.error(e, `${this.proto} bad HTTP from ${sock.remoteAddress}:${sock.remotePort}`);
       if (sock.writable) sock.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
