@@ -40,9 +40,13 @@ export interface HttpRequestView {
   readonly tls?: TlsConnInfo;
 }
 
-/** What to do with it: accept the upgrade (handle_handshake), or answer (xhttp_reply) and close. */
+/**
+ * What to do with it: accept the upgrade (handle_handshake), answer (xhttp_reply), or close
+ * without an answer (a script that did neither).
+ */
 export type HttpDecision =
   | { action: 'accept' }
+  | { action: 'close' }
   | { action: 'reply'; code: number; reason: string; headers?: Readonly<Record<string, string>>; body?: string | Buffer };
 
 export type HttpHook = (req: HttpRequestView) => HttpDecision | Promise<HttpDecision>;
@@ -244,6 +248,11 @@ export class WsTransport implements Transport {
     let d = await this.decide(this.view(info, req, Buffer.alloc(0), isWs));
     if (sock.destroyed) return;
     if (d.action === 'accept' && (!isWs || !offersSip(req))) d = NO_SIP;
+    if (d.action === 'close') {
+      this.stats.upgradesRefused++;
+      sock.destroy();
+      return;
+    }
     if (d.action === 'reply') {
       this.refuse(sock, d);
       return;
@@ -272,8 +281,12 @@ export class WsTransport implements Transport {
       return;
     }
     const decided = await this.decide(this.view(info, req, Buffer.concat(parts), false));
-    const d = decided.action === 'accept' ? NO_SIP : decided;
     this.stats.upgradesRefused++;
+    if (decided.action === 'close') {
+      req.socket.destroy();
+      return;
+    }
+    const d = decided.action === 'accept' ? NO_SIP : decided;
     const body = d.body === undefined ? Buffer.alloc(0) : Buffer.from(d.body);
     res.writeHead(d.code, d.reason, { ...d.headers, 'Content-Length': String(body.length) });
     res.end(body);
