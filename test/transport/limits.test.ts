@@ -44,11 +44,11 @@ interface Client {
   closed: () => boolean;
   closedAt: () => number;
 }
-function client(port: number): Promise<Client> {
+function client(port: number, localAddress = '127.0.0.1'): Promise<Client> {
   return new Promise((res) => {
     let data = '';
     let closedAt = 0;
-    const sock = connect(port, '127.0.0.1', () => res({ sock, data: () => data, closed: () => closedAt > 0, closedAt: () => closedAt }));
+    const sock = connect({ port, host: '127.0.0.1', localAddress }, () => res({ sock, data: () => data, closed: () => closedAt > 0, closedAt: () => closedAt }));
     clients.push(sock);
     sock.on('data', (d) => (data += d.toString('latin1')));
     sock.on('close', () => (closedAt = Date.now()));
@@ -98,6 +98,21 @@ describe('stream limits', () => {
     d.sock.write(MSG(3));
     await until(() => got.length === 3);
     expect(d.closed()).toBe(false);
+  });
+
+  it('a flood of silent connections from one address does not keep another address out', async () => {
+    const { tm, got, port } = await start({ maxConnections: 30, maxConnectionsPerSource: 10, headerTimeout: 0.5 });
+    const flood = await Promise.all(Array.from({ length: 40 }, () => client(port)));
+    await until(() => tm.stats.rejectedPerSource === 30);
+    expect(tm.stats.connectionsOpen).toBe(10);
+    const other = await client(port, '127.0.0.2');
+    other.sock.write(MSG(7));
+    await until(() => got.length === 1);
+    expect(got[0]!.rcv.srcAddress).toBe('127.0.0.2');
+    // The silent ones go at the header timeout; the one that sent a message stays.
+    await until(() => flood.every((c) => c.closed()), 3000);
+    expect(other.closed()).toBe(false);
+    expect(tm.stats.headerTimeouts).toBe(10);
   });
 
   it('refuses connections over maxConnections', async () => {
