@@ -743,4 +743,20 @@ export const KEMI_CATALOG: KemiCatalog = {
     { name: "execx", params: ["str"], ret: "int" },
     { name: "response", params: [], ret: "xval" },
   ],
+  // tls, websocket, xhttp: Kamailio 5.6's sr_kemi_tls_exports, sr_kemi_websocket_exports, sr_kemi_xhttp_exports.
+  "tls": [
+    { name: "is_peer_verified", params: [], ret: "int" },
+    { name: "set_connect_server_id", params: ["str"], ret: "int" },
+    { name: "cget", params: ["str"], ret: "xval" },
+  ],
+  "websocket": [
+    { name: "handle_handshake", params: [], ret: "int" },
+    { name: "close", params: [], ret: "int" },
+    { name: "close_reason", params: ["int", "str"], ret: "int" },
+    { name: "close_conid", params: ["int", "str", "int"], ret: "int" },
+  ],
+  "xhttp": [
+    { name: "xhttp_reply", params: ["int", "str", "str", "str"], ret: "int" },
+    { name: "get_hu", params: [], ret: "xval" },
+  ],
 };

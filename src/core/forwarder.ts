@@ -94,7 +94,7 @@ export class Forwarder {
     applyReceived(out, orig);
     const rr = recordRouteLines(bctx, this.receivingSocket(orig.rcv), sock);
     if (rr) out.insertHeader(rr);
-    out.prependVia(this.viaValue(bctx, sock, branch, orig.rcv.proto === 'tcp' ? orig.rcv.connId : undefined));
+    out.prependVia(this.viaValue(bctx, sock, branch, orig.rcv.proto !== 'udp' ? orig.rcv.connId : undefined));
     return out.serialize();
   }
 

@@ -11,6 +11,7 @@ import { ModuleStates } from '../context/module-state.js';
 import type { Logger } from '../lib/log.js';
 import { SipMessage, SipParseError, buildReply, validateReply, validateRequest } from '../sip/index.js';
 import { TransportManager } from '../transport/manager.js';
+import type { TcpSettings, TlsSettings, WsSettings } from '../transport/settings.js';
 import { parseListen, type ListenSocket } from '../transport/types.js';
 import { SipResolver } from '../transport/dns.js';
 import { ScriptHost } from '../engine/script-host.js';
@@ -43,6 +44,10 @@ export interface CoreConfig {
   readonly watch: boolean;
   readonly serverHeader: string;
   readonly overloadLagMs?: number;
+  /** Transport settings (stream limits, TLS, WebSocket); defaults when absent. */
+  readonly tcp?: TcpSettings;
+  readonly tls?: TlsSettings;
+  readonly ws?: WsSettings;
 }
 
 /**
@@ -101,6 +106,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     this.transports = new TransportManager({
       onMessage: (data, rcv) => this.onMessage(data, rcv),
       onError: (e, where) => this.logger.warn(`transport ${where}: ${e.message}`),
+      tcp: cfg.tcp, tls: cfg.tls, ws: cfg.ws,
     });
     this.forwarder = new Forwarder(this);
     this.serverHeader = cfg.serverHeader;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { LogLevel } from '../lib/log.js';
 import { parseLogLevel, type LogFormat } from '../lib/log.js';
+import { checkTcpSettings, checkTlsSettings, checkWsSettings, type TcpSettings, type TlsSettings, type WsSettings } from '../transport/settings.js';
 
 export interface ProxyConfig {
   /** Listen sockets, `proto:address:port` (`udp:127.0.0.1:5060`, `tcp:[::1]:5060`). */
@@ -36,6 +37,10 @@ export interface ProxyConfig {
   overloadLagMs: number;
   /** Kamailio's `#!define NAME value` (and `-A NAME=value`): what KSR.kx.get_def and ifdef read. */
   defines: Record<string, string | number>;
+  /** Transport sections (src/transport/settings.ts): stream limits, TLS, WebSocket. */
+  tcp: TcpSettings;
+  tls: TlsSettings;
+  ws: WsSettings;
 }
 
 /** Modules loaded when the config does not say: what a Kamailio edge script loads. */
@@ -61,6 +66,9 @@ export function defaultConfig(): ProxyConfig {
     serverHeader: 'kemi-proxy',
     overloadLagMs: 0,
     defines: {},
+    tcp: {},
+    tls: {},
+    ws: {},
   };
 }
 
@@ -120,6 +128,15 @@ function assign(cfg: ProxyConfig, key: keyof ProxyConfig, v: unknown, where: str
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) bad();
       cfg.overloadLagMs = v as number;
       break;
+    case 'tcp':
+      cfg.tcp = checkTcpSettings(v, `${where}: tcp`);
+      break;
+    case 'tls':
+      cfg.tls = checkTlsSettings(v, `${where}: tls`);
+      break;
+    case 'ws':
+      cfg.ws = checkWsSettings(v, `${where}: ws`);
+      break;
     case 'modparams':
       if (v === null || typeof v !== 'object' || Array.isArray(v)) bad();
       cfg.modparams = v as ProxyConfig['modparams'];
@@ -156,6 +173,9 @@ options (override the config file):
       --rpc ADDR|off       JSON-RPC control endpoint (127.0.0.1:5064)
       --state URL|memory   state backend (memory or redis://...)
       --overload-lag MS    answer new dialogs 503 while the event loop lags more than MS (off)
+      --tls-cert FILE      TLS certificate (PEM) for tls: and wss: listeners (config: tls.cert)
+      --tls-key FILE       its private key (tls.key)
+      --tls-ca FILE        CA bundle for client and server verification (tls.ca)
   -h, --help`;
 
 export function parseCli(argv: readonly string[]): CliResult {
@@ -199,6 +219,9 @@ export function parseCli(argv: readonly string[]): CliResult {
       rpc: { type: 'string' },
       state: { type: 'string' },
       'overload-lag': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -230,5 +253,8 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (values.rpc) cfg.rpc = values.rpc === 'off' ? null : values.rpc;
   if (values.state) cfg.state = values.state;
   if (values['overload-lag']) assign(cfg, 'overloadLagMs', Number(values['overload-lag']), '--overload-lag');
+  if (values['tls-cert'] || values['tls-key'] || values['tls-ca']) {
+    cfg.tls = { ...cfg.tls, ...(values['tls-cert'] ? { cert: values['tls-cert'] } : {}), ...(values['tls-key'] ? { key: values['tls-key'] } : {}), ...(values['tls-ca'] ? { ca: values['tls-ca'] } : {}) };
+  }
   return { config: cfg };
 }

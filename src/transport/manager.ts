@@ -1,22 +1,39 @@
 /**
- * UDP and TCP listeners on any number of sockets (IPv4 and IPv6), and sending (RFC 3261 18):
- * UDP goes out from our listening socket of the same family; TCP reuses a connection to the peer
- * (the one a request came on, or one we opened) and opens one when there is none.
+ * The transports of one proxy instance, one per protocol (transport.ts), made when a listen spec
+ * first names their protocol. The manager only dispatches by protocol; UDP, the hot path, is
+ * reached through a field, without a map lookup.
  */
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createConnection, createServer, isIPv6, type Server, type Socket } from 'node:net';
-import type { ReceiveInfo } from './types.js';
-import { StreamFramer } from './stream-framer.js';
-import { socketId, type ListenSocket, type ListenSpec, type SendTarget } from './types.js';
+import type { StreamCounters, StreamLimits } from './stream.js';
+import { streamLimits, type TcpSettings, type TlsSettings, type WsSettings } from './settings.js';
+import { TcpTransport } from './tcp.js';
+import { TlsCredentials, TlsTransport, type TlsConnInfo } from './tls.js';
+import type { Transport, TransportEnv } from './transport.js';
+import { UdpTransport } from './udp.js';
+import { WsTransport, type HttpHook, type WsOptions } from './ws.js';
+import type { ListenProto, ListenSocket, ListenSpec, Proto, ReceiveInfo, SendTarget } from './types.js';
 
 export interface TransportOptions {
   onMessage: (data: Buffer, rcv: ReceiveInfo) => void;
   onError?: (e: Error, where: string) => void;
+  /** Config sections (settings.ts): stream limits, TLS certificates and policy, WebSocket. */
+  tcp?: TcpSettings;
+  tls?: TlsSettings;
+  ws?: WsSettings;
+  /**
+   * An HTTP request on a ws/wss listener (upgrade or not): the core runs the script's
+   * ksr_xhttp_event and says accept (handle_handshake) or reply (xhttp_reply). Default: accept an
+   * upgrade offering the `sip` subprotocol, 404 for anything else.
+   */
+  onHttpRequest?: HttpHook;
+  /** A ws/wss connection closed (ksr_websocket_event "websocket:closed"). */
+  onWsClosed?: WsOptions['onClosed'];
+  /** Three stream limits in code units (bytes, ms), over `tcp`: for tests and embedders. */
   maxMessageSize?: number;
   tcpIdleTimeoutMs?: number;
   maxTcpConnections?: number;
 }
 
+/** Totals over all transports (the metrics read these names), and each transport's own counters. */
 export interface TransportStats {
   udpReceived: number;
   udpSent: number;
@@ -29,258 +46,178 @@ export interface TransportStats {
   connectionsAccepted: number;
   connectionsOpened: number;
   connectionsClosed: number;
+  rejectedMaxConnections: number;
+  rejectedPerSource: number;
+  idleTimeouts: number;
+  headerTimeouts: number;
+  handshakeErrors: number;
   sendErrors: number;
+  byProto: Partial<Record<ListenProto, Readonly<Record<string, number>>>>;
 }
 
-interface UdpListener {
-  info: ListenSocket;
-  sock: UdpSocket;
+/** What a transport may need besides its env, made on demand. */
+interface TransportDeps {
+  limits: StreamLimits;
+  /** The instance's certificates (throws when the tls section has none). */
+  tls(): TlsCredentials;
+  ws: WsOptions;
 }
 
-interface TcpListener {
-  info: ListenSocket;
-  server: Server;
+type Factory = (env: TransportEnv, deps: TransportDeps) => Transport;
+
+/** The registration of each transport: a new one is its file plus its line here. */
+const FACTORIES: Record<ListenProto, Factory> = {
+  udp: (env) => new UdpTransport(env),
+  tcp: (env, d) => new TcpTransport(env, d.limits),
+  tls: (env, d) => new TlsTransport(env, d.limits, d.tls()),
+  ws: (env, d) => new WsTransport('ws', env, d.limits, d.ws, null),
+  wss: (env, d) => new WsTransport('wss', env, d.limits, d.ws, d.tls()),
+};
+
+/** Per-connection facts for the script ($tls_*, KSR.tls, $ws_conid). */
+export interface ConnInfo {
+  proto: Proto;
+  tls?: TlsConnInfo;
 }
-
-/** One TCP connection, accepted or opened; framed, with an idle timer. */
-class TcpConn {
-  readonly framer: StreamFramer;
-  connected: boolean;
-  pending: Buffer[] = [];
-
-  constructor(
-    readonly id: number,
-    readonly sock: Socket,
-    readonly local: ListenSocket,
-    public remoteAddress: string,
-    public remotePort: number,
-    connected: boolean,
-    maxMessageSize: number,
-  ) {
-    this.framer = new StreamFramer(maxMessageSize);
-    this.connected = connected;
-  }
-}
-
-const key = (address: string, port: number): string => `${address}|${port}`;
 
 export class TransportManager {
-  readonly stats: TransportStats = {
-    udpReceived: 0, udpSent: 0, tcpReceived: 0, tcpSent: 0, bytesReceived: 0, bytesSent: 0, framingErrors: 0,
-    connectionsOpen: 0, connectionsAccepted: 0, connectionsOpened: 0, connectionsClosed: 0, sendErrors: 0,
-  };
-  private readonly udp: UdpListener[] = [];
-  private readonly tcp: TcpListener[] = [];
+  private readonly byProto = new Map<Proto, Transport>();
+  /** The UDP transport, when listening on UDP: the fast path of send(). */
+  private udp: UdpTransport | undefined;
   private listening: ListenSocket[] = [];
-  private readonly conns = new Map<number, TcpConn>();
-  private readonly byPeer = new Map<string, TcpConn>();
-  private nextConnId = 1;
-  private readonly maxMessageSize: number;
-  private readonly idleMs: number;
-  private readonly maxConns: number;
+  private connIds = 0;
+  private sendErrorsNoTransport = 0;
+  private readonly env: TransportEnv;
+  readonly limits: StreamLimits;
+  private creds: TlsCredentials | undefined;
 
   constructor(private readonly opts: TransportOptions) {
-    this.maxMessageSize = opts.maxMessageSize ?? 65535;
-    this.idleMs = opts.tcpIdleTimeoutMs ?? 120_000;
-    this.maxConns = opts.maxTcpConnections ?? 2048;
+    this.limits = {
+      ...streamLimits(opts.tcp),
+      ...(opts.maxMessageSize !== undefined ? { maxMessageSize: opts.maxMessageSize } : {}),
+      ...(opts.tcpIdleTimeoutMs !== undefined ? { idleTimeoutMs: opts.tcpIdleTimeoutMs } : {}),
+      ...(opts.maxTcpConnections !== undefined ? { maxConnections: opts.maxTcpConnections } : {}),
+    };
+    this.env = {
+      deliver: opts.onMessage,
+      error: (e, where) => opts.onError?.(e, where),
+      nextConnId: () => ++this.connIds,
+    };
   }
 
   sockets(): readonly ListenSocket[] {
     return this.listening;
   }
 
+  /** The transport of a protocol, made on first use. */
+  transport(proto: ListenProto): Transport {
+    let t = this.byProto.get(proto);
+    if (!t) {
+      const make = FACTORIES[proto];
+      if (!make) throw new Error(`no ${proto} transport in this build`);
+      t = make(this.env, {
+        limits: this.limits,
+        tls: () => (this.creds ??= new TlsCredentials(this.opts.tls ?? {})),
+        ws: { settings: this.opts.ws ?? {}, onHttpRequest: this.opts.onHttpRequest, onClosed: this.opts.onWsClosed },
+      });
+      this.byProto.set(proto, t);
+      if (t instanceof UdpTransport) this.udp = t;
+    }
+    return t;
+  }
+
   async listen(specs: readonly ListenSpec[]): Promise<void> {
     for (const s of specs) {
-      if (s.proto === 'udp') await this.listenUdp(s);
-      else await this.listenTcp(s);
+      const info = await this.transport(s.proto).listen(s);
+      this.listening = [...this.listening, info];
     }
-  }
-
-  private async listenUdp(s: ListenSpec): Promise<void> {
-    const family = isIPv6(s.address) ? 6 : 4;
-    // Bursts at thousands of calls/s overflow the default receive buffer; the kernel caps the size
-    // at net.core.rmem_max.
-    const sock = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-    await new Promise<void>((res, rej) => {
-      sock.once('error', rej);
-      sock.bind(s.port, s.address, () => {
-        sock.off('error', rej);
-        res();
-      });
-    });
-    const port = sock.address().port;
-    const info: ListenSocket = { proto: 'udp', address: s.address, port, family, id: socketId('udp', s.address, port) };
-    sock.on('error', (e) => this.error(e, `udp ${info.id}`));
-    sock.on('message', (data, r) => {
-      this.stats.udpReceived++;
-      this.stats.bytesReceived += data.length;
-      // RFC 5626 keep-alives over UDP carry no message.
-      if (data.length <= 4 && (data[0] === 13 || data[0] === 10 || data.length === 0)) return;
-      this.opts.onMessage(data, { proto: 'udp', srcAddress: r.address, srcPort: r.port, localAddress: info.address, localPort: info.port, family });
-    });
-    this.udp.push({ info, sock });
-    this.listening = [...this.listening, info];
-  }
-
-  private async listenTcp(s: ListenSpec): Promise<void> {
-    const family = isIPv6(s.address) ? 6 : 4;
-    const server = createServer({ noDelay: true });
-    await new Promise<void>((res, rej) => {
-      server.once('error', rej);
-      server.listen({ port: s.port, host: s.address, ipv6Only: family === 6 }, () => {
-        server.off('error', rej);
-        res();
-      });
-    });
-    const port = (server.address() as { port: number }).port;
-    const info: ListenSocket = { proto: 'tcp', address: s.address, port, family, id: socketId('tcp', s.address, port) };
-    server.on('error', (e) => this.error(e, `tcp ${info.id}`));
-    server.on('connection', (sock) => {
-      if (this.conns.size >= this.maxConns) {
-        sock.destroy();
-        return;
-      }
-      this.stats.connectionsAccepted++;
-      this.adopt(sock, info, sock.remoteAddress ?? '', sock.remotePort ?? 0, true);
-    });
-    this.tcp.push({ info, server });
-    this.listening = [...this.listening, info];
-  }
-
-  private adopt(sock: Socket, local: ListenSocket, address: string, port: number, connected: boolean): TcpConn {
-    const c = new TcpConn(this.nextConnId++, sock, local, normalize(address), port, connected, this.maxMessageSize);
-    this.conns.set(c.id, c);
-    this.byPeer.set(key(c.remoteAddress, c.remotePort), c);
-    this.stats.connectionsOpen = this.conns.size;
-    sock.setNoDelay(true);
-    sock.setTimeout(this.idleMs, () => sock.destroy());
-    sock.on('data', (chunk: Buffer) => this.onTcpData(c, chunk));
-    sock.on('error', (e) => this.error(e, `tcp connection ${c.remoteAddress}:${c.remotePort}`));
-    sock.on('close', () => this.dropConn(c));
-    return c;
-  }
-
-  private onTcpData(c: TcpConn, chunk: Buffer): void {
-    this.stats.bytesReceived += chunk.length;
-    let frames;
-    try {
-      frames = c.framer.push(chunk);
-    } catch (e) {
-      // Garbage or an oversize message closes this connection only.
-      this.stats.framingErrors++;
-      this.error(e instanceof Error ? e : new Error(String(e)), `tcp framing from ${c.remoteAddress}:${c.remotePort}`);
-      c.sock.destroy();
-      return;
-    }
-    for (const f of frames) {
-      if (f.kind === 'ping') {
-        c.sock.write('\r\n');
-        continue;
-      }
-      this.stats.tcpReceived++;
-      this.opts.onMessage(f.data, {
-        proto: 'tcp', srcAddress: c.remoteAddress, srcPort: c.remotePort, localAddress: c.local.address, localPort: c.local.port,
-        family: c.local.family, connId: c.id,
-      });
-    }
-  }
-
-  private dropConn(c: TcpConn): void {
-    if (!this.conns.delete(c.id)) return;
-    const k = key(c.remoteAddress, c.remotePort);
-    if (this.byPeer.get(k) === c) this.byPeer.delete(k);
-    this.stats.connectionsClosed++;
-    this.stats.connectionsOpen = this.conns.size;
   }
 
   /** Sends one message; false only on an immediate failure (async failures go to onError). */
   send(t: SendTarget, data: Buffer): boolean {
-    if (t.proto === 'udp') return this.sendUdp(t, data);
-    if (t.proto === 'tcp') return this.sendTcp(t, data);
-    this.stats.sendErrors++;
+    if (t.proto === 'udp' && this.udp) return this.udp.send(t, data);
+    const tr = this.byProto.get(t.proto);
+    if (tr) return tr.send(t, data);
+    this.sendErrorsNoTransport++;
     return false;
   }
 
-  private sendUdp(t: SendTarget, data: Buffer): boolean {
-    const l = this.udpFor(t);
-    if (!l) {
-      this.stats.sendErrors++;
-      return false;
-    }
-    this.stats.udpSent++;
-    this.stats.bytesSent += data.length;
-    l.sock.send(data, t.port, t.address, (e) => {
-      if (e) {
-        this.stats.sendErrors++;
-        this.error(e, `udp send to ${t.address}:${t.port}`);
-      }
-    });
+  /**
+   * Re-reads the TLS certificate files (call on script reload); the listeners use the new ones for
+   * new handshakes. Throws, keeping the old ones, when a file is missing or a key does not match.
+   * False when no TLS is in use.
+   */
+  reloadCertificates(): boolean {
+    if (!this.creds) return false;
+    this.creds.load();
     return true;
   }
 
-  private udpFor(t: SendTarget): UdpListener | undefined {
-    const family = t.address.includes(':') ? 6 : 4;
-    let fallback: UdpListener | undefined;
-    for (const l of this.udp) {
-      if (t.local && l.info.id === t.local) return l;
-      if (l.info.family === family) fallback ??= l;
-    }
-    return fallback;
-  }
-
-  private sendTcp(t: SendTarget, data: Buffer): boolean {
-    const address = normalize(t.address);
-    let c = t.connId !== undefined ? this.conns.get(t.connId) : undefined;
-    c ??= this.byPeer.get(key(address, t.port));
-    if (!c) {
-      if (t.noConnect) return false;
-      c = this.connect(address, t.port, t.local) ?? undefined;
-      if (!c) {
-        this.stats.sendErrors++;
-        return false;
+  /** The protocol and TLS facts of a connection by id (any transport), undefined when it is gone. */
+  connInfo(connId: number): ConnInfo | undefined {
+    for (const [proto, t] of this.byProto) {
+      if (t instanceof TlsTransport) {
+        const tls = t.connInfo(connId);
+        if (tls) return { proto, tls };
+      } else if (t instanceof WsTransport) {
+        const i = t.connInfo(connId);
+        if (i) return { proto, ...i };
       }
     }
-    this.stats.tcpSent++;
-    this.stats.bytesSent += data.length;
-    if (!c.connected) c.pending.push(data);
-    else c.sock.write(data);
-    if (t.closeAfter) c.sock.end();
-    return true;
+    return undefined;
   }
 
-  private connect(address: string, port: number, local: string | undefined): TcpConn | null {
-    if (this.conns.size >= this.maxConns) return null;
-    const family = address.includes(':') ? 6 : 4;
-    const l = this.tcp.find((x) => (local ? x.info.id === local : x.info.family === family)) ?? this.tcp.find((x) => x.info.family === family);
-    if (!l) return null;
-    const sock = createConnection({ host: address, port, noDelay: true });
-    const c = this.adopt(sock, l.info, address, port, false);
-    this.stats.connectionsOpened++;
-    sock.once('connect', () => {
-      c.connected = true;
-      for (const d of c.pending) sock.write(d);
-      c.pending = [];
-    });
-    return c;
+  /** The WebSocket transport holding a connection (KSR.websocket.close/ping/pong). */
+  webSocket(connId: number): WsTransport | undefined {
+    for (const t of this.byProto.values()) if (t instanceof WsTransport && t.connInfo(connId)) return t;
+    return undefined;
+  }
+
+  get stats(): TransportStats {
+    const s: TransportStats = {
+      udpReceived: 0, udpSent: 0, tcpReceived: 0, tcpSent: 0, bytesReceived: 0, bytesSent: 0, framingErrors: 0,
+      connectionsOpen: 0, connectionsAccepted: 0, connectionsOpened: 0, connectionsClosed: 0, rejectedMaxConnections: 0,
+      rejectedPerSource: 0, idleTimeouts: 0, headerTimeouts: 0, handshakeErrors: 0, sendErrors: this.sendErrorsNoTransport, byProto: {},
+    };
+    for (const [proto, t] of this.byProto) {
+      const c = t.stats;
+      s.byProto[proto as ListenProto] = { ...c };
+      s.bytesReceived += c.bytesReceived;
+      s.bytesSent += c.bytesSent;
+      s.sendErrors += c.sendErrors;
+      if (proto === 'udp') {
+        s.udpReceived += c.received;
+        s.udpSent += c.sent;
+        continue;
+      }
+      if (proto === 'tcp') {
+        s.tcpReceived += c.received;
+        s.tcpSent += c.sent;
+      }
+      if (isStream(c)) {
+        s.framingErrors += c.framingErrors;
+        s.connectionsOpen += c.connectionsOpen;
+        s.connectionsAccepted += c.connectionsAccepted;
+        s.connectionsOpened += c.connectionsOpened;
+        s.connectionsClosed += c.connectionsClosed;
+        s.rejectedMaxConnections += c.rejectedMaxConnections;
+        s.rejectedPerSource += c.rejectedPerSource;
+        s.idleTimeouts += c.idleTimeouts;
+        s.headerTimeouts += c.headerTimeouts;
+        s.handshakeErrors += c.handshakeErrors;
+      }
+    }
+    return s;
   }
 
   async close(): Promise<void> {
-    for (const c of this.conns.values()) c.sock.destroy();
-    await Promise.all([
-      ...this.udp.map((l) => new Promise<void>((r) => l.sock.close(() => r()))),
-      ...this.tcp.map((l) => new Promise<void>((r) => l.server.close(() => r()))),
-    ]);
-    this.udp.length = 0;
-    this.tcp.length = 0;
+    await Promise.all([...this.byProto.values()].map((t) => t.close()));
+    this.byProto.clear();
+    this.udp = undefined;
     this.listening = [];
-  }
-
-  private error(e: Error, where: string): void {
-    this.opts.onError?.(e, where);
   }
 }
 
-/** IPv4-mapped IPv6 source addresses are reported as plain IPv4. */
-function normalize(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+function isStream(c: Transport['stats']): c is StreamCounters {
+  return 'connectionsOpen' in c;
 }

@@ -6,17 +6,29 @@ import { findMessageEnd } from '../sip/framing.js';
 
 export type FrameResult = { kind: 'message'; data: Buffer } | { kind: 'ping' };
 
+export interface PushResult {
+  /** The complete frames, in order, including those before a framing error. */
+  frames: FrameResult[];
+  /** Garbage or an oversize message: the stream cannot be framed past this point. */
+  error?: Error;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 export class StreamFramer {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
+  /** The buffered bytes start a message whose header block has not ended yet. */
+  headersPending = false;
 
   constructor(private readonly maxMessageSize: number) {}
 
-  /** Feeds bytes; returns complete frames. Throws on garbage or an oversize message. */
-  push(chunk: Buffer): FrameResult[] {
+  /** Feeds bytes; returns the complete frames, and the error that stops framing, if any. */
+  push(chunk: Buffer): PushResult {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    const out: FrameResult[] = [];
+    const frames: FrameResult[] = [];
     let pos = 0;
     const b = this.buf;
+    let error: Error | undefined;
     for (;;) {
       // Keep-alives and stray line ends between messages.
       let crlfs = 0;
@@ -24,18 +36,33 @@ export class StreamFramer {
         pos += 2;
         crlfs++;
       }
-      if (crlfs >= 2) out.push({ kind: 'ping' });
+      if (crlfs >= 2) frames.push({ kind: 'ping' });
       if (pos >= b.length) break;
-      const end = findMessageEnd(b, pos);
-      if (end < 0) {
-        if (b.length - pos > this.maxMessageSize) throw new Error(`message larger than ${this.maxMessageSize} bytes`);
+      let end: number;
+      try {
+        end = findMessageEnd(b, pos);
+      } catch (e) {
+        error = e instanceof Error ? e : new Error(String(e));
         break;
       }
-      if (end - pos > this.maxMessageSize) throw new Error(`message larger than ${this.maxMessageSize} bytes`);
-      out.push({ kind: 'message', data: b.subarray(pos, end) });
+      if (end < 0) {
+        if (b.length - pos > this.maxMessageSize) error = new Error(`message larger than ${this.maxMessageSize} bytes`);
+        break;
+      }
+      if (end - pos > this.maxMessageSize) {
+        error = new Error(`message larger than ${this.maxMessageSize} bytes`);
+        break;
+      }
+      frames.push({ kind: 'message', data: b.subarray(pos, end) });
       pos = end;
     }
-    this.buf = pos >= b.length ? Buffer.alloc(0) : b.subarray(pos);
-    return out;
+    if (error) {
+      this.buf = EMPTY;
+      this.headersPending = false;
+      return { frames, error };
+    }
+    this.buf = pos >= b.length ? EMPTY : b.subarray(pos);
+    this.headersPending = this.buf.length > 0 && this.buf.indexOf('\r\n\r\n', 0, 'latin1') < 0;
+    return { frames };
   }
 }

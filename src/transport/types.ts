@@ -3,6 +3,10 @@
  */
 export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'sctp';
 
+/** The protocols kemi-proxy can listen on (one Transport each, src/transport/manager.ts). */
+export type ListenProto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+export const LISTEN_PROTOS: readonly ListenProto[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
+
 /** Where a message arrived: its source and the local socket that received it. */
 export interface ReceiveInfo {
   readonly proto: Proto;
@@ -12,18 +16,18 @@ export interface ReceiveInfo {
   readonly localPort: number;
   /** 4 or 6: family of the receiving socket. */
   readonly family: 4 | 6;
-  /** TCP connection id, for replies over the same connection. */
+  /** Connection id (TCP, TLS, WS, WSS), for replies over the same connection. */
   readonly connId?: number;
 }
 
 export interface ListenSpec {
-  proto: 'udp' | 'tcp';
+  proto: ListenProto;
   address: string;
   port: number;
 }
 
 export interface ListenSocket {
-  readonly proto: 'udp' | 'tcp';
+  readonly proto: ListenProto;
   readonly address: string;
   readonly port: number;
   readonly family: 4 | 6;
@@ -35,7 +39,7 @@ export interface SendTarget {
   proto: Proto;
   address: string;
   port: number;
-  /** TCP connection to use (replies go back on the connection the request came on). */
+  /** Connection to use (replies go back on the connection the request came on). */
   connId?: number;
   /** Only reuse an existing connection, never open one. */
   noConnect?: boolean;
@@ -43,19 +47,26 @@ export interface SendTarget {
   closeAfter?: boolean;
   /** ListenSocket id to send from. */
   local?: string;
+  /** TLS: the name the server's certificate must carry (the URI host); the address when absent. */
+  serverName?: string;
 }
 
 export function socketId(proto: string, address: string, port: number): string {
   return `${proto}:${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
 
-/** `udp:127.0.0.1:5060`, `tcp:[::1]:5060`, `udp:0.0.0.0:5060`. */
+/** `udp:127.0.0.1:5060`, `tcp:[::1]:5060`, `tls:0.0.0.0:5061`, `wss:127.0.0.1:8443`. */
 export function parseListen(spec: string): ListenSpec {
-  const m = /^(udp|tcp):(\[[^\]]+\]|[^:]+):(\d{1,5})$/i.exec(spec.trim());
-  if (!m) throw new Error(`bad listen spec '${spec}' (want proto:address:port, e.g. udp:127.0.0.1:5060)`);
+  const m = /^(udp|tcp|tls|ws|wss):(\[[^\]]+\]|[^:]+):(\d{1,5})$/i.exec(spec.trim());
+  if (!m) throw new Error(`bad listen spec '${spec}' (want proto:address:port, proto one of ${LISTEN_PROTOS.join('|')}, e.g. udp:127.0.0.1:5060)`);
   const port = Number(m[3]);
   if (port > 65535) throw new Error(`bad port in '${spec}'`);
-  return { proto: m[1]!.toLowerCase() as 'udp' | 'tcp', address: m[2]!.replace(/^\[|\]$/g, ''), port };
+  return { proto: m[1]!.toLowerCase() as ListenProto, address: m[2]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** IPv4-mapped IPv6 source addresses are reported as plain IPv4. */
+export function normalizeAddress(a: string): string {
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
 /**

@@ -1,0 +1,88 @@
+/**
+ * UDP (RFC 3261 18): one datagram is one message. Sends go out from our listening socket of the
+ * destination's family (or the one asked for), so replies and requests carry our listen port.
+ * This is the hot path: no allocation per datagram beyond the ReceiveInfo handed to the core.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { familyOf, newCounters, type Transport, type TransportEnv } from './transport.js';
+import { socketId, type ListenSocket, type ListenSpec, type SendTarget } from './types.js';
+
+interface UdpListener {
+  info: ListenSocket;
+  sock: Socket;
+}
+
+export class UdpTransport implements Transport {
+  readonly proto = 'udp' as const;
+  readonly stats = newCounters();
+  private readonly listeners: UdpListener[] = [];
+  private infos: ListenSocket[] = [];
+
+  constructor(private readonly env: TransportEnv) {}
+
+  sockets(): readonly ListenSocket[] {
+    return this.infos;
+  }
+
+  async listen(s: ListenSpec): Promise<ListenSocket> {
+    const family = isIPv6(s.address) ? 6 : 4;
+    // Bursts at thousands of calls/s overflow the default receive buffer; the kernel caps the size
+    // at net.core.rmem_max.
+    const sock = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+    await new Promise<void>((res, rej) => {
+      sock.once('error', rej);
+      sock.bind(s.port, s.address, () => {
+        sock.off('error', rej);
+        res();
+      });
+    });
+    const port = sock.address().port;
+    const info: ListenSocket = { proto: 'udp', address: s.address, port, family, id: socketId('udp', s.address, port) };
+    const { env, stats } = this;
+    sock.on('error', (e) => env.error(e, `udp ${info.id}`));
+    sock.on('message', (data, r) => {
+      stats.received++;
+      stats.bytesReceived += data.length;
+      // RFC 5626 keep-alives over UDP carry no message.
+      if (data.length <= 4 && (data[0] === 13 || data[0] === 10 || data.length === 0)) return;
+      env.deliver(data, { proto: 'udp', srcAddress: r.address, srcPort: r.port, localAddress: info.address, localPort: info.port, family });
+    });
+    this.listeners.push({ info, sock });
+    this.infos = [...this.infos, info];
+    return info;
+  }
+
+  send(t: SendTarget, data: Buffer): boolean {
+    const l = this.listenerFor(t);
+    if (!l) {
+      this.stats.sendErrors++;
+      return false;
+    }
+    this.stats.sent++;
+    this.stats.bytesSent += data.length;
+    l.sock.send(data, t.port, t.address, (e) => {
+      if (e) {
+        this.stats.sendErrors++;
+        this.env.error(e, `udp send to ${t.address}:${t.port}`);
+      }
+    });
+    return true;
+  }
+
+  private listenerFor(t: SendTarget): UdpListener | undefined {
+    const family = familyOf(t.address);
+    let fallback: UdpListener | undefined;
+    for (const l of this.listeners) {
+      if (t.local && l.info.id === t.local) return l;
+      if (l.info.family === family) fallback ??= l;
+    }
+    return fallback;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.sock.close(() => r()))));
+    this.listeners.length = 0;
+    this.infos = [];
+  }
+}
