@@ -42,12 +42,13 @@ export function ngRequest(port: number, dict: Record<string, BValue>, timeoutMs 
   });
 }
 
-export async function startRtpengine(ngPort: number, portMin: number, portMax: number): Promise<RtpengineHandle> {
+/** logLevel 7 makes the daemon log every command it gets ("Dump for 'offer' from ...: {...}"). */
+export async function startRtpengine(ngPort: number, portMin: number, portMax: number, logLevel = 6): Promise<RtpengineHandle> {
   if (!existsSync(RTPENGINE_BIN)) throw new Error(`${RTPENGINE_BIN} missing: apt-get install rtpengine-daemon`);
   const args = [
     '--config-file=none', '--foreground', '--log-stderr', '--table=-1', '--interface=127.0.0.1',
     `--listen-ng=127.0.0.1:${ngPort}`, `--port-min=${portMin}`, `--port-max=${portMax}`,
-    '--log-level=6', '--delete-delay=0', '--num-threads=2',
+    `--log-level=${logLevel}`, '--delete-delay=0', '--num-threads=2',
   ];
   const child: ChildProcess = spawn(RTPENGINE_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

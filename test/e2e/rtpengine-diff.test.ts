@@ -1,0 +1,89 @@
+/**
+ * KSR.rtpengine next to Kamailio 5.6's rtpengine module: routes/rtpengine.lua runs on each proxy
+ * with its own fresh rtpengine daemon, the same SIPp call goes through (INVITE with SDP, 180,
+ * 200 with SDP, ACK, RTP both ways, BYE). Compared: every ng command each daemon received (the
+ * dictionaries as the daemon dumps them, keys in the order sent) and every SIP message each SIPp
+ * endpoint received, with what differs by run masked (ports, tags, branches, Call-ID, cookies).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort, REPO, tempDir } from './harness.js';
+import { useTargets, type Target } from './diff-harness.js';
+import { startRtpengine } from './rtpengine-daemon.js';
+import { closeMediaSockets, mediaCall, MEDIA_MAX, MEDIA_MIN, traceText } from './rtpengine-call.js';
+import { normalize, receivedMessages } from './sipp-trace.js';
+
+const targets = useTargets();
+const SCRIPT = join(REPO, 'routes/rtpengine.lua');
+
+interface Seen {
+  ng: string[];
+  uac: string[];
+  uas: string[];
+}
+
+/** The ng commands a daemon logged at level 7, with run-specific values masked. */
+function ngDumps(log: string, mask: (s: string) => string): string[] {
+  const out: string[] = [];
+  // One log entry per "[seconds.micros] LEVEL: ..." line start; a dump with an SDP spans lines.
+  for (const entry of log.split(/^(?=\[\d+\.\d+\] )/m)) {
+    const m = /Dump for '([^']+)' from [^:]+:\d+: ([\s\S]*?)\s*$/.exec(entry);
+    if (!m || m[1] === 'ping') continue;
+    out.push(mask(`${m[1]}: ${m[2]}`));
+  }
+  return out;
+}
+
+async function run(target: Target): Promise<Seen> {
+  const ngPort = await freePort();
+  const rtpe = targets.track(await startRtpengine(ngPort, MEDIA_MIN, MEDIA_MAX, 7));
+  const port = await freePort();
+  const sock = `udp:127.0.0.1:${ngPort}`;
+  const dir = tempDir('kemi-rtpe-diff-');
+  const cfg = join(dir, 'rtpengine.json');
+  writeFileSync(cfg, JSON.stringify({
+    modules: ['pv', 'kx', 'sl', 'tm', 'tmx', 'rr', 'maxfwd', 'siputils', 'textops', 'xlog', 'rtpengine'],
+    modparams: { rtpengine: { rtpengine_sock: sock } },
+  }));
+  const proxy = await targets.start(target, SCRIPT, {
+    port,
+    kemiArgs: ['-c', cfg],
+    kamailioModules: `loadmodule "rtpengine.so"\nmodparam("rtpengine", "rtpengine_sock", "${sock}")`,
+  });
+  const diag = (): string => `\n--- ${target} ---\n${proxy.output().slice(-3000)}\n--- rtpengine ---\n${rtpe.output().slice(-2000)}`;
+  try {
+    const call = await mediaCall(port, targets.track, diag);
+    const res = await call.uac.done;
+    expect(res.successful, res.output + diag()).toBe(1);
+    await call.uas.done;
+    const ports = new Map<number, string>([
+      [port, 'PROXY'], [call.a.port, 'MEDIA_A'], [call.b.port, 'MEDIA_B'],
+    ]);
+    const mask = (s: string): string =>
+      s
+        .replaceAll(call.callId, 'CALLID')
+        .replace(/\b(\d+)SIPpTag0(\d)1\b/g, 'PIDSIPpTag0$21')
+        .replace(/z9hG4bK[\w.-]+/g, 'BRANCH')
+        .replace(/\b(4[0-9]{4})\b/g, (all, p: string) => (Number(p) >= MEDIA_MIN && Number(p) <= MEDIA_MAX ? 'RTPE' : all))
+        .replace(/127\.0\.0\.1:\d{4,5}/g, '127.0.0.1:PORT')
+        .replace(/\b\d{5}\b/g, (all) => (ports.has(Number(all)) ? ports.get(Number(all))! : all));
+    const msgs = (h: typeof call.uac): string[] =>
+      receivedMessages(traceText(h)).map((m) => mask(normalize(m, ports).replace(/a=rtcp:\d+/g, 'a=rtcp:P')));
+    return { ng: ngDumps(rtpe.output(), mask), uac: msgs(call.uac), uas: msgs(call.uas) };
+  } finally {
+    closeMediaSockets();
+  }
+}
+
+describe('KSR.rtpengine next to Kamailio 5.6 rtpengine.so', () => {
+  it('the same ng commands reach the daemon and the same SDPs reach both ends', async () => {
+    const { kemi, kam } = await targets.onBoth((t) => run(t));
+    expect(kemi.ng.map((l) => l.split(':')[0])).toEqual(['offer', 'answer', 'query', 'delete']);
+    expect(kemi.ng.join('\n')).toContain('"replace": [ "origin", "session-connection" ]');
+    expect(kemi.ng).toEqual(kam.ng);
+    expect(kemi.uas.join('\n')).toContain('m=audio P');
+    expect(kemi.uas).toEqual(kam.uas);
+    expect(kemi.uac).toEqual(kam.uac);
+  }, 90_000);
+});
