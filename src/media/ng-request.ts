@@ -265,9 +265,10 @@ function parseFlags(pf: Parsed, dict: Map<string, BValue>, op: { v: NgOp }, flag
         op.v = 'answer';
         break;
       case 'delete-delay':
-        // Without a value Kamailio falls through to the generic case.
+        // Kamailio adds "delete delay" and then, having no `goto next` there, the generic entry
+        // too ("delete-delay": "<value>"); without a value only the generic flag.
         if (val !== null) dict.set('delete delay', atoi(val));
-        else handled = false;
+        handled = false;
         break;
       case 'UDP/TLS/RTP/SAVP':
         if (val === null) pf.transport = 0x104;

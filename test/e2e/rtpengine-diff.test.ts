@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort, REPO, tempDir } from './harness.js';
+import { freePort, REPO, tempDir, writeScript } from './harness.js';
 import { useTargets, type Target } from './diff-harness.js';
 import { startRtpengine } from './rtpengine-daemon.js';
 import { closeMediaSockets, mediaCall, MEDIA_MAX, MEDIA_MIN, traceText } from './rtpengine-call.js';
@@ -16,6 +16,58 @@ import { normalize, receivedMessages } from './sipp-trace.js';
 
 const targets = useTargets();
 const SCRIPT = join(REPO, 'routes/rtpengine.lua');
+
+/**
+ * The explicit functions with many flags: offer and answer with via-branch, directions,
+ * transport, codec and generic flags; in the BYE's route the media functions, a query with a
+ * to-tag, play_media of a missing file (an error from the daemon), then the delete. The return
+ * codes travel to the UAS in X-RC headers.
+ */
+const FLAGS_SCRIPT = `
+local OFFER = "trust-address replace-origin replace-session-connection direction=external direction=internal via-branch=1 RTP/AVPF codec-strip=PCMA codec-mask=telephone-event TOS=184 label=caller loop-protect"
+local ANSWER = "trust-address replace-origin via-branch=2 label=callee"
+
+function ksr_request_route()
+  if KSR.siputils.has_totag() > 0 then
+    if KSR.rr.loose_route() > 0 then
+      if KSR.is_BYE() then
+        local rc = {}
+        rc[#rc + 1] = KSR.rtpengine.set_rtpengine_set(0)
+        rc[#rc + 1] = KSR.rtpengine.set_rtpengine_set(5)
+        rc[#rc + 1] = KSR.rtpengine.block_media("directional")
+        rc[#rc + 1] = KSR.rtpengine.unblock_media0()
+        rc[#rc + 1] = KSR.rtpengine.silence_media0()
+        rc[#rc + 1] = KSR.rtpengine.unsilence_media("directional")
+        rc[#rc + 1] = KSR.rtpengine.block_dtmf0()
+        rc[#rc + 1] = KSR.rtpengine.unblock_dtmf0()
+        rc[#rc + 1] = KSR.rtpengine.rtpengine_query("to-tag")
+        rc[#rc + 1] = KSR.rtpengine.play_media("file=/nonexistent/kemi.wav")
+        rc[#rc + 1] = KSR.rtpengine.stop_media0()
+        rc[#rc + 1] = KSR.rtpengine.rtpengine_answer0()
+        rc[#rc + 1] = KSR.rtpengine.rtpengine_delete("delete-delay=0")
+        rc[#rc + 1] = KSR.rtpengine.rtpengine_delete0()
+        KSR.hdr.append("X-RC: " .. table.concat(rc, ",") .. "\\r\\n")
+      end
+      KSR.tm.t_relay()
+    elseif KSR.is_ACK() and KSR.tm.t_check_trans() > 0 then
+      KSR.tm.t_relay()
+    end
+    return 1
+  end
+  if KSR.is_ACK() then return 1 end
+  KSR.rr.record_route()
+  local rc = KSR.rtpengine.rtpengine_offer(OFFER)
+  KSR.hdr.append("X-RC: offer=" .. rc .. "\\r\\n")
+  KSR.tm.t_on_reply("ksr_onreply_flags")
+  KSR.tm.t_relay()
+end
+
+function ksr_onreply_flags()
+  if KSR.pv.get("$rs") == "200" or KSR.pv.get("$rs") == 200 then
+    KSR.rtpengine.rtpengine_answer(ANSWER)
+  end
+end
+`;
 
 interface Seen {
   ng: string[];
@@ -35,7 +87,7 @@ function ngDumps(log: string, mask: (s: string) => string): string[] {
   return out;
 }
 
-async function run(target: Target): Promise<Seen> {
+async function run(target: Target, script = SCRIPT): Promise<Seen> {
   const ngPort = await freePort();
   const rtpe = targets.track(await startRtpengine(ngPort, MEDIA_MIN, MEDIA_MAX, 7));
   const port = await freePort();
@@ -43,10 +95,10 @@ async function run(target: Target): Promise<Seen> {
   const dir = tempDir('kemi-rtpe-diff-');
   const cfg = join(dir, 'rtpengine.json');
   writeFileSync(cfg, JSON.stringify({
-    modules: ['pv', 'kx', 'sl', 'tm', 'tmx', 'rr', 'maxfwd', 'siputils', 'textops', 'xlog', 'rtpengine'],
+    modules: ['pv', 'hdr', 'kx', 'sl', 'tm', 'tmx', 'rr', 'maxfwd', 'siputils', 'textops', 'xlog', 'rtpengine'],
     modparams: { rtpengine: { rtpengine_sock: sock } },
   }));
-  const proxy = await targets.start(target, SCRIPT, {
+  const proxy = await targets.start(target, script, {
     port,
     kemiArgs: ['-c', cfg],
     kamailioModules: `loadmodule "rtpengine.so"\nmodparam("rtpengine", "rtpengine_sock", "${sock}")`,
@@ -65,6 +117,7 @@ async function run(target: Target): Promise<Seen> {
         .replaceAll(call.callId, 'CALLID')
         .replace(/\b(\d+)SIPpTag0(\d)1\b/g, 'PIDSIPpTag0$21')
         .replace(/z9hG4bK[\w.-]+/g, 'BRANCH')
+        .replace(/a=rtpengine:\w+/g, 'a=rtpengine:ID')
         .replace(/\b(4[0-9]{4})\b/g, (all, p: string) => (Number(p) >= MEDIA_MIN && Number(p) <= MEDIA_MAX ? 'RTPE' : all))
         .replace(/127\.0\.0\.1:\d{4,5}/g, '127.0.0.1:PORT')
         .replace(/\b\d{5}\b/g, (all) => (ports.has(Number(all)) ? ports.get(Number(all))! : all));
@@ -77,12 +130,25 @@ async function run(target: Target): Promise<Seen> {
 }
 
 describe('KSR.rtpengine next to Kamailio 5.6 rtpengine.so', () => {
-  it('the same ng commands reach the daemon and the same SDPs reach both ends', async () => {
+  it('routes/rtpengine.lua: the same ng commands reach the daemon and the same SDPs reach both ends', async () => {
     const { kemi, kam } = await targets.onBoth((t) => run(t));
     expect(kemi.ng.map((l) => l.split(':')[0])).toEqual(['offer', 'answer', 'query', 'delete']);
     expect(kemi.ng.join('\n')).toContain('"replace": [ "origin", "session-connection" ]');
     expect(kemi.ng).toEqual(kam.ng);
     expect(kemi.uas.join('\n')).toContain('m=audio P');
+    expect(kemi.uas).toEqual(kam.uas);
+    expect(kemi.uac).toEqual(kam.uac);
+  }, 90_000);
+
+  it('offer/answer with many flags, the media functions and the delete: same commands, same codes', async () => {
+    const file = writeScript(FLAGS_SCRIPT);
+    const { kemi, kam } = await targets.onBoth((t) => run(t, file));
+    expect(kemi.ng.map((l) => l.split(':')[0])).toEqual([
+      'offer', 'answer', 'block media', 'unblock media', 'silence media', 'unsilence media', 'block DTMF', 'unblock DTMF',
+      'query', 'play media', 'stop media', 'delete', 'delete',
+    ]);
+    expect(kemi.ng).toEqual(kam.ng);
+    expect(kemi.uas.join('\n')).toContain('X-RC: offer=1');
     expect(kemi.uas).toEqual(kam.uas);
     expect(kemi.uac).toEqual(kam.uac);
   }, 90_000);

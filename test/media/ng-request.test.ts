@@ -69,6 +69,8 @@ describe('flags string parsing (Kamailio parse_flags)', () => {
     const r = buildNgRequest('offer', 'TOS=184 delete-delay=5 repacketize=20ms label=caller', info());
     expect(r.dict.get('TOS')).toBe(184);
     expect(r.dict.get('delete delay')).toBe(5);
+    // ... and, as Kamailio falls through to the generic case, the key=value entry as well
+    expect(r.dict.get('delete-delay')).toBe('5');
     expect(r.dict.get('repacketize')).toBe(20);
     expect(r.dict.get('label')).toBe('caller');
     expect(() => buildNgRequest('offer', 'repacketize=x', info())).toThrow(/invalid value/);
