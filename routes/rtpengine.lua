@@ -47,7 +47,8 @@ function ksr_request_route()
 
   if KSR.is_INVITE() then
     KSR.rr.record_route()
-    if KSR.rtpengine.rtpengine_manage(RTPE_FLAGS) < 0 then
+    -- An INVITE without SDP (late offer): the offer comes in the 200, the answer in the ACK.
+    if KSR.textops.has_body_type("application/sdp") > 0 and KSR.rtpengine.rtpengine_manage(RTPE_FLAGS) < 0 then
       KSR.sl.sl_send_reply(503, "Media Relay Unavailable")
       return 1
     end

@@ -8,8 +8,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort, REPO, tempDir, writeScript } from './harness.js';
-import { useTargets, type Target } from './diff-harness.js';
+import { freePort, REPO, startSipp, tempDir, writeScript, type SippHandle } from './harness.js';
+import { useTargets, type Target, type TargetHandle } from './diff-harness.js';
 import { startRtpengine } from './rtpengine-daemon.js';
 import { closeMediaSockets, mediaCall, MEDIA_MAX, MEDIA_MIN, traceText } from './rtpengine-call.js';
 import { normalize, receivedMessages } from './sipp-trace.js';
@@ -87,22 +87,54 @@ function ngDumps(log: string, mask: (s: string) => string): string[] {
   return out;
 }
 
-async function run(target: Target, script = SCRIPT): Promise<Seen> {
+/** A plain SIPp pair (scenarios from test/e2e/scenarios) through the target running `script`. */
+async function runPair(target: Target, uacScenario: string, uasScenario: string, script = SCRIPT): Promise<Seen> {
   const ngPort = await freePort();
   const rtpe = targets.track(await startRtpengine(ngPort, MEDIA_MIN, MEDIA_MAX, 7));
   const port = await freePort();
-  const sock = `udp:127.0.0.1:${ngPort}`;
+  const proxy = await startTarget(target, script, port, `udp:127.0.0.1:${ngPort}`);
+  const uasPort = await freePort();
+  const uacPort = await freePort();
+  const uas = targets.track(startSipp({ scenario: uasScenario, port: uasPort, calls: 1, timeoutS: 20, traceMsg: true }));
+  await new Promise((r) => setTimeout(r, 200));
+  const uac = targets.track(startSipp({ scenario: uacScenario, port: uacPort, remote: `127.0.0.1:${uasPort}`, rsa: `127.0.0.1:${port}`, calls: 1, timeoutS: 20, service: 'bob', traceMsg: true }));
+  // The UAC scenario may end as a failed call (a 486): what counts is what each side received.
+  await uac.done;
+  await uas.done;
+  const ports = new Map<number, string>([[port, 'PROXY'], [uasPort, 'UAS'], [uacPort, 'UAC']]);
+  const callId = /^Call-ID:\s*(\S+)/im.exec(traceText(uas))?.[1] ?? 'none';
+  const mask = (t: string): string =>
+    t
+      .replaceAll(callId, 'CALLID')
+      .replace(/\b(\d+)SIPpTag0(\d)1\b/g, 'PIDSIPpTag0$21')
+      .replace(/z9hG4bK[\w.-]+/g, 'BRANCH')
+      .replace(/a=rtpengine:\w+/g, 'a=rtpengine:ID')
+      .replace(/\b(4[0-9]{4})\b/g, (all, p: string) => (Number(p) >= MEDIA_MIN && Number(p) <= MEDIA_MAX ? 'RTPE' : all))
+      .replace(/127\.0\.0\.1:\d{4,5}/g, '127.0.0.1:PORT');
+  const msgs = (h: SippHandle): string[] => receivedMessages(traceText(h)).map((m) => mask(normalize(m, ports).replace(/a=rtcp:\d+/g, 'a=rtcp:P')));
+  return { ng: ngDumps(rtpe.output(), mask), uac: msgs(uac), uas: msgs(uas) };
+}
+
+/** kemi-proxy with a config file (modules, rtpengine_sock) or Kamailio with rtpengine.so loaded. */
+async function startTarget(target: Target, script: string, port: number, sock: string): Promise<TargetHandle> {
   const dir = tempDir('kemi-rtpe-diff-');
   const cfg = join(dir, 'rtpengine.json');
   writeFileSync(cfg, JSON.stringify({
     modules: ['pv', 'hdr', 'kx', 'sl', 'tm', 'tmx', 'rr', 'maxfwd', 'siputils', 'textops', 'xlog', 'rtpengine'],
     modparams: { rtpengine: { rtpengine_sock: sock } },
   }));
-  const proxy = await targets.start(target, script, {
+  return targets.start(target, script, {
     port,
     kemiArgs: ['-c', cfg],
     kamailioModules: `loadmodule "rtpengine.so"\nmodparam("rtpengine", "rtpengine_sock", "${sock}")`,
   });
+}
+
+async function run(target: Target, script = SCRIPT): Promise<Seen> {
+  const ngPort = await freePort();
+  const rtpe = targets.track(await startRtpengine(ngPort, MEDIA_MIN, MEDIA_MAX, 7));
+  const port = await freePort();
+  const proxy = await startTarget(target, script, port, `udp:127.0.0.1:${ngPort}`);
   const diag = (): string => `\n--- ${target} ---\n${proxy.output().slice(-3000)}\n--- rtpengine ---\n${rtpe.output().slice(-2000)}`;
   try {
     const call = await mediaCall(port, targets.track, diag);
@@ -139,6 +171,23 @@ describe('KSR.rtpengine next to Kamailio 5.6 rtpengine.so', () => {
     expect(kemi.uas).toEqual(kam.uas);
     expect(kemi.uac).toEqual(kam.uac);
   }, 90_000);
+
+  it('routes/rtpengine.lua, a call answered 486: offer, then the delete from the reply', async () => {
+    const { kemi, kam } = await targets.onBoth((t) => runPair(t, 'uac.xml', 'uas-486.xml'));
+    expect(kemi.ng.map((l) => l.split(':')[0])).toEqual(['offer', 'delete']);
+    expect(kemi.ng).toEqual(kam.ng);
+    expect(kemi.uas).toEqual(kam.uas);
+    expect(kemi.uac).toEqual(kam.uac);
+  }, 60_000);
+
+  it('routes/rtpengine.lua, a late offer: the offer from the 200 (tags swapped), the answer from the ACK', async () => {
+    const { kemi, kam } = await targets.onBoth((t) => runPair(t, 'rtpe-uac-late.xml', 'uas.xml'));
+    expect(kemi.ng.map((l) => l.split(':')[0])).toEqual(['offer', 'answer', 'query', 'delete']);
+    expect(kemi.ng).toEqual(kam.ng);
+    expect(kemi.uac.join('\n')).toContain('m=audio P');
+    expect(kemi.uas).toEqual(kam.uas);
+    expect(kemi.uac).toEqual(kam.uac);
+  }, 60_000);
 
   it('offer/answer with many flags, the media functions and the delete: same commands, same codes', async () => {
     const file = writeScript(FLAGS_SCRIPT);
