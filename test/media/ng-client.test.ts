@@ -132,6 +132,28 @@ describe('ng client', () => {
     expect(e).toEqual({ ok: false, error: 'proxy replied with error: Unknown call-id' });
   });
 
+  it('a reply that is not bencode, or has no result, fails the call without throwing', async () => {
+    const s = createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    let answer = 'd6:resul';
+    s.on('message', (b, rinfo) => {
+      const cookie = b.toString('latin1', 0, b.indexOf(0x20));
+      s.send(Buffer.from(`${cookie} ${answer}`, 'latin1'), rinfo.port, rinfo.address);
+    });
+    cleanups.push(() => new Promise<void>((r) => s.close(() => r())));
+    const { c } = client();
+    c.addSocks(`udp:127.0.0.1:${s.address().port}`);
+    const r = await c.call(c.sets.get(0)!, req('aa'));
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error).toMatch(/failed to decode bencoded reply/);
+    answer = 'd3:sdp1:xe';
+    const r2 = await c.call(c.sets.get(0)!, req('aa'));
+    expect(!r2.ok && r2.error).toMatch(/No 'result' dictionary entry/);
+    answer = 'li1ee';
+    const r3 = await c.call(c.sets.get(0)!, req('aa'));
+    expect(!r3.ok && r3.error).toMatch(/failed to decode/);
+  });
+
   it('every node dead: aggressive redetection pings them once, then "no available proxies"', async () => {
     const dead = await fakeDaemon(() => null);
     cleanups.push(dead.close);
