@@ -88,6 +88,37 @@ function ngDumps(log: string, mask: (s: string) => string): string[] {
 }
 
 /** A plain SIPp pair (scenarios from test/e2e/scenarios) through the target running `script`. */
+/**
+ * Kamailio's default configuration style: rtpengine_manage runs in the branch route (and in the
+ * onreply route), not in the request route; in-dialog requests go through it too.
+ */
+const BRANCH_SCRIPT = `
+function ksr_request_route()
+  if KSR.siputils.has_totag() > 0 then
+    if KSR.rr.loose_route() > 0 then
+      KSR.rtpengine.rtpengine_manage("replace-origin replace-session-connection")
+      KSR.tm.t_relay()
+    elseif KSR.is_ACK() and KSR.tm.t_check_trans() > 0 then
+      KSR.tm.t_relay()
+    end
+    return 1
+  end
+  if KSR.is_ACK() then return 1 end
+  KSR.rr.record_route()
+  KSR.tm.t_on_branch("ksr_branch_manage")
+  KSR.tm.t_on_reply("ksr_reply_manage")
+  KSR.tm.t_relay()
+end
+
+function ksr_branch_manage()
+  KSR.rtpengine.rtpengine_manage("replace-origin replace-session-connection via-branch=auto")
+end
+
+function ksr_reply_manage()
+  KSR.rtpengine.rtpengine_manage("replace-origin replace-session-connection via-branch=auto")
+end
+`;
+
 async function runPair(target: Target, uacScenario: string, uasScenario: string, script = SCRIPT): Promise<Seen> {
   const ngPort = await freePort();
   const rtpe = targets.track(await startRtpengine(ngPort, MEDIA_MIN, MEDIA_MAX, 7));
@@ -107,7 +138,8 @@ async function runPair(target: Target, uacScenario: string, uasScenario: string,
     t
       .replaceAll(callId, 'CALLID')
       .replace(/\b(\d+)SIPpTag0(\d)1\b/g, 'PIDSIPpTag0$21')
-      .replace(/z9hG4bK[\w.-]+/g, 'BRANCH')
+      .replace(/z9hG4bK-\d+-\d+-\d+/g, 'SIPP-BRANCH')
+        .replace(/z9hG4bK[\w.-]+/g, 'BRANCH')
       .replace(/a=rtpengine:\w+/g, 'a=rtpengine:ID')
       .replace(/\b(4[0-9]{4})\b/g, (all, p: string) => (Number(p) >= MEDIA_MIN && Number(p) <= MEDIA_MAX ? 'RTPE' : all))
       .replace(/127\.0\.0\.1:\d{4,5}/g, '127.0.0.1:PORT');
@@ -148,6 +180,7 @@ async function run(target: Target, script = SCRIPT): Promise<Seen> {
       s
         .replaceAll(call.callId, 'CALLID')
         .replace(/\b(\d+)SIPpTag0(\d)1\b/g, 'PIDSIPpTag0$21')
+        .replace(/z9hG4bK-\d+-\d+-\d+/g, 'SIPP-BRANCH')
         .replace(/z9hG4bK[\w.-]+/g, 'BRANCH')
         .replace(/a=rtpengine:\w+/g, 'a=rtpengine:ID')
         .replace(/\b(4[0-9]{4})\b/g, (all, p: string) => (Number(p) >= MEDIA_MIN && Number(p) <= MEDIA_MAX ? 'RTPE' : all))
@@ -185,6 +218,17 @@ describe('KSR.rtpengine next to Kamailio 5.6 rtpengine.so', () => {
     expect(kemi.ng.map((l) => l.split(':')[0])).toEqual(['offer', 'answer', 'query', 'delete']);
     expect(kemi.ng).toEqual(kam.ng);
     expect(kemi.uac.join('\n')).toContain('m=audio P');
+    expect(kemi.uas).toEqual(kam.uas);
+    expect(kemi.uac).toEqual(kam.uac);
+  }, 60_000);
+
+  it('rtpengine_manage in the branch and onreply routes, with via-branch=auto', async () => {
+    const file = writeScript(BRANCH_SCRIPT);
+    const { kemi, kam } = await targets.onBoth((t) => runPair(t, 'uac.xml', 'uas.xml', file));
+    expect(kemi.ng.map((l) => l.split(':')[0])).toEqual(['offer', 'answer', 'delete']);
+    expect(kemi.ng.join('\n')).toContain('"via-branch": "SIPP-BRANCH"');
+    expect(kemi.ng).toEqual(kam.ng);
+    expect(kemi.uas.join('\n')).toContain('m=audio P');
     expect(kemi.uas).toEqual(kam.uas);
     expect(kemi.uac).toEqual(kam.uac);
   }, 60_000);
