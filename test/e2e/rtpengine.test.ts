@@ -7,9 +7,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, REPO, startProxy, tempDir, waitFor } from './harness.js';
+import { freePort, REPO, startProxy, startSipp, tempDir, waitFor } from './harness.js';
 import { startRtpengine } from './rtpengine-daemon.js';
-import { closeMediaSockets, contentLengthOk, mediaCall, MEDIA_MAX, MEDIA_MIN } from './rtpengine-call.js';
+import { closeMediaSockets, contentLengthOk, mediaCall, mediaSocket, MEDIA_MAX, MEDIA_MIN, received, sdpOf } from './rtpengine-call.js';
 
 let running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -77,7 +77,49 @@ async function runCall(rtpengineSock: (ngPort: number) => string, extraParams: R
   expect(String(after.get('error-reason'))).toMatch(/Unknown call-id/i);
 }
 
+/** kemi-proxy on routes/rtpengine.lua with a fresh daemon; returns both. */
+async function proxyWithDaemon(): Promise<{ rtpe: Awaited<ReturnType<typeof startRtpengine>>; proxy: Awaited<ReturnType<typeof startProxy>> }> {
+  const ngPort = await freePort();
+  const rtpe = track(await startRtpengine(ngPort, MEDIA_MIN, MEDIA_MAX));
+  const cfg = join(tempDir('kemi-rtpe-'), 'rtpengine.json');
+  writeFileSync(cfg, JSON.stringify({
+    modules: ['pv', 'kx', 'sl', 'tm', 'tmx', 'rr', 'maxfwd', 'siputils', 'textops', 'xlog', 'rtpengine'],
+    modparams: { rtpengine: { rtpengine_sock: `udp:127.0.0.1:${ngPort}` } },
+  }));
+  const proxy = track(await startProxy({ script: join(REPO, 'routes/rtpengine.lua'), extraArgs: ['-c', cfg] }));
+  return { rtpe, proxy };
+}
+
 describe('KSR.rtpengine with the real rtpengine daemon', () => {
+  it('RTP played by SIPp (sip-tester\'s g711a.pcap) reaches the callee through the daemon', async () => {
+    const { rtpe, proxy } = await proxyWithDaemon();
+    const diag = (): string => `\n--- proxy ---\n${proxy.output().slice(-3000)}\n--- rtpengine ---\n${rtpe.output().slice(-2000)}`;
+    const b = await mediaSocket('127.0.0.3');
+    const dir = tempDir('kemi-rtpe-');
+    writeFileSync(join(dir, 'b.csv'), `SEQUENTIAL\n${b.port};${b.ip};\n`);
+    const uasPort = await freePort();
+    const uas = track(startSipp({ scenario: 'rtpe-uas.xml', port: uasPort, calls: 1, timeoutS: 30, traceMsg: true, extra: ['-inf', join(dir, 'b.csv')] }));
+    await new Promise((r) => setTimeout(r, 200));
+    const mediaPort = await freePort();
+    const uac = track(startSipp({
+      scenario: 'rtpe-uac-pcap.xml', port: await freePort(), remote: `127.0.0.1:${uasPort}`, rsa: `127.0.0.1:${proxy.port}`,
+      calls: 1, timeoutS: 30, service: 'bob', traceMsg: true, extra: ['-mp', String(mediaPort)],
+    }));
+    const res = await uac.done;
+    expect(res.successful, res.output + diag()).toBe(1);
+    await uas.done;
+    const toB = sdpOf(received(uas, /^INVITE /)[0]!)!;
+    expect(toB.port).not.toBe(mediaPort);
+    expect(toB.port).toBeGreaterThanOrEqual(MEDIA_MIN);
+    // The capture is a few seconds of 20 ms PCMA packets; SIPp plays it during the 3 s pause.
+    expect(b.got.length, `callee got ${b.got.length} packets${diag()}`).toBeGreaterThan(20);
+    for (const p of b.got) {
+      expect(p.port).toBe(toB.port);
+      expect(p.data[0]! >> 6).toBe(2);
+      expect(p.data[1]! & 0x7f).toBe(8);
+    }
+  }, 60_000);
+
   it('offer/answer rewrite the SDP both ways, RTP flows through the daemon, BYE deletes', async () => {
     await runCall((ng) => `udp:127.0.0.1:${ng}`);
   }, 60_000);
