@@ -2,21 +2,27 @@
  * KSR.rtpengine (Kamailio 5.6 src/modules/rtpengine/rtpengine.c): media relaying through
  * rtpengine daemons over the ng control protocol (src/media/). The offer/answer functions send the
  * message's SDP and put the daemon's SDP in its place (Content-Length follows); rtpengine_manage
- * picks offer, answer or delete from the method, the reply code and whether the INVITE had SDP,
- * as Kamailio does. Every call that talks to a daemon returns a Promise: the script's coroutine
- * waits, the event loop does not.
+ * picks offer, answer or delete from the method, the reply code, the route and whether the
+ * INVITE had SDP, as Kamailio does. Every call that talks to a daemon returns a Promise: the
+ * script's coroutine waits, the event loop does not. All 30 exports of Kamailio's KEMI table.
  *
  * modparams: rtpengine_sock (`[setid ==] udp:host:port[=weight] ...`; every parameter whose name
  * starts with rtpengine_sock adds one set, and a value may hold several sets on separate lines,
  * as several modparam lines do in Kamailio), setid_default, rtpengine_disable_tout,
  * rtpengine_tout_ms, rtpengine_retr, queried_nodes_limit, aggressive_redetection,
  * rtpengine_allow_op, hash_table_tout, setid_avp, extra_id_pv, rtp_inst_pvar, read_sdp_pv,
- * write_sdp_pv. Others (unix:/ws: sockets, db_url, hash_algo other than 0, mos_* PVs,
- * media_duration, force_send_interface, control_cmd_tos) are refused at start-up, naming
- * themselves. `$rtpstat` / `$rtpestat` query the daemon (through KSR.pv, whose coroutine waits).
+ * write_sdp_pv. Refused at start-up, naming themselves: db_url and its columns, hash_algo other
+ * than 0, mos_* PVs, media_duration, force_send_interface, control_cmd_tos, wsapi; unix: and
+ * ws:// sockets are skipped with a warning (as Kamailio skips a URL it cannot use).
+ * At start-up every instance gets a ping (Kamailio's first worker does the same); one that does
+ * not answer starts disabled for rtpengine_disable_tout seconds. The Call-ID -> instance table
+ * and the disabled marks are per process, as in each Kamailio process.
  *
- * Not provided (fail naming themselves): via-branch=next / auto-next (kemi-proxy's branch ids are not known before the branch is sent);
- * SDP inside a multipart body.
+ * `$rtpstat` / `$rtpestat` query the daemon: read them through KSR.pv.get (the coroutine waits);
+ * inside an xlog format string, which is expanded synchronously, they fail naming themselves.
+ *
+ * Not provided (fail naming themselves): via-branch=next / auto-next (kemi-proxy's branch ids are
+ * not known before the branch is sent); SDP inside a multipart/mixed body.
  */
 import type { MsgContext } from '../src/core/context.js';
 import type { BDecoded } from '../src/media/bencode.js';
@@ -129,16 +135,16 @@ function messageSdp(ctx: MsgContext): { sdp: string; fragment: boolean } | null 
   const body = ctx.msg.receivedBody;
   if (body.length === 0) return null;
   const ct = (ctx.msg.contentType ?? '').trim().toLowerCase();
-  if (ct.startsWith('multipart/')) throw new Error('KSR.rtpengine: SDP inside a multipart body is not supported by kemi-proxy');
+  if (ct.startsWith('multipart/mixed')) throw new Error('KSR.rtpengine: SDP inside a multipart body is not supported by kemi-proxy');
   if (ct.startsWith('application/trickle-ice-sdpfrag')) return { sdp: body.toString('latin1'), fragment: true };
   return { sdp: body.toString('latin1'), fragment: false };
 }
 
-/** parse_sdp()==0: the message carries an SDP body. */
+/** parse_sdp()==0: the message carries an SDP body (Content-Type application/sdp; none: no SDP). */
 function hasSdp(ctx: MsgContext): boolean {
   if (ctx.msg.receivedBody.length === 0) return false;
   const ct = (ctx.msg.contentType ?? '').trim().toLowerCase();
-  if (ct.startsWith('multipart/')) throw new Error('KSR.rtpengine: SDP inside a multipart body is not supported by kemi-proxy');
+  if (ct.startsWith('multipart/mixed')) throw new Error('KSR.rtpengine: SDP inside a multipart body is not supported by kemi-proxy');
   return ct.startsWith('application/sdp');
 }
 
