@@ -147,26 +147,69 @@ async function runPair(target: Target, uacScenario: string, uasScenario: string,
   return { ng: ngDumps(rtpe.output(), mask), uac: msgs(uac), uas: msgs(uas) };
 }
 
-/** kemi-proxy with a config file (modules, rtpengine_sock) or Kamailio with rtpengine.so loaded. */
-async function startTarget(target: Target, script: string, port: number, sock: string): Promise<TargetHandle> {
+/** kemi-proxy with a config file (modules, rtpengine_sock per set) or Kamailio with rtpengine.so loaded. */
+async function startTarget(target: Target, script: string, port: number, socks: string | string[]): Promise<TargetHandle> {
+  const list = Array.isArray(socks) ? socks : [socks];
   const dir = tempDir('kemi-rtpe-diff-');
   const cfg = join(dir, 'rtpengine.json');
+  const params: Record<string, string> = {};
+  list.forEach((sock, i) => (params[i === 0 ? 'rtpengine_sock' : `rtpengine_sock${i + 1}`] = sock));
   writeFileSync(cfg, JSON.stringify({
     modules: ['pv', 'hdr', 'kx', 'sl', 'tm', 'tmx', 'rr', 'maxfwd', 'siputils', 'textops', 'xlog', 'rtpengine'],
-    modparams: { rtpengine: { rtpengine_sock: sock } },
+    modparams: { rtpengine: params },
   }));
   return targets.start(target, script, {
     port,
     kemiArgs: ['-c', cfg],
-    kamailioModules: `loadmodule "rtpengine.so"\nmodparam("rtpengine", "rtpengine_sock", "${sock}")`,
+    kamailioModules: `loadmodule "rtpengine.so"\n${list.map((sock) => `modparam("rtpengine", "rtpengine_sock", "${sock}")`).join('\n')}`,
   });
 }
 
-async function run(target: Target, script = SCRIPT): Promise<Seen> {
+/**
+ * Two rtpengine sets (one daemon each) chained with set_rtpengine_set2: the offer goes through
+ * set 1 then set 2 (the second daemon gets the first one's SDP), the answer through set 2 then
+ * set 1, the delete through both.
+ */
+const TWO_SETS_SCRIPT = `
+local F = "replace-origin replace-session-connection"
+function ksr_request_route()
+  if KSR.siputils.has_totag() > 0 then
+    if KSR.rr.loose_route() > 0 then
+      if KSR.is_BYE() then
+        KSR.rtpengine.set_rtpengine_set2(1, 2)
+        KSR.rtpengine.rtpengine_delete0()
+      end
+      KSR.tm.t_relay()
+    elseif KSR.is_ACK() and KSR.tm.t_check_trans() > 0 then
+      KSR.tm.t_relay()
+    end
+    return 1
+  end
+  if KSR.is_ACK() then return 1 end
+  KSR.rr.record_route()
+  KSR.rtpengine.set_rtpengine_set2(1, 2)
+  KSR.rtpengine.rtpengine_offer(F)
+  KSR.tm.t_on_reply("ksr_reply_two")
+  KSR.tm.t_relay()
+end
+
+function ksr_reply_two()
+  if KSR.pv.get("$rs") == 200 or KSR.pv.get("$rs") == "200" then
+    KSR.rtpengine.set_rtpengine_set2(1, 2)
+    KSR.rtpengine.rtpengine_answer(F)
+  end
+end
+`;
+
+async function run(target: Target, script = SCRIPT, sets: 1 | 2 = 1): Promise<Seen> {
   const ngPort = await freePort();
-  const rtpe = targets.track(await startRtpengine(ngPort, MEDIA_MIN, MEDIA_MAX, 7));
+  const half = Math.floor((MEDIA_MIN + MEDIA_MAX) / 2);
+  const rtpe = targets.track(await startRtpengine(ngPort, MEDIA_MIN, sets === 1 ? MEDIA_MAX : half, 7));
+  const ngPort2 = sets === 2 ? await freePort() : 0;
+  const rtpe2 = sets === 2 ? targets.track(await startRtpengine(ngPort2, half + 1, MEDIA_MAX, 7)) : null;
   const port = await freePort();
-  const proxy = await startTarget(target, script, port, `udp:127.0.0.1:${ngPort}`);
+  const socks = sets === 1 ? `udp:127.0.0.1:${ngPort}` : [`1 == udp:127.0.0.1:${ngPort}`, `2 == udp:127.0.0.1:${ngPort2}`];
+  const proxy = await startTarget(target, script, port, socks);
   const diag = (): string => `\n--- ${target} ---\n${proxy.output().slice(-3000)}\n--- rtpengine ---\n${rtpe.output().slice(-2000)}`;
   try {
     const call = await mediaCall(port, targets.track, diag);
@@ -188,7 +231,9 @@ async function run(target: Target, script = SCRIPT): Promise<Seen> {
         .replace(/\b\d{5}\b/g, (all) => (ports.has(Number(all)) ? ports.get(Number(all))! : all));
     const msgs = (h: typeof call.uac): string[] =>
       receivedMessages(traceText(h)).map((m) => mask(normalize(m, ports).replace(/a=rtcp:\d+/g, 'a=rtcp:P')));
-    return { ng: ngDumps(rtpe.output(), mask), uac: msgs(call.uac), uas: msgs(call.uas) };
+    const ng = ngDumps(rtpe.output(), mask);
+    if (rtpe2) ng.push('--- second daemon ---', ...ngDumps(rtpe2.output(), mask));
+    return { ng, uac: msgs(call.uac), uas: msgs(call.uas) };
   } finally {
     closeMediaSockets();
   }
@@ -232,6 +277,20 @@ describe('KSR.rtpengine next to Kamailio 5.6 rtpengine.so', () => {
     expect(kemi.uas).toEqual(kam.uas);
     expect(kemi.uac).toEqual(kam.uac);
   }, 60_000);
+
+  it('two sets chained with set_rtpengine_set2: offer 1 then 2, answer 2 then 1, delete on both', async () => {
+    const file = writeScript(TWO_SETS_SCRIPT);
+    const { kemi, kam } = await targets.onBoth((t) => run(t, file, 2));
+    expect(kemi.ng.map((l) => l.split(':')[0])).toEqual(['offer', 'answer', 'delete', '--- second daemon ---', 'offer', 'answer', 'delete']);
+    // The caller's SDP reaches set 1 first, the callee's set 2 first; each then gets the other's.
+    expect(kemi.ng[0]).toContain('c=IN IP4 127.0.0.2');
+    expect(kemi.ng[4]).toContain('c=IN IP4 127.0.0.1');
+    expect(kemi.ng[5]).toContain('c=IN IP4 127.0.0.3');
+    expect(kemi.ng[1]).toContain('c=IN IP4 127.0.0.1');
+    expect(kemi.ng).toEqual(kam.ng);
+    expect(kemi.uas).toEqual(kam.uas);
+    expect(kemi.uac).toEqual(kam.uac);
+  }, 90_000);
 
   it('offer/answer with many flags, the media functions and the delete: same commands, same codes', async () => {
     const file = writeScript(FLAGS_SCRIPT);
