@@ -124,6 +124,28 @@ describe('KSR.rtpengine with the real rtpengine daemon', () => {
     await runCall((ng) => `udp:127.0.0.1:${ng}`);
   }, 60_000);
 
+  it('carries 200 calls (50 per second, at most 20 at once) with 0 failed and every session deleted', async () => {
+    const { rtpe, proxy } = await proxyWithDaemon();
+    const uasPort = await freePort();
+    const uas = track(startSipp({ scenario: 'uas.xml', port: uasPort, timeoutS: 60 }));
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    const uac = track(startSipp({
+      scenario: 'uac.xml', port: await freePort(), remote: `127.0.0.1:${uasPort}`, rsa: `127.0.0.1:${proxy.port}`,
+      calls: 200, rate: 50, limit: 20, timeoutS: 60, service: 'bob',
+    }));
+    const res = await uac.done;
+    const secs = (Date.now() - started) / 1000;
+    expect(res.failed, res.output.slice(-2000) + proxy.output().slice(-2000)).toBe(0);
+    expect(res.successful).toBe(200);
+    // No session left behind in the daemon.
+    const list = await rtpe.ng({ command: 'list' });
+    expect(list.get('calls'), JSON.stringify([...list])).toEqual([]);
+    expect(proxy.output()).not.toMatch(/ERR: rtpengine/);
+    console.log(`rtpengine: 200 calls through the daemon in ${secs.toFixed(1)} s`);
+    await uas.stop();
+  }, 90_000);
+
   it('with a dead instance in the set, calls go to the live one', async () => {
     const dead = await freePort();
     await runCall((ng) => `udp:127.0.0.1:${dead}=5 udp:127.0.0.1:${ng}=1`, { rtpengine_tout_ms: 200, rtpengine_retr: 2 });
