@@ -119,12 +119,38 @@ function ksr_reply_manage()
 end
 `;
 
-async function runPair(target: Target, uacScenario: string, uasScenario: string, script = SCRIPT): Promise<Seen> {
+/**
+ * A public stateless KEMI script (an edge in front of Asterisk): rtpengine_manage0 on INVITEs in
+ * the request route and on every reply in the core reply route, requests forwarded statelessly to
+ * one host. Its `KSR.kx.get_def("ASTERISK_ADDR")` and TCP target are replaced by the UAS's
+ * address over UDP here; the rest is as published.
+ */
+const STATELESS_SCRIPT = (uasPort: number): string => `
+function ksr_request_route()
+	if not KSR.sanity.sanity_check_defaults() then
+		KSR.x.exit()
+	end
+
+	if KSR.is_INVITE() then
+		KSR.rtpengine.rtpengine_manage0()
+	end
+
+	local target = "127.0.0.1:${uasPort}"
+	KSR.forward_uri(string.format("sip:%s", target))
+end
+
+function ksr_reply_route()
+	KSR.rtpengine.rtpengine_manage0()
+	KSR.hdr.remove("Server")
+end
+`;
+
+async function runPair(target: Target, uacScenario: string, uasScenario: string, script: string | ((uasPort: number) => string) = SCRIPT): Promise<Seen> {
   const ngPort = await freePort();
   const rtpe = targets.track(await startRtpengine(ngPort, MEDIA_MIN, MEDIA_MAX, 7));
   const port = await freePort();
-  const proxy = await startTarget(target, script, port, `udp:127.0.0.1:${ngPort}`);
   const uasPort = await freePort();
+  const proxy = await startTarget(target, typeof script === 'string' ? script : writeScript(script(uasPort)), port, `udp:127.0.0.1:${ngPort}`);
   const uacPort = await freePort();
   const uas = targets.track(startSipp({ scenario: uasScenario, port: uasPort, calls: 1, timeoutS: 20, traceMsg: true }));
   await new Promise((r) => setTimeout(r, 200));
@@ -155,7 +181,7 @@ async function startTarget(target: Target, script: string, port: number, socks: 
   const params: Record<string, string> = {};
   list.forEach((sock, i) => (params[i === 0 ? 'rtpengine_sock' : `rtpengine_sock${i + 1}`] = sock));
   writeFileSync(cfg, JSON.stringify({
-    modules: ['pv', 'hdr', 'kx', 'sl', 'tm', 'tmx', 'rr', 'maxfwd', 'siputils', 'textops', 'xlog', 'rtpengine'],
+    modules: ['pv', 'hdr', 'kx', 'sl', 'tm', 'tmx', 'rr', 'maxfwd', 'siputils', 'sanity', 'textops', 'xlog', 'rtpengine'],
     modparams: { rtpengine: params },
   }));
   return targets.start(target, script, {
@@ -274,6 +300,16 @@ describe('KSR.rtpengine next to Kamailio 5.6 rtpengine.so', () => {
     expect(kemi.ng.join('\n')).toContain('"via-branch": "SIPP-BRANCH"');
     expect(kemi.ng).toEqual(kam.ng);
     expect(kemi.uas.join('\n')).toContain('m=audio P');
+    expect(kemi.uas).toEqual(kam.uas);
+    expect(kemi.uac).toEqual(kam.uac);
+  }, 60_000);
+
+  it('a public stateless script: manage0 in the request route and in the core reply route', async () => {
+    const { kemi, kam } = await targets.onBoth((t) => runPair(t, 'uac.xml', 'uas.xml', STATELESS_SCRIPT));
+    // offer (INVITE), answer (200 to the INVITE), delete (200 to the BYE); the 180 has no SDP.
+    expect(kemi.ng.map((l) => l.split(':')[0])).toEqual(['offer', 'answer', 'delete']);
+    expect(kemi.ng).toEqual(kam.ng);
+    expect(kemi.uac.join('\n')).toContain('m=audio P');
     expect(kemi.uas).toEqual(kam.uas);
     expect(kemi.uac).toEqual(kam.uac);
   }, 60_000);
