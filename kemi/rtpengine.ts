@@ -18,6 +18,9 @@
  * not answer starts disabled for rtpengine_disable_tout seconds. The Call-ID -> instance table
  * and the disabled marks are per process, as in each Kamailio process.
  *
+ * RPC: rtpengine.show, rtpengine.ping, rtpengine.enable (url|all, 0|1), rtpengine.get_hash_total,
+ * with Kamailio's answers; rtpengine.reload (database) is not provided.
+ *
  * `$rtpstat` / `$rtpestat` query the daemon: read them through KSR.pv.get (the coroutine waits);
  * inside an xlog format string, which is expanded synchronously, they fail naming themselves.
  *
@@ -28,6 +31,7 @@ import type { MsgContext } from '../src/core/context.js';
 import type { BDecoded } from '../src/media/bencode.js';
 import { NG_DEFAULTS, NgClient, type NgClientConfig, type NgSet } from '../src/media/ng-client.js';
 import { buildNgRequest, NgFlagError, type NgMsgInfo, type NgOp } from '../src/media/ng-request.js';
+import { RpcError } from '../src/ops/rpc.js';
 import { expandFormat, getPv, registerPv, setPv } from '../src/pv/registry.js';
 import { peekTmState } from '../src/tm/tm-state.js';
 import { defineModule, type KemiArg, type KemiExport, type ModuleEnv } from './types.js';
@@ -493,4 +497,31 @@ function close(): void {
   instance = null;
 }
 
-export default defineModule('rtpengine', exportsList, { init, close });
+/** Kamailio's rtpengine RPC commands (rtpengine.reload needs db_url, which is not provided). */
+function rpcNodes(params: readonly unknown[]): ReturnType<NgClient['matching']> {
+  if (!instance) throw new RpcError(500, 'Initializing - try later');
+  const url = params[0];
+  if (typeof url !== 'string') throw new RpcError(500, 'Not enough parameters');
+  const found = instance.client.matching(url);
+  if (found.length === 0) throw new RpcError(404, 'Instance not found');
+  return found;
+}
+
+const rpc = {
+  'rtpengine.show': (params: readonly unknown[]) => rpcNodes(params).map(({ node, set }) => instance!.client.describe(node, set)),
+  'rtpengine.ping': async (params: readonly unknown[]) => {
+    const found = rpcNodes(params);
+    const ok = await Promise.all(found.map(({ node }) => instance!.client.ping(node)));
+    return { url: String(params[0]), status: ok.every(Boolean) ? 'success' : 'fail' };
+  },
+  'rtpengine.enable': async (params: readonly unknown[]) => {
+    if (params.length < 2) throw new RpcError(500, 'Not enough parameters');
+    const found = rpcNodes(params);
+    const on = Number(params[1]) !== 0;
+    const ok = await Promise.all(found.map(({ node }) => instance!.client.enable(node, on)));
+    return { url: String(params[0]), status: !on ? 'disable' : ok.every(Boolean) ? 'enable' : 'fail' };
+  },
+  'rtpengine.get_hash_total': () => instance?.client.bindingCount() ?? 0,
+};
+
+export default defineModule('rtpengine', exportsList, { init, close, rpc });

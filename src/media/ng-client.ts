@@ -44,10 +44,12 @@ export type NgLog = (level: 'dbg' | 'info' | 'warn' | 'err', text: string) => vo
 
 export class NgNode {
   disabled = false;
-  /** Seconds (client clock) after which a disabled node is probed again. */
+  /** Seconds (client clock) after which a disabled node is probed again; Infinity: disabled by hand. */
   recheckAt = 0;
   socket: Socket | null = null;
   constructor(
+    /** Overall index, in the order the nodes were added (Kamailio's idx). */
+    readonly idx: number,
     readonly url: string,
     readonly host: string,
     readonly port: number,
@@ -102,6 +104,7 @@ export class NgClient {
   private readonly bindings = new Map<string, Map<string, Binding>>();
   private readonly cookiePrefix = `${randomBytes(3).toString('hex')}_${process.pid}`;
   private seq = 0;
+  private nodeCount = 0;
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -149,7 +152,7 @@ export class NgClient {
         known.weight = weight;
         continue;
       }
-      set.nodes.push(new NgNode(url, addr.host, addr.port, addr.family, weight));
+      set.nodes.push(new NgNode(this.nodeCount++, url, addr.host, addr.port, addr.family, weight));
     }
   }
 
@@ -219,15 +222,10 @@ export class NgClient {
     });
   }
 
-  /** rtpp_test: true when the node is usable (answered "pong", or need not be probed now). */
-  async test(node: NgNode, isDisabled: boolean, force: boolean): Promise<boolean> {
-    if (!force) {
-      if (!isDisabled) return true;
-      if (node.recheckAt > this.now()) return false;
-    }
+  /** One ping; true on "pong" (rtpp_test_ping). */
+  private async pong(node: NgNode): Promise<boolean> {
     const raw = await this.send(node, { command: 'ping' });
     if (!raw) {
-      node.recheckAt = this.now() + this.cfg.disableTimeoutS;
       this.log('err', `proxy did not respond to ping (${node.url})`);
       return false;
     }
@@ -235,11 +233,24 @@ export class NgClient {
     try {
       reply = bdecode(raw);
     } catch {
-      this.log('err', 'proxy responded with invalid response');
-      return false;
+      reply = '';
     }
     if (dictStr(reply, 'result') !== 'pong') {
       this.log('err', 'proxy responded with invalid response');
+      return false;
+    }
+    return true;
+  }
+
+  /** rtpp_test: true when the node is usable (answered "pong", or need not be probed now). */
+  async test(node: NgNode, isDisabled: boolean, force: boolean): Promise<boolean> {
+    if (node.recheckAt === Infinity) return false; // disabled by hand (rtpengine.enable url 0)
+    if (!force) {
+      if (!isDisabled) return true;
+      if (node.recheckAt > this.now()) return false;
+    }
+    if (!(await this.pong(node))) {
+      node.recheckAt = this.now() + this.cfg.disableTimeoutS;
       return false;
     }
     this.log('info', `rtpengine instance <${node.url}> found, support for it ${force ? '' : 're-'}enabled`);
@@ -334,7 +345,8 @@ export class NgClient {
       }
     }
     if (!node.disabled) return node;
-    if (this.cfg.allowOp === 1) return node;
+    // rtpengine_allow_op: keep the calls of a node disabled by hand (any value) or by a timeout (1).
+    if (this.cfg.allowOp && (node.recheckAt === Infinity || this.cfg.allowOp === 1)) return node;
     return null;
   }
 
@@ -382,6 +394,59 @@ export class NgClient {
       if (req.op === 'delete') this.unbind(req.callId, req.viaBranch);
       return { ok: true, reply, node };
     }
+  }
+
+  // ---- control (Kamailio's rtpengine.* RPC) ----------------------------------------------------
+
+  /** Nodes matching `url` ("all": every one), with their set. */
+  matching(url: string): { node: NgNode; set: NgSet }[] {
+    const out: { node: NgNode; set: NgSet }[] = [];
+    for (const set of this.sets.values()) for (const node of set.nodes) if (url.startsWith('all') || node.url === url) out.push({ node, set });
+    return out;
+  }
+
+  /** rtpengine.show's entry for a node. */
+  describe(node: NgNode, set: NgSet): Record<string, string | number> {
+    return {
+      url: node.url,
+      set: set.id,
+      index: node.idx,
+      weight: node.weight,
+      disabled: node.disabled && node.recheckAt === Infinity ? '1(permanent)' : node.disabled ? 1 : 0,
+      recheck_ticks: node.recheckAt === Infinity ? 'N/A' : Math.max(0, Math.floor(node.recheckAt - this.now())),
+    };
+  }
+
+  /** rtpengine.ping: pings; a node that does not answer is disabled for disableTimeoutS. */
+  async ping(node: NgNode): Promise<boolean> {
+    if (await this.pong(node)) return true;
+    node.disabled = true;
+    node.recheckAt = this.now() + this.cfg.disableTimeoutS;
+    return false;
+  }
+
+  /** rtpengine.enable: 1 pings and enables (or disables for a while on failure); 0 disables for good. */
+  async enable(node: NgNode, on: boolean): Promise<boolean> {
+    if (!on) {
+      node.disabled = true;
+      node.recheckAt = Infinity;
+      return true;
+    }
+    if (await this.pong(node)) {
+      node.disabled = false;
+      node.recheckAt = 0;
+      return true;
+    }
+    node.disabled = true;
+    node.recheckAt = this.now() + this.cfg.disableTimeoutS;
+    return false;
+  }
+
+  /** rtpengine.get_hash_total: Call-ID bindings held. */
+  bindingCount(): number {
+    let n = 0;
+    for (const m of this.bindings.values()) n += m.size;
+    return n;
   }
 
   private fail(error: string): NgCallResult {

@@ -228,6 +228,20 @@ describe('KSR.rtpengine', () => {
     expect(() => getPv(ctx, '$rtpstat')).toThrow(/KSR.pv.get/);
   });
 
+  it('RPC: rtpengine.show / ping / enable / get_hash_total answer as Kamailio', async () => {
+    const rpc = mod.rpc!;
+    const shown = (await rpc['rtpengine.show']!(['all'])) as Record<string, unknown>[];
+    expect(shown.map((n) => [n['url'], n['set'], n['disabled']])).toEqual([[`udp:127.0.0.1:${one.port}`, 0, 0], [`udp:127.0.0.1:${two.port}`, 2, 0]]);
+    expect(await rpc['rtpengine.ping']!([`udp:127.0.0.1:${two.port}`])).toEqual({ url: `udp:127.0.0.1:${two.port}`, status: 'success' });
+    await expect(Promise.resolve().then(() => rpc['rtpengine.show']!(['udp:10.0.0.1:1']))).rejects.toThrow('Instance not found');
+    await expect(Promise.resolve().then(() => rpc['rtpengine.enable']!(['all']))).rejects.toThrow('Not enough parameters');
+    expect(await rpc['rtpengine.enable']!([`udp:127.0.0.1:${one.port}`, 0])).toEqual({ url: `udp:127.0.0.1:${one.port}`, status: 'disable' });
+    expect(await ksr('rtpengine_offer0', context(invite()).ctx)).toBe(-1);
+    expect(await rpc['rtpengine.enable']!([`udp:127.0.0.1:${one.port}`, 1])).toEqual({ url: `udp:127.0.0.1:${one.port}`, status: 'enable' });
+    expect(await ksr('rtpengine_offer0', context(invite()).ctx)).toBe(1);
+    expect(typeof (await rpc['rtpengine.get_hash_total']!([]))).toBe('number');
+  });
+
   it('SDP in a multipart body fails loudly', async () => {
     const { ctx } = context(invite('--b\r\n\r\nx\r\n--b--\r\n', 'multipart/mixed;boundary=b'));
     await expect(ksr('rtpengine_manage0', ctx)).rejects.toThrow(/multipart/);

@@ -154,6 +154,38 @@ describe('ng client', () => {
     expect(!r3.ok && r3.error).toMatch(/failed to decode/);
   });
 
+  it('control: show, ping, enable 0 (for good: calls avoid it, probing leaves it) and enable 1', async () => {
+    let t = 500;
+    const a = await fakeDaemon(ok);
+    const b = await fakeDaemon(ok);
+    cleanups.push(a.close, b.close);
+    const { c } = client({ disableTimeoutS: 60 }, () => t);
+    c.addSocks(`udp:127.0.0.1:${a.port}=2`);
+    c.addSocks(`3 == udp:127.0.0.1:${b.port}`);
+    const all = c.matching('all');
+    expect(all.map(({ node, set }) => c.describe(node, set))).toEqual([
+      { url: `udp:127.0.0.1:${a.port}`, set: 0, index: 0, weight: 2, disabled: 0, recheck_ticks: 0 },
+      { url: `udp:127.0.0.1:${b.port}`, set: 3, index: 1, weight: 1, disabled: 0, recheck_ticks: 0 },
+    ]);
+    expect(c.matching('udp:nowhere:1')).toEqual([]);
+    const na = all[0]!.node;
+    expect(await c.ping(na)).toBe(true);
+    expect(await c.enable(na, false)).toBe(true);
+    expect(c.describe(na, all[0]!.set)).toMatchObject({ disabled: '1(permanent)', recheck_ticks: 'N/A' });
+    // disabled for good: no call goes there, and aggressive redetection does not bring it back
+    t += 1000;
+    expect(await c.call(all[0]!.set, req('aa'))).toEqual({ ok: false, error: 'no available proxies' });
+    expect(a.got.filter((d) => d.get('command') !== 'ping')).toHaveLength(0);
+    expect(await c.enable(na, true)).toBe(true);
+    expect((await c.call(all[0]!.set, req('aa'))).ok).toBe(true);
+    expect(c.bindingCount()).toBe(1);
+    // a node that does not answer a ping is disabled for the timeout
+    await a.close();
+    cleanups.splice(cleanups.indexOf(a.close), 1);
+    expect(await c.ping(na)).toBe(false);
+    expect(c.describe(na, all[0]!.set)).toMatchObject({ disabled: 1, recheck_ticks: 60 });
+  });
+
   it('every node dead: aggressive redetection pings them once, then "no available proxies"', async () => {
     const dead = await fakeDaemon(() => null);
     cleanups.push(dead.close);
