@@ -12,6 +12,15 @@ function ksr_request_route()
     return 1
   end
 
+  -- Retransmissions end here, absorbed by tm, before the media functions could run again.
+  if not KSR.is_ACK() then
+    if KSR.tmx.t_precheck_trans() > 0 then
+      KSR.tm.t_check_trans()
+      return 1
+    end
+    if KSR.tm.t_check_trans() == 0 then return 1 end
+  end
+
   if KSR.is_CANCEL() then
     if KSR.tm.t_check_trans() > 0 then
       KSR.rtpengine.rtpengine_manage(RTPE_FLAGS)

@@ -4,6 +4,7 @@
  * The SDP each side receives carries the daemon's address and ports, RTP sent by the test to those
  * ports reaches the other side's own port, and the BYE deletes the session in the daemon.
  */
+import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,6 +78,20 @@ async function runCall(rtpengineSock: (ngPort: number) => string, extraParams: R
   expect(String(after.get('error-reason'))).toMatch(/Unknown call-id/i);
 }
 
+/** A free port p for SIPp's -mp, with p+2 free as well (SIPp binds both: audio and video). */
+async function freeMediaPort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const p = await freePort();
+    const ok = await new Promise<boolean>((res) => {
+      const s = createSocket('udp4');
+      s.once('error', () => res(false));
+      s.bind(p + 2, '127.0.0.1', () => s.close(() => res(true)));
+    });
+    if (ok) return p;
+  }
+  throw new Error('no free media port pair');
+}
+
 /** kemi-proxy on routes/rtpengine.lua with a fresh daemon; returns both. */
 async function proxyWithDaemon(): Promise<{ rtpe: Awaited<ReturnType<typeof startRtpengine>>; proxy: Awaited<ReturnType<typeof startProxy>> }> {
   const ngPort = await freePort();
@@ -100,7 +115,7 @@ describe('KSR.rtpengine with the real rtpengine daemon', () => {
     const uasPort = await freePort();
     const uas = track(startSipp({ scenario: 'rtpe-uas.xml', port: uasPort, calls: 1, timeoutS: 30, traceMsg: true, extra: ['-inf', join(dir, 'b.csv')] }));
     await new Promise((r) => setTimeout(r, 200));
-    const mediaPort = await freePort();
+    const mediaPort = await freeMediaPort();
     const uac = track(startSipp({
       scenario: 'rtpe-uac-pcap.xml', port: await freePort(), remote: `127.0.0.1:${uasPort}`, rsa: `127.0.0.1:${proxy.port}`,
       calls: 1, timeoutS: 30, service: 'bob', traceMsg: true, extra: ['-mp', String(mediaPort)],
