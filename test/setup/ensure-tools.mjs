@@ -8,6 +8,8 @@ const tools = [
   // Differential tests run the same scripts through Kamailio 5.6 with app_lua.
   { bin: '/usr/sbin/kamailio', pkg: 'kamailio' },
   { bin: '/usr/lib/x86_64-linux-gnu/kamailio/modules/app_lua.so', pkg: 'kamailio-lua-modules' },
+  // KSR.rtpengine's end-to-end and differential tests run the real media relay (userspace mode).
+  { bin: '/usr/bin/rtpengine', pkg: 'rtpengine-daemon' },
 ];
 
 const has = (bin) => spawnSync('sh', ['-c', bin.startsWith('/') ? `test -e ${bin}` : `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
