@@ -27,14 +27,14 @@
  * Not provided (fail naming themselves): via-branch=next / auto-next (kemi-proxy's branch ids are
  * not known before the branch is sent); SDP inside a multipart/mixed body.
  */
-import type { MsgContext } from '../src/core/context.js';
+import type { MsgContext } from '../src/context/msg-context.js';
+import { ModuleKey } from '../src/context/module-state.js';
 import type { BDecoded } from '../src/media/bencode.js';
 import { NG_DEFAULTS, NgClient, type NgClientConfig, type NgSet } from '../src/media/ng-client.js';
 import { buildNgRequest, NgFlagError, type NgMsgInfo, type NgOp } from '../src/media/ng-request.js';
-import { RpcError } from '../src/ops/rpc.js';
-import { expandFormat, getPv, registerPv, setPv } from '../src/pv/registry.js';
-import { peekTmState } from '../src/tm/tm-state.js';
-import { defineModule, type KemiArg, type KemiExport, type ModuleEnv } from './types.js';
+import { expandFormat, getPv, setPv, type PvRegistry } from '../src/pv/registry.js';
+import { peekTmState } from '../src/tm/proxy-transaction.js';
+import { defineModule, type KemiArg, type KemiExport, type ModuleEnv, type RpcTable } from './types.js';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -55,12 +55,18 @@ export class RtpEngineState {
   ) {}
 }
 
-let instance: RtpEngineState | null = null;
+export const RTPENGINE = new ModuleKey<RtpEngineState>('rtpengine');
 
 /** The one way to this proxy's rtpengine state. */
-function st(_ctx: MsgContext | null): RtpEngineState {
-  if (!instance) throw new Error('KSR.rtpengine: module not initialised');
-  return instance;
+function st(ctx: MsgContext): RtpEngineState {
+  return RTPENGINE.of(ctx);
+}
+
+/** An RPC error with a code, as Kamailio's rpc->fault gives (the RPC server answers code and message). */
+class RpcFault extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
 }
 
 // ---- per-message set selection (set_rtpengine_set) ---------------------------------------------
@@ -373,9 +379,9 @@ async function rtpstat(ctx: MsgContext): Promise<string | null> {
   return r < 0 ? null : out;
 }
 
-function registerRtpstat(): void {
+function registerRtpstat(pvs: PvRegistry): void {
   for (const name of ['rtpstat', 'rtpestat']) {
-    registerPv(name, {
+    pvs.register(name, {
       get: () => {
         throw new Error(`$${name} asks the rtpengine daemon: read it through KSR.pv.get (not in an xlog format)`);
       },
@@ -454,7 +460,7 @@ function intParam(params: ModuleEnv['params'], name: string, dflt: number): numb
   return n;
 }
 
-async function init(env: ModuleEnv): Promise<void> {
+async function init(env: ModuleEnv): Promise<RtpEngineState> {
   const p = env.params;
   for (const k of Object.keys(p)) {
     if (UNSUPPORTED.test(k)) throw new Error(`rtpengine: modparam ${k} is not supported by kemi-proxy`);
@@ -479,8 +485,7 @@ async function init(env: ModuleEnv): Promise<void> {
     for (const one of values) for (const line of String(one).split(/\r?\n/)) client.addSocks(line);
   }
   const str = (k: string): string => (p[k] === undefined ? '' : String(p[k]));
-  instance?.client.close();
-  instance = new RtpEngineState(client, {
+  const state = new RtpEngineState(client, {
     setidAvp: str('setid_avp'),
     extraIdPv: str('extra_id_pv'),
     rtpInstPvar: str('rtp_inst_pvar'),
@@ -488,40 +493,39 @@ async function init(env: ModuleEnv): Promise<void> {
     writeSdpPv: str('write_sdp_pv'),
   }, log);
   if (!client.sets.has(cfg.setidDefault)) log('info', `Default rtpp set ${cfg.setidDefault} NOT found`);
-  registerRtpstat();
+  registerRtpstat(env.pvs);
   await client.probeAll();
+  return state;
 }
 
-function close(): void {
-  instance?.client.close();
-  instance = null;
+function close(state: RtpEngineState): void {
+  state.client.close();
 }
 
 /** Kamailio's rtpengine RPC commands (rtpengine.reload needs db_url, which is not provided). */
-function rpcNodes(params: readonly unknown[]): ReturnType<NgClient['matching']> {
-  if (!instance) throw new RpcError(500, 'Initializing - try later');
+function rpcNodes(s: RtpEngineState, params: readonly unknown[]): ReturnType<NgClient['matching']> {
   const url = params[0];
-  if (typeof url !== 'string') throw new RpcError(500, 'Not enough parameters');
-  const found = instance.client.matching(url);
-  if (found.length === 0) throw new RpcError(404, 'Instance not found');
+  if (typeof url !== 'string') throw new RpcFault(500, 'Not enough parameters');
+  const found = s.client.matching(url);
+  if (found.length === 0) throw new RpcFault(404, 'Instance not found');
   return found;
 }
 
-const rpc = {
-  'rtpengine.show': (params: readonly unknown[]) => rpcNodes(params).map(({ node, set }) => instance!.client.describe(node, set)),
-  'rtpengine.ping': async (params: readonly unknown[]) => {
-    const found = rpcNodes(params);
-    const ok = await Promise.all(found.map(({ node }) => instance!.client.ping(node)));
+const rpc = (s: RtpEngineState): RpcTable => ({
+  'rtpengine.show': (params) => rpcNodes(s, params).map(({ node, set }) => s.client.describe(node, set)),
+  'rtpengine.ping': async (params) => {
+    const found = rpcNodes(s, params);
+    const ok = await Promise.all(found.map(({ node }) => s.client.ping(node)));
     return { url: String(params[0]), status: ok.every(Boolean) ? 'success' : 'fail' };
   },
-  'rtpengine.enable': async (params: readonly unknown[]) => {
-    if (params.length < 2) throw new RpcError(500, 'Not enough parameters');
-    const found = rpcNodes(params);
+  'rtpengine.enable': async (params) => {
+    if (params.length < 2) throw new RpcFault(500, 'Not enough parameters');
+    const found = rpcNodes(s, params);
     const on = Number(params[1]) !== 0;
-    const ok = await Promise.all(found.map(({ node }) => instance!.client.enable(node, on)));
+    const ok = await Promise.all(found.map(({ node }) => s.client.enable(node, on)));
     return { url: String(params[0]), status: !on ? 'disable' : ok.every(Boolean) ? 'enable' : 'fail' };
   },
-  'rtpengine.get_hash_total': () => instance?.client.bindingCount() ?? 0,
-};
+  'rtpengine.get_hash_total': () => s.client.bindingCount(),
+});
 
-export default defineModule('rtpengine', exportsList, { init, close, rpc });
+export default defineModule<RtpEngineState>('rtpengine', exportsList, { key: RTPENGINE, init, close, rpc });

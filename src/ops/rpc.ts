@@ -51,7 +51,9 @@ export class RpcServer {
       return req.id === undefined ? null : { jsonrpc: '2.0', result: result ?? null, id };
     } catch (e) {
       if (e instanceof RpcError) return fail(e.code, e.message);
-      return fail(500, e instanceof Error ? e.message : String(e));
+      // Modules (which do not import ops) throw errors carrying a numeric code, as Kamailio's rpc->fault.
+      const code = (e as { code?: unknown } | null)?.code;
+      return fail(typeof code === 'number' ? code : 500, e instanceof Error ? e.message : String(e));
     }
   }
 

@@ -1,11 +1,10 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import mod from '../../kemi/rtpengine.js';
-import type { KemiArg, ModuleEnv } from '../../kemi/types.js';
+import mod, { type RtpEngineState } from '../../kemi/rtpengine.js';
+import type { KemiArg } from '../../kemi/types.js';
 import { bdecode, bencode, type BDict } from '../../src/media/bencode.js';
-import { registerCorePvs } from '../../src/pv/core-pvs.js';
 import { getPv } from '../../src/pv/registry.js';
-import { context, out, RCV } from './helpers.js';
+import { context, loadModule, out, RCV, testEnv } from './helpers.js';
 
 /** A fake rtpengine: answers offers/answers with an SDP naming itself, records each request. */
 interface Fake {
@@ -41,25 +40,21 @@ async function fake(name: string): Promise<Fake> {
   return f;
 }
 
+let state: RtpEngineState;
 let one: Fake;
 let two: Fake;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  registerCorePvs();
   one = await fake('one');
   two = await fake('two');
-  const env = {
+  state = await loadModule(mod, testEnv({
     params: { rtpengine_sock: `udp:127.0.0.1:${one.port}`, rtpengine_sock2: `2 == udp:127.0.0.1:${two.port}`, rtpengine_tout_ms: 100, rtpengine_retr: 1 },
-    allParams: {},
-    state: {} as ModuleEnv['state'],
-    proxy: {} as ModuleEnv['proxy'],
     log: (level: string, text: string) => void logs.push(`${level}: ${text}`),
-  } satisfies ModuleEnv;
-  await mod.init!(env);
+  }));
 });
 afterAll(async () => {
-  await mod.close?.();
+  await mod.close?.(state);
   one.sock.close();
   two.sock.close();
 });
@@ -229,7 +224,7 @@ describe('KSR.rtpengine', () => {
   });
 
   it('RPC: rtpengine.show / ping / enable / get_hash_total answer as Kamailio', async () => {
-    const rpc = mod.rpc!;
+    const rpc = mod.rpc!(state);
     const shown = (await rpc['rtpengine.show']!(['all'])) as Record<string, unknown>[];
     expect(shown.map((n) => [n['url'], n['set'], n['disabled']])).toEqual([[`udp:127.0.0.1:${one.port}`, 0, 0], [`udp:127.0.0.1:${two.port}`, 2, 0]]);
     expect(await rpc['rtpengine.ping']!([`udp:127.0.0.1:${two.port}`])).toEqual({ url: `udp:127.0.0.1:${two.port}`, status: 'success' });
