@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { REPO, startProxy, type ProxyHandle } from './harness.js';
 import { request, udpRequest } from './udp-client.js';
 
-const DIR = fileURLToPath(new URL('../../../shared/sip-torture/', import.meta.url));
+const DIR = fileURLToPath(new URL('../fixtures/sip-torture/', import.meta.url));
 interface Entry { name: string; file: string; verdict: string; handling?: { response?: number | string | null; also_acceptable?: number } }
 const invalid = (JSON.parse(readFileSync(DIR + 'manifest.json', 'utf8')) as { messages: Entry[] }).messages.filter((e) => e.verdict === 'invalid');
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SipMessage, SipParseError, validateRequest } from '../../src/sip/index.js';
 
-const DIR = fileURLToPath(new URL('../../../shared/sip-torture/', import.meta.url));
+const DIR = fileURLToPath(new URL('../fixtures/sip-torture/', import.meta.url));
 const manifest = JSON.parse(readFileSync(DIR + 'manifest.json', 'utf8')) as { messages: { file: string; verdict: string }[] };
 const seeds = manifest.messages.filter((m) => m.verdict === 'valid').map((m) => readFileSync(DIR + m.file));
 seeds.push(Buffer.from('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/TCP b:5070;branch=z9hG4bK2\r\nFrom: <sip:a@b>;tag=1\r\nTo: "x" <sip:c@d>;tag=2\r\nCall-ID: q\r\nCSeq: 7 INVITE\r\nRecord-Route: <sip:p;lr>\r\nContent-Length: 2\r\n\r\nhi'));

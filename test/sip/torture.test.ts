@@ -1,5 +1,5 @@
 /**
- * Every RFC 4475 / RFC 5118 torture message of ../shared/sip-torture: valid ones parse with the
+ * Every RFC 4475 / RFC 5118 torture message of test/fixtures/sip-torture: valid ones parse with the
  * facts the manifest lists, invalid ones are rejected with the status it names (0 = dropped).
  */
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SipMessage, SipParseError, parseUri, unescape, validateRequest, validateReply } from '../../src/sip/index.js';
 
-const DIR = fileURLToPath(new URL('../../../shared/sip-torture/', import.meta.url));
+const DIR = fileURLToPath(new URL('../fixtures/sip-torture/', import.meta.url));
 
 interface Entry {
   name: string;
