@@ -192,6 +192,22 @@ describe('edits', () => {
     expect(noCl.serialize().toString()).toContain('Content-Length: 3\r\n\r\nv=0');
   });
 
+  it('adds no Content-Length for a datagram destination when the message had none (Kamailio adjust_clen)', () => {
+    const raw = INVITE.replace('l: 3\r\n', '');
+    const noCl = parse(raw);
+    expect(noCl.serialize({ stream: false }).toString('latin1')).toBe(raw);
+    noCl.appendHeader('X-A: 1\r\n');
+    noCl.setBody('v=1\r\n');
+    const udp = noCl.serialize({ stream: false }).toString('latin1');
+    expect(udp).not.toMatch(/\r\n(?:Content-Length|l):/i);
+    expect(udp.endsWith('X-A: 1\r\n\r\nv=1\r\n')).toBe(true);
+    expect(noCl.serialize({ stream: true }).toString('latin1')).toContain('Content-Length: 5\r\n\r\nv=1');
+    // A Content-Length that is there is made right whatever the destination.
+    const withCl = parse(INVITE);
+    withCl.setBody('v=22\r\n');
+    expect(withCl.serialize({ stream: false }).toString('latin1')).toMatch(/\r\nl: 6\r\n/);
+  });
+
   it('gives clones their own edits', () => {
     const m = parse(INVITE);
     m.appendHeader('X-A: 1\r\n');
