@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  SipMessage, SipParseError, buildReply, findMessageEnd, formatUri, parseNameAddr, parseUri, unescape, uriEquals,
+  SipFramingError, SipMessage, SipParseError, buildReply, findMessageEnd, formatUri, parseNameAddr, parseUri, unescape, uriEquals,
 } from '../../src/sip/index.js';
 
 const INVITE = [
@@ -246,5 +246,30 @@ describe('findMessageEnd', () => {
     expect(findMessageEnd(Buffer.from(one.slice(0, 20)), 0)).toBe(-1);
     expect(findMessageEnd(Buffer.from(one.slice(0, one.length - 1)), 0)).toBe(-1);
     expect(() => findMessageEnd(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nX: y\r\n\r\n'), 0)).toThrow(SipParseError);
+  });
+
+  it('refuses negative, non-numeric and conflicting Content-Length, naming where the headers end (RFC 4475 ncl, mcl01)', () => {
+    const frame = (head: string): unknown => {
+      try {
+        return findMessageEnd(Buffer.from(`${head}\r\n\r\nbody body body`, 'latin1'), 0);
+      } catch (e) {
+        return e;
+      }
+    };
+    const start = 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1';
+    for (const [head, why] of [
+      [`${start}\r\nContent-Length: -999`, /bad Content-Length '-999'/],
+      [`${start}\r\nl: five`, /bad Content-Length 'five'/],
+      [`${start}\r\nContent-Length: 13\r\nMax-Forwards: 60\r\nContent-Length: 5`, /conflicting Content-Length/],
+      [start, /missing Content-Length/],
+    ] as const) {
+      const e = frame(head);
+      expect(e, head).toBeInstanceOf(SipFramingError);
+      expect((e as SipFramingError).status).toBe(400);
+      expect((e as SipFramingError).reason).toMatch(why);
+      expect((e as SipFramingError).headerEnd).toBe(head.length + 4);
+    }
+    // The same value twice frames as that value; trailing blanks are allowed.
+    expect(frame(`${start}\r\nl: 4 \r\nContent-Length: 4`)).toBe(`${start}\r\nl: 4 \r\nContent-Length: 4`.length + 8);
   });
 });
