@@ -9,8 +9,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 interface Snapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
+  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]]; edge_fields: string[]; edge_types: [string[], ...unknown[]] } };
   nodes: number[];
+  edges: number[];
   strings: string[];
 }
 
@@ -24,14 +25,31 @@ export function summarise(file: string): Summary {
   const iName = f.indexOf('name');
   const iSize = f.indexOf('self_size');
   const types = s.snapshot.meta.node_types[0];
+  const iEdges = f.indexOf('edge_count');
+  const ef = s.snapshot.meta.edge_fields;
+  const eWidth = ef.length;
+  const eType = ef.indexOf('type');
+  const eName = ef.indexOf('name_or_index');
+  const edgeTypes = s.snapshot.meta.edge_types[0];
   const out: Summary = new Map();
+  let edge = 0;
   for (let i = 0; i < s.nodes.length; i += width) {
     const type = types[s.nodes[i + iType]!]!;
     let name = s.strings[s.nodes[i + iName]!]!;
+    const edges = s.nodes[i + iEdges]!;
+    // Plain objects are told apart by their property names ({name,lname,value,...} is a header field).
+    if (type === 'object' && name === 'Object') {
+      const props: string[] = [];
+      for (let e = edge; e < edge + edges * eWidth && props.length < 8; e += eWidth) {
+        if (edgeTypes[s.edges[e + eType]!] === 'property') props.push(s.strings[s.edges[e + eName]!]!);
+      }
+      name = `Object{${props.join(',')}}`;
+    }
+    edge += edges * eWidth;
     // Strings and code are named by their content: group them by type only.
     if (type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'code' || type === 'number') name = '';
     if (type === 'closure') name = '';
-    const key = `${type}${name ? `:${name.slice(0, 60)}` : ''}`;
+    const key = `${type}${name ? `:${name.slice(0, 90)}` : ''}`;
     const e = out.get(key) ?? { size: 0, count: 0 };
     e.size += s.nodes[i + iSize]!;
     e.count++;

@@ -13,7 +13,7 @@
  *        [--script routes/route.lua] [--workers 1] [--transport u1|t1] [--heap-snapshots]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, REPO, startSipp, tempDir, waitFor } from '../test/e2e/harness.js';
@@ -62,11 +62,12 @@ async function snapshot(p: Proxy, label: string): Promise<void> {
     file = readdirSync(p.dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f)) ?? '';
     return file !== '';
   }, 120_000, () => 'no heap snapshot written');
-  let size = -1;
+  // The file appears empty and grows while V8 writes it: done when it stops growing.
+  let size = 0;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const now = readFileSync(join(p.dir, file)).length;
-    if (now === size) break;
+    await new Promise((r) => setTimeout(r, 2000));
+    const now = statSync(join(p.dir, file)).size;
+    if (now > 0 && now === size) break;
     size = now;
   }
   console.log(`heap snapshot (${label}): ${join(p.dir, file)} (${mib(size)} MiB)`);
