@@ -8,7 +8,17 @@ import { readFileSync } from 'node:fs';
 export type Scrape = Map<string, number>;
 
 export async function scrape(addr: string): Promise<Scrape> {
-  const text = await (await fetch(`http://${addr}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  let text = '';
+  // fetch reuses a kept-alive connection the server may just have closed ("other side closed"):
+  // try again on a new one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      text = await (await fetch(`http://${addr}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
   const out: Scrape = new Map();
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
