@@ -6,6 +6,8 @@
  *
  * Kamailio re-runs the file in the same Lua state, so globals survive a reload there; here the
  * new script starts from a clean state (a failed load cannot leave half-defined functions behind).
+ * A script that loads but lacks a function the proxy needs (ksr_request_route) is refused like one
+ * that does not compile: swapped in, it would answer every request 500.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
@@ -16,7 +18,11 @@ export interface ScriptHostOptions extends LoadOptions {
   watch?: boolean;
   /** Reload on SIGHUP. */
   handleSignals?: boolean;
+  /** Global functions a script must define to be loaded (default: ksr_request_route). */
+  requiredFunctions?: readonly string[];
 }
+
+const REQUIRED_DEFAULT: readonly string[] = ['ksr_request_route'];
 
 export interface ScriptHostStats {
   reloads: number;
@@ -38,7 +44,7 @@ export class ScriptHost {
   ) {}
 
   static async create(opts: ScriptHostOptions): Promise<ScriptHost> {
-    const script = await LuaScript.load(opts);
+    const script = await loadComplete(opts);
     const host = new ScriptHost(script, opts);
     if (opts.watch) host.startWatching();
     if (opts.handleSignals) {
@@ -84,7 +90,7 @@ export class ScriptHost {
   private async doReload(): Promise<{ ok: boolean; error?: string }> {
     let next: LuaScript;
     try {
-      next = await LuaScript.load(this.opts);
+      next = await loadComplete(this.opts);
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       this.stats.reloadFailures++;
@@ -124,4 +130,15 @@ export class ScriptHost {
     for (const s of this.retired) s.close();
     this.retired.clear();
   }
+}
+
+/** Loads the script and checks that it defines every required function; throws when not. */
+async function loadComplete(opts: ScriptHostOptions): Promise<LuaScript> {
+  const script = await LuaScript.load(opts);
+  const missing = (opts.requiredFunctions ?? REQUIRED_DEFAULT).filter((fn) => !script.has(fn));
+  if (missing.length > 0) {
+    script.close();
+    throw new Error(`${opts.scriptPath}: no function ${missing.join(', ')} defined`);
+  }
+  return script;
 }

@@ -4,6 +4,6 @@ export { parseUri, formatUri, uriEquals, unescape, isIPv4, isIPv6, type SipUri }
 export { parseNameAddr, parseNameAddrList, parseHeaderParams, rawDisplayName, type NameAddr } from './nameaddr.js';
 export { parseVia, parseOneVia, type Via } from './via.js';
 export { buildReply, defaultReason, type ReplyOptions } from './reply.js';
-export { findMessageEnd } from './framing.js';
+export { findMessageEnd, SipFramingError } from './framing.js';
 export { validateRequest, validateReply } from './validate.js';
 export { canonicalName, splitList } from './header-names.js';

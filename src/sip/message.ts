@@ -517,12 +517,18 @@ export class SipMessage {
     return m;
   }
 
-  /** The message as it goes out: original bytes with the edits spliced in, Content-Length right. */
-  serialize(): Buffer {
+  /**
+   * The message as it goes out: original bytes with the edits spliced in, Content-Length right.
+   * `dest.stream` says whether it goes over a stream (TCP, TLS, WS) or a datagram transport. As
+   * Kamailio's adjust_clen: a message without Content-Length gets one only for a stream (UDP
+   * relays it as it came, even with its body changed); a Content-Length that is there is made
+   * right. Without `dest`, one is always added (a stream-safe default for callers that do not say).
+   */
+  serialize(dest?: { stream: boolean }): Buffer {
     const p = this.p;
     const body = this.body;
     const clField = this.field('content-length');
-    const clRight = clField !== undefined && p.contentLength === body.length && !this.multipleContentLength();
+    const clRight = clField === undefined ? dest?.stream === false : p.contentLength === body.length && !this.multipleContentLength();
     if (this.newRuri === null && this.edits === null && this.newBody === null && this.bodyEdits === null && clRight) {
       return p.msgStart === 0 && p.bodyEnd === p.buf.length ? p.buf : p.buf.subarray(p.msgStart, p.bodyEnd);
     }

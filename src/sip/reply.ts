@@ -35,28 +35,24 @@ export interface ReplyOptions {
 }
 
 /**
- * The top Via value of a local reply with `;rport=<port>` and `;received=<ip>`: both replace an
- * `rport` parameter where it stood, else go right after `branch`, else at the end; an old
- * `received` is dropped.
+ * The top Via value of a local reply with `;rport=<port>` and `;received=<ip>`, placed as Kamailio
+ * 5.6.3's build_res_buf_from_sip_req does (checked on its wire output): an `rport` parameter the
+ * Via has is replaced where it stands; a forced rport the Via lacks goes at the end; `received`
+ * always goes at the end, after everything else (a `received` the Via already had stays).
+ * `;branch=b;rport;alias` becomes `;branch=b;rport=P;alias;received=IP`.
  */
 function rewriteVia1(value: string, via1: NonNullable<ReplyOptions['via1']>): string {
-  const add = (via1.rport !== null ? `;rport=${via1.rport}` : '') + (via1.received !== null ? `;received=${via1.received}` : '');
-  if (!add) return value;
-  const semi = value.indexOf(';');
-  if (semi < 0) return value + add;
-  const sentBy = value.slice(0, semi);
-  const params = value.slice(semi + 1).split(';');
-  const nameOf = (p: string): string => p.split('=')[0]!.trim().toLowerCase();
-  const kept = params.filter((p) => !(via1.received !== null && nameOf(p) === 'received'));
-  let at = via1.rport !== null ? kept.findIndex((p) => nameOf(p) === 'rport') : -1;
-  if (at >= 0) kept.splice(at, 1);
-  else {
-    at = kept.findIndex((p) => nameOf(p) === 'branch');
-    at = at >= 0 ? at + 1 : kept.length;
+  let out = value;
+  if (via1.rport !== null) {
+    const semi = value.indexOf(';');
+    const params = semi < 0 ? [] : value.slice(semi + 1).split(';');
+    const at = params.findIndex((p) => p.split('=')[0]!.trim().toLowerCase() === 'rport');
+    if (at >= 0) {
+      params[at] = `rport=${via1.rport}`;
+      out = value.slice(0, semi) + params.map((p) => `;${p}`).join('');
+    } else out = `${value};rport=${via1.rport}`;
   }
-  const before = kept.slice(0, at).map((p) => `;${p}`).join('');
-  const after = kept.slice(at).map((p) => `;${p}`).join('');
-  return sentBy + before + add + after;
+  return via1.received !== null ? `${out};received=${via1.received}` : out;
 }
 
 export function buildReply(req: SipMessage, status: number, reason: string, opts: ReplyOptions = {}): Buffer {

@@ -13,6 +13,7 @@ export interface Via {
   transport: string;
   /** IPv6 keeps its brackets. */
   host: string;
+  /** undefined when the sent-by has no port, or port 0 (Kamailio reads 0 as not given). */
   port: number | undefined;
   branch: string | undefined;
   received: string | undefined;
@@ -56,6 +57,9 @@ function build(protocol: string, transport: string, host: string, port: number |
     return v === null ? undefined : v;
   };
   const rport = params.has('rport') ? params.get('rport') ?? null : undefined;
+  // Port 0 is no port, as in Kamailio (via->port 0 is "not given": replies go to 5060); a
+  // socket cannot send to port 0, and a script calling sl_send_reply must not fail for it.
+  if (port === 0) port = undefined;
   return { protocol, transport, host, port, branch: get('branch'), received: get('received'), maddr: get('maddr'), rport, params, raw };
 }
 

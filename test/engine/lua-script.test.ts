@@ -156,7 +156,7 @@ describe('ScriptHost', () => {
   it('swaps in a reloaded script only when it loads, and keeps an old VM for messages in flight', async () => {
     const seen: unknown[][] = [];
     const path = script(`function f() KSR.fake.args("v1", 0) end`);
-    const host = await ScriptHost.create({ scriptPath: path, modules: [fakeModule(seen)], catalog: KEMI_CATALOG, log });
+    const host = await ScriptHost.create({ scriptPath: path, modules: [fakeModule(seen)], catalog: KEMI_CATALOG, log, requiredFunctions: ['f'] });
     const inflight = host.acquire();
     writeFileSync(path, `function f() KSR.fake.args("v2", 0) end`);
     expect(await host.reload()).toEqual({ ok: true });
@@ -171,6 +171,21 @@ describe('ScriptHost', () => {
     expect(runSync(now, 'f', ctx()).status).toBe('ok');
     host.release(now);
     expect(seen.map((x) => x[0])).toEqual(['v1', 'v2']);
+    await host.close();
+  });
+
+  it('refuses a script that loads but lacks a required function, at start and on reload', async () => {
+    const path = script(`x = 1`);
+    await expect(ScriptHost.create({ scriptPath: path, modules: [], catalog: KEMI_CATALOG, log })).rejects.toThrow(/no function ksr_request_route defined/);
+    writeFileSync(path, `function ksr_request_route() end`);
+    const host = await ScriptHost.create({ scriptPath: path, modules: [], catalog: KEMI_CATALOG, log });
+    const first = host.current;
+    writeFileSync(path, `x = 1`);
+    const r = await host.reload();
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/no function ksr_request_route defined/);
+    expect(host.stats).toEqual({ reloads: 0, reloadFailures: 1 });
+    expect(host.current).toBe(first);
     await host.close();
   });
 });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  SipMessage, SipParseError, buildReply, findMessageEnd, formatUri, parseNameAddr, parseUri, unescape, uriEquals,
+  SipFramingError, SipMessage, SipParseError, buildReply, findMessageEnd, formatUri, parseNameAddr, parseUri, unescape, uriEquals,
 } from '../../src/sip/index.js';
 
 const INVITE = [
@@ -192,6 +192,22 @@ describe('edits', () => {
     expect(noCl.serialize().toString()).toContain('Content-Length: 3\r\n\r\nv=0');
   });
 
+  it('adds no Content-Length for a datagram destination when the message had none (Kamailio adjust_clen)', () => {
+    const raw = INVITE.replace('l: 3\r\n', '');
+    const noCl = parse(raw);
+    expect(noCl.serialize({ stream: false }).toString('latin1')).toBe(raw);
+    noCl.appendHeader('X-A: 1\r\n');
+    noCl.setBody('v=1\r\n');
+    const udp = noCl.serialize({ stream: false }).toString('latin1');
+    expect(udp).not.toMatch(/\r\n(?:Content-Length|l):/i);
+    expect(udp.endsWith('X-A: 1\r\n\r\nv=1\r\n')).toBe(true);
+    expect(noCl.serialize({ stream: true }).toString('latin1')).toContain('Content-Length: 5\r\n\r\nv=1');
+    // A Content-Length that is there is made right whatever the destination.
+    const withCl = parse(INVITE);
+    withCl.setBody('v=22\r\n');
+    expect(withCl.serialize({ stream: false }).toString('latin1')).toMatch(/\r\nl: 6\r\n/);
+  });
+
   it('gives clones their own edits', () => {
     const m = parse(INVITE);
     m.appendHeader('X-A: 1\r\n');
@@ -230,5 +246,30 @@ describe('findMessageEnd', () => {
     expect(findMessageEnd(Buffer.from(one.slice(0, 20)), 0)).toBe(-1);
     expect(findMessageEnd(Buffer.from(one.slice(0, one.length - 1)), 0)).toBe(-1);
     expect(() => findMessageEnd(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nX: y\r\n\r\n'), 0)).toThrow(SipParseError);
+  });
+
+  it('refuses negative, non-numeric and conflicting Content-Length, naming where the headers end (RFC 4475 ncl, mcl01)', () => {
+    const frame = (head: string): unknown => {
+      try {
+        return findMessageEnd(Buffer.from(`${head}\r\n\r\nbody body body`, 'latin1'), 0);
+      } catch (e) {
+        return e;
+      }
+    };
+    const start = 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1';
+    for (const [head, why] of [
+      [`${start}\r\nContent-Length: -999`, /bad Content-Length '-999'/],
+      [`${start}\r\nl: five`, /bad Content-Length 'five'/],
+      [`${start}\r\nContent-Length: 13\r\nMax-Forwards: 60\r\nContent-Length: 5`, /conflicting Content-Length/],
+      [start, /missing Content-Length/],
+    ] as const) {
+      const e = frame(head);
+      expect(e, head).toBeInstanceOf(SipFramingError);
+      expect((e as SipFramingError).status).toBe(400);
+      expect((e as SipFramingError).reason).toMatch(why);
+      expect((e as SipFramingError).headerEnd).toBe(head.length + 4);
+    }
+    // The same value twice frames as that value; trailing blanks are allowed.
+    expect(frame(`${start}\r\nl: 4 \r\nContent-Length: 4`)).toBe(`${start}\r\nl: 4 \r\nContent-Length: 4`.length + 8);
   });
 });
