@@ -95,7 +95,8 @@ export class Forwarder {
     const rr = recordRouteLines(bctx, this.receivingSocket(orig.rcv), sock);
     if (rr) out.insertHeader(rr);
     out.prependVia(this.viaValue(bctx, sock, branch, orig.rcv.proto !== 'udp' ? orig.rcv.connId : undefined));
-    return out.serialize();
+    // A message without Content-Length gets one only when it goes over a stream (as Kamailio).
+    return out.serialize({ stream: sock.proto !== 'udp' });
   }
 
   /** The listen socket a message came in on. */
@@ -164,7 +165,7 @@ export class Forwarder {
       this.proxy.stats.repliesDropped++;
       return false;
     }
-    const ok = this.proxy.transports.send({ proto: hop.proto, address: hop.address, port: hop.port, noConnect: ctx.sendFlags.replyNoConnect, closeAfter: ctx.sendFlags.replyClose }, out.serialize());
+    const ok = this.proxy.transports.send({ proto: hop.proto, address: hop.address, port: hop.port, noConnect: ctx.sendFlags.replyNoConnect, closeAfter: ctx.sendFlags.replyClose }, out.serialize({ stream: hop.proto !== 'udp' }));
     if (ok) this.proxy.stats.repliesRelayed++;
     else this.proxy.stats.repliesDropped++;
     return ok;

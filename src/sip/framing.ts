@@ -17,6 +17,8 @@ export class SipFramingError extends SipParseError {
   constructor(
     reason: string,
     readonly headerEnd: number,
+    /** The block is a request worth answering (a bad Content-Length), not garbage. */
+    readonly answerable = true,
   ) {
     super(400, reason);
     this.name = 'SipFramingError';
@@ -41,7 +43,7 @@ export function findMessageEnd(buf: Buffer, start: number): number {
     if (len >= 0 && n !== len) throw new SipFramingError('conflicting Content-Length headers', headerEnd);
     len = n;
   }
-  if (len < 0) throw new SipFramingError('missing Content-Length on a stream transport', headerEnd);
+  if (len < 0) throw new SipFramingError('missing Content-Length on a stream transport', headerEnd, false);
   const end = headerEnd + len;
   return end <= buf.length ? end : -1;
 }

@@ -729,7 +729,7 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     const out = reply.clone();
     out.removeTopVia();
     if (extraHeaders) out.appendHeader(extraHeaders);
-    let buf = out.serialize();
+    let buf = out.serialize({ stream: this.rcv.proto !== 'udp' });
     if (code !== reply.status) buf = rewriteStatus(buf, code);
     if (code >= 200) this.finalSent = true;
     this.server.sendReply(code, buf);

@@ -2,7 +2,7 @@
  * Splits a TCP byte stream into SIP messages (RFC 3261 18.3) and answers RFC 5626 keep-alives:
  * a CRLFCRLF ping gets a CRLF pong; stray CRLFs between messages are skipped.
  */
-import { findMessageEnd } from '../sip/framing.js';
+import { findMessageEnd, SipFramingError } from '../sip/framing.js';
 
 export type FrameResult = { kind: 'message'; data: Buffer } | { kind: 'ping' };
 
@@ -43,6 +43,9 @@ export class StreamFramer {
         end = findMessageEnd(b, pos);
       } catch (e) {
         error = e instanceof Error ? e : new Error(String(e));
+        // A header block whose Content-Length cannot frame it (negative, two values): handed on
+        // so that the core answers it 400, then the stream is lost (RFC 4475 ncl, mcl01).
+        if (e instanceof SipFramingError && e.answerable && e.headerEnd > pos) frames.push({ kind: 'message', data: b.subarray(pos, e.headerEnd) });
         break;
       }
       if (end < 0) {

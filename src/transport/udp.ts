@@ -59,14 +59,25 @@ export class UdpTransport implements Transport {
       this.stats.sendErrors++;
       return false;
     }
+    // dgram throws at once for port 0 or an unusable address: a failed send, not an exception.
+    if (!(t.port > 0 && t.port < 65536)) {
+      this.stats.sendErrors++;
+      return false;
+    }
+    try {
+      l.sock.send(data, t.port, t.address, (e) => {
+        if (e) {
+          this.stats.sendErrors++;
+          this.env.error(e, `udp send to ${t.address}:${t.port}`);
+        }
+      });
+    } catch (e) {
+      this.stats.sendErrors++;
+      this.env.error(e instanceof Error ? e : new Error(String(e)), `udp send to ${t.address}:${t.port}`);
+      return false;
+    }
     this.stats.sent++;
     this.stats.bytesSent += data.length;
-    l.sock.send(data, t.port, t.address, (e) => {
-      if (e) {
-        this.stats.sendErrors++;
-        this.env.error(e, `udp send to ${t.address}:${t.port}`);
-      }
-    });
     return true;
   }
 
