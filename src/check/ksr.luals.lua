@@ -11,6 +11,8 @@ KSRVERSION = "2.0"
 ---@field app_lua KSR.app_lua
 ---@field auth KSR.auth
 ---@field auth_db KSR.auth_db
+---@field auth_xkeys KSR.auth_xkeys
+---@field cfgutils KSR.cfgutils
 ---@field corex KSR.corex
 ---@field dialog KSR.dialog
 ---@field dispatcher KSR.dispatcher
@@ -30,6 +32,9 @@ KSRVERSION = "2.0"
 ---@field registrar KSR.registrar
 ---@field rr KSR.rr
 ---@field sanity KSR.sanity
+---@field sdpops KSR.sdpops
+---@field sipjson KSR.sipjson
+---@field siptrace KSR.siptrace
 ---@field siputils KSR.siputils
 ---@field sl KSR.sl
 ---@field sqlops KSR.sqlops
@@ -440,6 +445,88 @@ function KSR.auth_db.auth_check(p1, p2, p3) end
 ---@param p3 integer
 ---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
 function KSR.auth_db.is_subscriber(p1, p2, p3) end
+
+---@class KSR.auth_xkeys
+KSR.auth_xkeys = {}
+
+---@param p1 string
+---@param p2 string
+---@param p3 string
+---@param p4 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.auth_xkeys.auth_xkeys_add(p1, p2, p3, p4) end
+
+---@param p1 string
+---@param p2 string
+---@param p3 string
+---@param p4 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.auth_xkeys.auth_xkeys_check(p1, p2, p3, p4) end
+
+---@class KSR.cfgutils
+KSR.cfgutils = {}
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.lock(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.unlock(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.trylock(p1) end
+
+---@param p1 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.rand_set_prob(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.rand_reset_prob() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.rand_get_prob() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.rand_event() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.abort() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.pkg_status() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.shm_status() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.pkg_summary() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.shm_summary() end
+
+---@param p1 string
+---@param p2 string
+---@param p3 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.core_hash(p1, p2, p3) end
+
+---@param p1 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.sleep(p1) end
+
+---@param p1 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.usleep(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.check_route_exists(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.route_if_exists(p1) end
 
 ---@class KSR.corex
 KSR.corex = {}
@@ -1958,6 +2045,131 @@ function KSR.sanity.sanity_check_defaults() end
 
 ---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
 function KSR.sanity.sanity_reply() end
+
+---@class KSR.sdpops
+KSR.sdpops = {}
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.remove_codecs_by_name(p1, p2) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.remove_codecs_by_id(p1, p2) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.keep_codecs_by_name(p1, p2) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.keep_codecs_by_id(p1, p2) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.remove_line_by_prefix(p1, p2) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.remove_media(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_content() end
+
+---@param p1 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_content_flags(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_ice() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_media(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_active_media(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_codecs_by_id(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_codecs_by_name(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_get(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_transport(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_transport(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_transport_like(p1) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_get_line_startswith(p1, p2) end
+
+---@param p1 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_print(p1) end
+
+---@class KSR.sipjson
+KSR.sipjson = {}
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sipjson.sj_serialize(p1, p2) end
+
+---@class KSR.siptrace
+KSR.siptrace = {}
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.sip_trace() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.sip_trace_dst(p1) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.sip_trace_dst_cid(p1, p2) end
+
+---@param p1 string
+---@param p2 string
+---@param p3 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.sip_trace_dst_cid_type(p1, p2, p3) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.hlog(p1) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.hlog_cid(p1, p2) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.sip_trace_mode(p1) end
 
 ---@class KSR.siputils
 KSR.siputils = {}
