@@ -98,15 +98,26 @@ function package.searchpath(name, p, sep, rep)
   return nil, err
 end
 
+-- Modules whose file is running: a module that requires itself (directly or in a cycle) gets
+-- Lua 5.1's error instead of recursing until the C stack overflows (5.4 dropped the check).
+local loading = {}
+
 local function lua_searcher(name)
   if type(package.path) ~= "string" then error("'package.path' must be a string", 0) end
+  if loading[name] then error(format("loop or previous error loading module '%s'", name), 0) end
   local file, code = find_file(name, package.path)
   if not file then return code end
   local f, err = load(body(code), "@" .. file)
   if not f then
     error(format("error loading module '%s' from file '%s':\n\t%s", name, file, err), 0)
   end
-  return f, file
+  return function(...)
+    loading[name] = true
+    local ok, r = pcall(f, ...)
+    loading[name] = nil
+    if not ok then error(r, 0) end
+    return r
+  end, file
 end
 
 local function c_searcher(name)

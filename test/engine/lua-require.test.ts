@@ -120,6 +120,20 @@ describe('require and files', () => {
     expect(out[0]).toMatch(/^false\|module 'lfs' not found:/);
   });
 
+  it('a module that requires itself fails as in Lua 5.1 ("loop or previous error"), not by overflowing', async () => {
+    const d = dir();
+    mkdirSync(join(d, 'tools'));
+    writeFileSync(join(d, 'tools', 'json.lua'), 'local json = require "tools.json"\nreturn {}');
+    writeFileSync(join(d, 'r.lua'), 'function f() require "tools.json" end');
+    const s = await load(join(d, 'r.lua'));
+    expect(run(s).error?.message).toContain("loop or previous error loading module 'tools.json'");
+    // The script's own path through debug.getinfo, as multi-file KEMI projects set package.path.
+    writeFileSync(join(d, 'ok.lua'), 'return 7');
+    writeFileSync(join(d, 'r2.lua'), 'local my = debug.getinfo(1).source:match("@?(.*/)")\nfunction f() KSR.t.out(my) KSR.t.out(tostring(require "ok")) end');
+    expect(run(await load(join(d, 'r2.lua'))).status).toBe('ok');
+    expect(out).toEqual([`${d}/`, '7']);
+  });
+
   it('loadfile and dofile read the real file system', async () => {
     const d = dir();
     writeFileSync(join(d, 'conf.lua'), '#!/usr/bin/lua\nreturn { port = 5080 }');
