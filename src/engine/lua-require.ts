@@ -150,7 +150,7 @@ end
 `;
 
 /** Installs the environment in a fresh VM; returns the set the VM's file reads are recorded in. */
-export function installLuaEnvironment(vm: LuaEnvVm, luaPath: string): Set<string> {
+export function installLuaEnvironment(vm: LuaEnvVm, luaPath: string, onNewFile?: (path: string) => void): Set<string> {
   const { L, s } = vm;
   const m = vm.m as WithLightUserdata;
   const files = new Set<string>();
@@ -163,7 +163,11 @@ export function installLuaEnvironment(vm: LuaEnvVm, luaPath: string): Set<string
     }
     try {
       const text = readFileSync(path).toString('latin1');
-      files.add(resolve(path));
+      const abs = resolve(path);
+      if (!files.has(abs)) {
+        files.add(abs);
+        onNewFile?.(abs);
+      }
       s.push(T, text);
       return 1;
     } catch (e) {

@@ -89,6 +89,8 @@ export class LuaScript implements RouteScript {
   private closed = false;
   /** Files the VM read through require/loadfile/dofile (lua-require.ts). */
   private required: ReadonlySet<string> = new Set();
+  /** Told when the script reads a Lua file it had not read before (a require inside a route). */
+  onSourceFile: ((path: string) => void) | null = null;
   /** Callbacks started and not yet finished (async ones included). */
   inFlight = 0;
 
@@ -129,7 +131,7 @@ export class LuaScript implements RouteScript {
       return fp;
     };
     const path = scriptLuaPath(opts.scriptPath, opts.luaPath);
-    this.required = installLuaEnvironment({ m: this.m, L: this.L, s: this.s, addFunction }, path);
+    this.required = installLuaEnvironment({ m: this.m, L: this.L, s: this.s, addFunction }, path, (f) => this.onSourceFile?.(f));
   }
 
   // ---- building KSR -----------------------------------------------------------------------------

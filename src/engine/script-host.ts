@@ -92,7 +92,7 @@ export class ScriptHost {
     const old = this.script;
     this.script = next;
     this.stats.reloads++;
-    this.watcher?.set(next.sourceFiles);
+    this.follow(next);
     if ((this.users.get(old) ?? 0) > 0) this.retired.add(old);
     else old.close();
     this.opts.log('info', `script reloaded ok: ${this.opts.scriptPath}`);
@@ -102,7 +102,16 @@ export class ScriptHost {
   /** Watches the script and the Lua files it required (a reload re-reads them all). */
   private startWatching(): void {
     this.watcher = new SourceWatcher(() => void this.reload(), (t) => this.opts.log('warn', t));
-    this.watcher.set(this.script.sourceFiles);
+    this.follow(this.script);
+  }
+
+  /** Watches what `s` has read, and what it reads later (a require inside a route) while it is current. */
+  private follow(s: LuaScript): void {
+    if (!this.watcher) return;
+    this.watcher.set(s.sourceFiles);
+    s.onSourceFile = () => {
+      if (this.script === s) this.watcher?.set(s.sourceFiles);
+    };
   }
 
   async close(): Promise<void> {

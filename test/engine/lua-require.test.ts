@@ -167,6 +167,25 @@ describe('require and files', () => {
   });
 });
 
+describe('watching files required inside a route', () => {
+  it('a file first required by a callback is watched from then on', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'late.lua'), 'return "a"');
+    writeFileSync(join(d, 'r.lua'), 'function f() KSR.t.out(require "late") end');
+    const host = await ScriptHost.create({ scriptPath: join(d, 'r.lua'), catalog: KEMI_CATALOG, modules: [outModule], log, watch: true });
+    open.push(host);
+    expect(host.current.sourceFiles).toEqual([join(d, 'r.lua')]);
+    expect(run(host.current).status).toBe('ok');
+    expect(host.current.sourceFiles).toContain(join(d, 'late.lua'));
+    writeFileSync(join(d, 'late.lua'), 'return "b"');
+    const until = Date.now() + 5000;
+    while (host.stats.reloads === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(host.stats.reloads).toBe(1);
+    expect(run(host.current).status).toBe('ok');
+    expect(out).toEqual(['a', 'b']);
+  });
+});
+
 describe('cjson built-in', () => {
   it('encodes as lua-cjson: arrays, objects, empty tables, escapes, numbers, null', async () => {
     const res = await lua([
