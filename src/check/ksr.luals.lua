@@ -11,6 +11,8 @@ KSRVERSION = "2.0"
 ---@field app_lua KSR.app_lua
 ---@field auth KSR.auth
 ---@field auth_db KSR.auth_db
+---@field auth_xkeys KSR.auth_xkeys
+---@field cfgutils KSR.cfgutils
 ---@field corex KSR.corex
 ---@field dialog KSR.dialog
 ---@field dispatcher KSR.dispatcher
@@ -29,16 +31,23 @@ KSRVERSION = "2.0"
 ---@field pvx KSR.pvx
 ---@field registrar KSR.registrar
 ---@field rr KSR.rr
+---@field rtpengine KSR.rtpengine
 ---@field sanity KSR.sanity
+---@field sdpops KSR.sdpops
+---@field sipjson KSR.sipjson
+---@field siptrace KSR.siptrace
 ---@field siputils KSR.siputils
 ---@field sl KSR.sl
 ---@field sqlops KSR.sqlops
 ---@field textops KSR.textops
 ---@field textopsx KSR.textopsx
+---@field tls KSR.tls
 ---@field tm KSR.tm
 ---@field tmx KSR.tmx
 ---@field uac KSR.uac
+---@field websocket KSR.websocket
 ---@field x KSR.x
+---@field xhttp KSR.xhttp
 ---@field xlog KSR.xlog
 KSR = {}
 
@@ -440,6 +449,88 @@ function KSR.auth_db.auth_check(p1, p2, p3) end
 ---@param p3 integer
 ---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
 function KSR.auth_db.is_subscriber(p1, p2, p3) end
+
+---@class KSR.auth_xkeys
+KSR.auth_xkeys = {}
+
+---@param p1 string
+---@param p2 string
+---@param p3 string
+---@param p4 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.auth_xkeys.auth_xkeys_add(p1, p2, p3, p4) end
+
+---@param p1 string
+---@param p2 string
+---@param p3 string
+---@param p4 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.auth_xkeys.auth_xkeys_check(p1, p2, p3, p4) end
+
+---@class KSR.cfgutils
+KSR.cfgutils = {}
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.lock(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.unlock(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.trylock(p1) end
+
+---@param p1 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.rand_set_prob(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.rand_reset_prob() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.rand_get_prob() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.rand_event() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.abort() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.pkg_status() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.shm_status() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.pkg_summary() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.shm_summary() end
+
+---@param p1 string
+---@param p2 string
+---@param p3 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.core_hash(p1, p2, p3) end
+
+---@param p1 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.sleep(p1) end
+
+---@param p1 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.usleep(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.check_route_exists(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.cfgutils.route_if_exists(p1) end
 
 ---@class KSR.corex
 KSR.corex = {}
@@ -1945,6 +2036,117 @@ function KSR.rr.record_route_advertised_address(p1) end
 ---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
 function KSR.rr.next_hop_route() end
 
+---@class KSR.rtpengine
+KSR.rtpengine = {}
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.rtpengine_manage0() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.rtpengine_manage(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.rtpengine_offer0() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.rtpengine_offer(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.rtpengine_answer0() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.rtpengine_answer(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.rtpengine_delete0() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.rtpengine_delete(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.start_recording() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.stop_recording() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.block_media0() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.block_media(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.unblock_media0() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.unblock_media(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.silence_media0() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.silence_media(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.unsilence_media0() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.unsilence_media(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.block_dtmf0() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.block_dtmf(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.unblock_dtmf0() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.unblock_dtmf(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.play_media(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.stop_media0() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.stop_media(p1) end
+
+---@param p1 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.set_rtpengine_set(p1) end
+
+---@param p1 integer
+---@param p2 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.set_rtpengine_set2(p1, p2) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.rtpengine_query0() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.rtpengine_query(p1) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.rtpengine.rtpengine_query_v(p1, p2) end
+
 ---@class KSR.sanity
 KSR.sanity = {}
 
@@ -1958,6 +2160,131 @@ function KSR.sanity.sanity_check_defaults() end
 
 ---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
 function KSR.sanity.sanity_reply() end
+
+---@class KSR.sdpops
+KSR.sdpops = {}
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.remove_codecs_by_name(p1, p2) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.remove_codecs_by_id(p1, p2) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.keep_codecs_by_name(p1, p2) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.keep_codecs_by_id(p1, p2) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.remove_line_by_prefix(p1, p2) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.remove_media(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_content() end
+
+---@param p1 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_content_flags(p1) end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_ice() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_media(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_active_media(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_codecs_by_id(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_codecs_by_name(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_get(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_transport(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_transport(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_with_transport_like(p1) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_get_line_startswith(p1, p2) end
+
+---@param p1 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sdpops.sdp_print(p1) end
+
+---@class KSR.sipjson
+KSR.sipjson = {}
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.sipjson.sj_serialize(p1, p2) end
+
+---@class KSR.siptrace
+KSR.siptrace = {}
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.sip_trace() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.sip_trace_dst(p1) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.sip_trace_dst_cid(p1, p2) end
+
+---@param p1 string
+---@param p2 string
+---@param p3 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.sip_trace_dst_cid_type(p1, p2, p3) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.hlog(p1) end
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.hlog_cid(p1, p2) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.siptrace.sip_trace_mode(p1) end
 
 ---@class KSR.siputils
 KSR.siputils = {}
@@ -2584,6 +2911,20 @@ function KSR.textopsx.bl_iterator_insert(p1, p2) end
 ---@return string|integer|nil
 function KSR.textopsx.bl_iterator_value(p1) end
 
+---@class KSR.tls
+KSR.tls = {}
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.tls.is_peer_verified() end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.tls.set_connect_server_id(p1) end
+
+---@param p1 string
+---@return string|integer|nil
+function KSR.tls.cget(p1) end
+
 ---@class KSR.tm
 KSR.tm = {}
 
@@ -2927,6 +3268,26 @@ function KSR.uac.uac_reg_disable(p1, p2) end
 ---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
 function KSR.uac.uac_reg_refresh(p1) end
 
+---@class KSR.websocket
+KSR.websocket = {}
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.websocket.handle_handshake() end
+
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.websocket.close() end
+
+---@param p1 integer
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.websocket.close_reason(p1, p2) end
+
+---@param p1 integer
+---@param p2 string
+---@param p3 integer
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.websocket.close_conid(p1, p2, p3) end
+
 ---@class KSR.x
 KSR.x = {}
 
@@ -2943,6 +3304,19 @@ function KSR.x.modf(p1, ...) end
 
 ---@return false
 function KSR.x.probe() end
+
+---@class KSR.xhttp
+KSR.xhttp = {}
+
+---@param p1 integer
+---@param p2 string
+---@param p3 string
+---@param p4 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.xhttp.xhttp_reply(p1, p2, p3, p4) end
+
+---@return string|integer|nil
+function KSR.xhttp.get_hu() end
 
 ---@class KSR.xlog
 KSR.xlog = {}

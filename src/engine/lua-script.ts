@@ -9,12 +9,14 @@
  * The current message context lives in a JS variable, never in Lua.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { LogLevel, MsgContext } from '../context/msg-context.js';
 import type { RouteScript, RunOutcome } from '../context/msg-context.js';
 import { KSR_EXIT_MESSAGE, type KemiArg, type KemiCatalog, type KemiExport, type KemiModule, type KemiRet, type KemiValue } from '../../kemi/types.js';
 import {
   LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, T_FUNCTION, T_NIL, T_NUMBER, T_STRING, WasmStrings, newLuaModule, type LuaRaw,
 } from './lua-abi.js';
+import { installLuaEnvironment, scriptLuaPath } from './lua-require.js';
 
 export type { RunOutcome } from '../context/msg-context.js';
 
@@ -28,6 +30,8 @@ export interface LoadOptions {
   log: (level: LogLevel, text: string) => void;
   /** The context KSR calls of the main chunk run with (Kamailio's faked message). */
   loadContext?: () => MsgContext;
+  /** package.path after the script's directory; default LUA_PATH_5_4 / LUA_PATH, else Lua's default. */
+  luaPath?: string;
 }
 
 const OK: RunOutcome = Object.freeze({ status: 'ok' }) as RunOutcome;
@@ -83,6 +87,10 @@ export class LuaScript implements RouteScript {
   private readonly byName = new Map<string, KemiExport>();
   private kFp = 0;
   private closed = false;
+  /** Files the VM read through require/loadfile/dofile (lua-require.ts). */
+  private required: ReadonlySet<string> = new Set();
+  /** Told when the script reads a Lua file it had not read before (a require inside a route). */
+  onSourceFile: ((path: string) => void) | null = null;
   /** Callbacks started and not yet finished (async ones included). */
   inFlight = 0;
 
@@ -101,6 +109,7 @@ export class LuaScript implements RouteScript {
     m._luaL_openlibs(L);
     const script = new LuaScript(m, L, new WasmStrings(m), opts.scriptPath, opts.log);
     try {
+      script.installEnvironment(opts);
       script.bind(opts);
       script.runMain(code, opts);
     } catch (e) {
@@ -108,6 +117,21 @@ export class LuaScript implements RouteScript {
       throw e;
     }
     return script;
+  }
+
+  /** The script file and every Lua file it has read so far (require, dofile), for the file watcher. */
+  get sourceFiles(): string[] {
+    return [resolve(this.path), ...this.required];
+  }
+
+  private installEnvironment(opts: LoadOptions): void {
+    const addFunction = (fn: (T: number) => number): number => {
+      const fp = this.m.addFunction(fn, 'ii');
+      this.fps.push(fp);
+      return fp;
+    };
+    const path = scriptLuaPath(opts.scriptPath, opts.luaPath);
+    this.required = installLuaEnvironment({ m: this.m, L: this.L, s: this.s, addFunction }, path, (f) => this.onSourceFile?.(f));
   }
 
   // ---- building KSR -----------------------------------------------------------------------------

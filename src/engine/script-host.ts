@@ -9,9 +9,8 @@
  * A script that loads but lacks a function the proxy needs (ksr_request_route) is refused like one
  * that does not compile: swapped in, it would answer every request 500.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
 import { LuaScript, type LoadOptions } from './lua-script.js';
+import { SourceWatcher } from './source-watch.js';
 
 export interface ScriptHostOptions extends LoadOptions {
   /** Reload when the file changes. */
@@ -33,8 +32,7 @@ export class ScriptHost {
   readonly stats: ScriptHostStats = { reloads: 0, reloadFailures: 0 };
   private users = new Map<LuaScript, number>();
   private retired = new Set<LuaScript>();
-  private watcher: FSWatcher | null = null;
-  private debounce: NodeJS.Timeout | null = null;
+  private watcher: SourceWatcher | null = null;
   private reloading: Promise<{ ok: boolean; error?: string }> | null = null;
   private onHup: (() => void) | null = null;
 
@@ -100,30 +98,31 @@ export class ScriptHost {
     const old = this.script;
     this.script = next;
     this.stats.reloads++;
+    this.follow(next);
     if ((this.users.get(old) ?? 0) > 0) this.retired.add(old);
     else old.close();
     this.opts.log('info', `script reloaded ok: ${this.opts.scriptPath}`);
     return { ok: true };
   }
 
+  /** Watches the script and the Lua files it required (a reload re-reads them all). */
   private startWatching(): void {
-    const file = resolve(this.opts.scriptPath);
-    // Watch the folder: editors that write a new file and rename it over the old one replace the inode.
-    this.watcher = watch(dirname(file), (_ev, name) => {
-      if (name !== null && name.toString() !== basename(file)) return;
-      if (this.debounce) clearTimeout(this.debounce);
-      this.debounce = setTimeout(() => {
-        this.debounce = null;
-        void this.reload();
-      }, 100);
-    });
-    this.watcher.on('error', (e) => this.opts.log('warn', `cannot watch ${file}: ${e.message}`));
+    this.watcher = new SourceWatcher(() => void this.reload(), (t) => this.opts.log('warn', t));
+    this.follow(this.script);
+  }
+
+  /** Watches what `s` has read, and what it reads later (a require inside a route) while it is current. */
+  private follow(s: LuaScript): void {
+    if (!this.watcher) return;
+    this.watcher.set(s.sourceFiles);
+    s.onSourceFile = () => {
+      if (this.script === s) this.watcher?.set(s.sourceFiles);
+    };
   }
 
   async close(): Promise<void> {
     this.watcher?.close();
     this.watcher = null;
-    if (this.debounce) clearTimeout(this.debounce);
     if (this.onHup) process.off('SIGHUP', this.onHup);
     await this.reloading;
     this.script.close();
