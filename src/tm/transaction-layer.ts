@@ -7,7 +7,7 @@ import type { MsgContext, Proto, ReceiveInfo } from '../context/msg-context.js';
 import type { SipMessage } from '../sip/index.js';
 import type { SendTarget } from '../transport/types.js';
 import type { TmConfig } from './config.js';
-import { TimerQueue } from './timer-queue.js';
+import { TimerQueue, type TimerClock } from './timer-queue.js';
 import { TmCallbackList } from './callbacks.js';
 import { ModuleKey } from '../context/module-state.js';
 import type { TmCore } from './tm-core.js';
@@ -49,7 +49,7 @@ export function serverKey(msg: SipMessage, methodOverride?: string): string {
 export const TM = new ModuleKey<TransactionLayer>('tm');
 
 export class TransactionLayer implements TransactionOwner {
-  readonly timers = new TimerQueue();
+  readonly timers: TimerQueue;
   readonly stats: TmStats = { created: 0, completed: 0, timedOut: 0, absorbed: 0, localReplies: 0 };
   /** Modules' callbacks (acc) on this layer's transactions. */
   readonly callbacks = new TmCallbackList();
@@ -62,7 +62,10 @@ export class TransactionLayer implements TransactionOwner {
   constructor(
     readonly core: TmCore,
     readonly cfg: TmConfig,
-  ) {}
+    clock?: TimerClock,
+  ) {
+    this.timers = new TimerQueue(clock);
+  }
 
   get active(): number {
     return this.table.size;
