@@ -13,7 +13,7 @@ import { SipMessage, SipParseError, buildReply, validateReply, validateRequest }
 import { TransportManager } from '../transport/manager.js';
 import type { CoreTransports } from './transports.js';
 import { parseListen, type ListenSocket } from '../transport/types.js';
-import { SipResolver } from '../transport/dns.js';
+import { SipResolver, type DnsBackend } from '../transport/dns.js';
 import { ScriptHost } from '../engine/script-host.js';
 import type { LuaScript, RunOutcome } from '../engine/lua-script.js';
 import type { StateStore } from '../state/store.js';
@@ -73,6 +73,8 @@ export interface CoreDeps {
    * instance makes a TransportManager on real sockets. Received messages go to onMessage.
    */
   readonly transports?: CoreTransports;
+  /** Name resolution (the test harness answers from a fixed table); node:dns by default. */
+  readonly dns?: DnsBackend;
   /** Time and wake-ups of tm's timers (a manual clock in the test harness); the system's by default. */
   readonly clock?: TimerClock;
   /** Told after each script callback ran on a message (the test harness reads flags and PVs there). */
@@ -88,7 +90,7 @@ export class KemiProxy implements ProxyServices, TmCore {
   readonly logger: Logger;
   readonly stats = new CoreStats();
   readonly transports: CoreTransports;
-  readonly resolver = new SipResolver();
+  readonly resolver: SipResolver;
   readonly forwarder: Forwarder;
   /** This instance's module states (pv registry, tm, and every loaded module's own). */
   readonly modules = new ModuleStates();
@@ -111,6 +113,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     this.logger = deps.logger;
     this.state = deps.state;
     this.handover = deps.handover ?? null;
+    this.resolver = new SipResolver(deps.dns);
     this.aliasSet = new Set(cfg.aliases.map((a) => a.toLowerCase()));
     this.transports = deps.transports ?? new TransportManager({
       onMessage: (data, rcv) => this.onMessage(data, rcv),

@@ -19,6 +19,7 @@ import { KEMI_CATALOG } from '../../kemi/catalog.js';
 import { getPv } from '../pv/registry.js';
 import { SipMessage } from '../sip/index.js';
 import type { SendTarget } from '../transport/types.js';
+import type { DnsBackend } from '../transport/dns.js';
 import { CaptureTransports } from './capture-transports.js';
 import { ManualClock } from './clock.js';
 import { seedState, type StateFixture } from './fixture.js';
@@ -37,6 +38,11 @@ export interface HarnessOptions {
   /** The proxy's listen addresses (nothing is bound); default udp and tcp on 127.0.0.1:5060. */
   listen?: readonly string[];
   serverHeader?: string;
+  /**
+   * Host names the proxy may resolve, to their addresses (A/AAAA records; no SRV or NAPTR, so a
+   * name without a port goes to 5060). Any other name does not resolve: no real DNS is asked.
+   */
+  dns?: Readonly<Record<string, string | readonly string[]>>;
   /** State the modules start from. */
   state?: StateFixture;
   /** Log lines captured from this level up (default dbg: all). */
@@ -193,6 +199,26 @@ export class Step {
   }
 }
 
+/** Answers A/AAAA queries from a table; everything else is "not found". */
+function fixedDns(table: Readonly<Record<string, string | readonly string[]>>): DnsBackend {
+  const byName = new Map(Object.entries(table).map(([k, v]) => [k.toLowerCase(), typeof v === 'string' ? [v] : [...v]]));
+  const notFound = (name: string): Promise<never> => Promise.reject(Object.assign(new Error(`harness dns: ${name} not found`), { code: 'ENOTFOUND' }));
+  const records = (host: string, v6: boolean): Promise<{ address: string; ttl: number }[]> => {
+    const a = (byName.get(host.toLowerCase()) ?? []).filter((x) => x.includes(':') === v6);
+    return a.length > 0 ? Promise.resolve(a.map((address) => ({ address, ttl: 3600 }))) : notFound(host);
+  };
+  return {
+    resolve4: (h) => records(h, false),
+    resolve6: (h) => records(h, true),
+    resolveSrv: (n) => notFound(n),
+    resolveNaptr: (n) => notFound(n),
+    lookup: (h) => {
+      const a = byName.get(h.toLowerCase());
+      return a ? Promise.resolve(a.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }))) : notFound(h);
+    },
+  };
+}
+
 class CaptureLogger extends Logger {
   constructor(level: LogLevel, echo: boolean, private readonly sink: (l: LogLine) => void) {
     super(level, 'plain', echo ? (line) => process.stderr.write(line) : () => undefined);
@@ -252,7 +278,8 @@ export class ScriptHarness {
     const clock = new ManualClock();
     const transports = new CaptureTransports();
     const trace: RouteTrace = { routeDone: (fn, ctx, out) => h?.routes.push(new RouteRun(fn, ctx, out)) };
-    const proxy = new KemiProxy(cfg, { logger, state, modules, catalog: KEMI_CATALOG, transports, clock, trace });
+    const dns = fixedDns(o.dns ?? {});
+    const proxy = new KemiProxy(cfg, { logger, state, modules, catalog: KEMI_CATALOG, transports, clock, trace, dns });
     h = new ScriptHarness(proxy, state, clock, transports);
     h.logs.push(...early);
     try {

@@ -6,3 +6,4 @@ export { scriptHarness, ScriptHarness, Step, SentMessage, RouteRun, DEFAULT_SOUR
 export { buildRequest, buildResponse, parseAddress, formatAddress, type Address, type RequestSpec, type ReplySpec, type HeaderLines } from './sip-builder.js';
 export type { StateFixture, ContactFixture } from './fixture.js';
 export { ManualClock } from './clock.js';
+export { runSpec, runSpecFile, checkStep, type ScenarioSpec, type ScenarioStep, type StepExpect, type MessageExpect, type SpecResult } from './spec.js';
