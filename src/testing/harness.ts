@@ -155,6 +155,7 @@ export class Step {
   constructor(
     readonly sent: readonly SentMessage[],
     readonly logs: readonly LogLine[],
+    /** Script callbacks in the order they finished (branch routes run inside t_relay, so they end before the request route). */
     readonly routes: readonly RouteRun[],
   ) {}
 

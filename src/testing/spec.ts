@@ -43,7 +43,7 @@ export interface StepExpect {
   replies?: MessageExpect[];
   /** Every request sent (relayed, ACK, CANCEL; retransmissions left out), in order. */
   relay?: MessageExpect[];
-  /** Script callbacks that ran, in order. */
+  /** Script callbacks that ran, in the order they finished (branch routes before the request route that relayed). */
   routes?: string[];
   /** PVs on the request route's context after it ran. */
   pv?: Record<string, string | number | null>;
