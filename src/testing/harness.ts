@@ -13,6 +13,7 @@ import type { MsgContext, PvValue, ReceiveInfo, RunOutcome } from '../context/ms
 import { Logger, type LogFields, type LogLevel } from '../lib/log.js';
 import { MemoryStore } from '../state/memory-store.js';
 import type { StateStore } from '../state/store.js';
+import { Usrloc, type UlContact } from '../state/usrloc.js';
 import { DEFAULT_MODULES } from '../ops/config.js';
 import { selectModules } from '../app/modules.js';
 import { KEMI_CATALOG } from '../../kemi/catalog.js';
@@ -375,6 +376,19 @@ export class ScriptHarness {
   /** Moves the clock of tm's timers on by `ms`, running what falls due (retransmissions, fr_timer, fr_inv_timer). */
   advance(ms: number): Promise<Step> {
     return this.step(() => this.clock.advance(ms, () => this.settle()));
+  }
+
+  /** An htable item as the script reads it now (a number for an integer item), or null. */
+  async htable(table: string, key: string): Promise<string | number | null> {
+    const raw = await this.state.get(`ht:${table}`, key);
+    if (raw === null) return null;
+    if (raw.startsWith('s:')) return raw.slice(2);
+    return /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  }
+
+  /** The live usrloc contacts of an AOR, best first (what lookup() would use). */
+  async contacts(aor: string, table = 'location'): Promise<UlContact[]> {
+    return new Usrloc(this.state, table).get(aor.toLowerCase());
   }
 
   /** Log lines (all so far) whose text matches. */

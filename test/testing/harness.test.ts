@@ -12,8 +12,8 @@ let h: ScriptHarness;
 beforeAll(async () => {
   h = await scriptHarness({
     script: 'test/testing/scripts/features.lua',
-    modules: ['pv', 'hdr', 'kx', 'sl', 'tm', 'tmx', 'rr', 'siputils', 'corex', 'xlog', 'htable', 'permissions', 'auth', 'auth_db', 'dispatcher'],
-    modparams: { htable: { htable: 'ipban=>size=8;' }, dispatcher: { flags: 2 } },
+    modules: ['pv', 'hdr', 'kx', 'sl', 'tm', 'tmx', 'rr', 'siputils', 'corex', 'xlog', 'htable', 'permissions', 'auth', 'auth_db', 'dispatcher', 'usrloc', 'registrar'],
+    modparams: { htable: { htable: 'ipban=>size=8;\nseen=>size=8;initval=0;' }, dispatcher: { flags: 2 } },
     listen: ['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060'],
     dns: { 'gw.example.net': '192.0.2.50' },
     state: {
@@ -57,6 +57,18 @@ describe('state fixtures', () => {
     expect(out?.destination).toEqual({ proto: 'udp', address: '192.0.2.40', port: 5070 });
     expect(step.pv('$du')).toBe('sip:192.0.2.40:5070');
     expect(step.pv('$avp(user)')).toBe('ds');
+  });
+});
+
+describe('state the script writes', () => {
+  it('reads htable and usrloc writes back', async () => {
+    const before = (await h.htable('seen', '192.0.2.77')) ?? 0;
+    const step = await h.request({ method: 'REGISTER', ruri: 'sip:example.org', from: 'sip:carol@example.org', to: 'sip:carol@example.org', contact: 'sip:carol@192.0.2.77:5080', headers: { Expires: 600 } }, { from: 'udp:192.0.2.77:5080' });
+    expect(step.finalReply?.code).toBe(200);
+    expect(await h.htable('seen', '192.0.2.77')).toBe(Number(before) + 1);
+    const [c] = await h.contacts('carol');
+    expect(c?.contact).toBe('sip:carol@192.0.2.77:5080');
+    expect(c!.expires - Math.floor(Date.now() / 1000)).toBeGreaterThan(590);
   });
 });
 

@@ -6,6 +6,11 @@ function ksr_request_route()
 		if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
 		return 1
 	end
+	KSR.htable.sht_inc("seen", KSR.pv.get("$si"))
+	if KSR.is_REGISTER() then
+		if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
+		return 1
+	end
 	if KSR.htable.sht_get("ipban", KSR.pv.get("$si")) ~= nil then
 		KSR.sl.sl_send_reply(403, "Banned")
 		return 1
