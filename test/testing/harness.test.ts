@@ -126,6 +126,20 @@ describe('replies drive the reply, onreply, branch, branch-failure and failure r
   });
 });
 
+describe('after a 2xx', () => {
+  it('absorbs a late reply of the answered branch for wait_timer, on the manual clock', async () => {
+    const [out] = (await h.request({ method: 'INVITE', ruri: 'sip:x@192.0.2.45:5060', from: 'sip:alice@example.org' })).relayed('INVITE');
+    const ok = await h.reply(out!, 200, { toTag: 'b1' });
+    expect(ok.finalReply?.code).toBe(200);
+    const late = await h.reply(out!, 183, { toTag: 'b1' });
+    expect(late.sent).toEqual([]);
+    // Two wait_timer periods (5 s each) later the branch is forgotten: a late reply goes on by Via.
+    await h.advance(10_001);
+    const later = await h.reply(out!, 183, { toTag: 'b1' });
+    expect(later.replies.map((r) => r.code)).toEqual([183]);
+  });
+});
+
 describe('ManualClock', () => {
   it('runs wake-ups in deadline order, each at its time, and only those due', async () => {
     const c = new ManualClock();
