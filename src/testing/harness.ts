@@ -350,10 +350,15 @@ export class ScriptHarness {
     return { proto: src.proto, srcAddress: src.address, srcPort: src.port, localAddress: local.address, localPort: local.port, family: local.family, connId };
   }
 
-  /** Any SIP message, as bytes from `from`. */
+  /**
+   * Any SIP message, as bytes from `from`. A string without any CR is taken as written with LF
+   * line ends and sent with CRLF (its Content-Length must count the CRLF form); a string with CRs
+   * and a Buffer go as they are.
+   */
   receive(message: string | Buffer, opts: SendOptions = {}): Promise<Step> {
     const src = parseAddress(opts.from ?? DEFAULT_SOURCE);
-    const data = typeof message === 'string' ? Buffer.from(message.replace(/\r?\n/g, '\r\n'), 'latin1') : message;
+    const text = typeof message === 'string' && !message.includes('\r') ? message.replace(/\n/g, '\r\n') : message;
+    const data = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
     const rcv = this.receiveInfo(src, opts.to);
     return this.step(() => this.proxy.onMessage(data, rcv));
   }
