@@ -180,11 +180,28 @@ function describeStep(s: ScenarioStep, i: number): string {
   return `step ${i + 1} (advance ${s.advance} ms)`;
 }
 
+const SPEC_KEYS = ['name', 'config', 'state', 'steps'];
+const CONFIG_KEYS = ['script', 'modules', 'modparams', 'aliases', 'defines', 'listen', 'serverHeader', 'dns', 'logLevel', 'echoLog'];
+const STEP_KEYS = ['name', 'send', 'from', 'on', 'reply', 'reason', 'headers', 'body', 'branch', 'advance', 'expect'];
+const EXPECT_KEYS = ['reply', 'replies', 'relay', 'routes', 'pv', 'flags', 'logs'];
+
+/** A typo in a scenario file must not pass as a check that holds: unknown keys are an error. */
+function onlyKeys(o: unknown, allowed: readonly string[], where: string): void {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new Error(`${where}: expected an object`);
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new Error(`${where}: unknown key '${k}' (${allowed.join(', ')})`);
+}
+
 /** Runs a scenario; relative paths in its config are taken from `baseDir`. */
 export async function runSpec(spec: ScenarioSpec, baseDir = process.cwd()): Promise<SpecResult> {
   const name = spec.name ?? 'scenario';
-  if (!spec.config?.script) throw new Error(`${name}: config.script is required`);
+  onlyKeys(spec, SPEC_KEYS, name);
+  onlyKeys(spec.config, CONFIG_KEYS, `${name}: config`);
+  if (!spec.config.script) throw new Error(`${name}: config.script is required`);
   if (!Array.isArray(spec.steps)) throw new Error(`${name}: steps must be a list`);
+  spec.steps.forEach((s, i) => {
+    onlyKeys(s, STEP_KEYS, `${name}: step ${i + 1}`);
+    if (s.expect !== undefined) onlyKeys(s.expect, EXPECT_KEYS, `${name}: step ${i + 1} expect`);
+  });
   const script = isAbsolute(spec.config.script) ? spec.config.script : resolve(baseDir, spec.config.script);
   const h: ScriptHarness = await scriptHarness({ ...spec.config, script, state: checkFixture(spec.state) });
   const report: string[] = [];

@@ -37,6 +37,17 @@ describe('kemi-proxy test', () => {
     expect(r.out).toContain('0 passed, 1 failed');
   });
 
+  it('exits 2 on a misspelt key instead of passing without the check', () => {
+    const spec = JSON.parse(readFileSync(SPEC, 'utf8')) as { config: { script: string }; steps: { expect?: Record<string, unknown> }[] };
+    spec.config.script = resolve('routes/route.lua');
+    spec.steps[1]!.expect = { replys: [{ code: 486 }] };
+    const file = join(mkdtempSync(join(tmpdir(), 'kemi-spec-')), 'typo.json');
+    writeFileSync(file, JSON.stringify(spec));
+    const r = run(file);
+    expect(r.status, r.out).toBe(2);
+    expect(r.out).toContain("step 2 expect: unknown key 'replys'");
+  });
+
   it('exits 2 on a file it cannot read', () => {
     const r = run(join(tmpdir(), 'no-such-scenario.json'));
     expect(r.status).toBe(2);
