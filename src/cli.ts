@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * kemi-proxy command line: `kemi-proxy [options]` runs the proxy; `kemi-proxy ctl <method> [args]`
- * calls the control RPC; `kemi-proxy check` / `types` are src/check/cli.ts.
+ * calls the control RPC; `kemi-proxy check` / `types` are src/check/cli.ts; `kemi-proxy test`
+ * (scenario files through the offline harness) is src/testing/cli.ts.
  */
 import cluster from 'node:cluster';
 import { parseCli, USAGE } from './ops/config.js';
@@ -12,6 +13,10 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'check' || process.argv[2] === 'types') {
     const { runCheckCli } = await import('./check/cli.js');
     process.exit(await runCheckCli(process.argv.slice(2)));
+  }
+  if (process.argv[2] === 'test') {
+    const { runTestCli } = await import('./testing/cli.js');
+    process.exit(await runTestCli(process.argv.slice(3)));
   }
   let cli;
   try {

@@ -30,7 +30,9 @@ module.exports = {
     layer('ops', '^src/ops/', ['^src/lib/', '^src/state/', '^src/transport/types\\.ts$', '^src/transport/settings\\.ts$']),
     layer('app', '^src/app/', ['^src/core/', '^src/context/', '^src/state/', '^src/ops/', '^src/lib/', '^kemi/types\\.ts$', '^kemi/catalog\\.ts$']),
     layer('check', '^src/check/', ['^src/app/modules\\.ts$', '^src/ops/config\\.ts$', '^src/lib/', '^kemi/types\\.ts$', '^kemi/catalog\\.ts$']),
-    layer('cli', '^src/cli\\.ts$', ['^src/app/', '^src/ops/', '^src/check/', '^src/lib/']),
+    // The offline test harness composes an instance as app does, and reads messages and PVs back.
+    layer('testing', '^src/testing/', ['^src/app/', '^src/core/', '^src/context/', '^src/state/', '^src/ops/', '^src/lib/', '^src/sip/', '^src/pv/', '^src/tm/timer-queue\\.ts$', '^src/transport/types\\.ts$', '^src/transport/dns\\.ts$', '^kemi/types\\.ts$', '^kemi/catalog\\.ts$']),
+    layer('cli', '^src/cli\\.ts$', ['^src/app/', '^src/ops/', '^src/check/', '^src/testing/', '^src/lib/']),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

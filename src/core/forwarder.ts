@@ -5,7 +5,7 @@
  */
 import type { MsgContext, Proto, ReceiveInfo } from '../context/msg-context.js';
 import type { Logger } from '../lib/log.js';
-import type { TransportManager } from '../transport/manager.js';
+import type { CoreTransports } from './transports.js';
 import type { SipResolver } from '../transport/dns.js';
 import type { CoreStats } from './stats.js';
 import { SipMessage, parseUri, type Via } from '../sip/index.js';
@@ -25,7 +25,7 @@ export interface NextHop {
 
 /** What the forwarder uses of the instance that owns it. */
 export interface ForwarderHost {
-  readonly transports: TransportManager;
+  readonly transports: CoreTransports;
   readonly resolver: SipResolver;
   readonly stats: CoreStats;
   readonly logger: Logger;

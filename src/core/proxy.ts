@@ -12,8 +12,9 @@ import type { Logger } from '../lib/log.js';
 import { SipMessage, SipParseError, buildReply, validateReply, validateRequest } from '../sip/index.js';
 import { TransportManager } from '../transport/manager.js';
 import type { TcpSettings, TlsSettings, WsSettings } from '../transport/settings.js';
+import type { CoreTransports } from './transports.js';
 import { parseListen, type ListenSocket } from '../transport/types.js';
-import { SipResolver } from '../transport/dns.js';
+import { SipResolver, type DnsBackend } from '../transport/dns.js';
 import { ScriptHost } from '../engine/script-host.js';
 import type { LuaScript, RunOutcome } from '../engine/lua-script.js';
 import type { StateStore } from '../state/store.js';
@@ -26,6 +27,7 @@ import { replyVia1 } from '../sip/reply-via.js';
 import { OverloadGuard } from './overload.js';
 import { CoreStats } from './stats.js';
 import { TM, TransactionLayer } from '../tm/transaction-layer.js';
+import type { TimerClock } from '../tm/timer-queue.js';
 import { tmConfig } from '../tm/config.js';
 import type { TmCore } from '../tm/tm-core.js';
 import type { SendTarget } from '../transport/types.js';
@@ -71,13 +73,29 @@ export interface CoreDeps {
   readonly handover?: Handover | null;
   /** Reload on SIGHUP (the process's one instance only). */
   readonly handleSignals?: boolean;
+  /**
+   * Transports made outside (the offline test harness captures what is sent); by default the
+   * instance makes a TransportManager on real sockets. Received messages go to onMessage.
+   */
+  readonly transports?: CoreTransports;
+  /** Name resolution (the test harness answers from a fixed table); node:dns by default. */
+  readonly dns?: DnsBackend;
+  /** Time and wake-ups of tm's timers (a manual clock in the test harness); the system's by default. */
+  readonly clock?: TimerClock;
+  /** Told after each script callback ran on a message (the test harness reads flags and PVs there). */
+  readonly trace?: RouteTrace;
+}
+
+/** Observes script runs: the callback's name, the context it ran on and how it ended. */
+export interface RouteTrace {
+  routeDone(fn: string, ctx: MsgContext, out: RunOutcome): void;
 }
 
 export class KemiProxy implements ProxyServices, TmCore {
   readonly logger: Logger;
   readonly stats = new CoreStats();
-  readonly transports: TransportManager;
-  readonly resolver = new SipResolver();
+  readonly transports: CoreTransports;
+  readonly resolver: SipResolver;
   readonly forwarder: Forwarder;
   /** This instance's module states (pv registry, tm, and every loaded module's own). */
   readonly modules = new ModuleStates();
@@ -102,8 +120,9 @@ export class KemiProxy implements ProxyServices, TmCore {
     this.state = deps.state;
     this.handover = deps.handover ?? null;
     this.slLoaded = cfg.modules.includes('sl');
+    this.resolver = new SipResolver(deps.dns);
     this.aliasSet = new Set(cfg.aliases.map((a) => a.toLowerCase()));
-    this.transports = new TransportManager({
+    this.transports = deps.transports ?? new TransportManager({
       onMessage: (data, rcv) => this.onMessage(data, rcv),
       onError: (e, where) => this.logger.warn(`transport ${where}: ${e.message}`),
       tcp: cfg.tcp, tls: cfg.tls, ws: cfg.ws,
@@ -113,7 +132,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     registerCorePvs(this.pvs);
     this.modules.set(PVS, this.pvs);
     if (cfg.modules.includes('tm')) {
-      this.tm = new TransactionLayer(this, tmConfig(cfg.modparams.tm));
+      this.tm = new TransactionLayer(this, tmConfig(cfg.modparams.tm), deps.clock);
       this.modules.set(TM, this.tm);
     }
   }
@@ -322,6 +341,7 @@ export class KemiProxy implements ProxyServices, TmCore {
   private afterRequestRoute(ctx: MsgContext, out: RunOutcome, script: LuaScript): void {
     this.host.release(script);
     this.stats.scriptRuns++;
+    this.deps.trace?.routeDone('ksr_request_route', ctx, out);
     if (out.status === 'error' || out.status === 'missing') this.scriptFailed(ctx, out);
     this.tm?.afterRequestRoute(ctx);
     this.stats.observeProcessing((performance.now() - ctx.startedAt) / 1000);
@@ -355,6 +375,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     const done = (o: RunOutcome): void => {
       this.host.release(script);
       this.stats.scriptRuns++;
+      this.deps.trace?.routeDone('ksr_reply_route', ctx, o);
       if (o.status === 'error') this.scriptFailed(ctx, o);
       if (ctx.drop) return;
       this.replyToTm(ctx);
@@ -420,13 +441,19 @@ export class KemiProxy implements ProxyServices, TmCore {
       this.logger.err('ksr_onsend_route must not wait for I/O: the message is sent', { callId: safeCallId(ctx.msg) });
       return true;
     }
+    this.deps.trace?.routeDone('ksr_onsend_route', sctx, r);
     if (r.status === 'error') this.scriptFailed(sctx, r);
     return !sctx.drop;
   }
 
   runCallback(script: LuaScript, fn: string, ctx: MsgContext): RunOutcome | Promise<RunOutcome> {
     this.stats.scriptRuns++;
-    return script.run(fn, ctx);
+    const out = script.run(fn, ctx);
+    const trace = this.deps.trace;
+    if (!trace) return out;
+    if (out instanceof Promise) return out.then((o) => (trace.routeDone(fn, ctx, o), o));
+    trace.routeDone(fn, ctx, out);
+    return out;
   }
 
   acquireScript(): LuaScript {

@@ -11,16 +11,47 @@ export interface TimerHandle {
   cancelled: boolean;
 }
 
+/**
+ * Time and the one wake-up the queue arms: the system's by default; the offline test harness
+ * passes a manual clock whose time moves only when the test advances it.
+ */
+export interface TimerClock {
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  /** Calls `fn` once after `ms`; the returned handle goes to clearTimer. */
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export const SYSTEM_CLOCK: TimerClock = {
+  now: () => performance.now(),
+  setTimer: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    // Timers alone must not keep a stopping process alive.
+    t.unref();
+    return t;
+  },
+  clearTimer: (t) => clearTimeout(t as NodeJS.Timeout),
+};
+
 export class TimerQueue {
   private heap: TimerHandle[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: unknown = null;
   private armedAt = Infinity;
   /** Entries still in the heap, cancelled ones included. */
   get size(): number {
     return this.heap.length;
   }
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  private readonly clock: TimerClock;
+  private readonly now: () => number;
+
+  /** A clock, or only a time source (then the system's timers wake the queue). */
+  constructor(clock: TimerClock | (() => number) = SYSTEM_CLOCK) {
+    this.clock = typeof clock === 'function' ? { ...SYSTEM_CLOCK, now: clock } : clock;
+    const c = this.clock;
+    this.now = () => c.now();
+  }
 
   /** Runs `fn` after `ms` milliseconds unless cancelled first. */
   schedule(ms: number, fn: () => void): TimerHandle {
@@ -48,7 +79,7 @@ export class TimerQueue {
 
   /** Stops the Node timer; pending entries are dropped. */
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimer(this.timer);
     this.timer = null;
     this.armedAt = Infinity;
     this.heap = [];
@@ -56,11 +87,9 @@ export class TimerQueue {
   }
 
   private arm(at: number): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimer(this.timer);
     this.armedAt = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - this.now()));
-    // Timers alone must not keep a stopping process alive.
-    this.timer.unref();
+    this.timer = this.clock.setTimer(() => this.fire(), Math.max(0, at - this.now()));
   }
 
   private fire(): void {

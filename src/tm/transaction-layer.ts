@@ -7,7 +7,7 @@ import type { MsgContext, Proto, ReceiveInfo } from '../context/msg-context.js';
 import type { SipMessage } from '../sip/index.js';
 import type { SendTarget } from '../transport/types.js';
 import type { TmConfig } from './config.js';
-import { TimerQueue } from './timer-queue.js';
+import { TimerQueue, type TimerClock, type TimerHandle } from './timer-queue.js';
 import { TmCallbackList } from './callbacks.js';
 import { ModuleKey } from '../context/module-state.js';
 import type { TmCore } from './tm-core.js';
@@ -49,7 +49,7 @@ export function serverKey(msg: SipMessage, methodOverride?: string): string {
 export const TM = new ModuleKey<TransactionLayer>('tm');
 
 export class TransactionLayer implements TransactionOwner {
-  readonly timers = new TimerQueue();
+  readonly timers: TimerQueue;
   readonly stats: TmStats = { created: 0, completed: 0, timedOut: 0, absorbed: 0, localReplies: 0 };
   /** Modules' callbacks (acc) on this layer's transactions. */
   readonly callbacks = new TmCallbackList();
@@ -62,7 +62,10 @@ export class TransactionLayer implements TransactionOwner {
   constructor(
     readonly core: TmCore,
     readonly cfg: TmConfig,
-  ) {}
+    clock?: TimerClock,
+  ) {
+    this.timers = new TimerQueue(clock);
+  }
 
   get active(): number {
     return this.table.size;
@@ -88,21 +91,21 @@ export class TransactionLayer implements TransactionOwner {
    */
   private acceptedNow = new Set<string>();
   private acceptedBefore = new Set<string>();
-  private acceptedRotation: NodeJS.Timeout | null = null;
+  private acceptedRotation: TimerHandle | null = null;
 
   rememberAccepted(key: string): void {
-    if (!this.acceptedRotation) {
-      this.acceptedRotation = setInterval(() => {
-        this.acceptedBefore = this.acceptedNow;
-        this.acceptedNow = new Set();
-        if (this.acceptedBefore.size === 0 && this.acceptedRotation) {
-          clearInterval(this.acceptedRotation);
-          this.acceptedRotation = null;
-        }
-      }, this.cfg.wait_timer);
-      this.acceptedRotation.unref();
-    }
+    if (!this.acceptedRotation) this.rotateAcceptedLater();
     this.acceptedNow.add(key);
+  }
+
+  /** On the transaction timers (so a test's manual clock drives it too); stops when both sets are empty. */
+  private rotateAcceptedLater(): void {
+    this.acceptedRotation = this.timers.schedule(this.cfg.wait_timer, () => {
+      this.acceptedBefore = this.acceptedNow;
+      this.acceptedNow = new Set();
+      this.acceptedRotation = null;
+      if (this.acceptedBefore.size > 0) this.rotateAcceptedLater();
+    });
   }
 
   private wasAccepted(key: string): boolean {
@@ -120,7 +123,7 @@ export class TransactionLayer implements TransactionOwner {
   }
 
   close(): void {
-    if (this.acceptedRotation) clearInterval(this.acceptedRotation);
+    this.timers.cancel(this.acceptedRotation);
     this.acceptedRotation = null;
     this.timers.close();
     this.table.clear();

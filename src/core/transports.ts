@@ -1,0 +1,27 @@
+/**
+ * What the core uses of its transports: the socket-level TransportManager in production, a
+ * capturing one in the offline test harness (src/testing). Received messages come back through
+ * the `onMessage` callback the core hands to the transports it makes itself, or through
+ * KemiProxy.onMessage for transports made outside.
+ */
+import type { ListenSocket, ListenSpec, SendTarget } from '../transport/types.js';
+
+/** The transport counters the metrics read. */
+export interface CoreTransportStats {
+  readonly udpReceived: number;
+  readonly udpSent: number;
+  readonly tcpReceived: number;
+  readonly tcpSent: number;
+  readonly framingErrors: number;
+  readonly sendErrors: number;
+  readonly connectionsOpen: number;
+}
+
+export interface CoreTransports {
+  readonly stats: CoreTransportStats;
+  listen(specs: readonly ListenSpec[]): Promise<void>;
+  sockets(): readonly ListenSocket[];
+  /** Sends one message; false when it could not be sent. */
+  send(target: SendTarget, data: Buffer): boolean;
+  close(): Promise<void>;
+}
