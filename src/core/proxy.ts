@@ -133,6 +133,16 @@ export class KemiProxy implements ProxyServices, TmCore {
     callIdFilter: (id) => !this.cluster || ownerOf(id, this.cluster.count) === this.cluster.index,
   });
 
+  /**
+   * Hooks ahead of the routing script (the drachtio bridge): each returns true when it took the
+   * message; `close` runs at stop().
+   */
+  readonly interceptors: {
+    onRequest(msg: SipMessage, rcv: ReceiveInfo): boolean;
+    onReply(msg: SipMessage, rcv: ReceiveInfo): boolean;
+    close?(): Promise<void> | void;
+  }[] = [];
+
   /** Set in a cluster worker (--workers N). */
   private cluster: WorkerLink | null = null;
 
@@ -143,6 +153,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     this.overload.stop();
     await this.metrics?.close();
     await this.rpc?.close();
+    for (const h of this.interceptors) await h.close?.();
     this.tm?.close();
     this.uac.close();
     await this.transports.close();
@@ -250,6 +261,7 @@ export class KemiProxy implements ProxyServices, TmCore {
   }
 
   private onRequest(msg: SipMessage, rcv: ReceiveInfo): void {
+    for (const h of this.interceptors) if (h.onRequest(msg, rcv)) return;
     const ctx = new MsgContext(msg, rcv, this);
     ctx.msgId = nextMsgId();
     ctx.startedAt = performance.now();
@@ -300,6 +312,7 @@ export class KemiProxy implements ProxyServices, TmCore {
   private onReply(msg: SipMessage, rcv: ReceiveInfo): void {
     // Replies to the proxy's own requests (dispatcher probes) belong to no script.
     if (this.uac.onReply(msg)) return;
+    for (const h of this.interceptors) if (h.onReply(msg, rcv)) return;
     const ctx = new MsgContext(msg, rcv, this);
     ctx.msgId = nextMsgId();
     ctx.route = 'reply';

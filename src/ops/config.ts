@@ -34,6 +34,16 @@ export interface ProxyConfig {
   serverHeader: string;
   /** Event-loop lag (ms) beyond which new dialogs get 503 (src/core/overload.ts); 0: off. */
   overloadLagMs: number;
+  /** drachtio control port for drachtio-srf apps (src/drachtio/), or null for none. */
+  drachtio: DrachtioConfig | null;
+}
+
+export interface DrachtioConfig {
+  /** `address:port` apps connect to. */
+  listen: string;
+  secret: string;
+  /** A connection that has not authenticated after this long is closed (ms, default 5000). */
+  authTimeoutMs?: number;
 }
 
 /** Modules loaded when the config does not say: what a Kamailio edge script loads. */
@@ -58,6 +68,7 @@ export function defaultConfig(): ProxyConfig {
     state: 'memory',
     serverHeader: 'kemi-proxy',
     overloadLagMs: 0,
+    drachtio: null,
   };
 }
 
@@ -72,7 +83,7 @@ export function loadConfigFile(path: string, base: ProxyConfig = defaultConfig()
     if (!KEYS.has(k)) throw new Error(`${path}: unknown setting '${k}'`);
     assign(cfg, k as keyof ProxyConfig, v, path);
   }
-  return cfg;
+  return withDrachtioModule(cfg);
 }
 
 function assign(cfg: ProxyConfig, key: keyof ProxyConfig, v: unknown, where: string): void {
@@ -117,11 +128,27 @@ function assign(cfg: ProxyConfig, key: keyof ProxyConfig, v: unknown, where: str
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) bad();
       cfg.overloadLagMs = v as number;
       break;
+    case 'drachtio': {
+      if (v === null) {
+        cfg.drachtio = null;
+        break;
+      }
+      const d = v as Partial<DrachtioConfig>;
+      if (typeof v !== 'object' || Array.isArray(v) || typeof d.listen !== 'string' || typeof d.secret !== 'string') bad();
+      if (d.authTimeoutMs !== undefined && (typeof d.authTimeoutMs !== 'number' || d.authTimeoutMs <= 0)) bad();
+      cfg.drachtio = { listen: d.listen!, secret: d.secret!, authTimeoutMs: d.authTimeoutMs };
+      break;
+    }
     case 'modparams':
       if (v === null || typeof v !== 'object' || Array.isArray(v)) bad();
       cfg.modparams = v as ProxyConfig['modparams'];
       break;
   }
+}
+
+/** A drachtio port needs the drachtio module (KSR.drachtio) loaded. */
+function withDrachtioModule(cfg: ProxyConfig): ProxyConfig {
+  return cfg.drachtio && !cfg.modules.includes('drachtio') ? { ...cfg, modules: [...cfg.modules, 'drachtio'] } : cfg;
 }
 
 export interface CliResult {
@@ -147,6 +174,8 @@ options (override the config file):
       --rpc ADDR|off       JSON-RPC control endpoint (127.0.0.1:5064)
       --state URL|memory   state backend (memory or redis://...)
       --overload-lag MS    answer new dialogs 503 while the event loop lags more than MS (off)
+      --drachtio ADDR      drachtio control port for drachtio-srf apps (e.g. 127.0.0.1:9022)
+      --drachtio-secret S  the secret apps authenticate with
   -h, --help`;
 
 export function parseCli(argv: readonly string[]): CliResult {
@@ -180,6 +209,8 @@ export function parseCli(argv: readonly string[]): CliResult {
       rpc: { type: 'string' },
       state: { type: 'string' },
       'overload-lag': { type: 'string' },
+      drachtio: { type: 'string' },
+      'drachtio-secret': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -203,5 +234,12 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (values.rpc) cfg.rpc = values.rpc === 'off' ? null : values.rpc;
   if (values.state) cfg.state = values.state;
   if (values['overload-lag']) assign(cfg, 'overloadLagMs', Number(values['overload-lag']), '--overload-lag');
+  if (values.drachtio || values['drachtio-secret']) {
+    const listen = values.drachtio ?? cfg.drachtio?.listen;
+    const secret = values['drachtio-secret'] ?? cfg.drachtio?.secret;
+    if (!listen || !secret) throw new Error('--drachtio needs --drachtio-secret (and the other way round)');
+    assign(cfg, 'drachtio', { ...cfg.drachtio, listen, secret }, '--drachtio');
+  }
+  cfg = withDrachtioModule(cfg);
   return { config: cfg };
 }

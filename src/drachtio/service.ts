@@ -1,0 +1,36 @@
+/** The drachtio bridge and its control port, as one unit a proxy starts and stops. */
+import type { ReceiveInfo } from '../core/context.js';
+import type { SipMessage } from '../sip/index.js';
+import { DrachtioBridge } from './bridge.js';
+import type { DrachtioHost } from './host.js';
+import type { DrachtioMetrics } from './metrics.js';
+import { DrachtioServer, type DrachtioServerOptions } from './server.js';
+
+export class DrachtioService {
+  readonly bridge: DrachtioBridge;
+  readonly server: DrachtioServer;
+  port = 0;
+
+  constructor(host: DrachtioHost, opts: DrachtioServerOptions) {
+    this.bridge = new DrachtioBridge(host);
+    this.server = new DrachtioServer(this.bridge, opts);
+  }
+
+  async start(): Promise<number> {
+    this.port = await this.server.listen();
+    return this.port;
+  }
+
+  get metrics(): DrachtioMetrics {
+    return this.bridge.metrics;
+  }
+
+  sendToApp(msg: SipMessage, rcv: ReceiveInfo, tag: string): number {
+    return this.bridge.sendToApp(msg, rcv, tag);
+  }
+
+  async close(): Promise<void> {
+    await this.server.close();
+    this.bridge.close();
+  }
+}
