@@ -1,0 +1,171 @@
+/**
+ * drachtio-srf apps (the real drachtio-srf from node_modules) behind a running kemi-proxy, with
+ * SIPp as the far end: the script hands requests over with KSR.drachtio.send_to_app.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, runSipp, startProxy, startSipp, waitFor, writeScript, type ProxyHandle } from './harness.js';
+import { connectSrf, newSrf, SDP_ANSWER, type SrfApp } from '../drachtio/srf-app.js';
+
+const SECRET = 'cymru';
+const SCRIPT = `
+function ksr_request_route()
+  local tag = KSR.pv.gete("$hdr(X-App)")
+  if KSR.drachtio.send_to_app(tag) > 0 then
+    return
+  end
+  KSR.sl.sl_send_reply(503, "No App")
+end
+`;
+
+let proxy: ProxyHandle;
+let dport: number;
+
+beforeAll(async () => {
+  dport = await freePort();
+  proxy = await startProxy({ script: writeScript(SCRIPT), extraArgs: ['--drachtio', `127.0.0.1:${dport}`, '--drachtio-secret', SECRET] });
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+});
+
+/** Runs `fn` with a connected app, disconnecting it afterwards. */
+async function withApp<T>(setup: (srf: SrfApp) => void, fn: (srf: SrfApp) => Promise<T>, tags?: string[]): Promise<T> {
+  const srf = newSrf();
+  setup(srf);
+  await connectSrf(srf, dport, SECRET, tags);
+  // The route messages go out right after authentication; let them land.
+  await new Promise((r) => setTimeout(r, 100));
+  try {
+    return await fn(srf);
+  } finally {
+    srf.disconnect();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('drachtio apps behind kemi-proxy', () => {
+  it('authenticates: host ports and a version srf accepts', async () => {
+    const srf = newSrf();
+    const info = await connectSrf(srf, dport, SECRET);
+    expect(info.hostport).toBe(`udp/127.0.0.1:${proxy.port},tcp/127.0.0.1:${proxy.port}`);
+    expect(info.version).toMatch(/^v\d+\.\d+\.\d+/);
+    srf.disconnect();
+  });
+
+  it('no app routing INVITE: send_to_app returns -1 and the script answers 503', async () => {
+    const port = await freePort();
+    const r = await runSipp({ scenario: 'drachtio-uac-503.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 1, timeoutS: 10 });
+    expect(r.successful, r.output).toBe(1);
+  });
+
+  it('srf.invite answering 486', async () => {
+    let seen = 0;
+    await withApp(
+      (srf) => srf.invite((_req, res) => {
+        seen++;
+        res.send(486);
+      }),
+      async () => {
+        const port = await freePort();
+        const r = await runSipp({ scenario: 'drachtio-uac-486.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 3, timeoutS: 15 });
+        expect(r.output).toBeDefined();
+        expect(r.successful).toBe(3);
+        expect(r.failed).toBe(0);
+      },
+    );
+    expect(seen).toBe(3);
+  });
+
+  it('createUAS answers with SDP; the caller hangs up (BYE from SIPp)', async () => {
+    const destroyed: string[] = [];
+    let offer = '';
+    await withApp(
+      (srf) => srf.invite(async (req, res) => {
+        offer = String(req.body);
+        const dlg = await srf.createUAS(req, res, { localSdp: SDP_ANSWER });
+        dlg.on('destroy', () => destroyed.push(dlg.id as string));
+      }),
+      async () => {
+        const port = await freePort();
+        const r = await runSipp({ scenario: 'uac.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 2, timeoutS: 15 });
+        expect(r.failed, r.output).toBe(0);
+        expect(r.successful).toBe(2);
+        await waitFor(() => destroyed.length === 2, 3000, () => `dialogs destroyed: ${destroyed.length}`);
+      },
+    );
+    expect(offer).toContain('m=audio');
+    expect(destroyed[0]).toMatch(/;from-tag=/);
+  });
+
+  it('createUAS, then the app hangs up (BYE from the app)', async () => {
+    const byes: number[] = [];
+    await withApp(
+      (srf) => srf.invite(async (req, res) => {
+        const dlg = await srf.createUAS(req, res, { localSdp: SDP_ANSWER });
+        setTimeout(() => {
+          dlg.destroy().then(() => byes.push(1), () => byes.push(0));
+        }, 200);
+      }),
+      async () => {
+        const port = await freePort();
+        const r = await runSipp({ scenario: 'drachtio-uac-bye-in.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 2, timeoutS: 15 });
+        expect(r.failed, r.output).toBe(0);
+        expect(r.successful).toBe(2);
+        await waitFor(() => byes.length === 2, 3000, () => `byes: ${byes.length}`);
+      },
+    );
+    expect(byes).toEqual([1, 1]);
+  });
+
+  it('CANCEL while the app rings: 200 to the CANCEL, 487, the app told', async () => {
+    let canceled = 0;
+    await withApp(
+      (srf) => srf.invite((req, res) => {
+        req.on('cancel', () => canceled++);
+        res.send(180);
+      }),
+      async () => {
+        const port = await freePort();
+        const r = await runSipp({ scenario: 'uac-cancel.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 2, timeoutS: 15 });
+        expect(r.failed, r.output).toBe(0);
+        expect(r.successful).toBe(2);
+      },
+    );
+    expect(canceled).toBe(2);
+  });
+
+  it('srf.request sends an OPTIONS out through the proxy and gets its 200', async () => {
+    const port = await freePort();
+    const uas = startSipp({ scenario: 'drachtio-uas-options.xml', port, calls: 1, timeoutS: 10 });
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      const status = await withApp(() => undefined, async (srf) => {
+        const req = await srf.request(`sip:ping@127.0.0.1:${port}`, { method: 'OPTIONS', headers: { 'User-Agent': 'drachtio-test' } });
+        return new Promise<number>((resolve) => req.on('response', (res: { status: number }) => resolve(res.status)));
+      });
+      expect(status).toBe(200);
+      const r = await uas.done;
+      expect(r.successful, r.output).toBe(1);
+    } finally {
+      await uas.stop();
+    }
+  });
+
+  it('an app that disconnects mid-call: the caller gets a BYE', async () => {
+    const srf = newSrf();
+    let answered = false;
+    srf.invite(async (req, res) => {
+      await srf.createUAS(req, res, { localSdp: SDP_ANSWER });
+      answered = true;
+      setTimeout(() => srf.disconnect(), 300);
+    });
+    await connectSrf(srf, dport, SECRET);
+    await new Promise((r) => setTimeout(r, 100));
+    const port = await freePort();
+    const r = await runSipp({ scenario: 'drachtio-uac-bye-in.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 1, timeoutS: 15 });
+    expect(answered).toBe(true);
+    expect(r.failed, r.output).toBe(0);
+    expect(r.successful).toBe(1);
+  });
+});
