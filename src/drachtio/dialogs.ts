@@ -24,6 +24,8 @@ export interface DialogInit {
   localContact: string;
   /** CSeq number of the INVITE that made the dialog (its ACK carries it). */
   inviteSeq: number;
+  /** UAS over TCP: the connection the INVITE came on, reused for our requests to that peer. */
+  flow?: { address: string; connId: number };
 }
 
 export class Dialog implements DialogInit {
@@ -40,6 +42,7 @@ export class Dialog implements DialogInit {
   remoteSeq!: number;
   localContact!: string;
   inviteSeq!: number;
+  flow?: { address: string; connId: number };
   readonly id: string;
   /** UAS: our 2xx, retransmitted until the ACK comes (13.3.1.4). */
   pending2xx: { req: SipMessage; rcv: ReceiveInfo; buf: Buffer; timer: NodeJS.Timeout | null; interval: number; elapsed: number } | null = null;

@@ -148,6 +148,7 @@ export class UacSide {
         return;
       }
       const { target, sock } = r;
+      if (d.flow && target.proto !== 'udp' && target.address === d.flow.address) target.connId = d.flow.connId;
       const seq = method === 'ACK' ? d.inviteSeq : ++d.localSeq;
       if (method === 'INVITE') d.inviteSeq = seq;
       let head = `${method} ${d.remoteTarget} SIP/2.0\r\n` + `Via: ${via(sock, target.proto, newAppBranch())}\r\n` + 'Max-Forwards: 70\r\n' +
@@ -176,6 +177,7 @@ export class UacSide {
     const next = d.routeSet[0] ? nameAddrUri(d.routeSet[0]) : d.remoteTarget;
     void this.resolve(next).then((r) => {
       if (!r) return;
+      if (d.flow && r.target.proto !== 'udp' && r.target.address === d.flow.address) r.target.connId = d.flow.connId;
       let head = `BYE ${d.remoteTarget} SIP/2.0\r\nVia: ${via(r.sock, r.target.proto, newAppBranch())}\r\nMax-Forwards: 70\r\n` +
         `From: ${d.localUri};tag=${d.localTag}\r\nTo: ${d.remoteUri};tag=${d.remoteTag}\r\nCall-ID: ${d.callId}\r\nCSeq: ${++d.localSeq} BYE\r\n`;
       for (const rr of d.routeSet) head += `Route: ${rr}\r\n`;

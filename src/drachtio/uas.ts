@@ -248,6 +248,7 @@ export class UasSide {
       localUri: stripTag(req.header('to') ?? ''), remoteUri: stripTag(req.header('from') ?? ''),
       remoteTarget: contact?.uri ?? req.from.uri, routeSet: req.headers('record-route').flatMap(splitList),
       localSeq: Math.floor(Math.random() * 10000) + 1, remoteSeq: req.cseq.seq, localContact, inviteSeq: req.cseq.seq,
+      flow: t.rcv.proto !== 'udp' && t.rcv.connId !== undefined ? { address: t.rcv.srcAddress, connId: t.rcv.connId } : undefined,
     });
     this.ctx.dialogs.add(d);
     t.dialog = d;

@@ -2,6 +2,7 @@
  * drachtio-srf apps (the real drachtio-srf from node_modules) behind a running kemi-proxy, with
  * SIPp as the far end: the script hands requests over with KSR.drachtio.send_to_app.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, runSipp, startProxy, startSipp, waitFor, writeScript, type ProxyHandle } from './harness.js';
 import { connectSrf, newSrf, SDP_ANSWER, type SrfApp } from '../drachtio/srf-app.js';
@@ -167,5 +168,37 @@ describe('drachtio apps behind kemi-proxy', () => {
     expect(answered).toBe(true);
     expect(r.failed, r.output).toBe(0);
     expect(r.successful).toBe(1);
+  });
+
+  it('bad input on the drachtio port closes that connection only; a connected app goes on', async () => {
+    let seen = 0;
+    await withApp(
+      (srf) => srf.invite((_req, res) => {
+        seen++;
+        res.send(486);
+      }),
+      async () => {
+        const inputs = ['GET / HTTP/1.0\r\n\r\n', '20#x|authenticate|nope|', '3#abc|ping', '#', '40#abc|route|invite'];
+        for (const input of inputs) {
+          const closed = await new Promise<boolean>((resolve) => {
+            const s = connect(dport, '127.0.0.1', () => s.write(input));
+            s.on('error', () => undefined);
+            s.resume(); // read what we are sent, or 'end' never comes
+            s.on('close', () => resolve(true));
+            setTimeout(() => {
+              s.destroy();
+              resolve(false);
+            }, 8000);
+          });
+          expect(closed, `${input}\n${proxy.output()}`).toBe(true);
+        }
+        await proxy.waitForOutput(/drachtio: wrong secret/);
+        await proxy.waitForOutput(/did not authenticate in time/, 8000);
+        const port = await freePort();
+        const r = await runSipp({ scenario: 'drachtio-uac-486.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 1, timeoutS: 10 });
+        expect(r.successful, r.output).toBe(1);
+      },
+    );
+    expect(seen).toBe(1);
   });
 });
