@@ -14,6 +14,8 @@ export interface SrfApp {
   use(fn: (req: any, res: any, next: () => void) => void): void;
   createUAS(req: any, res: any, opts: Record<string, unknown>): Promise<any>;
   createUAC(uri: string, opts: Record<string, unknown>): Promise<any>;
+  createB2BUA(req: any, res: any, uri: string, opts: Record<string, unknown>): Promise<{ uas: any; uac: any }>;
+  proxyRequest(req: any, dest: string | string[], opts?: Record<string, unknown>): Promise<any>;
   request(uri: string, opts: Record<string, unknown>): Promise<any>;
   locals: Record<string, unknown>;
 }

@@ -201,4 +201,37 @@ describe('drachtio apps behind kemi-proxy', () => {
     );
     expect(seen).toBe(1);
   });
+
+  it('createB2BUA to a SIPp UAS behind kemi-proxy; the caller hangs up, the B leg gets the BYE', async () => {
+    const uasPort = await freePort();
+    const uas = startSipp({ scenario: 'uas.xml', port: uasPort, calls: 2, timeoutS: 15 });
+    await new Promise((r) => setTimeout(r, 300));
+    const ended: string[] = [];
+    try {
+      await withApp(
+        (srf) => srf.invite(async (req, res) => {
+          const { uas: a, uac: b } = await srf.createB2BUA(req, res, `sip:uas@127.0.0.1:${uasPort}`, { localSdpB: req.body });
+          a.on('destroy', () => {
+            ended.push('a');
+            b.destroy();
+          });
+          b.on('destroy', () => {
+            ended.push('b');
+            a.destroy();
+          });
+        }),
+        async () => {
+          const port = await freePort();
+          const r = await runSipp({ scenario: 'uac.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 2, timeoutS: 15 });
+          expect(r.failed, r.output).toBe(0);
+          expect(r.successful).toBe(2);
+          const u = await uas.done;
+          expect(u.successful, u.output).toBe(2);
+        },
+      );
+    } finally {
+      await uas.stop();
+    }
+    expect(ended).toEqual(['a', 'a']);
+  });
 });
