@@ -14,6 +14,7 @@ import { stackTime } from './meta.js';
 import { DrachtioMetrics } from './metrics.js';
 import { AppRegistry } from './registry.js';
 import { UacSide } from './uac.js';
+import { ProxyRelays } from './proxy-relay.js';
 import { UasSide } from './uas.js';
 import type { WireMessage } from './wire.js';
 
@@ -23,11 +24,13 @@ export class DrachtioBridge implements BridgeContext {
   readonly registry = new AppRegistry();
   readonly uas: UasSide;
   readonly uac: UacSide;
+  readonly relays: ProxyRelays;
 
   constructor(readonly host: DrachtioHost) {
     this.uas = new UasSide(this);
     this.uac = new UacSide(this);
-    host.intercept({ onRequest: (m, r) => this.onRequest(m, r), onReply: (m, r) => this.uac.onReply(m, r) });
+    this.relays = new ProxyRelays(this, (t, status, buf) => this.uas.relayFinal(t, status, buf));
+    host.intercept({ onRequest: (m, r) => this.onRequest(m, r), onReply: (m, r) => this.relays.onReply(m, r) || this.uac.onReply(m, r) });
   }
 
   /** KSR.drachtio.send_to_app: 1 when an app took the request, -1 when none can. */
@@ -73,6 +76,11 @@ export class DrachtioBridge implements BridgeContext {
       }
       this.uas.onAppResponse(app, m, txnId);
     } else this.uac.onAppRequest(app, m, txnId, dialogId, routeUrl);
+  }
+
+  /** An app's `proxy` message for a request it was handed. */
+  onAppProxy(app: AppConnection, m: WireMessage): void {
+    this.relays.start(app, m, this.uas.get(m.tokens[2] ?? ''));
   }
 
   cdr(kind: CdrKind, source: 'network' | 'application', sip: string, extra?: string): void {

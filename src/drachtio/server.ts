@@ -96,7 +96,7 @@ export class DrachtioServer {
         this.bridge.onAppSip(app, m);
         return;
       case 'proxy':
-        app.respond(m.msgId, false, 'proxy is not supported by kemi-proxy: the routing script proxies');
+        this.bridge.onAppProxy(app, m);
         return;
       default:
         app.respond(m.msgId, false, 'Unknown message type');

@@ -16,6 +16,7 @@ import { Dialog } from './dialogs.js';
 import { formatMeta } from './meta.js';
 import { extraHeaderLines, header, parseAppSip, type AppSipText } from './sip-text.js';
 import type { WireMessage } from './wire.js';
+import type { ProxyRelay } from './proxy-relay.js';
 
 /** Headers of an app's response the stack writes itself. */
 const RESPONSE_SKIP = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'content-length', 'record-route', 'content-type', 'max-forwards']);
@@ -28,6 +29,8 @@ export class InboundTxn implements ServerTransactionHost {
   localTag: string;
   finalStatus = 0;
   dialog: Dialog | null;
+  /** The app proxies this request (its `proxy` message). */
+  proxying: ProxyRelay | null = null;
 
   constructor(
     private readonly side: UasSide,
@@ -67,6 +70,10 @@ export class UasSide {
 
   get pending(): number {
     return this.byId.size;
+  }
+
+  get(txnId: string): InboundTxn | undefined {
+    return this.byId.get(txnId);
   }
 
   forget(t: InboundTxn): void {
@@ -126,7 +133,8 @@ export class UasSide {
     if (!t) return false;
     const ok = buildReply(cancel, 200, 'OK', { toTag: t.localTag, via1: replyVia1(cancel, rcv, false), server: this.ctx.host.serverHeader });
     this.ctx.host.sendReplyTo(cancel, rcv, ok);
-    if (t.finalStatus === 0) {
+    if (t.proxying) t.proxying.cancel();
+    else if (t.finalStatus === 0) {
       this.sendFinal(t, 487, 'Request Terminated', '', undefined);
       this.deliver(t.app, cancel, rcv, t.id, '', false);
     }
@@ -233,6 +241,16 @@ export class UasSide {
     return buf;
   }
 
+  /** A final response relayed from downstream (the app proxies the request). */
+  relayFinal(t: InboundTxn, status: number, buf: Buffer): void {
+    if (t.finalStatus === 0) {
+      t.finalStatus = status;
+      if (status < 300) this.ctx.metrics.answered++;
+      else this.ctx.metrics.failed++;
+    }
+    t.server.sendReply(status, buf);
+  }
+
   /** A final response of ours (CANCEL, app gone), when the app has not sent one. */
   sendFinal(t: InboundTxn, status: number, reason: string, headers: string, body: { body: Buffer; contentType: string } | undefined): void {
     if (t.finalStatus !== 0) return;
@@ -279,7 +297,7 @@ export class UasSide {
   releaseApp(app: AppConnection): void {
     for (const t of [...this.byId.values()]) {
       if (t.app !== app) continue;
-      if (t.finalStatus === 0 && t.req.method !== 'ACK') this.sendFinal(t, 480, 'Temporarily Unavailable', '', undefined);
+      if (t.finalStatus === 0 && !t.proxying && t.req.method !== 'ACK') this.sendFinal(t, 480, 'Temporarily Unavailable', '', undefined);
     }
   }
 }

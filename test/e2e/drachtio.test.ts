@@ -10,6 +10,11 @@ import { connectSrf, newSrf, SDP_ANSWER, type SrfApp } from '../drachtio/srf-app
 const SECRET = 'cymru';
 const SCRIPT = `
 function ksr_request_route()
+  if KSR.siputils.has_totag() > 0 then
+    -- within a dialog no app owns (proxied calls): relay it
+    KSR.tm.t_relay()
+    return
+  end
   local tag = KSR.pv.gete("$hdr(X-App)")
   if KSR.drachtio.send_to_app(tag) > 0 then
     return
@@ -233,5 +238,31 @@ describe('drachtio apps behind kemi-proxy', () => {
       await uas.stop();
     }
     expect(ended).toEqual(['a', 'a']);
+  });
+
+  it('srf.proxyRequest: the app proxies the INVITE to a SIPp UAS, the call goes through', async () => {
+    const uasPort = await freePort();
+    const uas = startSipp({ scenario: 'uas.xml', port: uasPort, calls: 2, timeoutS: 15 });
+    await new Promise((r) => setTimeout(r, 300));
+    const results: { finalStatus: number; connected: boolean }[] = [];
+    try {
+      await withApp(
+        (srf) => srf.invite((req) => {
+          srf.proxyRequest(req, [`sip:uas@127.0.0.1:${uasPort}`]).then((r: { finalStatus: number; connected: boolean }) => results.push(r), () => results.push({ finalStatus: -1, connected: false }));
+        }),
+        async () => {
+          const port = await freePort();
+          const r = await runSipp({ scenario: 'uac.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 2, timeoutS: 15 });
+          expect(r.failed, r.output).toBe(0);
+          expect(r.successful).toBe(2);
+          const u = await uas.done;
+          expect(u.successful, u.output).toBe(2);
+        },
+      );
+    } finally {
+      await uas.stop();
+    }
+    expect(results).toHaveLength(2);
+    expect(results.every((r) => r.finalStatus === 200 && r.connected)).toBe(true);
   });
 });
