@@ -265,4 +265,50 @@ describe('drachtio apps behind kemi-proxy', () => {
     expect(results).toHaveLength(2);
     expect(results.every((r) => r.finalStatus === 200 && r.connected)).toBe(true);
   });
+
+  it('cdr:attempt / cdr:start / cdr:stop reach an app that routes them', async () => {
+    const cdrs: string[] = [];
+    const cdrApp = newSrf();
+    cdrApp.on('cdr:attempt', (source: string) => cdrs.push(`attempt:${source}`));
+    cdrApp.on('cdr:start', (source: string, _time: string, role: string) => cdrs.push(`start:${source}:${role}`));
+    cdrApp.on('cdr:stop', (source: string, _time: string, reason: string) => cdrs.push(`stop:${source}:${reason}`));
+    await connectSrf(cdrApp, dport, SECRET);
+    try {
+      await withApp(
+        (srf) => srf.invite((req, res) => {
+          if (String(req.get('Call-ID')).startsWith('1-')) void srf.createUAS(req, res, { localSdp: SDP_ANSWER });
+          else res.send(486);
+        }),
+        async () => {
+          await new Promise((r) => setTimeout(r, 100));
+          const port = await freePort();
+          const r = await runSipp({ scenario: 'uac.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 1, timeoutS: 15 });
+          expect(r.successful, r.output).toBe(1);
+          await waitFor(() => cdrs.length >= 3, 3000, () => `cdrs: ${cdrs.join(' ')}`);
+        },
+      );
+    } finally {
+      cdrApp.disconnect();
+    }
+    expect(cdrs).toEqual(['attempt:network', 'start:application:uas', 'stop:network:normal-release']);
+  });
+
+  it('a script reload (SIGHUP) keeps the apps connected and routing', async () => {
+    let seen = 0;
+    await withApp(
+      (srf) => srf.invite((_req, res) => {
+        seen++;
+        res.send(486);
+      }),
+      async () => {
+        const before = proxy.output().split('script reloaded ok').length;
+        process.kill(proxy.pid, 'SIGHUP');
+        await waitFor(() => proxy.output().split('script reloaded ok').length > before, 5000, () => 'no reload');
+        const port = await freePort();
+        const r = await runSipp({ scenario: 'drachtio-uac-486.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 1, timeoutS: 10 });
+        expect(r.successful, r.output).toBe(1);
+      },
+    );
+    expect(seen).toBe(1);
+  });
 });
