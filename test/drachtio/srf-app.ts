@@ -11,6 +11,7 @@ export interface SrfApp {
   on(ev: string, fn: (...a: any[]) => void): SrfApp;
   invite(fn: (req: any, res: any) => void): void;
   options(fn: (req: any, res: any) => void): void;
+  register(fn: (req: any, res: any) => void): void;
   use(fn: (req: any, res: any, next: () => void) => void): void;
   createUAS(req: any, res: any, opts: Record<string, unknown>): Promise<any>;
   createUAC(uri: string, opts: Record<string, unknown>): Promise<any>;

@@ -3,6 +3,7 @@
  * SIPp as the far end: the script hands requests over with KSR.drachtio.send_to_app.
  */
 import { connect } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, runSipp, startProxy, startSipp, waitFor, writeScript, type ProxyHandle } from './harness.js';
 import { connectSrf, newSrf, SDP_ANSWER, type SrfApp } from '../drachtio/srf-app.js';
@@ -310,5 +311,36 @@ describe('drachtio apps behind kemi-proxy', () => {
       },
     );
     expect(seen).toBe(1);
+  });
+
+  it('srf.register: the app challenges the REGISTER (digest) and accepts the credentials', async () => {
+    // drachtio-mw-digest-auth's checks, done here by hand (that package is not a dependency).
+    const md5 = (x: string): string => createHash('md5').update(x).digest('hex');
+    const realm = 'kemi.test';
+    const nonce = randomBytes(8).toString('hex');
+    const outcomes: number[] = [];
+    await withApp(
+      (srf) => srf.register((req, res) => {
+        const auth = String(req.get('Authorization') ?? '');
+        if (!auth) {
+          res.send(401, { headers: { 'WWW-Authenticate': `Digest realm="${realm}", nonce="${nonce}", algorithm=MD5, qop="auth"` } });
+          outcomes.push(401);
+          return;
+        }
+        const p = Object.fromEntries([...auth.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]+))/g)].map((m) => [m[1]!, m[2] ?? m[3] ?? '']));
+        const ha1 = md5(`${p.username}:${realm}:secret`);
+        const ha2 = md5(`REGISTER:${p.uri}`);
+        const expected = p.qop ? md5(`${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:${p.qop}:${ha2}`) : md5(`${ha1}:${p.nonce}:${ha2}`);
+        const ok = p.response === expected && p.nonce === nonce;
+        res.send(ok ? 200 : 403, ok ? { headers: { Contact: req.get('Contact'), Expires: '300' } } : {});
+        outcomes.push(ok ? 200 : 403);
+      }),
+      async () => {
+        const port = await freePort();
+        const r = await runSipp({ scenario: 'drachtio-uac-register-auth.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 1, timeoutS: 10, extra: ['-au', 'alice', '-ap', 'secret'] });
+        expect(r.successful, r.output).toBe(1);
+      },
+    );
+    expect(outcomes).toEqual([401, 200]);
   });
 });
