@@ -454,6 +454,7 @@ export const KEMI_CATALOG: Readonly<Record<string, readonly CatalogEntry[]>> = {
   ],
   "drachtio": [
     { name: "send_to_app", params: ["str"], ret: "int" },
+    { name: "send_to_addr", params: ["str"], ret: "int" },
   ],
   "dispatcher": [
     { name: "ds_select", params: ["int", "int"], ret: "int" },

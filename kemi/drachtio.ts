@@ -6,6 +6,11 @@
  * `tag` ('' = any), chosen round robin. 1: an app took it (its transaction, CANCEL, ACK and every
  * request within the dialog it makes are the app's from then on; the script should return);
  * -1: no app can take it (the script decides what to answer).
+ *
+ * send_to_addr(addr): the same for an app listening at `host:port` (srf.listen, drachtio's
+ * outbound connections): kemi-proxy connects to it (and keeps the connection for the next
+ * requests), the app authenticates, the request is handed over. The script waits for the
+ * connection; -1 when the app cannot be reached or does not authenticate.
  */
 import type { MsgContext, ProxyServices } from '../src/core/context.js';
 import type { KemiProxy } from '../src/core/proxy.js';
@@ -55,6 +60,18 @@ function sendToApp(ctx: MsgContext, tag: KemiArg): number {
   return r;
 }
 
+function sendToAddr(ctx: MsgContext, addr: KemiArg): number | Promise<number> {
+  const svc = st(ctx);
+  if (!svc || ctx.route !== 'request' || addr === null || addr === '') return -1;
+  const done = (r: number): number => {
+    if (r > 0) ctx.replied = true;
+    return r;
+  };
+  const r = svc.sendToAppAt(ctx.msg, ctx.rcv, String(addr));
+  return r instanceof Promise ? r.then(done) : done(r);
+}
+
 export default defineModule('drachtio', [
   { name: 'send_to_app', params: ['str'], ret: 'int', fn: sendToApp },
+  { name: 'send_to_addr', params: ['str'], ret: 'int', fn: sendToAddr },
 ], { init });

@@ -20,6 +20,9 @@ export class AppConnection {
   closed = false;
   private readonly decoder: FrameDecoder;
   private authTimer: NodeJS.Timeout | null = null;
+  private settleAuth: (ok: boolean) => void = () => undefined;
+  /** Resolves true once authenticated, false if it closes first. */
+  readonly ready: Promise<boolean> = new Promise((r) => (this.settleAuth = r));
 
   constructor(
     readonly id: number,
@@ -50,6 +53,7 @@ export class AppConnection {
 
   authOk(): void {
     this.authenticated = true;
+    this.settleAuth(true);
     if (this.authTimer) clearTimeout(this.authTimer);
     this.authTimer = null;
   }
@@ -107,6 +111,7 @@ export class AppConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.settleAuth(false);
     if (this.authTimer) clearTimeout(this.authTimer);
     this.authTimer = null;
     this.socket.destroy();
@@ -117,6 +122,7 @@ export class AppConnection {
   end(): void {
     if (this.closed) return;
     this.closed = true;
+    this.settleAuth(false);
     if (this.authTimer) clearTimeout(this.authTimer);
     this.authTimer = null;
     this.socket.end();

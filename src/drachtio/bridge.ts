@@ -17,6 +17,7 @@ import { UacSide } from './uac.js';
 import { ProxyRelays } from './proxy-relay.js';
 import { UasSide } from './uas.js';
 import type { WireMessage } from './wire.js';
+import { serverKey } from '../tm/transaction-layer.js';
 
 export class DrachtioBridge implements BridgeContext {
   readonly dialogs = new DialogTable();
@@ -45,6 +46,36 @@ export class DrachtioBridge implements BridgeContext {
     this.uas.handOver(app, msg, rcv, null);
     this.metrics.handedOver++;
     return 1;
+  }
+
+  /** Requests waiting for an outbound connection (their retransmissions are absorbed meanwhile). */
+  private readonly connecting = new Set<string>();
+
+  /**
+   * KSR.drachtio.send_to_addr: hands the request to the app listening at `addr` (srf.listen),
+   * connecting to it first when needed; 1 taken, -1 app unreachable.
+   */
+  sendToAppAt(msg: SipMessage, rcv: ReceiveInfo, addr: string, connectOut: (addr: string) => Promise<AppConnection | null>): number | Promise<number> {
+    if (!msg.isRequest || msg.method === 'ACK' || msg.method === 'CANCEL') return -1;
+    if (this.uas.absorbRetransmission(msg)) return 1;
+    let key: string;
+    try {
+      key = serverKey(msg);
+    } catch {
+      return -1;
+    }
+    if (this.connecting.has(key)) return 1;
+    this.connecting.add(key);
+    return connectOut(addr).then((app) => {
+      this.connecting.delete(key);
+      if (!app || app.closed) {
+        this.metrics.noApp++;
+        return -1;
+      }
+      this.uas.handOver(app, msg, rcv, null);
+      this.metrics.handedOver++;
+      return 1;
+    });
   }
 
   /** Ahead of the script: true when the request belongs to an app. */

@@ -3,7 +3,7 @@
  * authenticate with the shared secret and their tags, route verbs, ping, and exchange `sip` and
  * `proxy` messages with the bridge. Bad input closes that connection only and is counted.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { AppConnection } from './app-connection.js';
 import type { DrachtioBridge } from './bridge.js';
 import type { WireMessage } from './wire.js';
@@ -24,6 +24,8 @@ export interface DrachtioServerOptions {
 export class DrachtioServer {
   private server: Server | null = null;
   private nextId = 0;
+  /** Outbound connections by `host:port`: one per app listener, reused while it stays up. */
+  private readonly outbound = new Map<string, Promise<AppConnection | null>>();
   readonly authTimeoutMs: number;
   readonly maxFrame: number;
 
@@ -68,6 +70,47 @@ export class DrachtioServer {
       },
     }, this.maxFrame, this.authTimeoutMs, outbound);
     return app;
+  }
+
+  /**
+   * An authenticated connection to an app listening at `host:port` (srf.listen): opened when there
+   * is none; the app authenticates on it as it would on ours. null when it cannot be reached or
+   * does not authenticate in time.
+   */
+  connectOut(addr: string): Promise<AppConnection | null> {
+    const key = addr.replace(/^tcp:\/\//i, '');
+    const have = this.outbound.get(key);
+    if (have) return have;
+    let spec: { host: string; port: number };
+    try {
+      spec = parseHostPort(key);
+    } catch (e) {
+      this.bridge.host.log('err', `drachtio: ${e instanceof Error ? e.message : String(e)}`);
+      return Promise.resolve(null);
+    }
+    const p = new Promise<AppConnection | null>((resolve) => {
+      const sock = connect({ host: spec.host, port: spec.port });
+      const failed = (): void => {
+        this.outbound.delete(key);
+        resolve(null);
+      };
+      sock.once('error', (e) => {
+        this.bridge.host.log('warn', `drachtio: cannot reach app at ${key}: ${e.message}`);
+        failed();
+      });
+      sock.once('connect', () => {
+        const app = this.accept(sock, true);
+        void app.ready.then((ok) => {
+          if (!ok) return failed();
+          sock.once('close', () => {
+            if (this.outbound.get(key) === p) this.outbound.delete(key);
+          });
+          resolve(app);
+        });
+      });
+    });
+    this.outbound.set(key, p);
+    return p;
   }
 
   private onMessage(app: AppConnection, m: WireMessage): void {
@@ -128,6 +171,8 @@ export class DrachtioServer {
 
   async close(): Promise<void> {
     for (const a of [...this.bridge.registry.all()]) a.close();
+    for (const p of this.outbound.values()) void p.then((a) => a?.close());
+    this.outbound.clear();
     const s = this.server;
     this.server = null;
     if (s) await new Promise<void>((r) => s.close(() => r()));

@@ -29,6 +29,11 @@ export class DrachtioService {
     return this.bridge.sendToApp(msg, rcv, tag);
   }
 
+  /** Hands the request to the app listening at `addr` (drachtio's outbound connections). */
+  sendToAppAt(msg: SipMessage, rcv: ReceiveInfo, addr: string): number | Promise<number> {
+    return this.bridge.sendToAppAt(msg, rcv, addr, (a) => this.server.connectOut(a));
+  }
+
   async close(): Promise<void> {
     await this.server.close();
     this.bridge.close();

@@ -16,6 +16,15 @@ function ksr_request_route()
     KSR.tm.t_relay()
     return
   end
+  local ru = KSR.pv.gete("$rU")
+  if string.sub(ru, 1, 4) == "out-" then
+    -- outbound mode: the app listens, we connect to it
+    if KSR.drachtio.send_to_addr("127.0.0.1:" .. string.sub(ru, 5)) > 0 then
+      return
+    end
+    KSR.sl.sl_send_reply(503, "App Unreachable")
+    return
+  end
   local tag = KSR.pv.gete("$hdr(X-App)")
   if KSR.drachtio.send_to_app(tag) > 0 then
     return
@@ -342,5 +351,29 @@ describe('drachtio apps behind kemi-proxy', () => {
       },
     );
     expect(outcomes).toEqual([401, 200]);
+  });
+
+  it('outbound mode: kemi-proxy connects to an app listening (srf.listen) and hands it requests', async () => {
+    const appPort = await freePort();
+    const srf = newSrf();
+    let seen = 0;
+    srf.invite((_req, res) => {
+      seen++;
+      res.send(486);
+    });
+    const server = (srf as unknown as { listen(o: { port: number; host: string; secret: string }): { close(): void } }).listen({ port: appPort, host: '127.0.0.1', secret: SECRET });
+    await new Promise((r) => setTimeout(r, 200));
+    try {
+      const port = await freePort();
+      const r = await runSipp({ scenario: 'drachtio-uac-486.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 3, timeoutS: 10, service: `out-${appPort}` });
+      expect(r.successful, r.output).toBe(3);
+      expect(seen).toBe(3);
+      const closedPort = await freePort();
+      const r2 = await runSipp({ scenario: 'drachtio-uac-503.xml', port: await freePort(), remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 1, timeoutS: 10, service: `out-${closedPort}` });
+      expect(r2.successful, r2.output).toBe(1);
+    } finally {
+      srf.disconnect();
+      server.close();
+    }
   });
 });
