@@ -114,6 +114,16 @@ export class DrachtioServer {
   }
 
   private onMessage(app: AppConnection, m: WireMessage): void {
+    try {
+      this.handle(app, m);
+    } catch (e) {
+      // An app's message we could not act on: answered NOK, logged; the connection stays.
+      this.bridge.host.log('warn', `drachtio: app ${app.id}: '${m.type}' failed: ${e instanceof Error ? e.message : String(e)}`);
+      app.respond(m.msgId, false, 'request failed');
+    }
+  }
+
+  private handle(app: AppConnection, m: WireMessage): void {
     switch (m.type) {
       case 'authenticate':
         this.authenticate(app, m);

@@ -162,4 +162,28 @@ describe('drachtio control port', () => {
     await within(c.closed, 2000);
     expect(svc.metrics.badConnections).toBe(1);
   });
+
+  it('bad sip messages from an authenticated app are answered NOK; the connection stays', async () => {
+    const c = await client(port);
+    c.sock.write(frame('m1|authenticate|cymru|'));
+    await c.next();
+    const bad = [
+      'm2|sip|no-such-txn|\r\nSIP/2.0 200 OK\r\n\r\n',
+      'm3|sip||\r\nSIP/2.0 200 OK\r\n\r\n',
+      'm4|sip||no-such-dialog\r\nBYE sip:placeholder SIP/2.0\r\n\r\n',
+      'm5|sip||\r\nthis is not sip\r\n\r\n',
+      'm6|sip||\r\nINVITE sip:x@127.0.0.1 SIP/2.0\r\nbad header line\r\n\r\n',
+      'm7|proxy|no-such-txn||||serial|||sip:x@127.0.0.1\r\nINVITE sip:x@127.0.0.1 SIP/2.0\r\n\r\n',
+      'm8|sip||\r\nOPTIONS sip:x@unresolvable SIP/2.0\r\n\r\n',
+    ];
+    for (const b of bad) {
+      c.sock.write(frame(b));
+      const id = b.slice(0, 2);
+      expect(await c.next()).toMatch(new RegExp(`\\|response\\|${id}\\|NOK\\|`));
+    }
+    c.sock.write(frame('m9|ping'));
+    expect(await c.next()).toMatch(/\|response\|m9\|OK\|pong$/);
+    expect(svc.metrics.badConnections).toBe(0);
+    c.sock.destroy();
+  });
 });
