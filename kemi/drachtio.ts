@@ -12,6 +12,7 @@
  * requests), the app authenticates, the request is handed over. The script waits for the
  * connection; -1 when the app cannot be reached or does not authenticate.
  */
+import cluster from 'node:cluster';
 import type { MsgContext, ProxyServices } from '../src/core/context.js';
 import type { KemiProxy } from '../src/core/proxy.js';
 import { kemiProxyHost } from '../src/drachtio/kemi-proxy-adapter.js';
@@ -41,6 +42,11 @@ async function init(env: ModuleEnv): Promise<void> {
   const cfg = proxy.cfg.drachtio;
   if (!cfg) {
     env.log('warn', 'no drachtio port configured (drachtio: { listen, secret }): send_to_app will return -1');
+    return;
+  }
+  if (cluster.isWorker) {
+    // Apps hold calls on one connection: every message of those calls must reach one process.
+    env.log('err', 'the drachtio port needs a single process (--workers 1): not started; send_to_app will return -1');
     return;
   }
   const svc: DrachtioService = new DrachtioService(

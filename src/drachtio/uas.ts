@@ -213,11 +213,12 @@ export class UasSide {
     if (dialogForming && status >= 200 && status < 300) {
       const d = this.makeDialog(t, localContact ?? '');
       dialogId = d.id;
-      if (t.req.method === 'INVITE' && t.rcv.proto === 'udp') this.retransmit2xx(d, t, buf);
       this.ctx.cdr('start', 'application', buf.toString('utf8'), 'uas');
     } else if (dialogForming && status > 100) {
       dialogId = `${t.req.callId};from-tag=${t.req.from.tag ?? ''}`;
     }
+    // Initial INVITE or re-INVITE: over UDP the UAS core resends its 2xx until the ACK comes.
+    if (t.req.method === 'INVITE' && status >= 200 && status < 300 && t.dialog && t.rcv.proto === 'udp') this.retransmit2xx(t.dialog, t, buf);
     if (status >= 300 && t.req.method === 'INVITE' && !t.dialog) this.ctx.cdr('stop', 'application', buf.toString('utf8'), 'call-rejected');
     const raw = buf.toString('utf8');
     const meta = formatMeta({ source: 'application', bytes: buf.length, proto: t.rcv.proto, address: t.rcv.srcAddress, port: t.rcv.srcPort });

@@ -55,8 +55,11 @@ async function withApp<T>(setup: (srf: SrfApp) => void, fn: (srf: SrfApp) => Pro
   try {
     return await fn(srf);
   } finally {
+    // Wait until the proxy has seen it go, so the next test's app is the only one routing.
+    const gone = (): number => proxy.output().split(/drachtio: app \d+ \S+ disconnected/).length;
+    const before = gone();
     srf.disconnect();
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => gone() > before, 3000, () => 'app disconnect not seen by the proxy');
   }
 }
 
