@@ -379,4 +379,22 @@ describe('drachtio apps behind kemi-proxy', () => {
       server.close();
     }
   });
+
+  it('createUAC: the app calls a SIPp UAS through the proxy; the far end hangs up', async () => {
+    const uasPort = await freePort();
+    const uas = startSipp({ scenario: 'drachtio-uas-hangup.xml', port: uasPort, calls: 1, timeoutS: 10 });
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      const reason = await withApp(() => undefined, async (srf) => {
+        const dlg = await srf.createUAC(`sip:bob@127.0.0.1:${uasPort}`, { localSdp: SDP_ANSWER });
+        expect(String(dlg.remote.sdp)).toContain('m=audio');
+        return new Promise<string>((resolve) => dlg.on('destroy', (_req: unknown, why: string) => resolve(why)));
+      });
+      expect(reason).toBe('normal release');
+      const u = await uas.done;
+      expect(u.successful, u.output).toBe(1);
+    } finally {
+      await uas.stop();
+    }
+  });
 });
