@@ -397,4 +397,22 @@ describe('drachtio apps behind kemi-proxy', () => {
       await uas.stop();
     }
   });
+
+  it('a re-INVITE within the app\'s dialog reaches its Dialog (hold) and is answered', async () => {
+    const events: string[] = [];
+    await withApp(
+      (srf) => srf.invite(async (req, res) => {
+        const dlg = await srf.createUAS(req, res, { localSdp: SDP_ANSWER });
+        dlg.on('hold', () => events.push('hold'));
+        dlg.on('destroy', () => events.push('destroy'));
+      }),
+      async () => {
+        const port = await freePort();
+        const r = await runSipp({ scenario: 'drachtio-uac-reinvite.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 1, timeoutS: 10 });
+        expect(r.successful, r.output).toBe(1);
+        await waitFor(() => events.length === 2, 3000, () => `events: ${events.join(',')}`);
+      },
+    );
+    expect(events).toEqual(['hold', 'destroy']);
+  });
 });
