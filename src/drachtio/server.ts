@@ -26,6 +26,8 @@ export class DrachtioServer {
   private nextId = 0;
   /** Outbound connections by `host:port`: one per app listener, reused while it stays up. */
   private readonly outbound = new Map<string, Promise<AppConnection | null>>();
+  /** Every open connection, authenticated or not (closed at shutdown). */
+  private readonly conns = new Set<AppConnection>();
   readonly authTimeoutMs: number;
   readonly maxFrame: number;
 
@@ -62,6 +64,7 @@ export class DrachtioServer {
         this.bridge.host.log('warn', `drachtio: closing connection ${a.id} from ${a.remote}: ${reason}`);
       },
       onClose: (a) => {
+        this.conns.delete(a);
         if (a.authenticated) {
           this.bridge.metrics.connectedApps--;
           this.bridge.host.log('info', `drachtio: app ${a.id} (${a.remote}) disconnected`);
@@ -69,6 +72,7 @@ export class DrachtioServer {
         }
       },
     }, this.maxFrame, this.authTimeoutMs, outbound);
+    this.conns.add(app);
     return app;
   }
 
@@ -139,6 +143,7 @@ export class DrachtioServer {
         }
         app.routes.add(verb);
         app.respond(m.msgId, true);
+        this.bridge.host.log('info', `drachtio: app ${app.id} routes ${verb}`);
         return;
       }
       case 'remove_route':
@@ -180,7 +185,7 @@ export class DrachtioServer {
   }
 
   async close(): Promise<void> {
-    for (const a of [...this.bridge.registry.all()]) a.close();
+    for (const a of [...this.conns]) a.close();
     for (const p of this.outbound.values()) void p.then((a) => a?.close());
     this.outbound.clear();
     const s = this.server;

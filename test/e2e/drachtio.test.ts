@@ -46,12 +46,18 @@ afterAll(async () => {
 });
 
 /** Runs `fn` with a connected app, disconnecting it afterwards. */
-async function withApp<T>(setup: (srf: SrfApp) => void, fn: (srf: SrfApp) => Promise<T>, tags?: string[]): Promise<T> {
+/** Connects an app and waits until the proxy has its `routes` route messages (they follow authentication). */
+async function connectRouted(srf: SrfApp, routes: number): Promise<void> {
+  const count = (): number => proxy.output().split(/drachtio: app \d+ routes /).length;
+  const before = count();
+  await connectSrf(srf, dport, SECRET);
+  await waitFor(() => count() >= before + routes, 5000, () => 'routes of the app not seen by the proxy');
+}
+
+async function withApp<T>(setup: (srf: SrfApp) => void, fn: (srf: SrfApp) => Promise<T>, routes = 1): Promise<T> {
   const srf = newSrf();
   setup(srf);
-  await connectSrf(srf, dport, SECRET, tags);
-  // The route messages go out right after authentication; let them land.
-  await new Promise((r) => setTimeout(r, 100));
+  await connectRouted(srf, routes);
   try {
     return await fn(srf);
   } finally {
@@ -108,7 +114,7 @@ describe('drachtio apps behind kemi-proxy', () => {
       async () => {
         const port = await freePort();
         const r = await runSipp({ scenario: 'uac.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 2, timeoutS: 15 });
-        expect(r.failed, r.output).toBe(0);
+        expect(r.failed, `${r.output}\n${proxy.output().slice(-4000)}`).toBe(0);
         expect(r.successful).toBe(2);
         await waitFor(() => destroyed.length === 2, 3000, () => `dialogs destroyed: ${destroyed.length}`);
       },
@@ -129,7 +135,7 @@ describe('drachtio apps behind kemi-proxy', () => {
       async () => {
         const port = await freePort();
         const r = await runSipp({ scenario: 'drachtio-uac-bye-in.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 2, timeoutS: 15 });
-        expect(r.failed, r.output).toBe(0);
+        expect(r.failed, `${r.output}\n${proxy.output().slice(-4000)}`).toBe(0);
         expect(r.successful).toBe(2);
         await waitFor(() => byes.length === 2, 3000, () => `byes: ${byes.length}`);
       },
@@ -147,7 +153,7 @@ describe('drachtio apps behind kemi-proxy', () => {
       async () => {
         const port = await freePort();
         const r = await runSipp({ scenario: 'uac-cancel.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 2, timeoutS: 15 });
-        expect(r.failed, r.output).toBe(0);
+        expect(r.failed, `${r.output}\n${proxy.output().slice(-4000)}`).toBe(0);
         expect(r.successful).toBe(2);
       },
     );
@@ -162,7 +168,7 @@ describe('drachtio apps behind kemi-proxy', () => {
       const status = await withApp(() => undefined, async (srf) => {
         const req = await srf.request(`sip:ping@127.0.0.1:${port}`, { method: 'OPTIONS', headers: { 'User-Agent': 'drachtio-test' } });
         return new Promise<number>((resolve) => req.on('response', (res: { status: number }) => resolve(res.status)));
-      });
+      }, 0);
       expect(status).toBe(200);
       const r = await uas.done;
       expect(r.successful, r.output).toBe(1);
@@ -179,8 +185,7 @@ describe('drachtio apps behind kemi-proxy', () => {
       answered = true;
       setTimeout(() => srf.disconnect(), 300);
     });
-    await connectSrf(srf, dport, SECRET);
-    await new Promise((r) => setTimeout(r, 100));
+    await connectRouted(srf, 1);
     const port = await freePort();
     const r = await runSipp({ scenario: 'drachtio-uac-bye-in.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 1, timeoutS: 15 });
     expect(answered).toBe(true);
@@ -241,7 +246,7 @@ describe('drachtio apps behind kemi-proxy', () => {
         async () => {
           const port = await freePort();
           const r = await runSipp({ scenario: 'uac.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 2, timeoutS: 15 });
-          expect(r.failed, r.output).toBe(0);
+          expect(r.failed, `${r.output}\n${proxy.output().slice(-4000)}`).toBe(0);
           expect(r.successful).toBe(2);
           const u = await uas.done;
           expect(u.successful, u.output).toBe(2);
@@ -266,7 +271,7 @@ describe('drachtio apps behind kemi-proxy', () => {
         async () => {
           const port = await freePort();
           const r = await runSipp({ scenario: 'uac.xml', port, remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 2, timeoutS: 15 });
-          expect(r.failed, r.output).toBe(0);
+          expect(r.failed, `${r.output}\n${proxy.output().slice(-4000)}`).toBe(0);
           expect(r.successful).toBe(2);
           const u = await uas.done;
           expect(u.successful, u.output).toBe(2);
@@ -285,7 +290,7 @@ describe('drachtio apps behind kemi-proxy', () => {
     cdrApp.on('cdr:attempt', (source: string) => cdrs.push(`attempt:${source}`));
     cdrApp.on('cdr:start', (source: string, _time: string, role: string) => cdrs.push(`start:${source}:${role}`));
     cdrApp.on('cdr:stop', (source: string, _time: string, reason: string) => cdrs.push(`stop:${source}:${reason}`));
-    await connectSrf(cdrApp, dport, SECRET);
+    await connectRouted(cdrApp, 3);
     try {
       await withApp(
         (srf) => srf.invite((req, res) => {
@@ -389,7 +394,7 @@ describe('drachtio apps behind kemi-proxy', () => {
         const dlg = await srf.createUAC(`sip:bob@127.0.0.1:${uasPort}`, { localSdp: SDP_ANSWER });
         expect(String(dlg.remote.sdp)).toContain('m=audio');
         return new Promise<string>((resolve) => dlg.on('destroy', (_req: unknown, why: string) => resolve(why)));
-      });
+      }, 0);
       expect(reason).toBe('normal release');
       const u = await uas.done;
       expect(u.successful, u.output).toBe(1);
