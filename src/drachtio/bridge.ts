@@ -31,7 +31,7 @@ export class DrachtioBridge implements BridgeContext {
     this.uas = new UasSide(this);
     this.uac = new UacSide(this);
     this.relays = new ProxyRelays(this, (t, status, buf) => this.uas.relayFinal(t, status, buf));
-    host.intercept({ onRequest: (m, r) => this.onRequest(m, r), onReply: (m, r) => this.relays.onReply(m, r) || this.uac.onReply(m, r) });
+    host.intercept({ onRequest: (m, r) => this.onRequest(m, r), onReply: (m, r) => this.onReply(m, r) });
   }
 
   /** KSR.drachtio.send_to_app: 1 when an app took the request, -1 when none can. */
@@ -92,6 +92,17 @@ export class DrachtioBridge implements BridgeContext {
       // A request without the headers matching needs is the script's to judge.
       this.host.log('dbg', `drachtio: request not matched: ${e instanceof Error ? e.message : String(e)}`);
       return false;
+    }
+  }
+
+  /** Ahead of the script: replies to requests apps sent or proxy. */
+  onReply(msg: SipMessage, rcv: ReceiveInfo): boolean {
+    try {
+      return this.relays.onReply(msg, rcv) || this.uac.onReply(msg, rcv);
+    } catch (e) {
+      // Ours by its branch but unusable: dropped, logged.
+      this.host.log('warn', `drachtio: reply dropped: ${e instanceof Error ? e.message : String(e)}`);
+      return true;
     }
   }
 

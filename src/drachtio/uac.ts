@@ -136,7 +136,7 @@ export class UacSide {
       else if (CONTACT_METHODS.has(method)) head += `Contact: ${contactFor(sock, target.proto)}\r\n`;
       head += extraHeaderLines(p, NEW_SKIP);
       this.launch(app, clientMsgId, finish(head, p), target, sock, null);
-    });
+    }).catch((e: unknown) => this.failed(app, clientMsgId, e));
   }
 
   private sendInDialog(app: AppConnection, clientMsgId: string, d: Dialog, p: AppSipText): void {
@@ -168,7 +168,7 @@ export class UacSide {
         this.ctx.dialogs.remove(d);
       }
       this.launch(app, clientMsgId, buf, target, sock, d);
-    });
+    }).catch((e: unknown) => this.failed(app, clientMsgId, e));
   }
 
   /** A BYE of ours for a dialog whose app left (no one to tell). */
@@ -183,7 +183,14 @@ export class UacSide {
       for (const rr of d.routeSet) head += `Route: ${rr}\r\n`;
       head += 'Reason: Q.850;cause=41;text="application disconnected"\r\nContent-Length: 0\r\n\r\n';
       this.launch(null, '', Buffer.from(head, 'utf8'), r.target, r.sock, null);
-    });
+    }).catch((e: unknown) => this.ctx.host.log('warn', `drachtio: BYE for ${d.id} failed: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  /** A request the app asked for could not be built or sent: NOK to the app, logged. */
+  private failed(app: AppConnection, clientMsgId: string, e: unknown): void {
+    const why = e instanceof Error ? e.message : String(e);
+    this.ctx.host.log('warn', `drachtio: app ${app.id} request failed: ${why}`);
+    app.respond(clientMsgId, false, `request failed: ${why}`);
   }
 
   private launch(app: AppConnection | null, clientMsgId: string, buf: Buffer, target: SendTarget, sock: ListenSocket, d: Dialog | null): void {

@@ -17,7 +17,7 @@ export interface SrfApp {
   createUAC(uri: string, opts: Record<string, unknown>): Promise<any>;
   createB2BUA(req: any, res: any, uri: string, opts: Record<string, unknown>): Promise<{ uas: any; uac: any }>;
   proxyRequest(req: any, dest: string | string[], opts?: Record<string, unknown>): Promise<any>;
-  request(uri: string, opts: Record<string, unknown>): Promise<any>;
+  request(uri: string, opts: Record<string, unknown>, cb?: (err: Error | null, req: any) => void): Promise<any>;
   locals: Record<string, unknown>;
 }
 

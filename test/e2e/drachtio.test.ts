@@ -166,8 +166,14 @@ describe('drachtio apps behind kemi-proxy', () => {
     await new Promise((r) => setTimeout(r, 300));
     try {
       const status = await withApp(() => undefined, async (srf) => {
-        const req = await srf.request(`sip:ping@127.0.0.1:${port}`, { method: 'OPTIONS', headers: { 'User-Agent': 'drachtio-test' } });
-        return new Promise<number>((resolve) => req.on('response', (res: { status: number }) => resolve(res.status)));
+        // The callback form attaches the listener while the echo is handled: with the promise form a
+        // response read in the same chunk as the echo would be emitted before anyone listens.
+        return new Promise<number>((resolve, reject) => {
+          srf.request(`sip:ping@127.0.0.1:${port}`, { method: 'OPTIONS', headers: { 'User-Agent': 'drachtio-test' } }, (err: Error | null, req: { on(ev: string, fn: (res: { status: number }) => void): void }) => {
+            if (err) reject(err);
+            else req.on('response', (res) => resolve(res.status));
+          });
+        });
       }, 0);
       expect(status).toBe(200);
       const r = await uas.done;
@@ -230,13 +236,14 @@ describe('drachtio apps behind kemi-proxy', () => {
     const uas = startSipp({ scenario: 'uas.xml', port: uasPort, calls: 2, timeoutS: 15 });
     await new Promise((r) => setTimeout(r, 300));
     const ended: string[] = [];
+    const errors: string[] = [];
     try {
       await withApp(
         (srf) => srf.invite(async (req, res) => {
           const { uas: a, uac: b } = await srf.createB2BUA(req, res, `sip:uas@127.0.0.1:${uasPort}`, { localSdpB: req.body });
           a.on('destroy', () => {
             ended.push('a');
-            b.destroy();
+            b.destroy().catch((e: unknown) => errors.push(`B destroy: ${String(e)}`));
           });
           b.on('destroy', () => {
             ended.push('b');
@@ -249,7 +256,7 @@ describe('drachtio apps behind kemi-proxy', () => {
           expect(r.failed, `${r.output}\n${proxy.output().slice(-4000)}`).toBe(0);
           expect(r.successful).toBe(2);
           const u = await uas.done;
-          expect(u.successful, u.output).toBe(2);
+          expect(u.successful, `${u.output}\n${proxy.output().slice(-3000)}\n${errors.join('\n')}`).toBe(2);
         },
       );
     } finally {
