@@ -72,6 +72,8 @@ export function dialogKey(callId: string, localTag: string, remoteTag: string): 
 export class DialogTable {
   private readonly byKey = new Map<string, Dialog>();
   private readonly byId = new Map<string, Dialog>();
+  /** ACKs of ended UAC dialogs, kept 32 s for 2xx retransmissions still arriving (13.2.2.4). */
+  private readonly endedAcks = new Map<string, Dialog['lastAck']>();
 
   add(d: Dialog): void {
     this.byKey.set(d.key, d);
@@ -81,6 +83,10 @@ export class DialogTable {
   remove(d: Dialog): void {
     d.terminated = true;
     d.stop2xx();
+    if (d.lastAck && !this.endedAcks.has(d.key)) {
+      this.endedAcks.set(d.key, d.lastAck);
+      setTimeout(() => this.endedAcks.delete(d.key), 32_000).unref();
+    }
     if (this.byKey.get(d.key) === d) this.byKey.delete(d.key);
     if (this.byId.get(d.id) === d) this.byId.delete(d.id);
   }
@@ -103,6 +109,15 @@ export class DialogTable {
     const fromTag = msg.from.tag;
     if (!toTag || !fromTag) return undefined;
     return this.byKey.get(dialogKey(msg.callId, fromTag, toTag));
+  }
+
+  /** The ACK to resend for a retransmitted 2xx (the dialog live or just ended). */
+  ackFor(msg: SipMessage): Dialog['lastAck'] {
+    const d = this.forReply(msg);
+    if (d) return d.lastAck;
+    const fromTag = msg.from.tag;
+    const toTag = msg.to.tag;
+    return fromTag && toTag ? this.endedAcks.get(dialogKey(msg.callId, fromTag, toTag)) ?? null : null;
   }
 
   ofApp(app: AppConnection): Dialog[] {

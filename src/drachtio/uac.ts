@@ -272,8 +272,8 @@ export class UacSide {
     if (!t || !t.client) {
       // A retransmitted 2xx after the INVITE transaction ended: our ACK again.
       if (method === 'INVITE' && msg.status >= 200 && msg.status < 300) {
-        const d = this.ctx.dialogs.forReply(msg);
-        if (d?.lastAck) this.ctx.host.send(d.lastAck.target, d.lastAck.buf);
+        const ack = this.ctx.dialogs.ackFor(msg);
+        if (ack) this.ctx.host.send(ack.target, ack.buf);
       }
       return true;
     }
