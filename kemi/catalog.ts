@@ -480,6 +480,10 @@ export const KEMI_CATALOG: KemiCatalog = {
     { name: "fix_nated_sdp_ip", params: ["int", "str"], ret: "int" },
     { name: "set_alias_to_pv", params: ["str"], ret: "int" },
   ],
+  "drachtio": [
+    { name: "send_to_app", params: ["str"], ret: "int" },
+    { name: "send_to_addr", params: ["str"], ret: "int" },
+  ],
   "dispatcher": [
     { name: "ds_select", params: ["int", "int"], ret: "int" },
     { name: "ds_select_limit", params: ["int", "int", "int"], ret: "int" },

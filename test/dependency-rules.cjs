@@ -27,8 +27,9 @@ module.exports = {
     layer('kemi', '^kemi/', ['^src/context/', '^src/sip/', '^src/transport/', '^src/pv/', '^src/rr/', '^src/tm/', '^src/state/', '^src/auth/', '^src/media/', '^src/lib/']),
     layer('engine', '^src/engine/', ['^src/context/', '^src/lib/', '^kemi/types\\.ts$']),
     layer('core', '^src/core/', ['^src/context/', '^src/sip/', '^src/transport/', '^src/state/', '^src/pv/', '^src/rr/', '^src/tm/', '^src/engine/', '^src/lib/', '^kemi/types\\.ts$']),
+    layer('drachtio', '^src/drachtio/', ['^src/core/', '^src/context/', '^src/sip/', '^src/transport/', '^src/tm/', '^src/pv/', '^src/rr/', '^src/state/', '^src/lib/']),
     layer('ops', '^src/ops/', ['^src/lib/', '^src/state/', '^src/transport/types\\.ts$', '^src/transport/settings\\.ts$']),
-    layer('app', '^src/app/', ['^src/core/', '^src/context/', '^src/state/', '^src/ops/', '^src/lib/', '^kemi/types\\.ts$', '^kemi/catalog\\.ts$']),
+    layer('app', '^src/app/', ['^src/core/', '^src/drachtio/', '^kemi/drachtio\\.ts$', '^src/context/', '^src/state/', '^src/ops/', '^src/lib/', '^kemi/types\\.ts$', '^kemi/catalog\\.ts$']),
     layer('check', '^src/check/', ['^src/app/modules\\.ts$', '^src/ops/config\\.ts$', '^src/lib/', '^kemi/types\\.ts$', '^kemi/catalog\\.ts$']),
     // The offline test harness composes an instance as app does, and reads messages and PVs back.
     layer('testing', '^src/testing/', ['^src/app/', '^src/core/', '^src/context/', '^src/state/', '^src/ops/', '^src/lib/', '^src/sip/', '^src/pv/', '^src/tm/timer-queue\\.ts$', '^src/transport/types\\.ts$', '^src/transport/dns\\.ts$', '^kemi/types\\.ts$', '^kemi/catalog\\.ts$']),

@@ -15,6 +15,9 @@ import { Metrics } from '../ops/metrics.js';
 import { RpcServer } from '../ops/rpc.js';
 import { registerCoreRpc } from '../ops/rpc-methods.js';
 import { selectModules } from './modules.js';
+import { DrachtioService } from '../drachtio/service.js';
+import { kemiProxyHost } from '../drachtio/kemi-proxy-adapter.js';
+import { DRACHTIO_BRIDGE } from '../../kemi/drachtio.js';
 
 export interface RunningProxy {
   readonly proxy: KemiProxy;
@@ -33,6 +36,15 @@ export async function startProxy(cfg: ProxyConfig, logger: Logger, opts: StartOp
   const state: StateStore = link && cfg.state === 'memory' ? new IpcStore() : await openStore(cfg.state, (level, text) => logger.log(level, text));
   const handover = link ? { index: link.index, ownerOf: (callId: string) => ownerOf(callId, link.count), forward: link.forward.bind(link) } : null;
   const proxy = new KemiProxy(cfg, { logger, state, modules, catalog: KEMI_CATALOG, handover, handleSignals: opts.handleSignals });
+  // drachtio-srf apps hold their calls on one connection: every message of them must reach one process.
+  let drachtio: DrachtioService | null = null;
+  if (cfg.drachtio && link) logger.err('the drachtio port needs a single process (--workers 1): not started; send_to_app returns -1');
+  else if (cfg.drachtio) {
+    const d = cfg.drachtio;
+    const svc: DrachtioService = new DrachtioService(kemiProxyHost(proxy, () => svc.close()), { listen: d.listen, secret: d.secret, authTimeoutMs: d.authTimeoutMs });
+    proxy.modules.set(DRACHTIO_BRIDGE, svc);
+    drachtio = svc;
+  }
   let metrics: Metrics | null = null;
   let rpc: RpcServer | null = null;
   const stop = async (): Promise<void> => {
@@ -43,6 +55,10 @@ export async function startProxy(cfg: ProxyConfig, logger: Logger, opts: StartOp
   };
   try {
     await proxy.start();
+    if (drachtio) {
+      const port = await drachtio.start();
+      logger.info(`drachtio apps connect on ${drachtio.listenAddress(port)}`);
+    }
     const withRpc = (server: RpcServer): RpcServer => {
       registerCoreRpc(server, proxy);
       for (const table of proxy.moduleRpc) for (const [name, fn] of Object.entries(table)) server.register(name, fn);

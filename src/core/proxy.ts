@@ -187,8 +187,19 @@ export class KemiProxy implements ProxyServices, TmCore {
     callIdFilter: (id) => !this.handover || this.handover.ownerOf(id) === this.handover.index,
   });
 
+  /**
+   * Hooks ahead of the routing script (the drachtio bridge): each returns true when it took the
+   * message; `close` runs at stop().
+   */
+  readonly interceptors: {
+    onRequest(msg: SipMessage, rcv: ReceiveInfo): boolean;
+    onReply(msg: SipMessage, rcv: ReceiveInfo): boolean;
+    close?(): Promise<void> | void;
+  }[] = [];
+
   async stop(): Promise<void> {
     this.overload.stop();
+    for (const h of this.interceptors) await h.close?.();
     this.tm?.close();
     this.uac.close();
     await this.transports.close();
@@ -310,6 +321,7 @@ export class KemiProxy implements ProxyServices, TmCore {
   }
 
   private onRequest(msg: SipMessage, rcv: ReceiveInfo): void {
+    for (const h of this.interceptors) if (h.onRequest(msg, rcv)) return;
     if (this.filteredAck(msg)) return;
     const ctx = new MsgContext(msg, rcv, this);
     ctx.msgId = ++this.msgIds;
@@ -362,6 +374,7 @@ export class KemiProxy implements ProxyServices, TmCore {
   private onReply(msg: SipMessage, rcv: ReceiveInfo): void {
     // Replies to the proxy's own requests (dispatcher probes) belong to no script.
     if (this.uac.onReply(msg)) return;
+    for (const h of this.interceptors) if (h.onReply(msg, rcv)) return;
     const ctx = new MsgContext(msg, rcv, this);
     ctx.msgId = ++this.msgIds;
     ctx.route = 'reply';

@@ -41,6 +41,16 @@ export interface ProxyConfig {
   tcp: TcpSettings;
   tls: TlsSettings;
   ws: WsSettings;
+  /** drachtio control port for drachtio-srf apps (src/drachtio/), or null for none. */
+  drachtio: DrachtioConfig | null;
+}
+
+export interface DrachtioConfig {
+  /** `address:port` apps connect to. */
+  listen: string;
+  secret: string;
+  /** A connection that has not authenticated after this long is closed (ms, default 5000). */
+  authTimeoutMs?: number;
 }
 
 /** Modules loaded when the config does not say: what a Kamailio edge script loads. */
@@ -69,6 +79,7 @@ export function defaultConfig(): ProxyConfig {
     tcp: {},
     tls: {},
     ws: {},
+    drachtio: null,
   };
 }
 
@@ -83,7 +94,7 @@ export function loadConfigFile(path: string, base: ProxyConfig = defaultConfig()
     if (!KEYS.has(k)) throw new Error(`${path}: unknown setting '${k}'`);
     assign(cfg, k as keyof ProxyConfig, v, path);
   }
-  return cfg;
+  return withDrachtioModule(cfg);
 }
 
 function assign(cfg: ProxyConfig, key: keyof ProxyConfig, v: unknown, where: string): void {
@@ -137,6 +148,17 @@ function assign(cfg: ProxyConfig, key: keyof ProxyConfig, v: unknown, where: str
     case 'ws':
       cfg.ws = checkWsSettings(v, `${where}: ws`);
       break;
+    case 'drachtio': {
+      if (v === null) {
+        cfg.drachtio = null;
+        break;
+      }
+      const d = v as Partial<DrachtioConfig>;
+      if (typeof v !== 'object' || Array.isArray(v) || typeof d.listen !== 'string' || typeof d.secret !== 'string') bad();
+      if (d.authTimeoutMs !== undefined && (typeof d.authTimeoutMs !== 'number' || d.authTimeoutMs <= 0)) bad();
+      cfg.drachtio = { listen: d.listen!, secret: d.secret!, authTimeoutMs: d.authTimeoutMs };
+      break;
+    }
     case 'modparams':
       if (v === null || typeof v !== 'object' || Array.isArray(v)) bad();
       cfg.modparams = v as ProxyConfig['modparams'];
@@ -147,6 +169,11 @@ function assign(cfg: ProxyConfig, key: keyof ProxyConfig, v: unknown, where: str
       cfg.defines = v as ProxyConfig['defines'];
       break;
   }
+}
+
+/** A drachtio port needs the drachtio module (KSR.drachtio) loaded. */
+function withDrachtioModule(cfg: ProxyConfig): ProxyConfig {
+  return cfg.drachtio && !cfg.modules.includes('drachtio') ? { ...cfg, modules: [...cfg.modules, 'drachtio'] } : cfg;
 }
 
 export interface CliResult {
@@ -176,6 +203,8 @@ options (override the config file):
       --tls-cert FILE      TLS certificate (PEM) for tls: and wss: listeners (config: tls.cert)
       --tls-key FILE       its private key (tls.key)
       --tls-ca FILE        CA bundle for client and server verification (tls.ca)
+      --drachtio ADDR      drachtio control port for drachtio-srf apps (e.g. 127.0.0.1:9022)
+      --drachtio-secret S  the secret apps authenticate with
   -h, --help`;
 
 export function parseCli(argv: readonly string[]): CliResult {
@@ -222,6 +251,8 @@ export function parseCli(argv: readonly string[]): CliResult {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'tls-ca': { type: 'string' },
+      drachtio: { type: 'string' },
+      'drachtio-secret': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -256,5 +287,12 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (values['tls-cert'] || values['tls-key'] || values['tls-ca']) {
     cfg.tls = { ...cfg.tls, ...(values['tls-cert'] ? { cert: values['tls-cert'] } : {}), ...(values['tls-key'] ? { key: values['tls-key'] } : {}), ...(values['tls-ca'] ? { ca: values['tls-ca'] } : {}) };
   }
+  if (values.drachtio || values['drachtio-secret']) {
+    const listen = values.drachtio ?? cfg.drachtio?.listen;
+    const secret = values['drachtio-secret'] ?? cfg.drachtio?.secret;
+    if (!listen || !secret) throw new Error('--drachtio needs --drachtio-secret (and the other way round)');
+    assign(cfg, 'drachtio', { ...cfg.drachtio, listen, secret }, '--drachtio');
+  }
+  cfg = withDrachtioModule(cfg);
   return { config: cfg };
 }

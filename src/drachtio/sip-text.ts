@@ -1,0 +1,77 @@
+/**
+ * The SIP text an app sends (drachtio-srf's SipMessage.toString): a start line, headers and a
+ * body, without the Via, tags or Content-Length the stack fills in. Parsed leniently into parts
+ * the bridge builds real messages from.
+ */
+export interface AppSipText {
+  /** Request: method and URI; response: status and reason. */
+  method?: string;
+  uri?: string;
+  status?: number;
+  reason?: string;
+  /** Headers in order, names as written. */
+  headers: { name: string; value: string }[];
+  body: string;
+}
+
+export class AppTextError extends Error {}
+
+/** Compact header forms srf may write. */
+const COMPACT: Record<string, string> = {
+  i: 'call-id', m: 'contact', e: 'content-encoding', l: 'content-length', c: 'content-type', f: 'from',
+  s: 'subject', k: 'supported', t: 'to', v: 'via',
+};
+
+export function canonical(name: string): string {
+  const l = name.toLowerCase();
+  return COMPACT[l] ?? l;
+}
+
+export function parseAppSip(text: string): AppSipText {
+  const sep = text.indexOf('\r\n\r\n');
+  const head = sep < 0 ? text : text.slice(0, sep);
+  let body = sep < 0 ? '' : text.slice(sep + 4);
+  const lines = head.split('\r\n');
+  const start = lines.shift() ?? '';
+  const out: AppSipText = { headers: [], body: '' };
+  let m = /^SIP\/2\.0\s+(\d{3})(?:\s+(.*))?$/.exec(start);
+  if (m) {
+    out.status = Number(m[1]);
+    out.reason = m[2] ?? '';
+  } else {
+    m = /^([A-Za-z]+)\s+(\S+)\s+SIP\/2\.0$/.exec(start);
+    if (!m) throw new AppTextError(`bad start line '${start.slice(0, 80)}'`);
+    out.method = m[1]!.toUpperCase();
+    out.uri = m[2]!;
+  }
+  for (const line of lines) {
+    if (!line) continue;
+    if ((line[0] === ' ' || line[0] === '\t') && out.headers.length > 0) {
+      out.headers[out.headers.length - 1]!.value += ' ' + line.trim();
+      continue;
+    }
+    const c = line.indexOf(':');
+    if (c <= 0) throw new AppTextError(`bad header line '${line.slice(0, 80)}'`);
+    out.headers.push({ name: line.slice(0, c).trim(), value: line.slice(c + 1).trim() });
+  }
+  const cl = header(out, 'content-length');
+  if (cl !== undefined && /^\d+$/.test(cl)) {
+    const n = Number(cl);
+    const b = Buffer.from(body, 'utf8');
+    if (b.length > n) body = b.subarray(0, n).toString('utf8');
+  }
+  out.body = body;
+  return out;
+}
+
+export function header(t: AppSipText, name: string): string | undefined {
+  const n = canonical(name);
+  return t.headers.find((h) => canonical(h.name) === n)?.value;
+}
+
+/** The app's headers except the ones the stack writes itself, as header lines. */
+export function extraHeaderLines(t: AppSipText, skip: ReadonlySet<string>): string {
+  let s = '';
+  for (const h of t.headers) if (!skip.has(canonical(h.name))) s += `${h.name}: ${h.value}\r\n`;
+  return s;
+}
