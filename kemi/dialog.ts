@@ -504,6 +504,9 @@ function dlgManage(ctx: MsgContext): number {
   if (ctx.msg.method !== 'INVITE') return -1;
   const dc = dlgCtx(ctx);
   if (dc.dlg && dc.dlg.callId === ctx.msg.callId && !dc.dlg.ended) return 1;
+  // A dialog for this Call-ID and From tag exists already (a retransmitted INVITE): Kamailio's
+  // dlg_new_dialog refuses to create a second one.
+  if (st.table.lookupMsg(ctx.msg)) return -1;
   return st.create(ctx) ? 1 : -1;
 }
 
