@@ -182,7 +182,7 @@ export class DialogState {
     if (!d || d.ended) return;
     const code = e.code;
     if (code < 200) {
-      if (code > 100 && d.state === DlgState.UNCONFIRMED && e.reply?.to.tag) this.setState(d, DlgState.EARLY);
+      if (code > 100 && d.state === DlgState.UNCONFIRMED && e.reply?.to.tag) this.setState(d, DlgState.EARLY, e.t.requestContext(e.branch));
       return;
     }
     if (code < 300) {
@@ -276,7 +276,7 @@ export class DialogState {
       return;
     }
     if (method === 'ACK' && d.state === DlgState.CONFIRMED_NA) {
-      this.setState(d, DlgState.CONFIRMED);
+      this.setState(d, DlgState.CONFIRMED, ctx);
       this.arm(d, d.lifetime);
       return;
     }
@@ -285,9 +285,11 @@ export class DialogState {
 
   // ---- state changes -----------------------------------------------------------------------
 
-  private setState(d: Dialog, s: DlgStateValue): void {
+  private setState(d: Dialog, s: DlgStateValue, ctx: MsgContext | null = null): void {
+    const old = d.state;
     d.state = s;
     this.persist(d);
+    if (s !== DlgState.CONFIRMED_NA) this.event(d, old, s, ctx);
   }
 
   /** Moves to DELETED, runs dialog:end or dialog:failed with ctx (or a faked message), cleans up. */
@@ -300,20 +302,26 @@ export class DialogState {
     this.timers.delete(d);
     if (old === DlgState.CONFIRMED || old === DlgState.CONFIRMED_NA) this.counters.ended++;
     else this.counters.failed++;
+    // As on Kamailio, the dialog has left its profiles when its end event runs.
+    this.leaveProfiles(d);
     this.event(d, old, DlgState.DELETED, ctx);
-    for (const [name, values] of d.profiles) for (const v of values) this.guard(this.profileStore.unlink(name, v, d.uid));
-    d.profiles.clear();
     this.table.remove(d);
     this.guard(this.store.del('dlg', d.uid));
+  }
+
+  private leaveProfiles(d: Dialog): void {
+    for (const [name, values] of d.profiles) for (const v of values) this.guard(this.profileStore.unlink(name, v, d.uid));
+    d.profiles.clear();
   }
 
   private event(d: Dialog, old: DlgStateValue, now: DlgStateValue, ctx: MsgContext | null): void {
     const fn = this.p.eventCallback;
     if (!fn || old === now) return;
-    let ev: string | null = null;
+    // Kamailio calls the KEMI event callback on every state change; the ones without an event
+    // route name (early, confirmed) get "unknown".
+    let ev = 'unknown';
     if (now === DlgState.CONFIRMED_NA) ev = 'dialog:start';
     else if (now === DlgState.DELETED) ev = old === DlgState.CONFIRMED || old === DlgState.CONFIRMED_NA ? 'dialog:end' : 'dialog:failed';
-    if (!ev) return;
     const run = this.env.proxy.runEvent;
     if (!run) return;
     // The event sees this dialog as current; what it was before comes back afterwards.
@@ -736,7 +744,7 @@ function init(env: ModuleEnv): DialogState {
       switch (arg) {
         case 'set': return d ? 1 : 0;
         case 'dir': return dc.dir === 'downstream' ? 1 : dc.dir === 'upstream' ? 2 : 0;
-        case 'timeout_bye': return (d ? d.timeoutBye : dc.timeoutBye ?? st.p.sendBye) ? 1 : 0;
+        case 'timeout_bye': return dc.timeoutBye ? 1 : 0;
         case 'flags': return dc.flags;
         case 'timeout': return dc.timeout;
         case 'on': return 1;
@@ -749,8 +757,8 @@ function init(env: ModuleEnv): DialogState {
       const n = v === null ? 0 : Number(v) || 0;
       switch (arg) {
         case 'timeout_bye':
+          // As Kamailio: read when the dialog is created (set it before dlg_manage).
           dc.timeoutBye = n !== 0;
-          if (d) d.timeoutBye = n !== 0;
           return;
         case 'flags':
           dc.flags = n >>> 0;

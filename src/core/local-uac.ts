@@ -58,17 +58,18 @@ export class LocalUac {
    */
   within(r: WithinRequest): Promise<number> {
     const nextHop = r.routes.length > 0 ? routeUri(r.routes[0]!) : r.ruri;
+    // Kamailio's build_uac_req order; tm appends Max-Forwards after the extra headers.
     return this.transact(nextHop, r.socket ?? null, r.timeoutMs ?? 32 * this.t1, (via) =>
       `${r.method} ${r.ruri} SIP/2.0\r\n` +
       `${via}\r\n` +
-      'Max-Forwards: 70\r\n' +
-      r.routes.map((x) => `Route: ${x}\r\n`).join('') +
       `To: ${r.to}\r\n` +
       `From: ${r.from}\r\n` +
       `CSeq: ${r.cseq} ${r.method}\r\n` +
       `Call-ID: ${r.callId}\r\n` +
+      r.routes.map((x) => `Route: ${x}\r\n`).join('') +
+      'Content-Length: 0\r\n' +
       (r.extraHeaders ?? '') +
-      'Content-Length: 0\r\n\r\n');
+      'Max-Forwards: 70\r\n\r\n');
   }
 
   /** One non-INVITE client transaction to `uri` (resolved), retransmitted over UDP until answered. */

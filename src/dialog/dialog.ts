@@ -61,7 +61,8 @@ export class Dialog {
     timeoutBye: boolean,
   ) {
     this.caller = caller;
-    this.callee = { tag: '', contact: '', cseq: caller.cseq, routeSet: [], bindAddr: '' };
+    // Kamailio starts the callee leg's CSeq at 0: its first BYE toward the caller has CSeq 1.
+    this.callee = { tag: '', contact: '', cseq: 0, routeSet: [], bindAddr: '' };
     this.lifetime = lifetime;
     this.timeoutBye = timeoutBye;
   }
