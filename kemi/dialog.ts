@@ -208,7 +208,6 @@ export class DialogState {
       const old = d.state;
       this.setState(d, DlgState.CONFIRMED_NA);
       this.arm(d, d.lifetime);
-      this.refreshProfiles(d);
       this.event(d, old, DlgState.CONFIRMED_NA, e.t.requestContext(e.branch));
       return;
     }
@@ -348,6 +347,8 @@ export class DialogState {
     const timer = setTimeout(() => this.timeout(d), Math.max(0, sec) * 1000);
     timer.unref?.();
     this.timers.set(d, timer);
+    // Profile entries count until the dialog's own end: a confirmed dialog's are renewed with it.
+    if (d.confirmed) this.refreshProfiles(d);
   }
 
   isArmed(d: Dialog): boolean {
