@@ -10,14 +10,19 @@
  *   `did`, else Call-ID and tags), or by dlg_manage() on a request with a To tag: ACK makes the
  *   dialog confirmed (4), BYE ends it (5), and they restart the timer.
  * - The timer (default_timeout, 43200 s; dlg_set_timeout) ends a dialog that sees no in-dialog
- *   request; with send_bye=1 or $dlg_ctx(timeout_bye)=1 it sends BYE to both sides first.
+ *   request; with send_bye=1 or $dlg_ctx(timeout_bye)=1 (set before dlg_manage: read when the
+ *   dialog is created, as in Kamailio) it sends BYE to both sides first, built as tm's
+ *   build_uac_req builds them (checked against Kamailio in test/e2e/dialog-diff.test.ts).
  *   dlg_bye("all"|"caller"|"callee") sends them on request. Unconfirmed dialogs end as failed
  *   after early_timeout (300 s).
  * - Profiles (profiles_no_value, profiles_with_value) live in the state backend (src/dialog/
  *   profiles.ts): get_profile_size counts the calls of every proxy sharing the same Redis.
  *   Each dialog is also written to namespace `dlg` (key: its uid) while it lives.
- * - Events: modparam event_callback names a Lua function called with "dialog:start",
- *   "dialog:end" or "dialog:failed", the dialog current ($dlg, $dlg_var) while it runs.
+ * - Events: modparam event_callback names a Lua function called on each state change, as
+ *   Kamailio 5.6 does: "dialog:start" (2xx), "dialog:end" (BYE, timeout), "dialog:failed" (final
+ *   >= 300, early timeout) and "unknown" for early (1xx) and confirmed (ACK); the dialog is current
+ *   ($dlg, $dlg_var) while it runs, and an ended dialog has already left its profiles. It runs on
+ *   the message that caused the change (for replies: the INVITE), or a faked one for timers.
  * - PVs: $dlg(attr) (Kamailio's names: h_id, h_entry, state, callid, from_uri, to_uri, from_tag,
  *   to_tag, start_ts, lifetime, ...), $dlg_var(name), $dlg_ctx(set|dir|timeout_bye|flags|timeout).
  *
