@@ -70,7 +70,7 @@ function logLines(out: string): string[] {
   return out.split('\n').map((l) => /(INDLG|MANAGE|SIZES|EVENT) .*/.exec(l)?.[0]?.replace(/\s+callId=.*$/, '').trim()).filter((x): x is string => !!x);
 }
 
-async function run(target: Target, timeout: boolean): Promise<{ atUas: string[]; atUac: string[]; rr: string[]; log: string[]; didOk: boolean }> {
+async function run(target: Target, timeout: boolean): Promise<{ atUas: string[]; atUac: string[]; rr: string[]; log: string[]; didOk: boolean; uasOut: string }> {
   const port = await freePort();
   const dir = tempDir('kemi-dlgdiff-');
   const cfg = join(dir, 'config.json');
@@ -99,6 +99,7 @@ async function run(target: Target, timeout: boolean): Promise<{ atUas: string[];
     rr: shape(invite, ports).filter((l) => /^Record-Route/i.test(l)),
     didOk: /;did=[0-9a-f]+\.[0-9a-f]+/.test(invite),
     log: logLines(h.output()),
+    uasOut: `${rs.output}\n--- trace ---\n${rs.msgFile ? readFileSync(rs.msgFile, 'latin1').slice(-3000) : ''}\n--- proxy ---\n${h.output().slice(-2000)}`,
   };
 }
 
@@ -116,7 +117,7 @@ describe('dialog next to Kamailio 5.6', () => {
     expect(kam.didOk).toBe(true);
     expect(kemi.didOk).toBe(true);
     expect(kemi.rr).toEqual(kam.rr);
-    expect(kemi.atUas).toEqual(kam.atUas);
+    expect(kemi.atUas, kam.uasOut).toEqual(kam.atUas);
     expect(kemi.atUac).toEqual(kam.atUac);
     // Kamailio's end event for a timed out dialog varies from run to run (its timer process and
     // the BYE replies race): seen in state 4 or 5, in its profiles or out of them, or not at all.
