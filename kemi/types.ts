@@ -67,9 +67,29 @@ export interface KemiModule<S = unknown> {
   rpc?(state: S): RpcTable;
 }
 
+/** A request inside a dialog, as the dialog module builds it (Kamailio's t_request_within). */
+export interface WithinRequest {
+  method: string;
+  ruri: string;
+  /** Header values: `<uri>;tag=..`. */
+  from: string;
+  to: string;
+  callId: string;
+  cseq: number;
+  /** Route header values in order (name-addrs). */
+  routes: readonly string[];
+  /** Listen socket id to send from (`proto:addr:port`), when known. */
+  socket?: string | null;
+  /** Extra header lines, each ending in CRLF. */
+  extraHeaders?: string;
+  timeoutMs?: number;
+}
+
 /** Requests the proxy sends on its own (dispatcher's OPTIONS probes). */
 export interface UacService {
   request(method: string, uri: string, from: string, timeoutMs?: number): Promise<number>;
+  /** A request inside a dialog (dialog's BYE); resolves with the final status. */
+  within?(r: WithinRequest): Promise<number>;
 }
 
 /** What a module's init receives: its parameters and the instance's services. */

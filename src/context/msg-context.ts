@@ -58,6 +58,12 @@ export interface ProxyServices {
   localTag(ctx: MsgContext): string;
   /** The instance's module states (each module's `KEY.of(ctx)` reads its own). */
   readonly modules: ModuleStates;
+  /**
+   * Runs the script's global function `fn` with one argument, the event name (Kamailio's KEMI
+   * event callbacks, e.g. dialog's event_callback with "dialog:end"), on `ctx` or, when null, on a
+   * faked message; `setup` prepares the context first. Nothing happens when `fn` is not defined.
+   */
+  runEvent?(fn: string, evName: string, ctx: MsgContext | null, setup?: (ctx: MsgContext) => void): void | Promise<void>;
 }
 
 /** How a script callback ended. */

@@ -459,9 +459,35 @@ export class KemiProxy implements ProxyServices, TmCore {
     return !sctx.drop;
   }
 
-  runCallback(script: LuaScript, fn: string, ctx: MsgContext): RunOutcome | Promise<RunOutcome> {
+  runEvent(fn: string, evName: string, ctx: MsgContext | null, setup?: (ctx: MsgContext) => void): void | Promise<void> {
+    const script = this.host.acquire();
+    if (!script.has(fn)) {
+      this.host.release(script);
+      return;
+    }
+    const ectx = ctx ?? this.fakedContext();
+    const prevRoute = ectx.route;
+    ectx.route = 'event';
+    setup?.(ectx);
+    const done = (o: RunOutcome): void => {
+      this.host.release(script);
+      if (o.status === 'error') this.scriptFailed(ectx, o);
+      ectx.route = prevRoute;
+    };
+    let out: RunOutcome | Promise<RunOutcome>;
+    try {
+      out = this.runCallback(script, fn, ectx, evName);
+    } catch (e) {
+      done({ status: 'error', error: { message: e instanceof Error ? e.message : String(e) } });
+      return;
+    }
+    if (out instanceof Promise) return out.then(done, (e: unknown) => done({ status: 'error', error: { message: String(e) } }));
+    done(out);
+  }
+
+  runCallback(script: LuaScript, fn: string, ctx: MsgContext, arg?: string): RunOutcome | Promise<RunOutcome> {
     this.stats.scriptRuns++;
-    const out = script.run(fn, ctx);
+    const out = script.run(fn, ctx, arg);
     const trace = this.deps.trace;
     if (!trace) return out;
     if (out instanceof Promise) return out.then((o) => (trace.routeDone(fn, ctx, o), o));

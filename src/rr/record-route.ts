@@ -54,10 +54,17 @@ function hostOf(s: ListenSocket, advertised: string | null): string {
 export interface RrSettings {
   readonly fullLr: boolean;
   readonly appendFromtag: boolean;
+  /**
+   * Kamailio's rr callbacks (register_rrcb): run by loose_route after it consumed a Route entry of
+   * ours, with that entry's parameters (the dialog module matches in-dialog requests by its `did`).
+   */
+  readonly callbacks: RrCallback[];
 }
 
+export type RrCallback = (ctx: MsgContext, routeParams: string) => void;
+
 /** Kamailio's defaults: enable_full_lr 0, append_fromtag 1. */
-const RR_DEFAULTS: RrSettings = { fullLr: false, appendFromtag: true };
+const RR_DEFAULTS: RrSettings = { fullLr: false, appendFromtag: true, callbacks: [] };
 
 /** An instance's rr settings (the rr module's state). */
 export const RR = new ModuleKey<RrSettings>('rr');
@@ -66,6 +73,7 @@ export function rrSettings(params: Readonly<Record<string, string | number>>): R
   return {
     fullLr: Number(params.enable_full_lr ?? 0) !== 0,
     appendFromtag: Number(params.append_fromtag ?? 1) !== 0,
+    callbacks: [],
   };
 }
 
@@ -136,6 +144,16 @@ function rewriteRoutes(ctx: MsgContext, entries: readonly string[]): void {
  * request whose preloaded route set only named us.
  */
 export function looseRoute(ctx: MsgContext): number {
+  const r = looseRouteInner(ctx);
+  if (r === 1) {
+    const params = rrState(ctx).routeParams;
+    const cbs = RR.find(ctx)?.callbacks;
+    if (params !== null && cbs) for (const cb of cbs) cb(ctx, params);
+  }
+  return r;
+}
+
+function looseRouteInner(ctx: MsgContext): number {
   const msg = ctx.msg;
   if (!msg.isRequest) return -1;
   let routes: RouteEntry[];
