@@ -9,7 +9,7 @@ import type { CoreTransports } from './transports.js';
 import type { SipResolver } from '../transport/dns.js';
 import type { CoreStats } from './stats.js';
 import { SipMessage, parseUri, type Via } from '../sip/index.js';
-import type { ListenSocket } from '../transport/types.js';
+import type { ListenSocket, SendTarget } from '../transport/types.js';
 import type { Target } from '../transport/dns.js';
 import { statelessBranch } from '../sip/branch.js';
 import { receivedTest } from '../sip/reply-via.js';
@@ -30,6 +30,8 @@ export interface ForwarderHost {
   readonly stats: CoreStats;
   readonly logger: Logger;
   isMyself(host: string, port?: number, proto?: Proto): boolean;
+  /** Sends (and traces, when the operator's trace is on). */
+  send(target: SendTarget, data: Buffer): boolean;
   /** ksr_onsend_route: false when the script dropped the request. */
   onSend(ctx: MsgContext, data: Buffer): boolean;
 }
@@ -77,7 +79,7 @@ export class Forwarder {
     const branch = statelessBranch(top.branch ?? '', msg.callId, msg.cseq.seq, msg.originalRuri, dest);
     const bytes = this.prepareOutgoing(ctx, ctx, msg.clone(), sock, branch);
     if (!this.proxy.onSend(ctx, bytes)) return -1;
-    const ok = this.proxy.transports.send(
+    const ok = this.proxy.send(
       { proto: t.proto, address: t.address, port: t.port, noConnect: ctx.sendFlags.forwardNoConnect, closeAfter: ctx.sendFlags.forwardClose, local: sock.id },
       bytes,
     );
@@ -165,7 +167,7 @@ export class Forwarder {
       this.proxy.stats.repliesDropped++;
       return false;
     }
-    const ok = this.proxy.transports.send({ proto: hop.proto, address: hop.address, port: hop.port, noConnect: ctx.sendFlags.replyNoConnect, closeAfter: ctx.sendFlags.replyClose }, out.serialize({ stream: hop.proto !== 'udp' }));
+    const ok = this.proxy.send({ proto: hop.proto, address: hop.address, port: hop.port, noConnect: ctx.sendFlags.replyNoConnect, closeAfter: ctx.sendFlags.replyClose }, out.serialize({ stream: hop.proto !== 'udp' }));
     if (ok) this.proxy.stats.repliesRelayed++;
     else this.proxy.stats.repliesDropped++;
     return ok;
@@ -179,7 +181,7 @@ export class Forwarder {
   sendReplyTo(req: SipMessage, rcv: ReceiveInfo, reply: Buffer, forceRport: boolean, flags?: { close: boolean; noConnect: boolean }): boolean {
     if (rcv.proto !== 'udp') {
       // set_reply_close / set_reply_no_connect apply to the connection the reply goes back on.
-      return this.proxy.transports.send({ proto: rcv.proto, address: rcv.srcAddress, port: rcv.srcPort, connId: rcv.connId, closeAfter: flags?.close, noConnect: flags?.noConnect }, reply);
+      return this.proxy.send({ proto: rcv.proto, address: rcv.srcAddress, port: rcv.srcPort, connId: rcv.connId, closeAfter: flags?.close, noConnect: flags?.noConnect }, reply);
     }
     let port = rcv.srcPort;
     try {
@@ -188,7 +190,7 @@ export class Forwarder {
     } catch {
       /* no usable Via: the source port is all we know */
     }
-    return this.proxy.transports.send({ proto: 'udp', address: rcv.srcAddress, port }, reply);
+    return this.proxy.send({ proto: 'udp', address: rcv.srcAddress, port }, reply);
   }
 }
 

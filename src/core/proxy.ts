@@ -25,6 +25,7 @@ import { LocalUac } from './local-uac.js';
 import { Forwarder } from './forwarder.js';
 import { replyVia1 } from '../sip/reply-via.js';
 import { OverloadGuard } from './overload.js';
+import { MessageTrace, parseTraceMode } from './message-trace.js';
 import { CoreStats } from './stats.js';
 import { TM, TransactionLayer } from '../tm/transaction-layer.js';
 import type { TimerClock } from '../tm/timer-queue.js';
@@ -46,6 +47,8 @@ export interface CoreConfig {
   readonly watch: boolean;
   readonly serverHeader: string;
   readonly overloadLagMs?: number;
+  /** The operator's message trace at start: "off", "log" or a file. */
+  readonly sipTrace?: string;
   /** Transport settings (stream limits, TLS, WebSocket); defaults when absent. */
   readonly tcp?: TcpSettings;
   readonly tls?: TlsSettings;
@@ -112,11 +115,15 @@ export class KemiProxy implements ProxyServices, TmCore {
   private readonly handover: Handover | null;
   private readonly slLoaded: boolean;
   private readonly moduleClosers: (() => void | Promise<void>)[] = [];
+  /** The operator's message trace (off unless switched on). */
+  readonly trace: MessageTrace;
   /** $mi: received messages, counted per instance as Kamailio counts msg->id per process. */
   private msgIds = 0;
 
   constructor(readonly cfg: CoreConfig, private readonly deps: CoreDeps) {
     this.logger = deps.logger;
+    this.trace = new MessageTrace(deps.logger);
+    if (cfg.sipTrace) this.trace.set(parseTraceMode(cfg.sipTrace));
     this.state = deps.state;
     this.handover = deps.handover ?? null;
     this.slLoaded = cfg.modules.includes('sl');
@@ -199,6 +206,7 @@ export class KemiProxy implements ProxyServices, TmCore {
 
   async stop(): Promise<void> {
     this.overload.stop();
+    this.trace.close();
     for (const h of this.interceptors) await h.close?.();
     this.tm?.close();
     this.uac.close();
@@ -220,6 +228,7 @@ export class KemiProxy implements ProxyServices, TmCore {
   // ---- receive path -------------------------------------------------------------------------
 
   onMessage(data: Buffer, rcv: ReceiveInfo, handedOver = false): void {
+    if (this.trace.enabled && !handedOver) this.trace.in(data, rcv);
     let msg: SipMessage;
     try {
       msg = SipMessage.parse(data, { datagram: rcv.proto === 'udp' });
@@ -427,7 +436,9 @@ export class KemiProxy implements ProxyServices, TmCore {
   }
 
   send(target: SendTarget, data: Buffer): boolean {
-    return this.transports.send(target, data);
+    const ok = this.transports.send(target, data);
+    if (this.trace.enabled) this.trace.out(target, data, ok);
+    return ok;
   }
 
   sendReplyTo(req: SipMessage, rcv: ReceiveInfo, reply: Buffer, forceRport: boolean): boolean {

@@ -35,6 +35,8 @@ export interface ProxyConfig {
   serverHeader: string;
   /** Event-loop lag (ms) beyond which new dialogs get 503 (src/core/overload.ts); 0: off. */
   overloadLagMs: number;
+  /** The operator's SIP message trace at start: "off", "log" or a file path (RPC core.sip_trace switches it). */
+  sipTrace: string;
   /** Kamailio's `#!define NAME value` (and `-A NAME=value`): what KSR.kx.get_def and ifdef read. */
   defines: Record<string, string | number>;
   /** Transport sections (src/transport/settings.ts): stream limits, TLS, WebSocket. */
@@ -75,6 +77,7 @@ export function defaultConfig(): ProxyConfig {
     state: 'memory',
     serverHeader: 'kemi-proxy',
     overloadLagMs: 0,
+    sipTrace: 'off',
     defines: {},
     tcp: {},
     tls: {},
@@ -111,6 +114,7 @@ function assign(cfg: ProxyConfig, key: keyof ProxyConfig, v: unknown, where: str
     case 'script':
     case 'state':
     case 'serverHeader':
+    case 'sipTrace':
       if (typeof v !== 'string') bad();
       cfg[key] = v as string;
       break;
@@ -192,6 +196,7 @@ options (override the config file):
   -m, --module NAME        load a KSR module, repeatable (replaces the default list)
   -a, --alias HOST         a host name that is this proxy, repeatable
   -D, --define NAME[=VAL]  a #!define for KSR.kx.get_def / ifdef, repeatable
+      --sip-trace log|FILE every SIP message in and out, to the log or a file (ctl core.sip_trace on|off)
       --log-level LEVEL    dbg info notice warn err crit
       --log-format FORMAT  plain | json
       --watch / --no-watch reload (or not) the script when its file changes
@@ -239,6 +244,7 @@ export function parseCli(argv: readonly string[]): CliResult {
       module: { type: 'string', short: 'm', multiple: true },
       alias: { type: 'string', short: 'a', multiple: true },
       define: { type: 'string', short: 'D', multiple: true },
+      'sip-trace': { type: 'string' },
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
       watch: { type: 'boolean' },
@@ -267,6 +273,7 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (values.script) cfg.script = values.script;
   if (values.module) cfg.modules = values.module.flatMap((m) => m.split(',')).filter(Boolean);
   if (values.alias) cfg.aliases = values.alias;
+  if (values['sip-trace']) cfg.sipTrace = values['sip-trace'];
   if (values.define) {
     // NAME=value, or NAME alone (defined, empty), as Kamailio's -A.
     cfg.defines = { ...cfg.defines };

@@ -20,6 +20,14 @@ export function registerCoreRpc(rpc: RpcServer, proxy: ProxySource): void {
     if (!r.ok) throw new RpcError(500, `Reload Failed: ${r.error ?? 'load error'}`);
     return { old: proxy.host.stats.reloads - 1, new: proxy.host.stats.reloads };
   });
+  // The operator's SIP message trace: core.sip_trace on|log|off|status [file].
+  rpc.register('core.sip_trace', (params) => {
+    const [what, file] = params.map(String);
+    if (what === 'off') proxy.trace.set('off');
+    else if (what === 'on' || what === 'log') proxy.trace.set(file ? { file } : 'log');
+    else if (what !== undefined && what !== 'status') throw new RpcError(400, 'usage: core.sip_trace on|off|status [file]');
+    return proxy.trace.status();
+  });
   rpc.register('tm.stats', () => {
     const tm = proxy.tm;
     if (!tm) throw new RpcError(500, 'tm module not loaded');

@@ -54,4 +54,9 @@ export interface ProxySource {
   readonly transports: { readonly stats: TransportCounters };
   readonly state?: { readonly kind: string; readonly errors: number };
   readonly scriptPath: string;
+  /** The operator's SIP message trace. */
+  readonly trace: {
+    set(mode: 'off' | 'log' | { file: string }): void;
+    status(): { enabled: boolean; to: string };
+  };
 }
