@@ -75,7 +75,7 @@ export async function startProxy(cfg: ProxyConfig, logger: Logger, opts: StartOp
       return { proxy, stop };
     }
     if (cfg.metrics) {
-      metrics = new Metrics(proxy);
+      metrics = new Metrics(proxy, drachtio?.metrics ?? null);
       const port = await metrics.listen(cfg.metrics);
       logger.info(`metrics on http://${cfg.metrics.replace(/:\d+$/, '')}:${port}/metrics`);
     }

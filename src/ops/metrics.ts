@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CoreCounters, ProxySource } from './sources.js';
+import type { CoreCounters, DrachtioCounters, ProxySource } from './sources.js';
 
 /**
  * Publishes totals we keep ourselves: a counter is reset and set to the totals at scrape time
@@ -52,7 +52,7 @@ export class Metrics {
   readonly registry = new Registry();
   private server: Server | null = null;
 
-  constructor(private readonly proxy: ProxySource) {
+  constructor(private readonly proxy: ProxySource, drachtio: DrachtioCounters | null = null) {
     const r = this.registry;
     const p = proxy;
     collectDefaultMetrics({ register: r, prefix: 'kemi_' });
@@ -91,6 +91,19 @@ export class Metrics {
       ['kemi_tm_branch_timeouts_total', 'Branches ended by their final-response timer', () => p.tm?.stats.timedOut ?? 0],
       ['kemi_tm_retransmissions_absorbed_total', 'Request retransmissions and ACKs absorbed by transactions', () => p.tm?.stats.absorbed ?? 0],
     ];
+    if (drachtio) {
+      const d = drachtio;
+      simple.push(
+        ['kemi_drachtio_requests_handed_over_total', 'Requests the script handed to a drachtio-srf app', () => d.handedOver],
+        ['kemi_drachtio_no_app_total', 'send_to_app calls that found no app', () => d.noApp],
+        ['kemi_drachtio_answered_total', 'Handed-over requests an app answered 2xx', () => d.answered],
+        ['kemi_drachtio_failed_total', 'Handed-over requests answered >= 300 (by the app, or by us when it left)', () => d.failed],
+        ['kemi_drachtio_bad_connections_total', 'Control connections closed for a protocol error, a wrong secret or no authentication', () => d.badConnections],
+        ['kemi_drachtio_app_requests_total', 'Requests drachtio-srf apps originated', () => d.appRequests],
+      );
+      const apps = new Gauge({ name: 'kemi_drachtio_connected_apps', help: 'drachtio-srf apps connected and authenticated', registers: [r], collect() { apps.set(d.connectedApps); } });
+      void apps;
+    }
     for (const [name, help, read] of simple) {
       const c: Counter<string> = new Counter({ name, help, registers: [r], collect() { publish(c, [[{}, read()]]); } });
     }

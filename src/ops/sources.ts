@@ -45,6 +45,17 @@ export interface ScriptReloader {
   reload(): Promise<{ ok: boolean; error?: string }>;
 }
 
+/** The drachtio control port's counters (src/drachtio/metrics.ts). */
+export interface DrachtioCounters {
+  readonly connectedApps: number;
+  readonly handedOver: number;
+  readonly noApp: number;
+  readonly answered: number;
+  readonly failed: number;
+  readonly badConnections: number;
+  readonly appRequests: number;
+}
+
 /** A running proxy instance as ops sees it. */
 export interface ProxySource {
   readonly stats: CoreCounters;

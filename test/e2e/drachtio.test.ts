@@ -35,10 +35,12 @@ end
 
 let proxy: ProxyHandle;
 let dport: number;
+let mport: number;
 
 beforeAll(async () => {
   dport = await freePort();
-  proxy = await startProxy({ script: writeScript(SCRIPT), extraArgs: ['--drachtio', `127.0.0.1:${dport}`, '--drachtio-secret', SECRET] });
+  mport = await freePort();
+  proxy = await startProxy({ script: writeScript(SCRIPT), extraArgs: ['--drachtio', `127.0.0.1:${dport}`, '--drachtio-secret', SECRET, '--metrics', `127.0.0.1:${mport}`] });
 });
 
 afterAll(async () => {
@@ -426,5 +428,14 @@ describe('drachtio apps behind kemi-proxy', () => {
       },
     );
     expect(events).toEqual(['hold', 'destroy']);
+  });
+
+  it('publishes its counters in /metrics', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${mport}/metrics`)).text();
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('kemi_drachtio_connected_apps')).toBeGreaterThanOrEqual(0);
+    expect(value('kemi_drachtio_requests_handed_over_total')).toBeGreaterThan(0);
+    expect(value('kemi_drachtio_bad_connections_total')).toBeGreaterThan(0);
+    expect(value('kemi_drachtio_app_requests_total')).toBeGreaterThan(0);
   });
 });

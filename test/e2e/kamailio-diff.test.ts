@@ -108,7 +108,7 @@ const CASES: Case[] = [
   { name: 'failure route after 486', script: failoverScript, uas: ['uas-486.xml', 'uas.xml'], uac: 'uac.xml', rUriUas: 1 },
   { name: 'failure route after 503', script: failoverScript, uas: ['uas-503.xml', 'uas.xml'], uac: 'uac.xml', rUriUas: 1 },
   { name: 'failure route after no answer (fr_inv_timer 408)', script: failoverScript, uas: ['uas-silent.xml', 'uas.xml'], uac: 'uac.xml', rUriUas: 1, dedupe: ['uas0'] },
-  { name: 'parallel fork with a branch route: first 200 wins, the other branch is CANCELled', script: forkScript, uas: ['uas.xml', 'uas-ring-cancel.xml'], uac: 'uac.xml' },
+  { name: 'parallel fork with a branch route: first 200 wins, the other branch is CANCELled', script: forkScript, uas: ['uas-ring-200.xml', 'uas-ring-cancel.xml'], uac: 'uac.xml' },
 ];
 
 async function runCase(c: Case, target: 'kemi' | 'kamailio'): Promise<Run> {
