@@ -5,13 +5,11 @@
  */
 import type { MsgContext, PvValue } from '../context/msg-context.js';
 import { formatUri, parseUri, rawDisplayName, type NameAddr, type SipUri } from '../sip/index.js';
-import { PV_IDX_ALL, type PvRegistry } from './registry.js';
+import { PV_IDX_ALL, PvSetError, type PvRegistry } from './registry.js';
+import { registerMessagePvs } from './message-pvs.js';
+import { registerContextPvs, type ContextPvOptions } from './context-pvs.js';
 import { findSocket, parseSocketSpec } from '../transport/types.js';
 
-/** $var: private to a worker process and kept across messages, as in Kamailio. */
-export const processVars = new Map<string, PvValue>();
-/** $shv: shared variables (one process here). */
-export const sharedVars = new Map<string, PvValue>();
 
 const ro = (get: (ctx: MsgContext, arg: string, index: number | null) => PvValue | null | undefined) => ({
   get: (ctx: MsgContext, arg: string, index: number | null): PvValue | null => get(ctx, arg, index) ?? null,
@@ -47,12 +45,20 @@ function hostPort(u: SipUri | undefined): string | undefined {
 
 function nameAddrPvs(reg: PvRegistry, prefix: 'f' | 't', get: (ctx: MsgContext) => NameAddr | undefined): void {
   const registerPv = reg.register.bind(reg);
-  registerPv(`${prefix}u`, ro((c) => get(c)?.uri));
-  registerPv(`${prefix}U`, ro((c) => uriOf(get(c))?.user));
-  registerPv(`${prefix}d`, ro((c) => hostPort(uriOf(get(c)))));
+  const long = prefix === 'f' ? 'from' : 'to';
+  const uri = ro((c) => get(c)?.uri);
+  const user = ro((c) => uriOf(get(c))?.user || undefined);
+  const domain = ro((c) => hostPort(uriOf(get(c))) || undefined);
+  registerPv(`${prefix}u`, uri);
+  registerPv(long, uri);
+  registerPv(`${prefix}U`, user);
+  registerPv(`${long}.user`, user);
+  registerPv(`${prefix}d`, domain);
+  registerPv(`${long}.domain`, domain);
+  registerPv(`${prefix}Ul`, ro((c) => (get(c) ? uriOf(get(c))?.user?.length ?? 0 : undefined)));
   // As Kamailio: the display name as written, quotes included.
-  registerPv(`${prefix}n`, ro((c) => rawDisplayName(get(c))));
-  registerPv(`${prefix}t`, ro((c) => get(c)?.tag));
+  registerPv(`${prefix}n`, ro((c) => rawDisplayName(get(c)) || undefined));
+  registerPv(`${prefix}t`, ro((c) => get(c)?.tag || undefined));
 }
 
 function avpValues(ctx: MsgContext, name: string): PvValue[] | undefined {
@@ -84,9 +90,61 @@ function xavpRef(arg: string): XavpRef {
 const at = <T>(list: T[], idx: number): T | undefined => list[idx < 0 ? list.length + idx : idx];
 
 
+/**
+ * PVs Kamailio 5.6 knows that kemi-proxy does not provide: they read as $null and the first read
+ * logs that they are not provided (Kamailio would give a value), so a script relying on one shows.
+ */
+export const NOT_PROVIDED = ['stat', 'sel', 'xavu', 'xavi', 'rpl', 'ccp', 'msgbuf', 'fsn', 'Rn'] as const;
+
 /** Registers the core PVs of an instance (Kamailio's pv module and the core's). */
-export function registerCorePvs(reg: PvRegistry): void {
+export function registerCorePvs(reg: PvRegistry, opts: ContextPvOptions = {}): void {
   const registerPv = reg.register.bind(reg);
+  /** $var: private to a worker process and kept across messages, as in Kamailio. */
+  const processVars = new Map<string, PvValue>();
+  /** $shv: shared variables (one process here). */
+  const sharedVars = new Map<string, PvValue>();
+  registerMessagePvs(reg);
+  registerContextPvs(reg, opts);
+  for (const name of NOT_PROVIDED) {
+    registerPv(name, {
+      get: (c, arg) => {
+        const spec = arg ? `$${name}(${arg})` : `$${name}`;
+        if (reg.firstReport(`not provided ${spec}`)) c.proxy.log(c, 'err', `pseudo-variable ${spec} is not provided in kemi-proxy: it reads as $null`);
+        return null;
+      },
+    });
+  }
+  // $snd/$sndto/$sndfrom describe the outgoing message in onsend_route: $null elsewhere.
+  for (const name of ['snd', 'sndto', 'sndfrom']) {
+    registerPv(name, {
+      get: (c, arg) => {
+        if (c.route === 'onsend' && reg.firstReport(`not provided $${name}`)) {
+          c.proxy.log(c, 'err', `pseudo-variable $${name}(${arg}) is not provided in kemi-proxy: it reads as $null`);
+        }
+        return null;
+      },
+    });
+  }
+  // Only seen in event_route[core:msg-received] and KSR's internal routes: $null here as there.
+  registerPv('rcv', ro(() => null));
+  registerPv('ksr', ro(() => null));
+  registerPv('fsp', ro((c) => {
+    if (!c.forcedSocket) return 0;
+    return Number(/:(\d+)$/.exec(c.forcedSocket)?.[1] ?? 0);
+  }));
+  const ulookup = (c: MsgContext): { ruid?: string | null; ua?: string | null } | undefined =>
+    c.moduleData.get('registrar:ruri') as { ruid?: string | null; ua?: string | null } | undefined;
+  registerPv('ruid', ro((c) => ulookup(c)?.ruid));
+  registerPv('location_ua', ro((c) => ulookup(c)?.ua));
+  // $Au / $AU: the accounting user; the auth module answers with authorized credentials first.
+  registerPv('Au', ro((c) => {
+    const u = uriOf(safe(() => c.msg.from));
+    return u ? `${u.user ?? ''}@${u.host}` : undefined;
+  }));
+  registerPv('AU', ro((c) => {
+    const u = uriOf(safe(() => c.msg.from));
+    return u ? u.user ?? '' : undefined;
+  }));
   // $fs: the forced send socket (`proto:addr:port`), set as set_send_socket does; $null resets.
   registerPv('fs', {
     get: (c) => c.forcedSocket,
@@ -108,18 +166,32 @@ export function registerCorePvs(reg: PvRegistry): void {
       c.msg.ruri = String(v);
     },
   });
-  registerPv('rU', { get: (c) => ruri(c)?.user ?? null, set: (c, _a, v) => setRuriPart(c, 'user', v) });
-  registerPv('rd', { get: (c) => ruri(c)?.host ?? null, set: (c, _a, v) => setRuriPart(c, 'host', v) });
-  registerPv('rp', { get: (c) => (ruri(c) ? ruri(c)!.port ?? 5060 : null), set: (c, _a, v) => setRuriPart(c, 'port', v) });
+  registerPv('ruri', reg.handler('ru')!);
+  registerPv('rU', { get: (c) => ruri(c)?.user || null, set: (c, _a, v) => setRuriPart(c, 'user', v) });
+  registerPv('ruri.user', reg.handler('rU')!);
+  registerPv('rd', { get: (c) => ruri(c)?.host || null, set: (c, _a, v) => setRuriPart(c, 'host', v) });
+  registerPv('ruri.domain', reg.handler('rd')!);
+  // As pv_get_xuri_attr: the port as a string, 5060 (5061 for TLS) when the URI has none.
+  registerPv('rp', {
+    get: (c) => {
+      const u = ruri(c);
+      if (!u) return null;
+      if (u.port !== undefined) return String(u.port);
+      return u.scheme === 'sips' || u.params.get('transport') === 'tls' ? '5061' : '5060';
+    },
+    set: (c, _a, v) => setRuriPart(c, 'port', v),
+  });
   registerPv('rz', ro((c) => ruri(c)?.scheme));
   registerPv('ou', ro((c) => (c.msg.isRequest ? c.msg.originalRuri : null)));
-  registerPv('oU', ro((c) => (c.msg.isRequest ? safe(() => parseUri(c.msg.originalRuri).user) : null)));
+  registerPv('ouri', reg.handler('ou')!);
+  registerPv('oU', ro((c) => (c.msg.isRequest ? safe(() => parseUri(c.msg.originalRuri).user) || undefined : null)));
   // $branch(attr) / $(branch(attr)[i]): the additional branches (pv_get_branchx); q as 0..1000.
   registerPv('branch', {
     get: (c, attr, index) => {
-      if (attr === 'count') return c.branches.length;
+      // As pv_get_branchx: $null without a branch at the index, count included.
       const b = c.branches[index ?? 0];
       if (!b) return null;
+      if (attr === 'count') return c.branches.length;
       switch (attr) {
         case 'uri': return b.uri;
         case 'dst_uri': return b.dstUri;
@@ -133,6 +205,26 @@ export function registerCorePvs(reg: PvRegistry): void {
         default: throw new Error(`$branch(${attr}): unknown attribute`);
       }
     },
+    set: (c, attr, v, index) => {
+      const b = c.branches[index ?? 0];
+      if (!b) throw new PvSetError(`$branch(${attr}): no branch at index ${index ?? 0}`);
+      const s = v === null ? null : String(v);
+      switch (attr) {
+        case 'uri':
+          if (!s) throw new PvSetError('$branch(uri) cannot be empty');
+          b.uri = s;
+          break;
+        case 'dst_uri': b.dstUri = s || null; break;
+        case 'path': b.path = s || null; break;
+        case 'q': b.q = v === null ? -1 : Number(v) / 1000; break;
+        case 'send_socket': b.socket = s || null; break;
+        case 'flags': b.flags = Number(v ?? 0) >>> 0; break;
+        case 'ruid': b.ruid = s; break;
+        case 'instance': b.instance = s; break;
+        case 'location_ua': b.location_ua = s; break;
+        default: throw new PvSetError(`$branch(${attr}): unknown attribute`);
+      }
+    },
   });
   registerPv('du', {
     get: (c) => c.dstUri,
@@ -141,11 +233,12 @@ export function registerCorePvs(reg: PvRegistry): void {
       if (c.dstUri) c.markRuriNew();
     },
   });
-  registerPv('ds', ro((c) => (c.dstUri ? safe(() => parseUri(c.dstUri!).host) : null)));
+  registerPv('duri', reg.handler('du')!);
   nameAddrPvs(reg, 'f', (c) => safe(() => c.msg.from));
   nameAddrPvs(reg, 't', (c) => safe(() => c.msg.to));
   registerPv('ci', ro((c) => safe(() => c.msg.callId)));
-  registerPv('cs', ro((c) => safe(() => c.msg.cseq.seq)));
+  // As Kamailio: the CSeq number as written, a string.
+  registerPv('cs', ro((c) => safe(() => c.msg.header('cseq')?.trim().split(/\s+/)[0])));
   registerPv('rm', ro((c) => safe(() => c.msg.method)));
   registerPv('rs', ro((c) => (c.msg.isRequest ? null : c.msg.status)));
   registerPv('rr', ro((c) => (c.msg.isRequest ? null : c.msg.reason)));
@@ -168,22 +261,20 @@ export function registerCorePvs(reg: PvRegistry): void {
   registerPv('mf', { get: (c) => c.flags, set: (c, _a, v) => void (c.flags = Number(v ?? 0) >>> 0) });
   registerPv('sf', { get: (c) => c.sflags, set: (c, _a, v) => void (c.sflags = Number(v ?? 0) >>> 0) });
   registerPv('bf', { get: (c) => c.bflags[0] ?? 0, set: (c, _a, v) => void (c.bflags[0] = Number(v ?? 0) >>> 0) });
-  registerPv('br', ro((c) => c.branches[0]?.uri));
-  registerPv('ai', ro((c) => {
-    const v = c.msg.header('p-asserted-identity');
-    return v ? /<([^>]+)>/.exec(v)?.[1] ?? v : undefined;
-  }));
-  registerPv('pU', ro((c) => {
-    const v = c.msg.header('p-preferred-identity');
-    const u = v ? /<([^>]+)>/.exec(v)?.[1] ?? v : undefined;
-    return u ? safe(() => parseUri(u).user) : undefined;
-  }));
   registerPv('hdr', ro((c, name, index) => {
     const all = c.msg.headers(name);
     if (index === null) return all[0];
     return index < 0 ? all[all.length + index] : all[index];
   }));
   registerPv('hdrc', ro((c, name) => c.msg.headers(name).length));
+  const scriptVar = {
+    get: (_c: MsgContext, name: string) => processVars.get(name) ?? 0,
+    set: (_c: MsgContext, name: string, v: PvValue | null) => {
+      if (v === null) processVars.delete(name);
+      else processVars.set(name, v);
+    },
+  };
+  registerPv('vz', scriptVar);
   registerPv('var', {
     get: (_c, name) => processVars.get(name) ?? 0,
     set: (_c, name, v) => {
@@ -303,7 +394,8 @@ export function registerCorePvs(reg: PvRegistry): void {
       if (!m) return undefined;
       const v = m[1]!;
       if (part === 'username') return v.includes('@') ? v.slice(0, v.indexOf('@')) : v;
-      if (part === 'domain') return v.includes('@') ? v.slice(v.indexOf('@') + 1) : /realm\s*=\s*"?([^",]*)"?/i.exec(h)?.[1];
+      // As Kamailio's digest parser: the part after '@' of the username, "" without one.
+      if (part === 'domain') return v.includes('@') ? v.slice(v.indexOf('@') + 1) : '';
       return v;
     });
   registerPv('au', cred('username'));
