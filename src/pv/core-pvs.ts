@@ -96,6 +96,16 @@ const at = <T>(list: T[], idx: number): T | undefined => list[idx < 0 ? list.len
  */
 export const NOT_PROVIDED = ['stat', 'sel', 'xavu', 'xavi', 'rpl', 'ccp', 'msgbuf', 'fsn', 'Rn'] as const;
 
+/**
+ * PVs of other Kamailio modules kemi-proxy binds that it does not provide (same treatment; a
+ * module that provides one registers it in its init, over this): tmx, rr, sl, siputils, kex,
+ * corex, nathelper, dispatcher, htable.
+ */
+export const MODULE_PVS_NOT_PROVIDED = [
+  'T_reply_ruid', 'T_reply_last', 'T_inv', 'T', 'T_branch', 'route_uri', 'fti', 'tti', 'rdir', 'ltt', 'pcv',
+  'sruid', 'cfg', 'lsock', 'sock', 'rr_count', 'rr_top_count', 'dsv', 'shtrecord',
+] as const;
+
 /** Registers the core PVs of an instance (Kamailio's pv module and the core's). */
 export function registerCorePvs(reg: PvRegistry, opts: ContextPvOptions = {}): void {
   const registerPv = reg.register.bind(reg);
@@ -105,7 +115,7 @@ export function registerCorePvs(reg: PvRegistry, opts: ContextPvOptions = {}): v
   const sharedVars = new Map<string, PvValue>();
   registerMessagePvs(reg);
   registerContextPvs(reg, opts);
-  for (const name of NOT_PROVIDED) {
+  for (const name of [...NOT_PROVIDED, ...MODULE_PVS_NOT_PROVIDED]) {
     registerPv(name, {
       get: (c, arg) => {
         const spec = arg ? `$${name}(${arg})` : `$${name}`;
