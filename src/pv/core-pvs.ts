@@ -242,8 +242,9 @@ export function registerCorePvs(reg: PvRegistry, opts: ContextPvOptions = {}): v
   registerPv('ct', ro((c) => c.msg.header('contact')));
   registerPv('cT', ro((c) => c.msg.contentType));
   registerPv('cl', ro((c) => c.msg.contentLength));
-  registerPv('ml', ro((c) => c.msg.serialize().length));
-  registerPv('mb', ro((c) => c.msg.serialize().toString('latin1')));
+  // As Kamailio: the message as received (msg->buf); $mbu shows the changes made since.
+  registerPv('ml', ro((c) => c.msg.buf.length));
+  registerPv('mb', ro((c) => c.msg.buf.toString('latin1')));
   registerPv('rb', ro((c) => c.msg.body.toString('latin1')));
   registerPv('mi', ro((c) => c.msgId));
   registerPv('mf', { get: (c) => c.flags, set: (c, _a, v) => void (c.flags = Number(v ?? 0) >>> 0) });

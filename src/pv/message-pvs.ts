@@ -12,6 +12,7 @@
 import type { MsgContext, PvValue } from '../context/msg-context.js';
 import { parseNameAddrList, parseUri, rawDisplayName, splitList, type NameAddr, type SipUri } from '../sip/index.js';
 import type { PvRegistry } from './registry.js';
+import { isIP } from 'node:net';
 
 const ro = (get: (ctx: MsgContext, arg: string, index: number | null) => PvValue | null | undefined) => ({
   get: (ctx: MsgContext, arg: string, index: number | null): PvValue | null => get(ctx, arg, index) ?? null,
@@ -113,8 +114,42 @@ function bodies(ctx: MsgContext, name: string): string[] {
 /** Headers that carry comma-separated bodies that $hfl splits (Kamailio's parsed lists). */
 const LIST_HEADERS = new Set(['via', 'v', 'record-route', 'route', 'contact', 'm']);
 
+function nextHopRequest(c: MsgContext, arg: string): PvValue | undefined {
+  const text = c.dstUri ?? c.msg.ruri;
+  if (arg === 'u') return text;
+  const u = safe(() => parseUri(text));
+  if (!u) return undefined;
+  switch (arg) {
+    case 'U': return u.user || undefined;
+    case 'd': return u.host || undefined;
+    // As pv_get_nh: 5060 when the URI has no port, whatever its transport.
+    case 'p': return u.port === undefined ? '5060' : String(u.port);
+    case 'P': return transportOf(u);
+    case 'i': return isIP(u.host.replace(/^\[|\]$/g, ''));
+    default: return undefined;
+  }
+}
+
+function nextHopReply(c: MsgContext, arg: string): PvValue | undefined {
+  const via = safe(() => c.msg.vias())?.[1];
+  if (!via) return undefined;
+  const rport = via.rport ? Number(via.rport) : 0;
+  const host = via.received ?? via.host;
+  const proto = via.transport.toLowerCase();
+  const port = rport || via.port || (proto === 'tls' ? 5061 : 5060);
+  switch (arg) {
+    case 'u': return `sip:${host}:${port};transport=${proto}`;
+    case 'd': return host;
+    case 'p': return port;
+    case 'P': return proto;
+    case 'i': return isIP(host.replace(/^\[|\]$/g, ''));
+    default: return undefined;
+  }
+}
+
+/** The message as received (msg->buf, what $mb, $ml and $msg(...) read; $mbu has the changes). */
 function headerSection(ctx: MsgContext): { firstLine: string; headers: string; body: string } {
-  const raw = ctx.msg.serialize().toString('latin1');
+  const raw = ctx.msg.buf.toString('latin1');
   const eol = raw.indexOf('\r\n');
   const end = raw.indexOf('\r\n\r\n');
   const firstLine = raw.slice(0, eol < 0 ? raw.length : eol);
@@ -179,19 +214,9 @@ export function registerMessagePvs(reg: PvRegistry): void {
   pv('dd', ro((c) => uriAttr(duri(c), 'host')));
   pv('dp', ro((c) => uriAttr(duri(c), 'port')));
   pv('dP', ro((c) => uriAttr(duri(c), 'proto')));
-  // $nh(u|U|d|p|P): the next hop, $du when set, else the R-URI.
-  pv('nh', ro((c, arg) => {
-    if (!c.msg.isRequest) return undefined;
-    const u = c.dstUri ? duri(c) : ruri(c);
-    switch (arg) {
-      case 'u': return c.dstUri ?? c.msg.ruri;
-      case 'U': return uriAttr(u, 'user');
-      case 'd': return uriAttr(u, 'host');
-      case 'p': return uriAttr(u, 'port');
-      case 'P': return uriAttr(u, 'proto');
-      default: return undefined;
-    }
-  }));
+  // $nh(u|U|d|p|P|i): the next hop, $du when set, else the R-URI; for a reply, the second Via
+  // (received and rport preferred), as pv_get_nh / pv_get_nh_reply.
+  pv('nh', ro((c, arg) => (c.msg.isRequest ? nextHopRequest(c, arg) : nextHopReply(c, arg))));
   // Message shape.
   pv('mt', ro((c) => (c.msg.isRequest ? 1 : 2)));
   pv('mts', ro((c) => (c.msg.isRequest ? 'rq' : 'rp')));
@@ -204,8 +229,8 @@ export function registerMessagePvs(reg: PvRegistry): void {
   pv('mbu', ro((c) => c.msg.serialize().toString('latin1')));
   pv('msg', ro((c, arg) => {
     switch (arg) {
-      case 'len': return c.msg.serialize().length;
-      case 'buf': return c.msg.serialize().toString('latin1');
+      case 'len': return c.msg.buf.length;
+      case 'buf': return c.msg.buf.toString('latin1');
       case 'body': return c.msg.body.toString('latin1');
       case 'body_len': return c.msg.body.length;
       case 'hdrs': return headerSection(c).headers;

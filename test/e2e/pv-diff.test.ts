@@ -7,6 +7,7 @@
  * the pid or the process (time PVs, $pp, $Tb, $conid...) are masked to their type and shape.
  */
 import { describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
 import { freePort, writeScript } from './harness.js';
 import { udpRequest } from './udp-client.js';
 import { useTargets } from './diff-harness.js';
@@ -30,7 +31,7 @@ export const PLAIN = [
   '$ruri.user', '$rUl', '$rv', '$rz', '$Ras', '$Ri', '$Rp', '$Ru', '$Rut', '$Rn', '$RAi', '$RAp', '$RAu', '$RAut', '$sas',
   '$sf', '$sF', '$Sf(1)', '$src_ip', '$si', '$siz', '$sid', '$sp', '$su', '$sut', '$td', '$to.domain', '$tn', '$tt',
   '$tu', '$to', '$tU', '$to.user', '$tUl', '$true', '$ua', '$ruid', '$location_ua', '$shv(none)',
-  '$nh(u)', '$nh(U)', '$nh(d)', '$nh(p)', '$nh(P)', '$K(IPv4)', '$K(IPv6)', '$K(UDP)', '$K(TCP)', '$K(TLS)', '$K(SCTP)',
+  '$nh(u)', '$nh(U)', '$nh(d)', '$nh(p)', '$nh(P)', '$nh(i)', '$K(IPv4)', '$K(IPv6)', '$K(UDP)', '$K(TCP)', '$K(TLS)', '$K(SCTP)',
   '$K(WS)', '$K(WSS)', '$expires(min)', '$expires(max)', '$msg(len)', '$msg(buf)', '$msg(body)', '$msg(body_len)',
   '$msg(hdrs)', '$msg(fline)', '$msg(fpart)', '$msg(lpart)', '$ksr(route)', '$ksr(action)', '$rpl(code)', '$ccp(x)',
   '$viaZ(host)', '$rcv(proto)', '$hfl(Via)', '$hflc(Via)', '$xavu(none)', '$xavi(none)',
@@ -164,6 +165,68 @@ describe('pseudo-variables next to Kamailio 5.6', () => {
 
   it('the null cases (no identity headers, no body, no user, a To tag) read the same on both', async () => {
     await compare(BARE_REQUEST, 'bare');
+  }, 60_000);
+});
+
+/** Read in the reply route, on the reply a UAS sends to a stateless forward. */
+const REPLY_PVS = [
+  '$rs', '$rr', '$rm', '$rmid', '$mt', '$mts', '$ru', '$rU', '$rp', '$rP', '$rUl', '$ci', '$cs', '$csb', '$fu', '$tu',
+  '$tt', '$ct', '$rv', '$ou', '$od', '$bs', '$cl', '$cT', '$rb', '$si', '$Ri', '$di', '$re', '$au', '$adn', '$Au', '$AU',
+  '$bR', '$br', '$ds', '$du', '$nh(u)', '$nh(d)', '$nh(p)', '$nh(P)', '$nh(i)', '$mb', '$hflc(Via)', '$viaZ(host)', '$msg(fline)', '$expires(min)', '$ai', '$pu',
+  '$dd', '$mf', '$mF', '$branch(count)', '$T_reply_code', '$mi',
+];
+
+const REPLY_SCRIPT = (uasPort: number): string => `
+local function show(v) return type(v) .. ":" .. tostring(v) end
+function ksr_request_route()
+  KSR.forward_uri("sip:127.0.0.1:${uasPort}")
+end
+function ksr_reply_route()
+  for i, pv in ipairs(${LUA_LIST(REPLY_PVS)}) do
+    KSR.hdr.append(string.format("X-R%03d: %s=%s\\r\\n", i, pv, show(KSR.pv.get(pv))))
+  end
+  -- The reply's size differs with the Via each proxy wrote: $ml is checked against $mb.
+  KSR.hdr.append(string.format("X-R999: $ml==#$mb=%s\\r\\n", tostring(KSR.pv.get("$ml") == #KSR.pv.get("$mb"))))
+end
+`;
+
+async function replyResults(target: 'kemi' | 'kamailio'): Promise<string[]> {
+  const uas = createSocket('udp4');
+  await new Promise<void>((r) => uas.bind(0, '127.0.0.1', () => r()));
+  const uasPort = (uas.address() as { port: number }).port;
+  uas.on('message', (m, from) => {
+    const t = m.toString('latin1');
+    if (!t.startsWith('INVITE ')) return;
+    const keep = t.split('\r\n').filter((h) => /^(Via|From|To|Call-ID|CSeq):/i.test(h));
+    uas.send(`SIP/2.0 486 Busy Here\r\n${keep.map((h) => (/^To:/i.test(h) ? `${h};tag=u1` : h)).join('\r\n')}\r\n`
+      + 'Contact: <sip:bob@127.0.0.1>;expires=30\r\nDiversion: <sip:div@kemi.test>\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nbye', from.port, from.address);
+  });
+  const port = await freePort();
+  try {
+    await targets.start(target, writeScript(REPLY_SCRIPT(uasPort)), { port });
+    const ex = await udpRequest(port, REQUEST, 2000);
+    const reply = ex.replies.find((r) => r.startsWith('SIP/2.0 486'));
+    if (!reply) throw new Error(`${target}: no 486 relayed: ${ex.replies.join('\n') || '(nothing)'}`);
+    const client = /^Via: SIP\/2\.0\/UDP 127\.0\.0\.1:(\d+)/m.exec(reply)?.[1] ?? 'none';
+    return reply.split('\r\n').filter((l) => l.startsWith('X-R'))
+      .map((l) => l.slice(l.indexOf(':') + 2).replace(new RegExp(`\\b${port}\\b`, 'g'), 'PORT')
+        .replace(new RegExp(`\\b${uasPort}\\b`, 'g'), 'UAS').replace(new RegExp(`\\b${client}\\b`, 'g'), 'CLIENT'));
+  } finally {
+    uas.close();
+  }
+}
+
+describe('pseudo-variables of a reply next to Kamailio 5.6', () => {
+  it('the reply route reads the same values on both', async () => {
+    const { kemi, kam } = await targets.onBoth((t) => replyResults(t));
+    if (process.env.PV_DIFF_DUMP) {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(`${process.env.PV_DIFF_DUMP}.reply.kemi`, kemi.join('\n') + '\n');
+      writeFileSync(`${process.env.PV_DIFF_DUMP}.reply.kam`, kam.join('\n') + '\n');
+    }
+    expect(kemi.length).toBe(REPLY_PVS.length + 1);
+    expect(kemi[kemi.length - 1]).toBe('$ml==#$mb=true');
+    expect(kemi).toEqual(kam);
   }, 60_000);
 });
 
