@@ -8,7 +8,8 @@
  */
 import type { MsgContext, PvValue } from '../context/msg-context.js';
 import { formatUri, parseUri, rawDisplayName, type NameAddr, type SipUri } from '../sip/index.js';
-import { PvSetError, type PvRegistry } from './registry.js';
+import { PvSetError, type PvHandler, type PvRegistry } from './registry.js';
+import { setXtoPart, type XtoPart } from './xto-set.js';
 import { registerMessagePvs } from './message-pvs.js';
 import { registerAvpPvs } from './avp-pvs.js';
 import { registerContextPvs, type ContextPvOptions } from './context-pvs.js';
@@ -50,9 +51,14 @@ function hostPort(u: SipUri | undefined): string | undefined {
 function nameAddrPvs(reg: PvRegistry, prefix: 'f' | 't', get: (ctx: MsgContext) => NameAddr | undefined): void {
   const registerPv = reg.register.bind(reg);
   const long = prefix === 'f' ? 'from' : 'to';
-  const uri = ro((c) => get(c)?.uri);
-  const user = ro((c) => uriOf(get(c))?.user || undefined);
-  const domain = ro((c) => hostPort(uriOf(get(c))) || undefined);
+  const hdr = prefix === 'f' ? 'from' : 'to';
+  const writable = (h: { get: PvHandler['get'] }, part: XtoPart): PvHandler => ({
+    get: h.get,
+    set: (c, _a, v) => setXtoPart(c, hdr, part, v),
+  });
+  const uri = writable(ro((c) => get(c)?.uri), 'uri');
+  const user = writable(ro((c) => uriOf(get(c))?.user || undefined), 'user');
+  const domain = writable(ro((c) => hostPort(uriOf(get(c))) || undefined), 'domain');
   registerPv(`${prefix}u`, uri);
   registerPv(long, uri);
   registerPv(`${prefix}U`, user);
@@ -61,7 +67,7 @@ function nameAddrPvs(reg: PvRegistry, prefix: 'f' | 't', get: (ctx: MsgContext) 
   registerPv(`${long}.domain`, domain);
   registerPv(`${prefix}Ul`, ro((c) => (get(c) ? uriOf(get(c))?.user?.length ?? 0 : undefined)));
   // As Kamailio: the display name as written, quotes included.
-  registerPv(`${prefix}n`, ro((c) => rawDisplayName(get(c)) || undefined));
+  registerPv(`${prefix}n`, writable(ro((c) => rawDisplayName(get(c)) || undefined), 'display'));
   registerPv(`${prefix}t`, ro((c) => get(c)?.tag || undefined));
 }
 

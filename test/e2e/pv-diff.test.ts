@@ -179,6 +179,15 @@ const REPLY_PVS = [
 const REPLY_SCRIPT = (uasPort: number): string => `
 local function show(v) return type(v) .. ":" .. tostring(v) end
 function ksr_request_route()
+  -- From/To parts written: the UAS sees the change, later reads do not (Kamailio's lumps).
+  local w = {}
+  w[#w + 1] = show(KSR.pv.sets("$fU", "neo"))
+  w[#w + 1] = show(KSR.pv.sets("$fd", "from.test"))
+  w[#w + 1] = show(KSR.pv.sets("$fn", '"Neo N"'))
+  w[#w + 1] = show(KSR.pv.sets("$tn", "Trinity"))
+  w[#w + 1] = show(KSR.pv.sets("$tU", "tri"))
+  w[#w + 1] = show(KSR.pv.get("$fu")) .. "|" .. show(KSR.pv.get("$tn"))
+  KSR.hdr.append("X-W: " .. table.concat(w, ",") .. "\\r\\n")
   KSR.forward_uri("sip:127.0.0.1:${uasPort}")
 end
 function ksr_reply_route()
@@ -190,13 +199,15 @@ function ksr_reply_route()
 end
 `;
 
-async function replyResults(target: 'kemi' | 'kamailio'): Promise<string[]> {
+async function replyResults(target: 'kemi' | 'kamailio', request = REQUEST, requireReply = true): Promise<string[]> {
+  const seen: string[] = [];
   const uas = createSocket('udp4');
   await new Promise<void>((r) => uas.bind(0, '127.0.0.1', () => r()));
   const uasPort = (uas.address() as { port: number }).port;
   uas.on('message', (m, from) => {
     const t = m.toString('latin1');
     if (!t.startsWith('INVITE ')) return;
+    seen.push(...t.split('\r\n').filter((h) => /^(From|To|X-W):/i.test(h)));
     const keep = t.split('\r\n').filter((h) => /^(Via|From|To|Call-ID|CSeq):/i.test(h));
     uas.send(`SIP/2.0 486 Busy Here\r\n${keep.map((h) => (/^To:/i.test(h) ? `${h};tag=u1` : h)).join('\r\n')}\r\n`
       + 'Contact: <sip:bob@127.0.0.1>;expires=30\r\nDiversion: <sip:div@kemi.test>\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nbye', from.port, from.address);
@@ -204,13 +215,14 @@ async function replyResults(target: 'kemi' | 'kamailio'): Promise<string[]> {
   const port = await freePort();
   try {
     await targets.start(target, writeScript(REPLY_SCRIPT(uasPort)), { port });
-    const ex = await udpRequest(port, REQUEST, 2000);
+    const ex = await udpRequest(port, request, 2000);
     const reply = ex.replies.find((r) => r.startsWith('SIP/2.0 486'));
+    if (!reply && !requireReply) return seen.map((l) => `UAS got ${l}`);
     if (!reply) throw new Error(`${target}: no 486 relayed: ${ex.replies.join('\n') || '(nothing)'}`);
     const client = /^Via: SIP\/2\.0\/UDP 127\.0\.0\.1:(\d+)/m.exec(reply)?.[1] ?? 'none';
-    return reply.split('\r\n').filter((l) => l.startsWith('X-R'))
+    return [...seen.map((l) => `UAS got ${l}`), ...reply.split('\r\n').filter((l) => l.startsWith('X-R'))
       .map((l) => l.slice(l.indexOf(':') + 2).replace(new RegExp(`\\b${port}\\b`, 'g'), 'PORT')
-        .replace(new RegExp(`\\b${uasPort}\\b`, 'g'), 'UAS').replace(new RegExp(`\\b${client}\\b`, 'g'), 'CLIENT'));
+        .replace(new RegExp(`\\b${uasPort}\\b`, 'g'), 'UAS').replace(new RegExp(`\\b${client}\\b`, 'g'), 'CLIENT'))];
   } finally {
     uas.close();
   }
@@ -224,9 +236,29 @@ describe('pseudo-variables of a reply next to Kamailio 5.6', () => {
       writeFileSync(`${process.env.PV_DIFF_DUMP}.reply.kemi`, kemi.join('\n') + '\n');
       writeFileSync(`${process.env.PV_DIFF_DUMP}.reply.kam`, kam.join('\n') + '\n');
     }
-    expect(kemi.length).toBe(REPLY_PVS.length + 1);
+    expect(kemi.length).toBe(REPLY_PVS.length + 4);
+    expect(kemi[0]).toBe('UAS got From: "Neo N" <sip:neo@from.test>;tag=fromtag1');
     expect(kemi[kemi.length - 1]).toBe('$ml==#$mb=true');
     expect(kemi).toEqual(kam);
+  }, 60_000);
+
+  it('From/To parts written into headers without a display name, user or angle brackets', async () => {
+    // Kept difference: a display name set on a bare From URI gets angle brackets here; Kamailio
+    // writes `"Neo N" sip:neo@from.test;tag=...`, which its own parser (and ours) then refuses,
+    // so the UAS's reply is relayed by Kamailio only. The To header (user added, display name
+    // set) and the script's results are compared.
+    const request = REQUEST.replace(/^From: .*$/m, 'From: sip:carol@kemi.test;tag=fromtag1').replace(/^To: .*$/m, 'To: <sip:kemi.test>');
+    const seenBy = async (t: 'kemi' | 'kamailio'): Promise<string[]> => {
+      const lines = await replyResults(t, request, false);
+      return lines.filter((l) => l.startsWith('UAS got'));
+    };
+    const kemi = await seenBy('kemi');
+    await targets.stopAll();
+    const kam = await seenBy('kamailio');
+    expect(kemi[0]).toBe('UAS got From: "Neo N" <sip:neo@from.test>;tag=fromtag1');
+    expect(kam[0]).toBe('UAS got From: "Neo N" sip:neo@from.test;tag=fromtag1');
+    expect(kemi.slice(1)).toEqual(kam.slice(1));
+    expect(kemi[1]).toBe('UAS got To: Trinity <sip:tri@kemi.test>');
   }, 60_000);
 });
 

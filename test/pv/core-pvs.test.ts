@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import pv from '../../kemi/pv.js';
-import { call, context, newInstance, services } from '../kemi/helpers.js';
+import { call, context, newInstance, out, services } from '../kemi/helpers.js';
 import { MsgContext } from '../../src/context/msg-context.js';
 import { SipMessage } from '../../src/sip/index.js';
 import { PvRegistry, PVS } from '../../src/pv/registry.js';
@@ -180,5 +180,28 @@ describe('context PVs', () => {
     const { ctx, rec } = context(REQ);
     expect(sets(ctx, '$ci', 'x')).toBe(false);
     expect(rec.logs.some((l) => l.level === 'err' && l.text.includes("'$ci' is read-only"))).toBe(true);
+  });
+});
+
+describe('From/To writes', () => {
+  const MSG = (from: string, to: string) => ['INVITE sip:bob@kemi.test SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKx', `From: ${from}`, `To: ${to}`,
+    'Call-ID: x', 'CSeq: 1 INVITE', 'Content-Length: 0', '', ''].join('\r\n');
+  const line = (ctx: MsgContext, name: string) => out(ctx).split('\r\n').find((l) => l.startsWith(`${name}: `));
+
+  it('replace the part on the wire, keep the rest byte for byte; later reads show the received value', () => {
+    const { ctx } = context(MSG('"Alice A" <sip:alice@kemi.test;x=1>;tag=f1', 'Bob <sip:bob@kemi.test>'));
+    expect([sets(ctx, '$fU', 'neo'), sets(ctx, '$fd', 'from.test'), sets(ctx, '$fn', '"Neo"'), sets(ctx, '$tu', 'sip:t@to.test')]).toEqual([true, true, true, true]);
+    expect(line(ctx, 'From')).toBe('From: "Neo" <sip:neo@from.test;x=1>;tag=f1');
+    expect(line(ctx, 'To')).toBe('To: Bob <sip:t@to.test>');
+    expect([get(ctx, '$fu'), get(ctx, '$fn'), get(ctx, '$from.user')]).toEqual(['sip:alice@kemi.test;x=1', '"Alice A"', 'alice']);
+  });
+
+  it('add a user or a display name where there is none; $null removes them', () => {
+    const a = context(MSG('<sip:kemi.test>;tag=f1', 'sip:bob@kemi.test')).ctx;
+    expect([sets(a, '$from.user', 'u'), sets(a, '$tn', 'T')]).toEqual([true, true]);
+    expect([line(a, 'From'), line(a, 'To')]).toEqual(['From: <sip:u@kemi.test>;tag=f1', 'To: T <sip:bob@kemi.test>']);
+    const b = context(MSG('"A" <sip:alice@kemi.test>;tag=f1', '<sip:bob@kemi.test>')).ctx;
+    expect([call(pv, 'unset', b, '$fU'), call(pv, 'unset', b, '$fn'), call(pv, 'unset', b, '$tu')]).toEqual([true, true, true]);
+    expect([line(b, 'From'), line(b, 'To')]).toEqual(['From: <sip:kemi.test>;tag=f1', 'To: <sip:bob@kemi.test>']);
   });
 });
