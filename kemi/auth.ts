@@ -53,13 +53,29 @@ function registerAuthPvs(pvs: PvRegistry, svc: AuthService): void {
   const registerPv = pvs.register.bind(pvs);
   registerPv('au', { get: (ctx) => creds(svc, ctx)?.username.split('@')[0] ?? null });
   registerPv('aU', { get: (ctx) => creds(svc, ctx)?.username ?? null });
+  // As Kamailio's digest parser: the part after '@' of the username, "" without one.
   registerPv('ad', { get: (ctx) => {
     const c = creds(svc, ctx);
     if (!c) return null;
     const i = c.username.indexOf('@');
-    return i >= 0 ? c.username.slice(i + 1) : c.realm;
+    return i >= 0 ? c.username.slice(i + 1) : '';
   } });
   registerPv('ar', { get: (ctx) => creds(svc, ctx)?.realm ?? null });
+  // $Au / $AU (pv_get_acc_username / pv_get_acc_user): the authorized user, else the From URI's.
+  const fromUri = (ctx: MsgContext): { user: string; host: string } | null => {
+    try {
+      return uriParts(ctx.msg.from.uri);
+    } catch {
+      return null;
+    }
+  };
+  registerPv('Au', { get: (ctx) => {
+    const a = svc.authorized(ctx)?.cred;
+    if (a) return `${a.username.split('@')[0]}@${a.realm}`;
+    const f = fromUri(ctx);
+    return f ? `${f.user}@${f.host}` : null;
+  } });
+  registerPv('AU', { get: (ctx) => svc.authorized(ctx)?.cred.username.split('@')[0] ?? fromUri(ctx)?.user ?? null });
 }
 
 function uriParts(uri: string): { user: string; host: string } | null {

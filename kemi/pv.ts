@@ -2,10 +2,10 @@
  * KSR.pv: reading and writing pseudo-variables (src/core/kemi.c `_sr_kemi_pv`). Null conventions:
  * get -> nil, gete -> "", getw -> "<null>", getvn/getvs -> the given default. A name that is no
  * PV reads as null and sets fail (false), with an error logged once per name, as Kamailio logs
- * "invalid pv" and goes on.
+ * "invalid pv" and goes on; a write the PV refuses (read-only) answers false with an error logged.
  */
 import type { MsgContext, PvValue } from '../src/context/msg-context.js';
-import { getPvAwaitable, PVS, setPvAwaitable, UnknownPvError } from '../src/pv/registry.js';
+import { getPvAwaitable, PVS, PvSetError, setPvAwaitable, UnknownPvError } from '../src/pv/registry.js';
 import { andThen } from '../src/state/store.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
@@ -30,6 +30,11 @@ function set(ctx: MsgContext, spec: KemiArg, v: PvValue | null): Maybe<boolean> 
   try {
     return then(setPvAwaitable(ctx, str(spec), v), () => true);
   } catch (e) {
+    if (e instanceof PvSetError) {
+      // As Kamailio's pv_sets/pv_seti: the error is logged and the call answers false.
+      ctx.proxy.log(ctx, 'err', `KSR.pv: ${e.message}`);
+      return false;
+    }
     if (!(e instanceof UnknownPvError)) throw e;
     invalid(ctx, e);
     return false;

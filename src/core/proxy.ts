@@ -136,7 +136,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     });
     this.forwarder = new Forwarder(this);
     this.serverHeader = cfg.serverHeader;
-    registerCorePvs(this.pvs);
+    registerCorePvs(this.pvs, { defines: new Map(Object.entries(cfg.defines ?? {}).map(([k, v]) => [k, String(v)])) });
     this.modules.set(PVS, this.pvs);
     if (cfg.modules.includes('tm')) {
       this.tm = new TransactionLayer(this, tmConfig(cfg.modparams.tm), deps.clock);

@@ -1,17 +1,20 @@
 /**
- * The pseudo-variables a Kamailio script uses most (Kamailio's pv module, src/modules/pv):
- * request/reply line, URIs of R-URI/From/To and their parts, addresses, headers, body, flags,
- * $var (per process), $avp and $xavp (per message), $shv (shared).
+ * The core pseudo-variables of an instance (Kamailio 5.6's pv module, src/modules/pv/pv.c
+ * mod_pvs[], and the core's $null/$rc/$env/$def): registerCorePvs is the entry point. Here:
+ * request/reply line, R-URI/From/To and their parts, addresses, headers, body, flags, $branch,
+ * $du, $fs, $var/$vz/$vn (per instance), $shv, credentials, and the PVs Kamailio has that
+ * kemi-proxy does not provide (null, logged once). The rest by topic: message-pvs.ts (headers,
+ * URI attributes, sockets), context-pvs.ts (flags, branches, constants, env, time), avp-pvs.ts.
  */
 import type { MsgContext, PvValue } from '../context/msg-context.js';
 import { formatUri, parseUri, rawDisplayName, type NameAddr, type SipUri } from '../sip/index.js';
-import { PV_IDX_ALL, type PvRegistry } from './registry.js';
+import { PvSetError, type PvHandler, type PvRegistry } from './registry.js';
+import { setXtoPart, type XtoPart } from './xto-set.js';
+import { registerMessagePvs } from './message-pvs.js';
+import { registerAvpPvs } from './avp-pvs.js';
+import { registerContextPvs, type ContextPvOptions } from './context-pvs.js';
 import { findSocket, parseSocketSpec } from '../transport/types.js';
 
-/** $var: private to a worker process and kept across messages, as in Kamailio. */
-export const processVars = new Map<string, PvValue>();
-/** $shv: shared variables (one process here). */
-export const sharedVars = new Map<string, PvValue>();
 
 const ro = (get: (ctx: MsgContext, arg: string, index: number | null) => PvValue | null | undefined) => ({
   get: (ctx: MsgContext, arg: string, index: number | null): PvValue | null => get(ctx, arg, index) ?? null,
@@ -47,46 +50,95 @@ function hostPort(u: SipUri | undefined): string | undefined {
 
 function nameAddrPvs(reg: PvRegistry, prefix: 'f' | 't', get: (ctx: MsgContext) => NameAddr | undefined): void {
   const registerPv = reg.register.bind(reg);
-  registerPv(`${prefix}u`, ro((c) => get(c)?.uri));
-  registerPv(`${prefix}U`, ro((c) => uriOf(get(c))?.user));
-  registerPv(`${prefix}d`, ro((c) => hostPort(uriOf(get(c)))));
+  const long = prefix === 'f' ? 'from' : 'to';
+  const hdr = prefix === 'f' ? 'from' : 'to';
+  const writable = (h: { get: PvHandler['get'] }, part: XtoPart): PvHandler => ({
+    get: h.get,
+    set: (c, _a, v) => setXtoPart(c, hdr, part, v),
+  });
+  const uri = writable(ro((c) => get(c)?.uri), 'uri');
+  const user = writable(ro((c) => uriOf(get(c))?.user || undefined), 'user');
+  const domain = writable(ro((c) => hostPort(uriOf(get(c))) || undefined), 'domain');
+  registerPv(`${prefix}u`, uri);
+  registerPv(long, uri);
+  registerPv(`${prefix}U`, user);
+  registerPv(`${long}.user`, user);
+  registerPv(`${prefix}d`, domain);
+  registerPv(`${long}.domain`, domain);
+  registerPv(`${prefix}Ul`, ro((c) => (get(c) ? uriOf(get(c))?.user?.length ?? 0 : undefined)));
   // As Kamailio: the display name as written, quotes included.
-  registerPv(`${prefix}n`, ro((c) => rawDisplayName(get(c))));
-  registerPv(`${prefix}t`, ro((c) => get(c)?.tag));
+  registerPv(`${prefix}n`, writable(ro((c) => rawDisplayName(get(c)) || undefined), 'display'));
+  registerPv(`${prefix}t`, ro((c) => get(c)?.tag || undefined));
 }
 
-function avpValues(ctx: MsgContext, name: string): PvValue[] | undefined {
-  return ctx.avps.get(name);
-}
 
-/** `name[idx]=>field[idx]` of $xavp(...): indexes are numbers (negative from the end) or `*`. */
-interface XavpRef {
-  root: string;
-  rootIdx: number | '*' | null;
-  field: string | null;
-  fieldIdx: number | '*' | null;
-}
 
-function splitIndex(s: string): [string, number | '*' | null] {
-  const m = /^(.*)\[(-?\d+|\*)\]$/.exec(s);
-  if (!m) return [s, null];
-  return [m[1]!, m[2] === '*' ? '*' : Number(m[2])];
-}
 
-function xavpRef(arg: string): XavpRef {
-  const i = arg.indexOf('=>');
-  const [root, rootIdx] = splitIndex(i < 0 ? arg : arg.slice(0, i));
-  if (i < 0) return { root, rootIdx, field: null, fieldIdx: null };
-  const [field, fieldIdx] = splitIndex(arg.slice(i + 2));
-  return { root, rootIdx, field, fieldIdx };
-}
+/**
+ * PVs Kamailio 5.6 knows that kemi-proxy does not provide: they read as $null and the first read
+ * logs that they are not provided (Kamailio would give a value), so a script relying on one shows.
+ */
+export const NOT_PROVIDED = ['stat', 'sel', 'xavu', 'xavi', 'rpl', 'ccp', 'msgbuf', 'fsn', 'Rn'] as const;
 
-const at = <T>(list: T[], idx: number): T | undefined => list[idx < 0 ? list.length + idx : idx];
-
+/**
+ * PVs of other Kamailio modules kemi-proxy binds that it does not provide (same treatment; a
+ * module that provides one registers it in its init, over this): tmx, rr, sl, siputils, kex,
+ * corex, nathelper, dispatcher, htable.
+ */
+export const MODULE_PVS_NOT_PROVIDED = [
+  'T_reply_ruid', 'T_reply_last', 'T_inv', 'T', 'T_branch', 'route_uri', 'fti', 'tti', 'rdir', 'ltt', 'pcv',
+  'sruid', 'cfg', 'lsock', 'sock', 'rr_count', 'rr_top_count', 'dsv', 'shtrecord',
+] as const;
 
 /** Registers the core PVs of an instance (Kamailio's pv module and the core's). */
-export function registerCorePvs(reg: PvRegistry): void {
+export function registerCorePvs(reg: PvRegistry, opts: ContextPvOptions = {}): void {
   const registerPv = reg.register.bind(reg);
+  /** $var: private to a worker process and kept across messages, as in Kamailio. */
+  const processVars = new Map<string, PvValue>();
+  /** $shv: shared variables (one process here). */
+  const sharedVars = new Map<string, PvValue>();
+  registerMessagePvs(reg);
+  registerContextPvs(reg, opts);
+  for (const name of [...NOT_PROVIDED, ...MODULE_PVS_NOT_PROVIDED]) {
+    registerPv(name, {
+      get: (c, arg) => {
+        const spec = arg ? `$${name}(${arg})` : `$${name}`;
+        if (reg.firstReport(`not provided ${spec}`)) c.proxy.log(c, 'err', `pseudo-variable ${spec} is not provided in kemi-proxy: it reads as $null`);
+        return null;
+      },
+    });
+  }
+  // $snd/$sndto/$sndfrom describe the outgoing message in onsend_route: $null elsewhere.
+  for (const name of ['snd', 'sndto', 'sndfrom']) {
+    registerPv(name, {
+      get: (c, arg) => {
+        if (c.route === 'onsend' && reg.firstReport(`not provided $${name}`)) {
+          c.proxy.log(c, 'err', `pseudo-variable $${name}(${arg}) is not provided in kemi-proxy: it reads as $null`);
+        }
+        return null;
+      },
+    });
+  }
+  // Only seen in event_route[core:msg-received] and KSR's internal routes: $null here as there.
+  registerPv('rcv', ro(() => null));
+  registerPv('ksr', ro(() => null));
+  registerPv('fsp', ro((c) => {
+    if (!c.forcedSocket) return 0;
+    return Number(/:(\d+)$/.exec(c.forcedSocket)?.[1] ?? 0);
+  }));
+  const ulookup = (c: MsgContext): { ruid?: string | null; ua?: string | null } | undefined =>
+    c.moduleData.get('registrar:ruri') as { ruid?: string | null; ua?: string | null } | undefined;
+  registerPv('ruid', ro((c) => ulookup(c)?.ruid));
+  registerPv('location_ua', ro((c) => ulookup(c)?.ua));
+  // $Au / $AU: the accounting user; the auth module answers with authorized credentials first.
+  registerPv('Au', ro((c) => {
+    const u = uriOf(safe(() => c.msg.from));
+    return u ? `${u.user ?? ''}@${u.host}` : undefined;
+  }));
+  registerPv('AU', ro((c) => {
+    const u = uriOf(safe(() => c.msg.from));
+    return u ? u.user ?? '' : undefined;
+  }));
   // $fs: the forced send socket (`proto:addr:port`), set as set_send_socket does; $null resets.
   registerPv('fs', {
     get: (c) => c.forcedSocket,
@@ -108,18 +160,32 @@ export function registerCorePvs(reg: PvRegistry): void {
       c.msg.ruri = String(v);
     },
   });
-  registerPv('rU', { get: (c) => ruri(c)?.user ?? null, set: (c, _a, v) => setRuriPart(c, 'user', v) });
-  registerPv('rd', { get: (c) => ruri(c)?.host ?? null, set: (c, _a, v) => setRuriPart(c, 'host', v) });
-  registerPv('rp', { get: (c) => (ruri(c) ? ruri(c)!.port ?? 5060 : null), set: (c, _a, v) => setRuriPart(c, 'port', v) });
+  registerPv('ruri', reg.handler('ru')!);
+  registerPv('rU', { get: (c) => ruri(c)?.user || null, set: (c, _a, v) => setRuriPart(c, 'user', v) });
+  registerPv('ruri.user', reg.handler('rU')!);
+  registerPv('rd', { get: (c) => ruri(c)?.host || null, set: (c, _a, v) => setRuriPart(c, 'host', v) });
+  registerPv('ruri.domain', reg.handler('rd')!);
+  // As pv_get_xuri_attr: the port as a string, 5060 (5061 for TLS) when the URI has none.
+  registerPv('rp', {
+    get: (c) => {
+      const u = ruri(c);
+      if (!u) return null;
+      if (u.port !== undefined) return String(u.port);
+      return u.scheme === 'sips' || u.params.get('transport') === 'tls' ? '5061' : '5060';
+    },
+    set: (c, _a, v) => setRuriPart(c, 'port', v),
+  });
   registerPv('rz', ro((c) => ruri(c)?.scheme));
   registerPv('ou', ro((c) => (c.msg.isRequest ? c.msg.originalRuri : null)));
-  registerPv('oU', ro((c) => (c.msg.isRequest ? safe(() => parseUri(c.msg.originalRuri).user) : null)));
+  registerPv('ouri', reg.handler('ou')!);
+  registerPv('oU', ro((c) => (c.msg.isRequest ? safe(() => parseUri(c.msg.originalRuri).user) || undefined : null)));
   // $branch(attr) / $(branch(attr)[i]): the additional branches (pv_get_branchx); q as 0..1000.
   registerPv('branch', {
     get: (c, attr, index) => {
-      if (attr === 'count') return c.branches.length;
+      // As pv_get_branchx: $null without a branch at the index, count included.
       const b = c.branches[index ?? 0];
       if (!b) return null;
+      if (attr === 'count') return c.branches.length;
       switch (attr) {
         case 'uri': return b.uri;
         case 'dst_uri': return b.dstUri;
@@ -133,6 +199,26 @@ export function registerCorePvs(reg: PvRegistry): void {
         default: throw new Error(`$branch(${attr}): unknown attribute`);
       }
     },
+    set: (c, attr, v, index) => {
+      const b = c.branches[index ?? 0];
+      if (!b) throw new PvSetError(`$branch(${attr}): no branch at index ${index ?? 0}`);
+      const s = v === null ? null : String(v);
+      switch (attr) {
+        case 'uri':
+          if (!s) throw new PvSetError('$branch(uri) cannot be empty');
+          b.uri = s;
+          break;
+        case 'dst_uri': b.dstUri = s || null; break;
+        case 'path': b.path = s || null; break;
+        case 'q': b.q = v === null ? -1 : Number(v) / 1000; break;
+        case 'send_socket': b.socket = s || null; break;
+        case 'flags': b.flags = Number(v ?? 0) >>> 0; break;
+        case 'ruid': b.ruid = s; break;
+        case 'instance': b.instance = s; break;
+        case 'location_ua': b.location_ua = s; break;
+        default: throw new PvSetError(`$branch(${attr}): unknown attribute`);
+      }
+    },
   });
   registerPv('du', {
     get: (c) => c.dstUri,
@@ -141,11 +227,12 @@ export function registerCorePvs(reg: PvRegistry): void {
       if (c.dstUri) c.markRuriNew();
     },
   });
-  registerPv('ds', ro((c) => (c.dstUri ? safe(() => parseUri(c.dstUri!).host) : null)));
+  registerPv('duri', reg.handler('du')!);
   nameAddrPvs(reg, 'f', (c) => safe(() => c.msg.from));
   nameAddrPvs(reg, 't', (c) => safe(() => c.msg.to));
   registerPv('ci', ro((c) => safe(() => c.msg.callId)));
-  registerPv('cs', ro((c) => safe(() => c.msg.cseq.seq)));
+  // As Kamailio: the CSeq number as written, a string.
+  registerPv('cs', ro((c) => safe(() => c.msg.header('cseq')?.trim().split(/\s+/)[0])));
   registerPv('rm', ro((c) => safe(() => c.msg.method)));
   registerPv('rs', ro((c) => (c.msg.isRequest ? null : c.msg.status)));
   registerPv('rr', ro((c) => (c.msg.isRequest ? null : c.msg.reason)));
@@ -161,29 +248,28 @@ export function registerCorePvs(reg: PvRegistry): void {
   registerPv('ct', ro((c) => c.msg.header('contact')));
   registerPv('cT', ro((c) => c.msg.contentType));
   registerPv('cl', ro((c) => c.msg.contentLength));
-  registerPv('ml', ro((c) => c.msg.serialize().length));
-  registerPv('mb', ro((c) => c.msg.serialize().toString('latin1')));
+  // As Kamailio: the message as received (msg->buf); $mbu shows the changes made since.
+  registerPv('ml', ro((c) => c.msg.buf.length));
+  registerPv('mb', ro((c) => c.msg.buf.toString('latin1')));
   registerPv('rb', ro((c) => c.msg.body.toString('latin1')));
   registerPv('mi', ro((c) => c.msgId));
   registerPv('mf', { get: (c) => c.flags, set: (c, _a, v) => void (c.flags = Number(v ?? 0) >>> 0) });
   registerPv('sf', { get: (c) => c.sflags, set: (c, _a, v) => void (c.sflags = Number(v ?? 0) >>> 0) });
   registerPv('bf', { get: (c) => c.bflags[0] ?? 0, set: (c, _a, v) => void (c.bflags[0] = Number(v ?? 0) >>> 0) });
-  registerPv('br', ro((c) => c.branches[0]?.uri));
-  registerPv('ai', ro((c) => {
-    const v = c.msg.header('p-asserted-identity');
-    return v ? /<([^>]+)>/.exec(v)?.[1] ?? v : undefined;
-  }));
-  registerPv('pU', ro((c) => {
-    const v = c.msg.header('p-preferred-identity');
-    const u = v ? /<([^>]+)>/.exec(v)?.[1] ?? v : undefined;
-    return u ? safe(() => parseUri(u).user) : undefined;
-  }));
   registerPv('hdr', ro((c, name, index) => {
     const all = c.msg.headers(name);
     if (index === null) return all[0];
     return index < 0 ? all[all.length + index] : all[index];
   }));
   registerPv('hdrc', ro((c, name) => c.msg.headers(name).length));
+  const scriptVar = {
+    get: (_c: MsgContext, name: string) => processVars.get(name) ?? 0,
+    set: (_c: MsgContext, name: string, v: PvValue | null) => {
+      if (v === null) processVars.delete(name);
+      else processVars.set(name, v);
+    },
+  };
+  registerPv('vz', scriptVar);
   registerPv('var', {
     get: (_c, name) => processVars.get(name) ?? 0,
     set: (_c, name, v) => {
@@ -205,95 +291,7 @@ export function registerCorePvs(reg: PvRegistry): void {
       else sharedVars.set(name, v);
     },
   });
-  registerPv('avp', {
-    get: (c, name, index) => {
-      const vs = avpValues(c, name);
-      if (!vs || vs.length === 0) return null;
-      // As Kamailio: [*] joins every value with ", "; a negative index finds nothing.
-      if (index === PV_IDX_ALL) return vs.join(', ');
-      if (index !== null && index < 0) return null;
-      return vs[index ?? 0] ?? null;
-    },
-    set: (c, name, v, index) => {
-      if (v === null) {
-        // As Kamailio: $avp(x) = $null removes the newest value; $(avp(x)[i]) the i-th.
-        const vs = c.avps.get(name);
-        if (!vs) return;
-        if (index === PV_IDX_ALL) {
-          c.avps.delete(name);
-          return;
-        }
-        vs.splice(index === null ? 0 : index < 0 ? vs.length + index : index, 1);
-        if (vs.length === 0) c.avps.delete(name);
-        return;
-      }
-      const vs = c.avps.get(name);
-      if (index === PV_IDX_ALL) c.avps.set(name, [v]);
-      else if (index !== null && vs && vs[index] !== undefined) vs[index] = v;
-      else if (vs) vs.unshift(v);
-      else c.avps.set(name, [v]);
-    },
-  });
-  // Kamailio's pv_get_xavp / pv_set_xavp: `$xavp(x=>f) = v` adds a new x item at the head,
-  // `$xavp(x[i]=>f) = v` adds a value to field f of the i-th item (nothing when it does not exist).
-  registerPv('xavp', {
-    get: (c, arg) => {
-      const r = xavpRef(arg);
-      const items = c.xavps.get(r.root);
-      if (!items || r.rootIdx === '*') return null;
-      const item = at(items, r.rootIdx ?? 0);
-      if (!item) return null;
-      if (r.field === null) return `<<xavp:${r.root}>>`;
-      const values = item.get(r.field);
-      if (!values || r.fieldIdx === '*') return null;
-      return at(values, r.fieldIdx ?? 0) ?? null;
-    },
-    set: (c, arg, v) => {
-      const r = xavpRef(arg);
-      const items = c.xavps.get(r.root);
-      if (v === null) {
-        if (!items) return;
-        if (r.field === null) {
-          if (r.rootIdx === '*') c.xavps.delete(r.root);
-          else {
-            const idx = r.rootIdx ?? 0;
-            items.splice(idx < 0 ? items.length + idx : idx, 1);
-            if (items.length === 0) c.xavps.delete(r.root);
-          }
-          return;
-        }
-        const targets = r.rootIdx === '*' ? items : [at(items, r.rootIdx ?? 0)].filter((x) => x !== undefined);
-        for (const item of targets) {
-          const values = item.get(r.field);
-          if (!values) continue;
-          if (r.fieldIdx === '*') item.delete(r.field);
-          else {
-            const idx = r.fieldIdx ?? 0;
-            values.splice(idx < 0 ? values.length + idx : idx, 1);
-            if (values.length === 0) item.delete(r.field);
-          }
-        }
-        return;
-      }
-      if (r.field === null) throw new Error(`$xavp(${arg}): single-value xavps (no =>field) are not supported by kemi-proxy`);
-      if (r.rootIdx === null) {
-        // A new item at the head of the list.
-        const list = items ?? [];
-        list.unshift(new Map([[r.field, [v]]]));
-        c.xavps.set(r.root, list);
-        return;
-      }
-      if (r.rootIdx === '*' || !items) return;
-      const item = at(items, r.rootIdx);
-      if (!item || r.fieldIdx === '*') return;
-      const values = item.get(r.field);
-      if (r.fieldIdx === null) item.set(r.field, [v, ...(values ?? [])]);
-      else if (values) {
-        const idx = r.fieldIdx < 0 ? values.length + r.fieldIdx : r.fieldIdx;
-        if (values[idx] !== undefined) values[idx] = v;
-      }
-    },
-  });
+  registerAvpPvs(reg);
   const cred = (part: 'username' | 'realm' | 'domain') =>
     ro((c) => {
       const h = c.msg.header('proxy-authorization') ?? c.msg.header('authorization');
@@ -303,7 +301,8 @@ export function registerCorePvs(reg: PvRegistry): void {
       if (!m) return undefined;
       const v = m[1]!;
       if (part === 'username') return v.includes('@') ? v.slice(0, v.indexOf('@')) : v;
-      if (part === 'domain') return v.includes('@') ? v.slice(v.indexOf('@') + 1) : /realm\s*=\s*"?([^",]*)"?/i.exec(h)?.[1];
+      // As Kamailio's digest parser: the part after '@' of the username, "" without one.
+      if (part === 'domain') return v.includes('@') ? v.slice(v.indexOf('@') + 1) : '';
       return v;
     });
   registerPv('au', cred('username'));

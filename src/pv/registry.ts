@@ -55,6 +55,11 @@ export class PvRegistry {
     return this.handlers.has(name);
   }
 
+  /** The handler registered under a name (aliases such as $ruri share $ru's). */
+  handler(name: string): PvHandler | undefined {
+    return this.handlers.get(name);
+  }
+
   /** Parses `$name`, `$name(arg)`, `$(name(arg)[i])`; throws naming an unknown PV. */
   parse(spec: string): PvSpec {
     const hit = this.specCache.get(spec);
@@ -72,6 +77,12 @@ export class UnknownPvError extends Error {
     super(`${why} '${spec}'`);
   }
 }
+
+/**
+ * A write the PV refuses (read-only PV, a transformation, a branch that does not exist): KSR.pv
+ * answers false and logs, as Kamailio's pv_set_spec_value failing.
+ */
+export class PvSetError extends Error {}
 
 /** Where an instance keeps its registry (Kamailio's pv module owns the PV table). */
 export const PVS = new ModuleKey<PvRegistry>('pv:registry');
@@ -155,15 +166,15 @@ export function getPvAwaitable(ctx: MsgContext, spec: string): PvValue | null | 
 export function setPvAwaitable(ctx: MsgContext, spec: string, value: PvValue | null): void | Promise<void> {
   const p = parsePvSpec(ctx, spec);
   if (p.handler.setAsync && !p.transforms) return p.handler.setAsync(ctx, p.arg, value, p.index);
-  if (p.transforms) throw new Error(`pseudo-variable '${spec}' with transformations cannot be assigned`);
-  if (!p.handler.set) throw new Error(`pseudo-variable '${spec}' is read-only`);
+  if (p.transforms) throw new PvSetError(`pseudo-variable '${spec}' with transformations cannot be assigned`);
+  if (!p.handler.set) throw new PvSetError(`pseudo-variable '${spec}' is read-only`);
   p.handler.set(ctx, p.arg, value, p.index);
 }
 
 export function setPv(ctx: MsgContext, spec: string, value: PvValue | null): void {
   const p = parsePvSpec(ctx, spec);
-  if (p.transforms) throw new Error(`pseudo-variable '${spec}' with transformations cannot be assigned`);
-  if (!p.handler.set) throw new Error(`pseudo-variable '${spec}' is read-only`);
+  if (p.transforms) throw new PvSetError(`pseudo-variable '${spec}' with transformations cannot be assigned`);
+  if (!p.handler.set) throw new PvSetError(`pseudo-variable '${spec}' is read-only`);
   p.handler.set(ctx, p.arg, value, p.index);
 }
 

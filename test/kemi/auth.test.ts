@@ -121,7 +121,7 @@ describe('KSR.auth_db.auth_check', () => {
     const { nonce } = await challenge();
     const ok = regAuth({ nonce });
     expect(await check(ok)).toBe(1);
-    expect([sync(pv, 'get', ok, '$au'), sync(pv, 'get', ok, '$ar'), sync(pv, 'get', ok, '$ad')]).toEqual(['bob', 'kemi.test', 'kemi.test']);
+    expect([sync(pv, 'get', ok, '$au'), sync(pv, 'get', ok, '$ar'), sync(pv, 'get', ok, '$ad')]).toEqual(['bob', 'kemi.test', '']);
     expect(await call(auth, 'has_credentials', ok, 'kemi.test')).toBe(1);
     expect(await call(auth, 'has_credentials', ok, 'other.test')).toBe(-1);
     expect(await call(auth, 'consume_credentials', ok)).toBe(1);
