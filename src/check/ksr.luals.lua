@@ -16,6 +16,7 @@ KSRVERSION = "2.0"
 ---@field corex KSR.corex
 ---@field dialog KSR.dialog
 ---@field dispatcher KSR.dispatcher
+---@field drachtio KSR.drachtio
 ---@field hdr KSR.hdr
 ---@field htable KSR.htable
 ---@field jsonrpcs KSR.jsonrpcs
@@ -854,6 +855,17 @@ function KSR.dispatcher.ds_is_active(p1) end
 ---@param p2 string
 ---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
 function KSR.dispatcher.ds_is_active_uri(p1, p2) end
+
+---@class KSR.drachtio
+KSR.drachtio = {}
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.drachtio.send_to_app(p1) end
+
+---@param p1 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.drachtio.send_to_addr(p1) end
 
 ---@class KSR.hdr
 KSR.hdr = {}
