@@ -6,7 +6,7 @@
 import type { SipMessage } from '../sip/message.js';
 import type { LogLevel } from '../lib/log.js';
 import type { ModuleStates } from './module-state.js';
-import type { ListenSocket, Proto, ReceiveInfo } from '../transport/types.js';
+import type { ConnectionQueries, ListenSocket, Proto, ReceiveInfo } from '../transport/types.js';
 
 export type { LogLevel } from '../lib/log.js';
 export type { Proto, ReceiveInfo } from '../transport/types.js';
@@ -58,6 +58,8 @@ export interface ProxyServices {
   localTag(ctx: MsgContext): string;
   /** The instance's module states (each module's `KEY.of(ctx)` reads its own). */
   readonly modules: ModuleStates;
+  /** Connection facts of the instance's transports (KSR.tls, KSR.websocket); absent in bare test services. */
+  readonly transports?: ConnectionQueries;
 }
 
 /** How a script callback ended. */

@@ -16,6 +16,8 @@ export interface ScriptHostOptions extends LoadOptions {
   watch?: boolean;
   /** Reload on SIGHUP. */
   handleSignals?: boolean;
+  /** After a reload swapped the new script in (the core reloads TLS certificates then). */
+  onReloaded?: () => void;
 }
 
 export interface ScriptHostStats {
@@ -97,6 +99,7 @@ export class ScriptHost {
     if ((this.users.get(old) ?? 0) > 0) this.retired.add(old);
     else old.close();
     this.opts.log('info', `script reloaded ok: ${this.opts.scriptPath}`);
+    this.opts.onReloaded?.();
     return { ok: true };
   }
 
