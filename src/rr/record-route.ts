@@ -70,7 +70,8 @@ export function rrSettings(params: Readonly<Record<string, string | number>>): R
 }
 
 function rrUri(host: string, port: string | number, proto: string, params: string, ftag: string | undefined, rr: RrSettings): string {
-  const transport = proto === 'udp' ? '' : `;transport=${proto}`;
+  // Kamailio (msg_translator.c, SUBST_RCV_ALL/SUBST_SND_ALL) writes transport=ws for WS and WSS alike (RFC 7118 5.2).
+  const transport = proto === 'udp' ? '' : `;transport=${proto === 'wss' ? 'ws' : proto}`;
   const f = ftag ? `;ftag=${ftag}` : '';
   return `<sip:${host}:${port}${transport}${rr.fullLr ? ';lr=on' : ';lr'}${f}${params}>`;
 }
