@@ -94,7 +94,8 @@ export class Forwarder {
     applyReceived(out, orig);
     const rr = recordRouteLines(bctx, this.receivingSocket(orig.rcv), sock);
     if (rr) out.insertHeader(rr);
-    out.prependVia(this.viaValue(bctx, sock, branch, orig.rcv.proto !== 'udp' ? orig.rcv.connId : undefined));
+    // Kamailio's id_builder adds ;i= for requests that came over TCP or TLS only (not WS/WSS).
+    out.prependVia(this.viaValue(bctx, sock, branch, orig.rcv.proto === 'tcp' || orig.rcv.proto === 'tls' ? orig.rcv.connId : undefined));
     return out.serialize();
   }
 

@@ -176,7 +176,7 @@ describe('SIP.js over WebSocket calls a SIPp UAS on UDP and is called by SIPp', 
       // SIPp saw the proxy's double Record-Route: UDP side first, then the WebSocket side as transport=ws.
       const trace = readFileSync(r.msgFile!, 'latin1');
       const invite = trace.slice(trace.indexOf('INVITE sip:'));
-      expect(invite).toMatch(new RegExp(`Record-Route: <sip:127\\.0\\.0\\.1:${proxy.port};lr;ftag=[^>]+>\\r?\\nRecord-Route: <sip:127\\.0\\.0\\.1:${ports[proto]};transport=ws;lr;ftag=[^>]+>`));
+      expect(invite).toMatch(new RegExp(`Record-Route: <sip:127\\.0\\.0\\.1:${proxy.port};r2=on;lr;ftag=[^>]+>\\r?\\nRecord-Route: <sip:127\\.0\\.0\\.1:${ports[proto]};transport=ws;r2=on;lr;ftag=[^>]+>`));
     }, 30_000);
 
     it(`over ${proto.toUpperCase()}: SIPp calls the registered SIP.js user, which answers; SIPp hangs up`, async () => {
@@ -195,8 +195,8 @@ describe('SIP.js over WebSocket calls a SIPp UAS on UDP and is called by SIPp', 
       await waitFor(() => got.ended === true, 5000, () => 'SIP.js never saw the BYE');
       // The INVITE reached SIP.js with both of the proxy's entries: the WebSocket side on top.
       const rr = got.invite!.request.getHeaders('record-route');
-      expect(rr[0]).toMatch(new RegExp(`^<sip:127\\.0\\.0\\.1:${ports[proto]};transport=ws;lr;ftag=`));
-      expect(rr[1]).toMatch(new RegExp(`^<sip:127\\.0\\.0\\.1:${proxy.port};lr;ftag=`));
+      expect(rr[0]).toMatch(new RegExp(`^<sip:127\\.0\\.0\\.1:${ports[proto]};transport=ws;r2=on;lr;ftag=`));
+      expect(rr[1]).toMatch(new RegExp(`^<sip:127\\.0\\.0\\.1:${proxy.port};r2=on;lr;ftag=`));
     }, 30_000);
   }
 });
