@@ -24,6 +24,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     window: { type: 'string', default: '100' },
     target: { type: 'string', default: 'kemi,kamailio' },
+    protos: { type: 'string', default: 'TLS,WSS' },
+    modes: { type: 'string', default: 'options,calls' },
   },
 });
 const seconds = Number(values.seconds);
@@ -69,17 +71,22 @@ function header(msg: string, name: string): string[] {
  * One INVITE/200/ACK/BYE/200 call per `send(n)` through the proxy to the SIPp UAS; `onMessage`
  * takes every message the client receives and returns true when it ended a call (200 to BYE).
  */
-function callDriver(via: string, write: (s: string) => void): { send(n: number): void; onMessage(m: string): boolean } {
+function callDriver(via: string, write: (s: string) => void): { send(n: number): void; onMessage(m: string): boolean; stalled(): string } {
+  // Stage of each call not yet ended: 1 INVITE sent, 2 200 received (ACK and BYE sent).
+  const stage = new Map<number, number>();
   const base = (method: string, ruri: string, n: number, cseq: number, extra: string[]): string =>
     [`${method} ${ruri} SIP/2.0`, `Via: SIP/2.0/${via} client.invalid;branch=z9hG4bKc${n}x${cseq}${method === 'ACK' ? 'a' : ''}`, 'Max-Forwards: 70',
       'From: <sip:bench@kemi.test>;tag=bf' + n, ...extra, `Call-ID: bcall-${n}@kemi.test`, `CSeq: ${cseq} ${method}`, 'Content-Length: 0', '', ''].join('\r\n');
   return {
-    send: (n) => write(base('INVITE', 'sip:sipp@kemi.test', n, 1, ['To: <sip:sipp@kemi.test>', `Contact: <sip:bench@client.invalid;transport=${via.toLowerCase()}>`])),
+    stalled: () => `${[...stage.values()].filter((v) => v === 1).length} waiting for 200 to INVITE, ${[...stage.values()].filter((v) => v === 2).length} for 200 to BYE`,
+    send: (n) => (stage.set(n, 1), write(base('INVITE', 'sip:sipp@kemi.test', n, 1, ['To: <sip:sipp@kemi.test>', `Contact: <sip:bench@client.invalid;transport=${via.toLowerCase()}>`]))),
     onMessage: (m) => {
       if (!m.startsWith('SIP/2.0 200')) return false;
       const cseq = header(m, 'CSeq')[0] ?? '';
       const n = Number(/bcall-(\d+)@/.exec(m)?.[1]);
       if (cseq.endsWith('INVITE')) {
+        if (stage.get(n) !== 1) return false; // a retransmitted 200
+        stage.set(n, 2);
         const to = header(m, 'To')[0]!;
         const contact = /<([^>]+)>/.exec(header(m, 'Contact')[0] ?? '')?.[1] ?? 'sip:127.0.0.1';
         const routes = header(m, 'Record-Route').flatMap((v) => v.split(/,\s*(?=<)/)).reverse().map((r) => `Route: ${r}`);
@@ -88,7 +95,9 @@ function callDriver(via: string, write: (s: string) => void): { send(n: number):
         setTimeout(() => write(base('BYE', contact, n, 2, [`To: ${to}`, ...routes])), 10);
         return false;
       }
-      return cseq.endsWith('BYE');
+      if (!cseq.endsWith('BYE') || stage.get(n) !== 2) return false;
+      stage.delete(n);
+      return true;
     },
   };
 }
@@ -130,6 +139,7 @@ async function benchTls(port: number, certs: TestCerts, mode: Mode): Promise<{ o
   });
   const calls = callDriver('TLS', (m) => sock.write(m));
   const r = await drive((n) => (mode === 'calls' ? calls.send(n) : sock.write(options(n, 'TLS'))), (f) => (onReply = f));
+  if (mode === 'calls') console.log(`  TLS calls not ended: ${calls.stalled()}`);
   sock.destroy();
   return r;
 }
@@ -144,6 +154,7 @@ async function benchWss(port: number, certs: TestCerts, mode: Mode): Promise<{ o
     if (mode === 'calls' ? calls.onMessage(m) : m.startsWith('SIP/2.0 200')) onReply();
   });
   const r = await drive((n) => (mode === 'calls' ? calls.send(n) : ws.send(options(n, 'WSS'))), (f) => (onReply = f));
+  if (mode === 'calls') console.log(`  WSS calls not ended: ${calls.stalled()}`);
   ws.terminate();
   return r;
 }
@@ -213,8 +224,9 @@ async function main(): Promise<void> {
     const t = name === 'kamailio' ? await startKamailio(certs, uasPort) : await startKemi(certs, uasPort);
     if (!t) continue;
     try {
-      for (const mode of ['options', 'calls'] as const) {
-        for (const [proto, run] of [['TLS', benchTls], ['WSS', benchWss]] as const) {
+      for (const mode of values.modes!.split(',') as Mode[]) {
+        for (const proto of values.protos!.split(',') as ('TLS' | 'WSS')[]) {
+          const run = proto === 'TLS' ? benchTls : benchWss;
           const uas = mode === 'calls' ? startSipp({ scenario: 'uas.xml', port: uasPort, timeoutS: seconds + 30 }) : null;
           if (uas) await new Promise((r) => setTimeout(r, 1000));
           const cpu0 = treeCpuSeconds(t.pid);
