@@ -41,7 +41,6 @@ function ksr_request_route()
   end
   if KSR.is_INVITE() then
     if KSR.registrar.lookup("location") < 0 then KSR.sl.sl_send_reply(404, "Not Found") return 1 end
-    KSR.info("relay ru=" .. KSR.pv.get("$ru") .. " du=" .. tostring(KSR.pv.get("$du")) .. "\\n")
     KSR.tm.t_relay()
     return 1
   end
@@ -108,10 +107,8 @@ describe('ksr_xhttp_event, ksr_websocket_event and tm on a closed WebSocket', ()
     const denied = new WebSocket(`ws://127.0.0.1:${wsPort}/elsewhere`, ['sip']);
     const status = await new Promise<number>((res) => denied.on('unexpected-response', (_q, r) => res(r.statusCode ?? 0)));
     expect(status).toBe(403);
-    const port = (c.ws as unknown as { _socket: { localPort: number } })._socket.localPort;
     c.ws.close(1000);
     await proxy.waitForOutput(new RegExp(`ws event websocket:closed conid=\\d+ si=127\\.0\\.0\\.1`), 5000);
-    expect(port).toBeGreaterThan(0);
   });
 
   it('an INVITE relayed to a WebSocket user whose connection closes ends with 503 at once', async () => {
@@ -136,8 +133,7 @@ describe('ksr_xhttp_event, ksr_websocket_event and tm on a closed WebSocket', ()
     });
     const t0 = Date.now();
     const ex = await udpRequest(proxy.port, udpReq('INVITE', 'sip:bob@kemi.test'), 8000);
-    expect(ex.replies.some((r) => r.startsWith('INVITE') )).toBe(false);
-    expect(ex.final, `replies:\n${ex.replies.join('\n')}\n${proxy.output()}`).toBe(503);
+        expect(ex.final, `replies:\n${ex.replies.join('\n')}\n${proxy.output()}`).toBe(503);
     expect(ex.replies.find((r) => /^SIP\/2\.0 503/.test(r))).toMatch(/^SIP\/2\.0 503 Service Unavailable\r\n/);
     // Well before fr_inv_timer.
     expect(Date.now() - t0).toBeLessThan(4000);
