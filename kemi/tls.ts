@@ -14,18 +14,12 @@ import type { PeerCertificate } from 'node:tls';
 import type { MsgContext, PvValue } from '../src/context/msg-context.js';
 import type { PvRegistry } from '../src/pv/registry.js';
 import { HTTP_EXCHANGE_KEY, type HttpExchange } from '../src/transport/http-exchange.js';
-import type { ConnInfo } from '../src/transport/manager.js';
-import type { TlsConnInfo } from '../src/transport/tls.js';
+import type { ConnectionQueries, TlsConnInfo } from '../src/transport/types.js';
 import { defineModule, type KemiArg } from './types.js';
 
-/** What this module needs of the proxy: the transports' per-connection facts. */
-interface ConnQueries {
-  connInfo(connId: number): ConnInfo | undefined;
-}
-
-/** The one way to the proxy instance's transports (the lead may route it through ProxyServices). */
-function conns(ctx: MsgContext): ConnQueries | null {
-  return (ctx.proxy as { transports?: ConnQueries }).transports ?? null;
+/** The one way to the proxy instance's transports. */
+function conns(ctx: MsgContext): ConnectionQueries | null {
+  return ctx.proxy.transports ?? null;
 }
 
 /** The TLS facts of the current message's connection (or of the HTTP request on wss), or null. */

@@ -6,17 +6,13 @@
  * sends pings itself (config `ws.pingInterval`).
  */
 import type { MsgContext } from '../src/context/msg-context.js';
+import type { ConnectionQueries } from '../src/transport/types.js';
 import { HTTP_EXCHANGE_KEY, type HttpExchange } from '../src/transport/http-exchange.js';
 import { defineModule, type KemiArg } from './types.js';
 
-/** What this module needs of the proxy: the WebSocket connection by id. */
-interface WsQueries {
-  webSocket(connId: number): { closeConn(connId: number, status?: number, reason?: string): boolean } | undefined;
-}
-
-/** The one way to the proxy instance's transports (the lead may route it through ProxyServices). */
-function transports(ctx: MsgContext): WsQueries | null {
-  return (ctx.proxy as { transports?: WsQueries }).transports ?? null;
+/** The one way to the proxy instance's transports. */
+function transports(ctx: MsgContext): ConnectionQueries | null {
+  return ctx.proxy.transports ?? null;
 }
 
 function exchange(ctx: MsgContext): HttpExchange | null {

@@ -6,7 +6,7 @@
 import type { SipMessage } from '../sip/message.js';
 import type { LogLevel } from '../lib/log.js';
 import type { ModuleStates } from './module-state.js';
-import type { ListenSocket, Proto, ReceiveInfo } from '../transport/types.js';
+import type { ConnectionQueries, ListenSocket, Proto, ReceiveInfo } from '../transport/types.js';
 
 export type { LogLevel } from '../lib/log.js';
 export type { Proto, ReceiveInfo } from '../transport/types.js';
@@ -64,6 +64,8 @@ export interface ProxyServices {
    * faked message; `setup` prepares the context first. Nothing happens when `fn` is not defined.
    */
   runEvent?(fn: string, evName: string, ctx: MsgContext | null, setup?: (ctx: MsgContext) => void): void | Promise<void>;
+  /** Connection facts of the instance's transports (KSR.tls, KSR.websocket); absent in bare test services. */
+  readonly transports?: ConnectionQueries;
 }
 
 /** How a script callback ended. */

@@ -10,7 +10,7 @@ import type { SipResolver } from '../transport/dns.js';
 import type { CoreStats } from './stats.js';
 import { SipMessage, parseUri, type Via } from '../sip/index.js';
 import type { ListenSocket, SendTarget } from '../transport/types.js';
-import type { Target } from '../transport/dns.js';
+import { tlsServerName, type Target } from '../transport/dns.js';
 import { statelessBranch } from '../sip/branch.js';
 import { receivedTest } from '../sip/reply-via.js';
 import { recordRouteLines } from '../rr/record-route.js';
@@ -80,7 +80,7 @@ export class Forwarder {
     const bytes = this.prepareOutgoing(ctx, ctx, msg.clone(), sock, branch);
     if (!this.proxy.onSend(ctx, bytes)) return -1;
     const ok = this.proxy.send(
-      { proto: t.proto, address: t.address, port: t.port, noConnect: ctx.sendFlags.forwardNoConnect, closeAfter: ctx.sendFlags.forwardClose, local: sock.id },
+      { proto: t.proto, address: t.address, port: t.port, noConnect: ctx.sendFlags.forwardNoConnect, closeAfter: ctx.sendFlags.forwardClose, local: sock.id, ...serverName(t.proto, dest) },
       bytes,
     );
     if (ok) this.proxy.stats.forwarded++;
@@ -96,7 +96,8 @@ export class Forwarder {
     applyReceived(out, orig);
     const rr = recordRouteLines(bctx, this.receivingSocket(orig.rcv), sock);
     if (rr) out.insertHeader(rr);
-    out.prependVia(this.viaValue(bctx, sock, branch, orig.rcv.proto !== 'udp' ? orig.rcv.connId : undefined));
+    // Kamailio's id_builder adds ;i= for requests that came over TCP or TLS only (not WS/WSS).
+    out.prependVia(this.viaValue(bctx, sock, branch, orig.rcv.proto === 'tcp' || orig.rcv.proto === 'tls' ? orig.rcv.connId : undefined));
     // A message without Content-Length gets one only when it goes over a stream (as Kamailio).
     return out.serialize({ stream: sock.proto !== 'udp' });
   }
@@ -242,4 +243,11 @@ export function applyReceived(out: SipMessage, ctx: MsgContext): void {
     else params.splice(at, 0, `rport=${ctx.rcv.srcPort}`);
   }
   out.replaceTopVia(params.length ? `${sentBy};${params.join(';')}` : sentBy);
+}
+
+/** TLS-family sends check the server's certificate against the URI host (SendTarget.serverName). */
+export function serverName(proto: Proto, dest: string): { serverName?: string } {
+  if (proto !== 'tls' && proto !== 'wss') return {};
+  const name = tlsServerName(dest);
+  return name ? { serverName: name } : {};
 }

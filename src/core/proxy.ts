@@ -26,6 +26,7 @@ import { Forwarder } from './forwarder.js';
 import { replyVia1 } from '../sip/reply-via.js';
 import { OverloadGuard } from './overload.js';
 import { MessageTrace, parseTraceMode } from './message-trace.js';
+import { EdgeEvents } from './edge-events.js';
 import { CoreStats } from './stats.js';
 import { TM, TransactionLayer } from '../tm/transaction-layer.js';
 import type { TimerClock } from '../tm/timer-queue.js';
@@ -133,6 +134,9 @@ export class KemiProxy implements ProxyServices, TmCore {
       onMessage: (data, rcv) => this.onMessage(data, rcv),
       onError: (e, where) => this.logger.warn(`transport ${where}: ${e.message}`),
       tcp: cfg.tcp, tls: cfg.tls, ws: cfg.ws,
+      onHttpRequest: (req) => this.edge.onHttpRequest(req),
+      onWsClosed: (connId, rcv) => this.edge.onWsClosed(connId, rcv),
+      onConnClosed: (proto, connId, address, port) => this.tm?.connectionClosed(proto, connId, address, port),
     });
     this.forwarder = new Forwarder(this);
     this.serverHeader = cfg.serverHeader;
@@ -181,6 +185,7 @@ export class KemiProxy implements ProxyServices, TmCore {
       watch: this.cfg.watch,
       handleSignals: this.deps.handleSignals ?? false,
       loadContext: () => this.fakedContext(),
+      onReloaded: () => this.reloadCertificates(),
     });
     await this.transports.listen(this.cfg.listen.map(parseListen));
     for (const s of this.transports.sockets()) this.logger.info(`listening on ${s.id}`);
@@ -215,10 +220,27 @@ export class KemiProxy implements ProxyServices, TmCore {
     for (const close of this.moduleClosers) await close();
   }
 
+  /** Script reload: the TLS certificate files are read again; a bad file keeps the old ones. */
+  private reloadCertificates(): void {
+    try {
+      if (this.transports.reloadCertificates()) this.logger.info('TLS certificates reloaded');
+    } catch (e) {
+      this.logger.err(`TLS certificates not reloaded, keeping the old ones: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** ksr_xhttp_event and ksr_websocket_event (edge-events.ts). */
+  private readonly edge = new EdgeEvents(this);
+
   /** Kamailio's faked message: what KSR calls in a script's main chunk run with. */
-  private fakedContext(): MsgContext {
+  fakedContext(rcv?: ReceiveInfo): MsgContext {
     const msg = SipMessage.parse(Buffer.from('OPTIONS sip:you@kamailio.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKfaked\r\nFrom: <sip:you@kamailio.org>;tag=faked\r\nTo: <sip:you@kamailio.org>\r\nCall-ID: faked\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n'));
-    return new MsgContext(msg, { proto: 'udp', srcAddress: '127.0.0.1', srcPort: 9, localAddress: '127.0.0.1', localPort: 9, family: 4 }, this);
+    return new MsgContext(msg, rcv ?? { proto: 'udp', srcAddress: '127.0.0.1', srcPort: 9, localAddress: '127.0.0.1', localPort: 9, family: 4 }, this);
+  }
+
+  /** The next $mi (event contexts count as messages, as Kamailio's faked ones do). */
+  nextMsgId(): number {
+    return ++this.msgIds;
   }
 
   sockets(): readonly ListenSocket[] {

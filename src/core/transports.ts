@@ -4,7 +4,7 @@
  * the `onMessage` callback the core hands to the transports it makes itself, or through
  * KemiProxy.onMessage for transports made outside.
  */
-import type { ListenSocket, ListenSpec, SendTarget } from '../transport/types.js';
+import type { ConnectionQueries, ListenSocket, ListenSpec, SendTarget } from '../transport/types.js';
 
 /** The transport counters the metrics read. */
 export interface CoreTransportStats {
@@ -17,8 +17,10 @@ export interface CoreTransportStats {
   readonly connectionsOpen: number;
 }
 
-export interface CoreTransports {
+export interface CoreTransports extends ConnectionQueries {
   readonly stats: CoreTransportStats;
+  /** Re-reads the TLS certificate files (after a script reload); false when no TLS is in use. */
+  reloadCertificates(): boolean;
   listen(specs: readonly ListenSpec[]): Promise<void>;
   sockets(): readonly ListenSocket[];
   /** Sends one message; false when it could not be sent. */

@@ -19,6 +19,8 @@ export interface ScriptHostOptions extends LoadOptions {
   handleSignals?: boolean;
   /** Global functions a script must define to be loaded (default: ksr_request_route). */
   requiredFunctions?: readonly string[];
+  /** After a reload swapped the new script in (the core reloads TLS certificates then). */
+  onReloaded?: () => void;
 }
 
 const REQUIRED_DEFAULT: readonly string[] = ['ksr_request_route'];
@@ -102,6 +104,7 @@ export class ScriptHost {
     if ((this.users.get(old) ?? 0) > 0) this.retired.add(old);
     else old.close();
     this.opts.log('info', `script reloaded ok: ${this.opts.scriptPath}`);
+    this.opts.onReloaded?.();
     return { ok: true };
   }
 

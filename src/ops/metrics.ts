@@ -16,6 +16,22 @@ function publish(c: Counter<string>, values: Iterable<[Record<string, string>, n
   for (const [labels, v] of values) c.inc(labels, v);
 }
 
+/** Gauges among the transports' counters: not events. */
+const NOT_EVENTS = new Set(['connectionsOpen']);
+
+/** byProto's counters as [{proto, event}, total] with snake_case event names (handshakeErrors -> handshake_errors). */
+export function transportEvents(byProto: Readonly<Partial<Record<string, Readonly<Record<string, number>>>>>): [Record<string, string>, number][] {
+  const out: [Record<string, string>, number][] = [];
+  for (const [proto, counters] of Object.entries(byProto)) {
+    if (!counters) continue;
+    for (const [name, v] of Object.entries(counters)) {
+      if (NOT_EVENTS.has(name) || typeof v !== 'number') continue;
+      out.push([{ proto, event: name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) }, v]);
+    }
+  }
+  return out;
+}
+
 /**
  * kemi_request_processing_seconds: a Prometheus histogram served from CoreStats' bucket counts,
  * so the message path only increments an array slot.
@@ -120,6 +136,11 @@ export class Metrics {
     for (const [name, help, read] of transport) {
       const c: Counter<string> = new Counter({ name, help, registers: [r], collect() { publish(c, [[{}, read()]]); } });
     }
+    const events: Counter<string> = new Counter({
+      name: 'kemi_transport_events_total', help: 'Transport counters by protocol (messages, bytes, connections, handshake and frame errors, limits)',
+      labelNames: ['proto', 'event'], registers: [r],
+      collect() { publish(events, transportEvents(p.transports.stats.byProto ?? {})); },
+    });
     const stateErrors: Counter<string> = new Counter({
       name: 'kemi_state_errors_total', help: 'Calls to the state backend (Redis) that failed or timed out', labelNames: ['backend'], registers: [r],
       collect() { publish(stateErrors, [[{ backend: p.state?.kind ?? 'memory' }, p.state?.errors ?? 0]]); },

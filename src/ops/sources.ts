@@ -38,6 +38,8 @@ export interface TransportCounters {
   readonly framingErrors: number;
   readonly sendErrors: number;
   readonly connectionsOpen: number;
+  /** Each transport's own counters by protocol (udp, tcp, tls, ws, wss): received, handshakeErrors, ... */
+  readonly byProto?: Readonly<Partial<Record<string, Readonly<Record<string, number>>>>>;
 }
 
 export interface ScriptReloader {

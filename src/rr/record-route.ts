@@ -77,10 +77,12 @@ export function rrSettings(params: Readonly<Record<string, string | number>>): R
   };
 }
 
-function rrUri(host: string, port: string | number, proto: string, params: string, ftag: string | undefined, rr: RrSettings): string {
-  const transport = proto === 'udp' ? '' : `;transport=${proto}`;
+function rrUri(host: string, port: string | number, proto: string, params: string, ftag: string | undefined, rr: RrSettings, r2 = false): string {
+  // Kamailio (msg_translator.c, SUBST_RCV_ALL/SUBST_SND_ALL) writes transport=ws for WS and WSS alike (RFC 7118 5.2).
+  const transport = proto === 'udp' ? '' : `;transport=${proto === 'wss' ? 'ws' : proto}`;
   const f = ftag ? `;ftag=${ftag}` : '';
-  return `<sip:${host}:${port}${transport}${rr.fullLr ? ';lr=on' : ';lr'}${f}${params}>`;
+  // Both entries of a double Record-Route carry r2=on, as rr's record.c writes them.
+  return `<sip:${host}:${port}${transport}${r2 ? ';r2=on' : ''}${rr.fullLr ? ';lr=on' : ';lr'}${f}${params}>`;
 }
 
 /**
@@ -100,10 +102,12 @@ export function recordRouteLines(ctx: MsgContext, inSock: ListenSocket | null, o
   if (st.preset) {
     return st.preset.map((a) => `Record-Route: <${a.startsWith('sip:') || a.startsWith('sips:') ? a : `sip:${a}`}${rr.fullLr ? ';lr=on' : ';lr'}${ftag ? `;ftag=${ftag}` : ''}${st.params}>\r\n`).join('');
   }
-  const outLine = `Record-Route: ${rrUri(hostOf(out, ctx.advertisedAddress), ctx.advertisedPort ?? out.port, out.proto, st.params, ftag, rr)}\r\n`;
-  if (!inSock || inSock.id === out.id) return outLine;
+  const outHost = hostOf(out, ctx.advertisedAddress);
+  const outPort = ctx.advertisedPort ?? out.port;
+  if (!inSock || inSock.id === out.id) return `Record-Route: ${rrUri(outHost, outPort, out.proto, st.params, ftag, rr)}\r\n`;
   // Double Record-Route: the outbound side first (the callee sees it first), then the inbound side.
-  return outLine + `Record-Route: ${rrUri(hostOf(inSock, null), inSock.port, inSock.proto, st.params, ftag, rr)}\r\n`;
+  return `Record-Route: ${rrUri(outHost, outPort, out.proto, st.params, ftag, rr, true)}\r\n` +
+    `Record-Route: ${rrUri(hostOf(inSock, null), inSock.port, inSock.proto, st.params, ftag, rr, true)}\r\n`;
 }
 
 export interface RouteEntry {

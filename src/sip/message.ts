@@ -63,6 +63,8 @@ export interface ParseOptions {
    * only to answer a bad request (a reply needs just its Via, From, To, Call-ID and CSeq).
    */
   lenient?: boolean;
+  /** Also accept an HTTP/1.x request line (xhttp's event message: Kamailio parses HTTP with its SIP parser). */
+  http?: boolean;
 }
 
 const CR = 13;
@@ -103,7 +105,7 @@ export class SipMessage {
   }
 
   static parse(buf: Buffer, opts?: ParseOptions): SipMessage {
-    return new SipMessage(parseBuffer(buf, opts?.datagram ?? true, opts?.lenient ?? false));
+    return new SipMessage(parseBuffer(buf, opts?.datagram ?? true, opts?.lenient ?? false, opts?.http ?? false));
   }
 
   get buf(): Buffer {
@@ -582,7 +584,7 @@ export class SipMessage {
   }
 }
 
-function parseStartLine(p: Parsed, line: string, start: number): void {
+function parseStartLine(p: Parsed, line: string, start: number, http = false): void {
   if (line.startsWith('SIP/')) {
     const m = /^(SIP\/\d+\.\d+) (\d{3}) (.*)$/.exec(line) ?? /^(SIP\/\d+\.\d+) (\d{3})$/.exec(line);
     if (!m) throw new SipParseError(0, `bad status line '${line.slice(0, 80)}'`);
@@ -609,6 +611,7 @@ function parseStartLine(p: Parsed, line: string, start: number): void {
   p.version = version;
   // From here on the request is identified well enough to be answered.
   if (!ruri || /[\s<>]/.test(ruri) || version.includes(' ')) throw bad('bad Request-Line (extra whitespace or brackets)');
+  if (http && /^HTTP\/1\.[01]$/.test(version)) return;
   if (!/^SIP\/\d+\.\d+$/i.test(version)) throw bad(`bad SIP version '${version}'`);
   if (version.toUpperCase() !== 'SIP/2.0') throw new SipParseError(505, 'Version Not Supported');
 }
@@ -637,7 +640,7 @@ function commonLname(text: string, start: number, end: number): string | undefin
   return undefined;
 }
 
-function parseBuffer(buf: Buffer, datagram: boolean, lenient = false): Parsed {
+function parseBuffer(buf: Buffer, datagram: boolean, lenient = false, http = false): Parsed {
   let pos = 0;
   const n = buf.length;
   while (pos < n && (buf[pos] === CR || buf[pos] === LF)) pos++;
@@ -657,7 +660,7 @@ function parseBuffer(buf: Buffer, datagram: boolean, lenient = false): Parsed {
   // still be answered (a reply needs its Via, From, To, Call-ID and CSeq).
   let startError: SipParseError | null = null;
   try {
-    parseStartLine(p, text.slice(pos, slEnd), pos);
+    parseStartLine(p, text.slice(pos, slEnd), pos, http);
   } catch (e) {
     if (!(e instanceof SipParseError) || e.status === 0 || !p.isRequest) throw e;
     startError = e;

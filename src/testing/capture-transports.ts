@@ -40,6 +40,19 @@ export class CaptureTransports implements CoreTransports {
     return true;
   }
 
+  /** No connections here: the harness has no streams to query, close or re-certify. */
+  connInfo(): undefined {
+    return undefined;
+  }
+
+  webSocket(): undefined {
+    return undefined;
+  }
+
+  reloadCertificates(): boolean {
+    return false;
+  }
+
   async close(): Promise<void> {
     this.listening = [];
   }

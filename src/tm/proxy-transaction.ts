@@ -6,6 +6,7 @@
 import { MsgContext, inheritModuleData, type ContextOrigin, type PvValue, type ReceiveInfo, type SendFlags } from '../context/msg-context.js';
 import { SipMessage, buildReply } from '../sip/index.js';
 import type { SendTarget } from '../transport/types.js';
+import { tlsServerName } from '../transport/dns.js';
 import type { RouteScript, RunOutcome } from '../context/msg-context.js';
 import { newBranch } from '../sip/branch.js';
 import { replyVia1 } from '../sip/reply-via.js';
@@ -449,6 +450,11 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
       noConnect: bctx.sendFlags.forwardNoConnect,
       closeAfter: bctx.sendFlags.forwardClose,
     };
+    // TLS: the server's certificate must name the URI host (RFC 5922 7.2).
+    if (t.proto === 'tls' || t.proto === 'wss') {
+      const name = tlsServerName(bctx.dstUri || bctx.msg.ruri);
+      if (name) target.serverName = name;
+    }
     const branch = new ClientBranch(this, this.branches.length, id, bctx.msg.ruri, bctx.dstUri, bctx.bflags[0] ?? 0, this.onFailure, this.onBranchFailure, step, target, buf);
     this.branches.push(branch);
     const timers = { fr: this.fr, frInv: this.frInv };
@@ -588,6 +594,16 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     this.maybeComplete();
   }
 
+  /** The connection a branch was sent on closed before its final reply: a faked 503 (transport error). */
+  branchConnectionLost(b: ClientBranch): void {
+    if (!b.pending) return;
+    b.faked = true;
+    b.finalCode = 503;
+    b.txn?.terminate();
+    this.branchFinal(b);
+    this.maybeComplete();
+  }
+
   /** Runs the branch-failure route for a branch that ended >= 300, if one was armed. */
   private branchFinal(b: ClientBranch): void {
     if (!b.onBranchFailure || b.sendFailed) return;
@@ -703,7 +719,7 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
   private relayWinner(w: ClientBranch): void {
     if (w.faked || !w.reply) {
       if (this.canceled) this.replyLocal(487, 'Request Terminated');
-      else this.replyLocal(w.finalCode, w.finalCode === 408 ? this.cfg.reply_408_reason : 'Server Internal Error');
+      else this.replyLocal(w.finalCode, w.finalCode === 408 ? this.cfg.reply_408_reason : w.finalCode === 503 ? 'Service Unavailable' : 'Server Internal Error');
       return;
     }
     let code = w.finalCode;

@@ -5,7 +5,7 @@
  */
 import type { MsgContext, Proto, ReceiveInfo } from '../context/msg-context.js';
 import type { SipMessage } from '../sip/index.js';
-import type { SendTarget } from '../transport/types.js';
+import { normalizeAddress, type SendTarget } from '../transport/types.js';
 import type { TmConfig } from './config.js';
 import { TimerQueue, type TimerClock, type TimerHandle } from './timer-queue.js';
 import { TmCallbackList } from './callbacks.js';
@@ -81,6 +81,24 @@ export class TransactionLayer implements TransactionOwner {
 
   unregisterClient(key: string): void {
     this.clients.delete(key);
+  }
+
+  /**
+   * A stream connection (tcp, tls, ws, wss) closed: each branch still waiting for a final reply
+   * that was sent on it ends with a faked 503, as a branch whose send failed, instead of waiting
+   * for fr_timer on a connection that can no longer answer. A scan of the pending branches: closes
+   * are rare next to messages.
+   */
+  connectionClosed(proto: Proto, connId: number, address: string, port: number): void {
+    if (proto === 'udp') return;
+    const lost: ClientBranch[] = [];
+    for (const b of this.clients.values()) {
+      const tg = b.target;
+      if (!b.pending || tg.proto !== proto) continue;
+      const same = tg.connId !== undefined ? tg.connId === connId : normalizeAddress(tg.address) === address && tg.port === port;
+      if (same) lost.push(b);
+    }
+    for (const b of lost) b.t.branchConnectionLost(b);
   }
 
   /**

@@ -6,6 +6,23 @@
 import { promises as dnsp, lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
 import type { Proto } from './types.js';
+import { parseUri } from '../sip/index.js';
+
+/**
+ * The name a TLS server's certificate must carry for a request sent to this URI (RFC 5922 7.2):
+ * its host when that is a domain name; undefined for an IP literal (checked against the address)
+ * or a URI that does not parse.
+ */
+export function tlsServerName(uri: string): string | undefined {
+  let host: string;
+  try {
+    host = parseUri(uri).host;
+  } catch {
+    return undefined;
+  }
+  const h = host.startsWith('[') ? host.slice(1, -1) : host;
+  return h !== '' && isIP(h) === 0 ? h.toLowerCase() : undefined;
+}
 
 export interface Target {
   proto: Proto;

@@ -6,11 +6,11 @@
 import type { StreamCounters, StreamLimits } from './stream.js';
 import { streamLimits, type TcpSettings, type TlsSettings, type WsSettings } from './settings.js';
 import { TcpTransport } from './tcp.js';
-import { TlsCredentials, TlsTransport, type TlsConnInfo } from './tls.js';
+import { TlsCredentials, TlsTransport } from './tls.js';
 import type { Transport, TransportEnv } from './transport.js';
 import { UdpTransport } from './udp.js';
 import { WsTransport, type HttpHook, type WsOptions } from './ws.js';
-import type { ListenProto, ListenSocket, ListenSpec, Proto, ReceiveInfo, SendTarget } from './types.js';
+import type { ConnectionQueries, ConnInfo, ListenProto, ListenSocket, ListenSpec, Proto, ReceiveInfo, SendTarget } from './types.js';
 
 export interface TransportOptions {
   onMessage: (data: Buffer, rcv: ReceiveInfo) => void;
@@ -27,6 +27,8 @@ export interface TransportOptions {
   onHttpRequest?: HttpHook;
   /** A ws/wss connection closed (ksr_websocket_event "websocket:closed"). */
   onWsClosed?: WsOptions['onClosed'];
+  /** Any stream connection (tcp, tls, ws, wss) closed: tm ends the branches waiting on it. */
+  onConnClosed?: TransportEnv['connClosed'];
   /** Three stream limits in code units (bytes, ms), over `tcp`: for tests and embedders. */
   maxMessageSize?: number;
   tcpIdleTimeoutMs?: number;
@@ -74,13 +76,9 @@ const FACTORIES: Record<ListenProto, Factory> = {
   wss: (env, d) => new WsTransport('wss', env, d.limits, d.ws, d.tls()),
 };
 
-/** Per-connection facts for the script ($tls_*, KSR.tls, $ws_conid). */
-export interface ConnInfo {
-  proto: Proto;
-  tls?: TlsConnInfo;
-}
+export type { ConnInfo } from './types.js';
 
-export class TransportManager {
+export class TransportManager implements ConnectionQueries {
   private readonly byProto = new Map<Proto, Transport>();
   /** The UDP transport, when listening on UDP: the fast path of send(). */
   private udp: UdpTransport | undefined;
@@ -102,6 +100,7 @@ export class TransportManager {
       deliver: opts.onMessage,
       error: (e, where) => opts.onError?.(e, where),
       nextConnId: () => ++this.connIds,
+      connClosed: opts.onConnClosed,
     };
   }
 

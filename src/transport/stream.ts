@@ -318,7 +318,10 @@ export abstract class ByteStreamTransport implements Transport {
     sock.setNoDelay(true);
     sock.on('data', (chunk: Buffer) => this.onData(c, chunk));
     sock.on('error', (e) => this.env.error(e, `${this.proto} connection ${c.remoteAddress}:${c.remotePort}`));
-    sock.on('close', () => this.table.remove(c));
+    sock.on('close', () => {
+      this.table.remove(c);
+      this.env.connClosed?.(this.proto, c.id, c.remoteAddress, c.remotePort);
+    });
     return c;
   }
 

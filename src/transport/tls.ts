@@ -10,23 +10,9 @@ import { connect as tlsConnect, createSecureContext, createServer as createTlsSe
 import { ByteStreamTransport, type StreamLimits } from './stream.js';
 import type { TlsSettings } from './settings.js';
 import type { TransportEnv } from './transport.js';
-import type { ListenSpec, SendTarget } from './types.js';
+import type { ListenSpec, SendTarget, TlsConnInfo } from './types.js';
 
-/** The TLS facts of one connection, for $tls_* and KSR.tls (kemi/tls.ts). */
-export interface TlsConnInfo {
-  /** The peer's certificate was verified against our CA (client certificates: clientCert request/require). */
-  verified: boolean;
-  /** Why not, when not (OpenSSL's error code, e.g. DEPTH_ZERO_SELF_SIGNED_CERT). */
-  verifyError: string | null;
-  /** 'TLSv1.3' ... */
-  version: string | null;
-  cipher: { name: string; standardName: string; version: string; bits: number } | null;
-  /** Empty object when the peer sent none. */
-  peerCert: PeerCertificate | null;
-  localCert: PeerCertificate | null;
-  /** SNI the client asked for (incoming) or we sent (outgoing). */
-  serverName: string | null;
-}
+export type { TlsConnInfo } from './types.js';
 
 export function tlsInfo(sock: TLSSocket): TlsConnInfo {
   const c = sock.getCipher() as { name: string; standardName?: string; version: string } | undefined;

@@ -13,6 +13,8 @@ export interface TransportEnv {
   error(e: Error, where: string): void;
   /** Connection ids are unique across all transports of one manager (Kamailio's tcp conn id). */
   nextConnId(): number;
+  /** A stream connection (tcp, tls, ws, wss) closed, for whatever waits on it (tm branches). */
+  connClosed?(proto: Proto, connId: number, address: string, port: number): void;
 }
 
 /** Counters every transport keeps; stream transports add theirs (stream.ts). */

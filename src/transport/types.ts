@@ -1,6 +1,8 @@
 /**
  * Transport-layer types: listen specifications, listen sockets and send targets.
  */
+import type { PeerCertificate } from 'node:tls';
+
 export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'sctp';
 
 /** The protocols kemi-proxy can listen on (one Transport each, src/transport/manager.ts). */
@@ -49,6 +51,37 @@ export interface SendTarget {
   local?: string;
   /** TLS: the name the server's certificate must carry (the URI host); the address when absent. */
   serverName?: string;
+}
+
+/** The TLS facts of one connection, for $tls_* and KSR.tls (kemi/tls.ts). */
+export interface TlsConnInfo {
+  /** The peer's certificate was verified against our CA (client certificates: clientCert request/require). */
+  verified: boolean;
+  /** Why not, when not (OpenSSL's error code, e.g. DEPTH_ZERO_SELF_SIGNED_CERT). */
+  verifyError: string | null;
+  /** 'TLSv1.3' ... */
+  version: string | null;
+  cipher: { name: string; standardName: string; version: string; bits: number } | null;
+  /** Empty object when the peer sent none. */
+  peerCert: PeerCertificate | null;
+  localCert: PeerCertificate | null;
+  /** SNI the client asked for (incoming) or we sent (outgoing). */
+  serverName: string | null;
+}
+
+/** The protocol and TLS facts of a connection ($tls_*, KSR.tls, $ws_conid). */
+export interface ConnInfo {
+  proto: Proto;
+  tls?: TlsConnInfo;
+}
+
+/**
+ * What KSR modules may ask of the instance's transports about connections (ProxyServices.transports):
+ * TLS facts by connection id, and the WebSocket transport holding a connection (KSR.websocket.close*).
+ */
+export interface ConnectionQueries {
+  connInfo(connId: number): ConnInfo | undefined;
+  webSocket(connId: number): { closeConn(connId: number, status?: number, reason?: string): boolean } | undefined;
 }
 
 export function socketId(proto: string, address: string, port: number): string {

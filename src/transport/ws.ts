@@ -324,6 +324,7 @@ export class WsTransport implements Transport {
     });
     ws.on('close', () => {
       this.table.remove(c);
+      this.env.connClosed?.(this.proto, c.id, c.remoteAddress, c.remotePort);
       this.opts.onClosed?.(c.id, rcv);
     });
   }

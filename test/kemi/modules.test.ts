@@ -283,7 +283,7 @@ describe('KSR.rr', () => {
     expect(call(rr, 'record_route', ctx)).toBe(-1);
     expect(call(rr, 'add_rr_param', ctx, ';nat=yes')).toBe(1);
     expect(recordRouteLines(ctx, sock, sock)).toBe('Record-Route: <sip:127.0.0.1:5060;lr;ftag=ft1;nat=yes>\r\n');
-    expect(recordRouteLines(ctx, sock, tcp)).toBe('Record-Route: <sip:127.0.0.1:5060;transport=tcp;lr;ftag=ft1;nat=yes>\r\nRecord-Route: <sip:127.0.0.1:5060;lr;ftag=ft1;nat=yes>\r\n');
+    expect(recordRouteLines(ctx, sock, tcp)).toBe('Record-Route: <sip:127.0.0.1:5060;transport=tcp;r2=on;lr;ftag=ft1;nat=yes>\r\nRecord-Route: <sip:127.0.0.1:5060;r2=on;lr;ftag=ft1;nat=yes>\r\n');
     expect(call(rr, 'remove_record_route', ctx)).toBe(1);
     expect(recordRouteLines(ctx, sock, sock)).toBe('');
     const p = context();
