@@ -1,4 +1,4 @@
-// Makes sure the end-to-end tools (SIPp, redis-server) are present before the suite runs:
+// Makes sure the end-to-end tools (SIPp, redis-server, Kamailio, rtpengine, baresip) are present before the suite runs:
 // installs them with apt-get when we are root, otherwise fails saying how to install them.
 import { execFileSync, spawnSync } from 'node:child_process';
 
@@ -10,6 +10,12 @@ const tools = [
   { bin: '/usr/lib/x86_64-linux-gnu/kamailio/modules/app_lua.so', pkg: 'kamailio-lua-modules' },
   // KSR.rtpengine's end-to-end and differential tests run the real media relay (userspace mode).
   { bin: '/usr/bin/rtpengine', pkg: 'rtpengine-daemon' },
+  // TLS and WebSocket: Kamailio's modules for the differential tests, baresip as a TLS phone,
+  // openssl for the test certificates.
+  { bin: '/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so', pkg: 'kamailio-tls-modules' },
+  { bin: '/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so', pkg: 'kamailio-websocket-modules' },
+  { bin: 'baresip', pkg: 'baresip' },
+  { bin: 'openssl', pkg: 'openssl' },
 ];
 
 const has = (bin) => spawnSync('sh', ['-c', bin.startsWith('/') ? `test -e ${bin}` : `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
