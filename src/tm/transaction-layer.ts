@@ -418,13 +418,15 @@ export class TransactionLayer implements TransactionOwner {
    * t_continue(tindex, tlabel, fn): runs the script function `fn` on the suspended transaction's
    * request (a failure-route-like context where t_relay and t_reply act on that transaction).
    * When the function leaves it with neither a final reply nor a pending branch, it is answered
-   * 500 as Kamailio's kill_transaction. -1 when no such suspended transaction exists.
+   * 500 as Kamailio's kill_transaction. -1 when no such suspended transaction exists. `setup`
+   * prepares the context first (http_async_client's reply).
    */
-  resume(index: number, label: number, fn: string): Maybe<number> {
+  resume(index: number, label: number, fn: string, setup?: (ctx: MsgContext) => void): Maybe<number> {
     const t = this.suspendedById.get(`${index}:${label}`);
     if (!t || t.finished || !t.suspended) return -1;
     this.unsuspend(t);
     const ctx = t.resumeContext();
+    setup?.(ctx);
     const settle = (o: RunOutcome): number => {
       t.flags = ctx.flags;
       if (o.status === 'error') this.core.callbackFailed(ctx, o);
