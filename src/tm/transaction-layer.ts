@@ -425,6 +425,8 @@ export class TransactionLayer implements TransactionOwner {
     const t = this.suspendedById.get(`${index}:${label}`);
     if (!t || t.finished || !t.suspended) return -1;
     this.unsuspend(t);
+    // Canceled meanwhile (answered 487): as Kamailio, nothing left to continue; not an error.
+    if (t.canceled) return 1;
     const ctx = t.resumeContext();
     setup?.(ctx);
     const settle = (o: RunOutcome): number => {

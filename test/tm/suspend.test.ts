@@ -91,3 +91,31 @@ describe('t_suspend / t_continue', () => {
     expect(r.finalReply?.reason).toBe('Continue -1');
   });
 });
+
+function raw(method: string, callId: string): string {
+  return [
+    `${method} sip:park@example.org SIP/2.0`,
+    'Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKsuspcancel1',
+    'Max-Forwards: 70',
+    'From: <sip:a@example.org>;tag=c1',
+    'To: <sip:park@example.org>',
+    `Call-ID: ${callId}`,
+    `CSeq: 1 ${method}`,
+    'Contact: <sip:a@192.0.2.10:5060>',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+describe('t_suspend and CANCEL', () => {
+  it('a CANCEL answers the suspended INVITE 487; t_continue then runs nothing and returns 1', async () => {
+    const id = ids(await h.receive(raw('INVITE', 'susp-c')));
+    const c = await h.receive(raw('CANCEL', 'susp-c'));
+    expect(c.replies.map((x) => `${x.code} ${x.method ?? ''}`.trim()).sort()).toEqual(['200 CANCEL', '487 INVITE']);
+    const r = await resume(id);
+    expect(r.finalReply?.reason).toBe('Continue 1');
+    expect(r.relayed('INVITE')).toEqual([]);
+    expect(r.logs.some((l) => l.text.includes('resumed'))).toBe(false);
+  });
+});
