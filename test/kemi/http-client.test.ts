@@ -89,4 +89,11 @@ describe('http_async_client', () => {
     await h.request({ method: 'INVITE', ruri: 'sip:slowtimeout@example.org', callId: 'async-2', headers: { 'X-Base': base } });
     expect(await logLine(/http async-2 /)).toMatch(/ok=0 rs=nil rb=nil err=Timeout was reached \(100 ms\)$/);
   });
+
+  it('$http_req(suspend) 0: query returns 1, the function runs later on a faked message', async () => {
+    const s = await h.request({ method: 'INVITE', ruri: 'sip:nosusp@example.org', callId: 'async-3', headers: { 'X-Base': base } });
+    expect(s.logs.some((l) => l.text.includes('nosusp rc=1'))).toBe(true);
+    expect(s.finalReply?.code).toBe(202);
+    expect(await logLine(/event ok=/)).toMatch(/event ok=1 rb=allow rm=/);
+  });
 });

@@ -16,6 +16,13 @@ function ksr_request_route()
   end
   if m == "INVITE" then
     KSR.pv.sets("$http_req(hdr)", "X-Call: " .. KSR.pv.get("$ci"))
+    if KSR.pv.get("$rU") == "nosusp" then
+      KSR.pv.seti("$http_req(suspend)", 0)
+      local r = KSR.http_async_client.query(base .. "allow", "ksr_http_event")
+      KSR.xlog.xinfo("nosusp rc=" .. r .. "\n")
+      KSR.sl.send_reply(202, "Queued")
+      return
+    end
     if KSR.pv.get("$rU") == "slowtimeout" then KSR.pv.seti("$http_req(timeout)", 100) end
     local rc = KSR.http_async_client.query(base .. KSR.pv.get("$rU"), "ksr_http_reply")
     KSR.xlog.xinfo("async rc=" .. rc .. "\n")
@@ -32,4 +39,8 @@ function ksr_http_reply()
   else
     KSR.tm.t_reply(503, "HTTP Failed")
   end
+end
+
+function ksr_http_event()
+  KSR.xlog.xinfo("event ok=" .. tostring(KSR.pv.get("$http_ok")) .. " rb=" .. tostring(KSR.pv.get("$http_rb")) .. " rm=" .. tostring(KSR.pv.get("$rm")) .. "\n")
 end
