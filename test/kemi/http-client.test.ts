@@ -33,6 +33,7 @@ beforeAll(async () => {
   h = await scriptHarness({
     script: 'test/testing/scripts/http.lua',
     modules: ['pv', 'hdr', 'kx', 'sl', 'tm', 'tmx', 'xlog', 'http_client', 'http_async_client'],
+    modparams: { http_client: { httpcon: `api=>${base}` } },
   });
 });
 
@@ -69,6 +70,13 @@ describe('http_client', () => {
   it('query_post_hdrs: POST with text/plain and the header lines', async () => {
     await h.request({ method: 'PUBLISH', ruri: 'sip:p@example.org', callId: 'hc-post', headers: { 'X-Base': base } });
     expect(await logLine(/result hc-post /)).toMatch(/rc=200 res=POST 12 text\/plain hello$/);
+  });
+
+  it('curl_connect: the named connection\'s URL joined with the path; an unknown name: -1', async () => {
+    await h.request({ method: 'SUBSCRIBE', ruri: 'sip:api@example.org', callId: 'hc-con' });
+    expect(await logLine(/result hc-con /)).toMatch(/rc=200 res=line1$/);
+    await h.request({ method: 'SUBSCRIBE', ruri: 'sip:nocon@example.org', callId: 'hc-nocon' });
+    expect(await logLine(/result hc-nocon /)).toMatch(/rc=-1 res=/) // the result PV is left as it was;
   });
 
   it('a refused connection: -1, empty result', async () => {

@@ -8,6 +8,12 @@ function ksr_request_route()
     KSR.sl.send_reply(200, "OK")
     return
   end
+  if m == "SUBSCRIBE" then
+    local rc = KSR.http_client.curl_connect(KSR.pv.get("$rU"), "two", "$var(res)")
+    KSR.xlog.xinfo("result " .. KSR.pv.get("$ci") .. " rc=" .. rc .. " res=" .. tostring(KSR.pv.get("$var(res)")) .. "\n")
+    KSR.sl.send_reply(200, "OK")
+    return
+  end
   if m == "PUBLISH" then
     local rc = KSR.http_client.query_post_hdrs(base .. "echo", "hello", "X-A: 1\r\nX-B: 2", "$var(res)")
     KSR.xlog.xinfo("result " .. KSR.pv.get("$ci") .. " rc=" .. rc .. " res=" .. tostring(KSR.pv.get("$var(res)")) .. "\n")
