@@ -1,5 +1,6 @@
 /**
- * Every KEMI export of Kamailio 5.6.3 (generated from shared/kemi-exports.md): used so that a
+ * Every KEMI export of Kamailio 5.6.3 (generated from shared/kemi-exports.md); http_client and
+ * http_async_client added from their modules' sr_kemi_*_exports (5.6): used so that a
  * function a loaded module declares but kemi-proxy does not implement still exists in KSR and
  * fails loudly, naming itself, when a script calls it.
  */
@@ -204,6 +205,17 @@ export const KEMI_CATALOG: KemiCatalog = {
     { name: "t_reply_callid", params: ["str", "str", "int", "str"], ret: "int" },
     { name: "t_drop", params: [], ret: "int" },
     { name: "t_drop_rcode", params: ["int"], ret: "int" },
+  ],
+  "http_client": [
+    { name: "query", params: ["str", "str"], ret: "int" },
+    { name: "query_post", params: ["str", "str", "str"], ret: "int" },
+    { name: "query_post_hdrs", params: ["str", "str", "str", "str"], ret: "int" },
+    { name: "get_hdrs", params: ["str", "str", "str", "str"], ret: "int" },
+    { name: "curl_connect", params: ["str", "str", "str"], ret: "int" },
+    { name: "curl_connect_post", params: ["str", "str", "str", "str", "str"], ret: "int" },
+  ],
+  "http_async_client": [
+    { name: "query", params: ["str", "str"], ret: "int" },
   ],
   "sl": [
     { name: "sl_send_reply", params: ["int", "str"], ret: "int" },

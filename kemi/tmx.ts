@@ -4,7 +4,8 @@
  */
 import type { MsgContext } from '../src/context/msg-context.js';
 import { tmState } from '../src/tm/proxy-transaction.js';
-import { TM } from '../src/tm/transaction-layer.js';
+import { TM, type TransactionLayer } from '../src/tm/transaction-layer.js';
+import type { PvRegistry } from '../src/pv/registry.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 import { str } from './args.js';
 
@@ -62,8 +63,45 @@ const exports: KemiExport[] = [
     return 1;
   } },
   { name: 't_drop', params: [], ret: 'int', fn: (ctx) => dropT(ctx) },
+  // tm's t_suspend: the transaction waits for t_continue; the script usually exits after it.
+  { name: 't_suspend', params: [], ret: 'int', fn: (ctx) => layer(ctx, 't_suspend').suspend(ctx) },
+  // Runs the named function on the suspended transaction. It runs after the calling coroutine
+  // yields (not nested inside the caller's Lua call); the caller gets 1 once it has run.
+  { name: 't_continue', params: ['int', 'int', 'str'], ret: 'int', fn: (ctx, index, label, cb) => {
+    const tm = layer(ctx, 't_continue');
+    return Promise.resolve().then(() => tm.resume(Number(index), Number(label), str(cb)));
+  } },
   { name: 't_drop_rcode', params: ['int'], ret: 'int', fn: (ctx) => dropT(ctx) },
 ];
+
+function layer(ctx: MsgContext, fn: string): TransactionLayer {
+  const tm = TM.find(ctx);
+  if (!tm) throw new Error(`KSR.tmx.${fn}: the tm module is not loaded`);
+  return tm;
+}
+
+/** $T(name) as tmx: the transaction's id_index / id_label (0 without a transaction), reply code. */
+function registerTPv(pvs: PvRegistry): void {
+  pvs.register('T', {
+    get: (ctx, arg) => {
+      const tm = TM.find(ctx);
+      switch (arg) {
+        case 'id_index':
+        case 'id_label': {
+          const id = tm?.ident(ctx);
+          if (!id) return 0;
+          return arg === 'id_index' ? id.index : id.label;
+        }
+        case 'reply_code': {
+          const t = tm?.current(ctx);
+          return t ? t.server.lastStatus : null;
+        }
+        default:
+          return null;
+      }
+    },
+  });
+}
 
 /** Release the transaction silently (no reply goes out) and stop the script: returns 0. */
 function dropT(ctx: MsgContext): number {
@@ -72,4 +110,4 @@ function dropT(ctx: MsgContext): number {
   return 0;
 }
 
-export default defineModule('tmx', exports);
+export default defineModule('tmx', exports, { init: (env) => registerTPv(env.pvs) });

@@ -19,6 +19,8 @@ KSRVERSION = "2.0"
 ---@field drachtio KSR.drachtio
 ---@field hdr KSR.hdr
 ---@field htable KSR.htable
+---@field http_async_client KSR.http_async_client
+---@field http_client KSR.http_client
 ---@field jsonrpcs KSR.jsonrpcs
 ---@field kex KSR.kex
 ---@field kx KSR.kx
@@ -1093,6 +1095,56 @@ function KSR.htable.sht_inc(p1, p2) end
 ---@param p2 string
 ---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
 function KSR.htable.sht_dec(p1, p2) end
+
+---@class KSR.http_async_client
+KSR.http_async_client = {}
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.http_async_client.query(p1, p2) end
+
+---@class KSR.http_client
+KSR.http_client = {}
+
+---@param p1 string
+---@param p2 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.http_client.query(p1, p2) end
+
+---@param p1 string
+---@param p2 string
+---@param p3 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.http_client.query_post(p1, p2, p3) end
+
+---@param p1 string
+---@param p2 string
+---@param p3 string
+---@param p4 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.http_client.query_post_hdrs(p1, p2, p3, p4) end
+
+---@param p1 string
+---@param p2 string
+---@param p3 string
+---@param p4 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.http_client.get_hdrs(p1, p2, p3, p4) end
+
+---@param p1 string
+---@param p2 string
+---@param p3 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.http_client.curl_connect(p1, p2, p3) end
+
+---@param p1 string
+---@param p2 string
+---@param p3 string
+---@param p4 string
+---@param p5 string
+---@return integer # Kamailio return code: > 0 success, < 0 failure, 0 stops the script. Every number is true in Lua: compare it.
+function KSR.http_client.curl_connect_post(p1, p2, p3, p4, p5) end
 
 ---@class KSR.jsonrpcs
 KSR.jsonrpcs = {}

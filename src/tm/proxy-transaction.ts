@@ -259,6 +259,12 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
   inFailureRoute = false;
   /** Received CANCEL's Reason headers, copied onto our CANCELs. */
   cancelReason = '';
+  /** Kamailio's tindex / tlabel ($T(id_index), $T(id_label)): t_continue finds the transaction by them. */
+  index = 0;
+  label = 0;
+  /** t_suspend: waiting for t_continue; its timer answers 408 when nobody continues it in time. */
+  suspended = false;
+  suspendTimer: TimerHandle | null = null;
   private lifetime: TimerHandle | null = null;
   private done = false;
   readonly createdAt = Date.now();
@@ -638,6 +644,14 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
    * branch's URI when one is given (what Kamailio's tm callbacks see: t->uas.request with
    * new_uri = uac[branch].uri).
    */
+  /**
+   * The context t_continue runs its route with: a copy of the stored request as in the failure
+   * route (Kamailio's faked request), its R-URI not yet used, so t_relay forwards it.
+   */
+  resumeContext(): MsgContext {
+    return this.callbackContext('failure', null);
+  }
+
   requestContext(b: ClientBranch | null): MsgContext {
     const ctx = this.callbackContext('event', null);
     if (b) ctx.msg.ruri = b.uri;
@@ -790,6 +804,8 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     if (this.done) return;
     this.done = true;
     this.timers.cancel(this.lifetime);
+    this.timers.cancel(this.suspendTimer);
+    this.suspendTimer = null;
     for (const b of this.branches) {
       this.owner.unregisterClient(clientKey(b.id, this.method));
       this.owner.unregisterClient(clientKey(b.id, 'CANCEL'));

@@ -3,7 +3,7 @@
  * entry points KSR.tm calls (t_relay, t_newtran, t_check_trans, t_reply, ...) and the reply path
  * the core hands matched replies to.
  */
-import type { MsgContext, Proto, ReceiveInfo } from '../context/msg-context.js';
+import type { MsgContext, Proto, ReceiveInfo, RunOutcome } from '../context/msg-context.js';
 import type { SipMessage } from '../sip/index.js';
 import { normalizeAddress, type SendTarget } from '../transport/types.js';
 import type { TmConfig } from './config.js';
@@ -58,6 +58,10 @@ export class TransactionLayer implements TransactionOwner {
   }
   private readonly table = new Map<string, ProxyTransaction>();
   private readonly clients = new Map<string, ClientBranch>();
+  /** Suspended transactions (t_suspend) by `index:label`, as t_continue names them. */
+  private readonly suspendedById = new Map<string, ProxyTransaction>();
+  /** tm's per-entry label counter: labels are unique within this layer. */
+  private nextLabel = 1 + Math.floor(Math.random() * 0x3fffffff);
 
   constructor(
     readonly core: TmCore,
@@ -132,6 +136,7 @@ export class TransactionLayer implements TransactionOwner {
 
   transactionDone(t: ProxyTransaction): void {
     if (this.table.get(t.key) === t) this.table.delete(t.key);
+    if (t.suspended) this.suspendedById.delete(`${t.index}:${t.label}`);
     this.core.releaseScript(t.script);
     this.stats.completed++;
   }
@@ -146,6 +151,7 @@ export class TransactionLayer implements TransactionOwner {
     this.timers.close();
     this.table.clear();
     this.clients.clear();
+    this.suspendedById.clear();
   }
 
   // ---- lookups --------------------------------------------------------------------------------
@@ -208,6 +214,8 @@ export class TransactionLayer implements TransactionOwner {
     const script = this.core.acquireScript();
     const t = new ProxyTransaction(this, serverKey(msg), msg, ctx.rcv, script, ctx);
     t.setServices(ctx.proxy);
+    t.index = hashIndex(msg.callId, String(msg.cseq.seq));
+    t.label = this.nextLabel++;
     this.table.set(t.key, t);
     this.stats.created++;
     st.t = t;
@@ -384,6 +392,79 @@ export class TransactionLayer implements TransactionOwner {
     return this.reply(ctx, code, reason);
   }
 
+  /**
+   * t_suspend (tm's t_suspend.c): the transaction (created when the request has none, as
+   * t_newtran) waits for t_continue. As Kamailio's blind branch, an fr_timer runs meanwhile and
+   * answers 408 when nobody continued it. 1 suspended, -1 otherwise.
+   */
+  suspend(ctx: MsgContext): number {
+    if (!ctx.msg.isRequest || ctx.msg.method === 'ACK') return -1;
+    let t = this.current(ctx);
+    if (!t) {
+      if (ctx.route !== 'request') return -1;
+      if (this.newTran(ctx) !== 1) return -1;
+      t = tmState(ctx).t!;
+    }
+    if (t.suspended || t.finalSent || t.finished) return -1;
+    t.suspended = true;
+    this.suspendedById.set(`${t.index}:${t.label}`, t);
+    const tx = t;
+    t.suspendTimer = this.timers.schedule(t.fr, () => {
+      tx.suspendTimer = null;
+      if (!tx.suspended) return;
+      this.unsuspend(tx);
+      this.stats.timedOut++;
+      if (!tx.finalSent && tx.branches.every((b) => !b.pending)) tx.replyLocal(408, this.cfg.reply_408_reason);
+    });
+    return 1;
+  }
+
+  /** $T(id_index) / $T(id_label) of the current transaction, or null without one. */
+  ident(ctx: MsgContext): { index: number; label: number } | null {
+    const t = this.current(ctx);
+    return t ? { index: t.index, label: t.label } : null;
+  }
+
+  private unsuspend(t: ProxyTransaction): void {
+    t.suspended = false;
+    this.suspendedById.delete(`${t.index}:${t.label}`);
+    this.timers.cancel(t.suspendTimer);
+    t.suspendTimer = null;
+  }
+
+  /**
+   * t_continue(tindex, tlabel, fn): runs the script function `fn` on the suspended transaction's
+   * request (a failure-route-like context where t_relay and t_reply act on that transaction).
+   * When the function leaves it with neither a final reply nor a pending branch, it is answered
+   * 500 as Kamailio's kill_transaction. -1 when no such suspended transaction exists. `setup`
+   * prepares the context first (http_async_client's reply).
+   */
+  resume(index: number, label: number, fn: string, setup?: (ctx: MsgContext) => void): Maybe<number> {
+    const t = this.suspendedById.get(`${index}:${label}`);
+    if (!t || t.finished || !t.suspended) return -1;
+    this.unsuspend(t);
+    // Canceled meanwhile (answered 487): as Kamailio, nothing left to continue; not an error.
+    if (t.canceled) return 1;
+    const ctx = t.resumeContext();
+    setup?.(ctx);
+    const settle = (o: RunOutcome): number => {
+      t.flags = ctx.flags;
+      if (o.status === 'error') this.core.callbackFailed(ctx, o);
+      if (!t.finalSent && !t.finished && t.branches.every((b) => !b.pending)) {
+        t.replyLocal(500, "I'm terribly sorry, server error occurred (1/TM)");
+        this.stats.localReplies++;
+      }
+      return 1;
+    };
+    let out: RunOutcome | Promise<RunOutcome>;
+    try {
+      out = this.core.runCallback(t.script, fn, ctx);
+    } catch (e) {
+      out = { status: 'error', error: { message: e instanceof Error ? e.message : String(e) } };
+    }
+    return out instanceof Promise ? out.then(settle, (e: unknown) => settle({ status: 'error', error: { message: String(e) } })) : settle(out);
+  }
+
   /** t_release: stop keeping state for the transaction of this request. */
   release(ctx: MsgContext): number {
     const st = tmState(ctx);
@@ -400,7 +481,7 @@ export class TransactionLayer implements TransactionOwner {
    */
   afterRequestRoute(ctx: MsgContext): void {
     const t = peekTmState(ctx)?.t;
-    if (!t || t.finished) return;
+    if (!t || t.finished || t.suspended) return;
     if (t.branches.length === 0 && t.server.lastStatus === 0) t.kill();
   }
 
@@ -470,4 +551,12 @@ export class TransactionLayer implements TransactionOwner {
   receiveInfo(t: ProxyTransaction): ReceiveInfo {
     return t.rcv;
   }
+}
+
+/** tm's hash index of a transaction (0..65535) from its Call-ID and CSeq number. */
+function hashIndex(callId: string, cseq: string): number {
+  let h = 0;
+  const s = callId + cseq;
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
+  return h & 0xffff;
 }

@@ -1,0 +1,16 @@
+/** http_client's modparams as Kamailio reads them: defaults, units, named connections. */
+import { describe, expect, it } from 'vitest';
+import { httpClientState } from '../../kemi/http_client.js';
+
+describe('http_client modparams', () => {
+  it('defaults: 4 s, first line only, no size limit, redirects followed', () => {
+    const s = httpClientState({ params: {} });
+    expect([s.timeoutMs, s.oneline, s.maxDataSize, s.followRedirects, s.connections.size]).toEqual([4000, true, 0, true, 0]);
+  });
+
+  it('connection_timeout in seconds, query_result 0, httpcon lines and numbered keys', () => {
+    const s = httpClientState({ params: { connection_timeout: 2, query_result: 0, httpredirect: 0, query_maxdatasize: 10, httpcon: 'api=>http://127.0.0.1:8080/v1\nauth => http://a.example/x', httpcon2: 'b=>http://b.example' } });
+    expect([s.timeoutMs, s.oneline, s.maxDataSize, s.followRedirects]).toEqual([2000, false, 10, false]);
+    expect([...s.connections]).toEqual([['api', 'http://127.0.0.1:8080/v1'], ['auth', 'http://a.example/x'], ['b', 'http://b.example']]);
+  });
+});
