@@ -40,6 +40,12 @@ interface Case {
   transport?: 'u1' | 't1';
   /** Roles whose identical messages count once (retransmissions timed by each proxy's timers). */
   dedupe?: string[];
+  /**
+   * Roles that get provisional replies of several branches: two UASs ring at the same moment, so
+   * which 180 comes first is their race, not the proxy's doing; a run of 1xx keeps its content,
+   * compared in a fixed order. Everything else stays in arrival order.
+   */
+  forkedProvisionals?: string[];
 }
 
 const routeLua = (): string => readFileSync(join(REPO, 'routes/route.lua'), 'utf8');
@@ -108,8 +114,27 @@ const CASES: Case[] = [
   { name: 'failure route after 486', script: failoverScript, uas: ['uas-486.xml', 'uas.xml'], uac: 'uac.xml', rUriUas: 1 },
   { name: 'failure route after 503', script: failoverScript, uas: ['uas-503.xml', 'uas.xml'], uac: 'uac.xml', rUriUas: 1 },
   { name: 'failure route after no answer (fr_inv_timer 408)', script: failoverScript, uas: ['uas-silent.xml', 'uas.xml'], uac: 'uac.xml', rUriUas: 1, dedupe: ['uas0'] },
-  { name: 'parallel fork with a branch route: first 200 wins, the other branch is CANCELled', script: forkScript, uas: ['uas-ring-200.xml', 'uas-ring-cancel.xml'], uac: 'uac.xml' },
+  { name: 'parallel fork with a branch route: first 200 wins, the other branch is CANCELled', script: forkScript, uas: ['uas-ring-200.xml', 'uas-ring-cancel.xml'], uac: 'uac.xml', forkedProvisionals: ['uac'] },
 ];
+
+/** Sorts each run of consecutive provisional replies (`SIP/2.0 1xx`), leaving the rest in place. */
+function sortProvisionalRuns(msgs: string[]): string[] {
+  const out: string[] = [];
+  let run: string[] = [];
+  const flush = (): void => {
+    out.push(...run.sort());
+    run = [];
+  };
+  for (const m of msgs) {
+    if (/^SIP\/2\.0 1\d\d /.test(m)) run.push(m);
+    else {
+      flush();
+      out.push(m);
+    }
+  }
+  flush();
+  return out;
+}
 
 async function runCase(c: Case, target: 'kemi' | 'kamailio'): Promise<Run> {
   const transport = c.transport ?? 'u1';
@@ -153,6 +178,7 @@ async function runCase(c: Case, target: 'kemi' | 'kamailio'): Promise<Run> {
     if (msgs.length === 0) throw new Error(`${target}: the SIPp trace of ${role} holds no received message\n${output}`);
     // Retransmissions count once where the case says so; the first arrival keeps its place.
     if (c.dedupe?.includes(role)) msgs = [...new Set(msgs)];
+    if (c.forkedProvisionals?.includes(role)) msgs = sortProvisionalRuns(msgs);
     seen[role] = msgs;
   }
   await proxy.stop();
