@@ -77,12 +77,15 @@ export function rrSettings(params: Readonly<Record<string, string | number>>): R
   };
 }
 
+/** The loose-routing parameter: `;lr`, or `;lr=on` with enable_full_lr. */
+const lrParam = (rr: RrSettings): string => (rr.fullLr ? ';lr=on' : ';lr');
+
 function rrUri(host: string, port: string | number, proto: string, params: string, ftag: string | undefined, rr: RrSettings, r2 = false): string {
   // Kamailio (msg_translator.c, SUBST_RCV_ALL/SUBST_SND_ALL) writes transport=ws for WS and WSS alike (RFC 7118 5.2).
   const transport = proto === 'udp' ? '' : `;transport=${proto === 'wss' ? 'ws' : proto}`;
   const f = ftag ? `;ftag=${ftag}` : '';
   // Both entries of a double Record-Route carry r2=on, as rr's record.c writes them.
-  return `<sip:${host}:${port}${transport}${r2 ? ';r2=on' : ''}${rr.fullLr ? ';lr=on' : ';lr'}${f}${params}>`;
+  return `<sip:${host}:${port}${transport}${r2 ? ';r2=on' : ''}${lrParam(rr)}${f}${params}>`;
 }
 
 /**
@@ -100,7 +103,7 @@ export function recordRouteLines(ctx: MsgContext, inSock: ListenSocket | null, o
     ftag = undefined;
   }
   if (st.preset) {
-    return st.preset.map((a) => `Record-Route: <${a.startsWith('sip:') || a.startsWith('sips:') ? a : `sip:${a}`}${rr.fullLr ? ';lr=on' : ';lr'}${ftag ? `;ftag=${ftag}` : ''}${st.params}>\r\n`).join('');
+    return st.preset.map((a) => `Record-Route: <${a.startsWith('sip:') || a.startsWith('sips:') ? a : `sip:${a}`}${lrParam(rr)}${ftag ? `;ftag=${ftag}` : ''}${st.params}>\r\n`).join('');
   }
   const outHost = hostOf(out, ctx.advertisedAddress);
   const outPort = ctx.advertisedPort ?? out.port;
