@@ -167,7 +167,7 @@ async function runPair(target: Target, uacScenario: string, uasScenario: string,
       .replace(/z9hG4bK-\d+-\d+-\d+/g, 'SIPP-BRANCH')
         .replace(/z9hG4bK[\w.-]+/g, 'BRANCH')
       .replace(/a=rtpengine:\w+/g, 'a=rtpengine:ID')
-      .replace(/\b(4[0-9]{4})\b/g, (all, p: string) => (Number(p) >= MEDIA_MIN && Number(p) <= MEDIA_MAX ? 'RTPE' : all))
+      .replace(/\b(\d{5})\b/g, (all, p: string) => (Number(p) >= MEDIA_MIN && Number(p) <= MEDIA_MAX ? 'RTPE' : all))
       .replace(/127\.0\.0\.1:\d{4,5}/g, '127.0.0.1:PORT');
   const msgs = (h: SippHandle): string[] => receivedMessages(traceText(h)).map((m) => mask(normalize(m, ports).replace(/a=rtcp:\d+/g, 'a=rtcp:P')));
   return { ng: ngDumps(rtpe.output(), mask), uac: msgs(uac), uas: msgs(uas) };
@@ -252,7 +252,7 @@ async function run(target: Target, script = SCRIPT, sets: 1 | 2 = 1): Promise<Se
         .replace(/z9hG4bK-\d+-\d+-\d+/g, 'SIPP-BRANCH')
         .replace(/z9hG4bK[\w.-]+/g, 'BRANCH')
         .replace(/a=rtpengine:\w+/g, 'a=rtpengine:ID')
-        .replace(/\b(4[0-9]{4})\b/g, (all, p: string) => (Number(p) >= MEDIA_MIN && Number(p) <= MEDIA_MAX ? 'RTPE' : all))
+        .replace(/\b(\d{5})\b/g, (all, p: string) => (Number(p) >= MEDIA_MIN && Number(p) <= MEDIA_MAX ? 'RTPE' : all))
         .replace(/127\.0\.0\.1:\d{4,5}/g, '127.0.0.1:PORT')
         .replace(/\b\d{5}\b/g, (all) => (ports.has(Number(all)) ? ports.get(Number(all))! : all));
     const msgs = (h: typeof call.uac): string[] =>
