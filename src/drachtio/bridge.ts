@@ -28,7 +28,7 @@ export class DrachtioBridge implements BridgeContext {
   readonly relays: ProxyRelays;
 
   constructor(readonly host: DrachtioHost) {
-    this.uas = new UasSide(this);
+    this.uas = new UasSide(this, (d) => this.uac.byeOurs(d, 'SIP ;cause=200 ;text="ACK timeout"', true));
     this.uac = new UacSide(this);
     this.relays = new ProxyRelays(this, (t, status, buf) => this.uas.relayFinal(t, status, buf));
     host.intercept({ onRequest: (m, r) => this.onRequest(m, r), onReply: (m, r) => this.onReply(m, r) });
@@ -138,7 +138,9 @@ export class DrachtioBridge implements BridgeContext {
     this.uac.releaseApp(app);
     for (const d of this.dialogs.ofApp(app)) {
       d.app = null;
-      this.uac.byeOrphan(d);
+      // Early dialogs end with their INVITE (cancelled above, or answered 480).
+      if (d.early) this.dialogs.remove(d);
+      else this.uac.byeOrphan(d);
     }
   }
 

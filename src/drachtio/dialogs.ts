@@ -49,6 +49,13 @@ export class Dialog implements DialogInit {
   /** UAC: the ACK we sent for the 2xx, resent when the 2xx is retransmitted. */
   lastAck: { target: SendTarget; buf: Buffer } | null = null;
   terminated = false;
+  /**
+   * Early (RFC 3261 12.1: made by a 1xx with a To-tag): PRACK and UPDATE travel in it; it becomes
+   * confirmed with the 2xx or goes with a failure.
+   */
+  early = false;
+  /** UAS: our reliable provisional responses awaiting their PRACK (RFC 3262), by RSeq. */
+  readonly unacked1xx = new Map<number, NodeJS.Timeout>();
 
   constructor(init: DialogInit) {
     Object.assign(this, init);
@@ -62,6 +69,15 @@ export class Dialog implements DialogInit {
   stop2xx(): void {
     if (this.pending2xx?.timer) clearTimeout(this.pending2xx.timer);
     this.pending2xx = null;
+  }
+
+  /** A PRACK came for RSeq `rseq` (every one when undefined): its 1xx is not resent any more. */
+  stop1xx(rseq?: number): void {
+    for (const [n, timer] of this.unacked1xx) {
+      if (rseq !== undefined && n !== rseq) continue;
+      clearTimeout(timer);
+      this.unacked1xx.delete(n);
+    }
   }
 }
 
@@ -83,6 +99,7 @@ export class DialogTable {
   remove(d: Dialog): void {
     d.terminated = true;
     d.stop2xx();
+    d.stop1xx();
     if (d.lastAck && !this.endedAcks.has(d.key)) {
       this.endedAcks.set(d.key, d.lastAck);
       setTimeout(() => this.endedAcks.delete(d.key), 32_000).unref();

@@ -69,9 +69,28 @@ export function header(t: AppSipText, name: string): string | undefined {
   return t.headers.find((h) => canonical(h.name) === n)?.value;
 }
 
+/**
+ * Standard headers in their usual spelling. srf writes some names in lower case (`require`,
+ * `rack`); drachtio-server's stack (sofia) re-encodes the headers it knows this way, and some
+ * peers match header names case-sensitively. Other names are kept as the app wrote them.
+ */
+const SPELLING = new Map(
+  ['Accept', 'Accept-Encoding', 'Accept-Language', 'Alert-Info', 'Allow', 'Allow-Events', 'Authentication-Info', 'Authorization',
+    'Call-ID', 'Call-Info', 'Contact', 'Content-Disposition', 'Content-Encoding', 'Content-Language', 'Content-Length', 'Content-Type',
+    'CSeq', 'Date', 'Error-Info', 'Event', 'Expires', 'From', 'In-Reply-To', 'Max-Forwards', 'Min-Expires', 'Min-SE', 'MIME-Version',
+    'Organization', 'Path', 'Priority', 'Privacy', 'Proxy-Authenticate', 'Proxy-Authorization', 'Proxy-Require', 'RAck', 'Reason',
+    'Record-Route', 'Refer-To', 'Referred-By', 'Replaces', 'Reply-To', 'Request-Disposition', 'Require', 'Retry-After', 'Route', 'RSeq',
+    'Security-Client', 'Security-Server', 'Security-Verify', 'Server', 'Service-Route', 'Session-Expires', 'SIP-ETag', 'SIP-If-Match',
+    'Subject', 'Subscription-State', 'Supported', 'Timestamp', 'To', 'Unsupported', 'User-Agent', 'Via', 'Warning', 'WWW-Authenticate',
+    'P-Asserted-Identity', 'P-Preferred-Identity'].map((n) => [n.toLowerCase(), n]),
+);
+
 /** The app's headers except the ones the stack writes itself, as header lines. */
 export function extraHeaderLines(t: AppSipText, skip: ReadonlySet<string>): string {
   let s = '';
-  for (const h of t.headers) if (!skip.has(canonical(h.name))) s += `${h.name}: ${h.value}\r\n`;
+  for (const h of t.headers) {
+    const c = canonical(h.name);
+    if (!skip.has(c)) s += `${SPELLING.get(c) ?? h.name}: ${h.value}\r\n`;
+  }
   return s;
 }

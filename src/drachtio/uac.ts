@@ -35,6 +35,8 @@ export class OutboundTxn implements ClientTransactionUser {
   cancelWanted = false;
   gotProvisional = false;
   finalStatus = 0;
+  /** Early dialogs the INVITE's 1xx made (one per To-tag: forking). */
+  readonly early: Dialog[] = [];
 
   constructor(
     private readonly side: UacSide,
@@ -173,6 +175,16 @@ export class UacSide {
 
   /** A BYE of ours for a dialog whose app left (no one to tell). */
   byeOrphan(d: Dialog): void {
+    this.byeOurs(d, 'Q.850;cause=41;text="application disconnected"', false);
+  }
+
+  /**
+   * A BYE of ours ending dialog `d` (its app left, or the ACK for our 2xx never came). When
+   * `tellApp`, the app gets the BYE as drachtio-server sends it: a `sip` message with transaction
+   * id `unsolicited`, source `application`, so its Dialog emits `destroy` with the Reason's text.
+   */
+  byeOurs(d: Dialog, reason: string, tellApp: boolean): void {
+    const app = tellApp ? d.app : null;
     this.ctx.dialogs.remove(d);
     const next = d.routeSet[0] ? nameAddrUri(d.routeSet[0]) : d.remoteTarget;
     void this.resolve(next).then((r) => {
@@ -181,8 +193,13 @@ export class UacSide {
       let head = `BYE ${d.remoteTarget} SIP/2.0\r\nVia: ${via(r.sock, r.target.proto, newAppBranch())}\r\nMax-Forwards: 70\r\n` +
         `From: ${d.localUri};tag=${d.localTag}\r\nTo: ${d.remoteUri};tag=${d.remoteTag}\r\nCall-ID: ${d.callId}\r\nCSeq: ${++d.localSeq} BYE\r\n`;
       for (const rr of d.routeSet) head += `Route: ${rr}\r\n`;
-      head += 'Reason: Q.850;cause=41;text="application disconnected"\r\nContent-Length: 0\r\n\r\n';
-      this.launch(null, '', Buffer.from(head, 'utf8'), r.target, r.sock, null);
+      head += `Reason: ${reason}\r\nContent-Length: 0\r\n\r\n`;
+      const buf = Buffer.from(head, 'utf8');
+      this.launch(null, '', buf, r.target, r.sock, null);
+      if (app && !app.closed) {
+        const meta = formatMeta({ source: 'application', bytes: buf.length, proto: r.target.proto, address: r.sock.address, port: r.sock.port });
+        app.send(`sip|${meta}|unsolicited|${d.id}|\r\n${head}`);
+      }
     }).catch((e: unknown) => this.ctx.host.log('warn', `drachtio: BYE for ${d.id} failed: ${e instanceof Error ? e.message : String(e)}`));
   }
 
@@ -288,13 +305,21 @@ export class UacSide {
     } else if (t.finalStatus === 0) t.finalStatus = status;
     let dialogId = t.dialog?.id ?? '';
     if (method === 'INVITE' && status >= 200 && status < 300 && !t.dialog) {
-      const d = this.ctx.dialogs.forReply(msg) ?? this.makeDialog(t, msg);
+      const found = this.ctx.dialogs.forReply(msg);
+      const d = found?.early ? this.confirm(found, msg) : found ?? this.makeDialog(t, msg, false);
+      this.endEarly(t, d);
       dialogId = d.id;
       if (t.app) this.ctx.cdr('start', 'network', text(msg), 'uac');
-    } else if (method === 'INVITE' && status >= 300 && !t.dialog && t.app) {
-      this.ctx.cdr('stop', 'network', text(msg), t.cancelWanted || t.cancelClient ? 'call-canceled' : 'call-rejected');
+    } else if (method === 'INVITE' && status >= 300 && !t.dialog) {
+      this.endEarly(t, null);
+      if (t.app) this.ctx.cdr('stop', 'network', text(msg), t.cancelWanted || t.cancelClient ? 'call-canceled' : 'call-rejected');
     }
-    if (method === 'INVITE' && status > 100 && status < 200 && !t.dialog && msg.to.tag) dialogId = `${msg.callId};from-tag=${msg.from.tag ?? ''}`;
+    if (method === 'INVITE' && status > 100 && status < 200 && !t.dialog && msg.to.tag) {
+      // An early dialog, so the app's PRACK (and UPDATE) can be sent within it.
+      const d = this.ctx.dialogs.forReply(msg) ?? this.makeDialog(t, msg, true);
+      if (d.early && !t.early.includes(d)) t.early.push(d);
+      dialogId = d.id;
+    }
     if (t.app) this.deliver(t.app, msg, rcv, t.id, dialogId);
     return true;
   }
@@ -305,7 +330,22 @@ export class UacSide {
     app.send(`sip|${meta}|${txnId}|${dialogId}|\r\n${raw}`);
   }
 
-  private makeDialog(t: OutboundTxn, res: SipMessage): Dialog {
+  /** The 2xx confirms an early dialog: remote target and route set from the 2xx (13.2.2.4). */
+  private confirm(d: Dialog, res: SipMessage): Dialog {
+    d.early = false;
+    const contact = res.contacts()[0];
+    if (contact) d.remoteTarget = contact.uri;
+    d.routeSet = res.headers('record-route').flatMap(splitList).reverse();
+    this.ctx.dialogs.add(d); // the id may name another fork's early dialog meanwhile
+    return d;
+  }
+
+  /** The INVITE's final response: the early dialogs it does not confirm end. */
+  private endEarly(t: OutboundTxn, kept: Dialog | null): void {
+    for (const d of t.early.splice(0)) if (d !== kept && !d.terminated) this.ctx.dialogs.remove(d);
+  }
+
+  private makeDialog(t: OutboundTxn, res: SipMessage, early: boolean): Dialog {
     const r = t.req;
     const contact = res.contacts()[0];
     const d = new Dialog({
@@ -314,6 +354,7 @@ export class UacSide {
       remoteTarget: contact?.uri ?? r.ruri, routeSet: res.headers('record-route').flatMap(splitList).reverse(),
       localSeq: r.cseq.seq, remoteSeq: 0, localContact: r.header('contact') ?? '', inviteSeq: r.cseq.seq,
     });
+    d.early = early;
     this.ctx.dialogs.add(d);
     return d;
   }
@@ -335,6 +376,7 @@ export class UacSide {
   private synthesize(t: OutboundTxn, status: number, reason: string): void {
     if (t.finalStatus !== 0) return;
     t.finalStatus = status;
+    this.endEarly(t, null);
     if (!t.app) return;
     const r = t.req;
     const raw = `SIP/2.0 ${status} ${reason}\r\nVia: ${r.topVia.raw}\r\nFrom: ${r.header('from')}\r\nTo: ${r.header('to')}\r\n` +

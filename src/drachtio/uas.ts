@@ -28,6 +28,10 @@ export class InboundTxn implements ServerTransactionHost {
   localTag: string;
   finalStatus = 0;
   dialog: Dialog | null;
+  /** Initial INVITE: the early dialog its 1xx with our To-tag made (PRACK, UPDATE arrive in it). */
+  early: Dialog | null = null;
+  /** RSeq of our next reliable provisional response (RFC 3262 7.1: random start). */
+  rseq = Math.floor(Math.random() * 0x7fffffff) + 1;
   /** The app proxies this request (its `proxy` message). */
   /** The app's `proxy` of this request (proxy-relay.ts), cancelled with it. */
   proxying: { cancel(): void } | null = null;
@@ -66,7 +70,8 @@ export class UasSide {
   private readonly byKey = new Map<string, InboundTxn>();
   private readonly byId = new Map<string, InboundTxn>();
 
-  constructor(readonly ctx: BridgeContext) {}
+  /** `ackTimeout`: the ACK for our 2xx never came (the bridge sends a BYE and tells the app). */
+  constructor(readonly ctx: BridgeContext, private readonly ackTimeout: (d: Dialog) => void) {}
 
   get pending(): number {
     return this.byId.size;
@@ -148,6 +153,10 @@ export class UasSide {
       if (d.app) this.deliver(d.app, msg, rcv, randomUUID(), d.id, false);
       return;
     }
+    if (msg.method === 'PRACK') {
+      const rseq = Number(/^\s*(\d+)/.exec(msg.header('rack') ?? '')?.[1]);
+      if (Number.isFinite(rseq)) d.stop1xx(rseq);
+    }
     const seq = msg.cseq.seq;
     if (seq < d.remoteSeq) {
       this.replyStateless(msg, rcv, 500, 'Server Internal Error', d.localTag);
@@ -207,6 +216,14 @@ export class UasSide {
     if (dialogForming && status > 100 && status < 300) {
       for (const rr of t.req.headers('record-route')) headers += `Record-Route: ${rr}\r\n`;
     }
+    // Require: 100rel on a 1xx to an INVITE: sent reliably (RFC 3262), as drachtio-server does.
+    const reliable = t.req.method === 'INVITE' && !t.dialog && status > 100 && status < 200 && t.finalStatus === 0 &&
+      /\b100rel\b/i.test(header(parsed, 'require') ?? '');
+    let rseq = 0;
+    if (reliable) {
+      rseq = t.rseq++;
+      headers += `RSeq: ${rseq}\r\n`;
+    }
     const ct = header(parsed, 'content-type');
     const buf = this.send(t, status, parsed.reason || '', headers, parsed.body ? { body: Buffer.from(parsed.body, 'utf8'), contentType: ct ?? 'application/sdp' } : undefined);
     let dialogId = t.dialog?.id ?? '';
@@ -214,11 +231,15 @@ export class UasSide {
       const d = this.makeDialog(t, localContact ?? '');
       dialogId = d.id;
       this.ctx.cdr('start', 'application', buf.toString('utf8'), 'uas');
+    } else if (dialogForming && t.req.method === 'INVITE' && status > 100 && status < 200) {
+      const d = t.early ?? this.makeDialog(t, localContact ?? '', true);
+      dialogId = d.id;
+      if (reliable) this.retransmit1xx(d, t, rseq, buf);
     } else if (dialogForming && status > 100) {
       dialogId = `${t.req.callId};from-tag=${t.req.from.tag ?? ''}`;
     }
-    // Initial INVITE or re-INVITE: over UDP the UAS core resends its 2xx until the ACK comes.
-    if (t.req.method === 'INVITE' && status >= 200 && status < 300 && t.dialog && t.rcv.proto === 'udp') this.retransmit2xx(t.dialog, t, buf);
+    // Initial INVITE or re-INVITE: the UAS core waits for the ACK of its 2xx (resending it over UDP).
+    if (t.req.method === 'INVITE' && status >= 200 && status < 300 && t.dialog) this.retransmit2xx(t.dialog, t, buf);
     if (status >= 300 && t.req.method === 'INVITE' && !t.dialog) this.ctx.cdr('stop', 'application', buf.toString('utf8'), 'call-rejected');
     const raw = buf.toString('utf8');
     const meta = formatMeta({ source: 'application', bytes: buf.length, proto: t.rcv.proto, address: t.rcv.srcAddress, port: t.rcv.srcPort });
@@ -233,6 +254,11 @@ export class UasSide {
     });
     if (status >= 200 && t.finalStatus === 0) {
       t.finalStatus = status;
+      if (t.early) {
+        // The early dialog: confirmed by the 2xx (makeDialog), gone with a failure.
+        t.early.stop1xx();
+        if (status >= 300) this.ctx.dialogs.remove(t.early);
+      }
       if (!t.dialog || t.req.method !== 'ACK') {
         if (status < 300) this.ctx.metrics.answered++;
         else this.ctx.metrics.failed++;
@@ -259,7 +285,14 @@ export class UasSide {
     if (t.req.method === 'INVITE' && !t.dialog) this.ctx.cdr('stop', 'application', `SIP/2.0 ${status} ${reason}\r\n`, status === 487 ? 'call-canceled' : 'call-rejected');
   }
 
-  private makeDialog(t: InboundTxn, localContact: string): Dialog {
+  private makeDialog(t: InboundTxn, localContact: string, early = false): Dialog {
+    if (t.early && !early) {
+      const d = t.early;
+      d.early = false;
+      if (localContact) d.localContact = localContact;
+      t.dialog = d;
+      return d;
+    }
     const req = t.req;
     const contact = req.contacts()[0];
     const d = new Dialog({
@@ -269,26 +302,54 @@ export class UasSide {
       localSeq: Math.floor(Math.random() * 10000) + 1, remoteSeq: req.cseq.seq, localContact, inviteSeq: req.cseq.seq,
       flow: t.rcv.proto !== 'udp' && t.rcv.connId !== undefined ? { address: t.rcv.srcAddress, connId: t.rcv.connId } : undefined,
     });
+    d.early = early;
     this.ctx.dialogs.add(d);
-    t.dialog = d;
+    if (early) t.early = d;
+    else t.dialog = d;
     return d;
   }
 
-  /** 13.3.1.4: the 2xx again at T1, 2*T1 ... T2 until the ACK, for 64*T1. */
+  /** RFC 3262 3: a reliable 1xx again at T1, 2*T1 ... until its PRACK, for 64*T1 (UDP only). */
+  private retransmit1xx(d: Dialog, t: InboundTxn, rseq: number, buf: Buffer): void {
+    const cfg = this.ctx.host.tmCfg;
+    let interval = t.rcv.proto === 'udp' ? cfg.retr_timer1 : 64 * cfg.retr_timer1;
+    let elapsed = 0;
+    const tick = (): void => {
+      if (!d.unacked1xx.has(rseq)) return;
+      elapsed += interval;
+      if (elapsed >= 64 * cfg.retr_timer1 || t.finalStatus !== 0) {
+        d.unacked1xx.delete(rseq);
+        if (t.finalStatus === 0) this.ctx.host.log('warn', `drachtio: no PRACK for RSeq ${rseq} of ${d.id}`);
+        return;
+      }
+      this.ctx.host.sendReplyTo(t.req, t.rcv, buf);
+      interval *= 2;
+      d.unacked1xx.set(rseq, setTimeout(tick, interval));
+    };
+    d.unacked1xx.set(rseq, setTimeout(tick, interval));
+  }
+
+  /**
+   * 13.3.1.4: the 2xx again at T1, 2*T1 ... T2 until the ACK (over UDP; reliable transports carry
+   * it once). No ACK after 64*T1: the session ends with a BYE, as drachtio-server does.
+   */
   private retransmit2xx(d: Dialog, t: InboundTxn, buf: Buffer): void {
     const cfg = this.ctx.host.tmCfg;
-    const p = { req: t.req, rcv: t.rcv, buf, timer: null as NodeJS.Timeout | null, interval: cfg.retr_timer1, elapsed: 0 };
+    const resend = t.rcv.proto === 'udp';
+    const p = { req: t.req, rcv: t.rcv, buf, timer: null as NodeJS.Timeout | null, interval: resend ? cfg.retr_timer1 : 64 * cfg.retr_timer1, elapsed: 0 };
+    d.stop2xx();
     d.pending2xx = p;
     const tick = (): void => {
       if (d.pending2xx !== p) return;
-      this.ctx.host.sendReplyTo(p.req, p.rcv, p.buf);
       p.elapsed += p.interval;
-      p.interval = Math.min(p.interval * 2, cfg.retr_timer2);
       if (p.elapsed >= 64 * cfg.retr_timer1) {
-        this.ctx.host.log('warn', `drachtio: no ACK for 2xx of dialog ${d.id}`);
+        this.ctx.host.log('warn', `drachtio: no ACK for 2xx of dialog ${d.id}: BYE`);
         d.pending2xx = null;
+        if (!d.terminated) this.ackTimeout(d);
         return;
       }
+      if (resend) this.ctx.host.sendReplyTo(p.req, p.rcv, p.buf);
+      p.interval = Math.min(p.interval * 2, cfg.retr_timer2);
       p.timer = setTimeout(tick, p.interval);
     };
     p.timer = setTimeout(tick, p.interval);

@@ -12,9 +12,10 @@ export interface SrfApp {
   invite(fn: (req: any, res: any) => void): void;
   options(fn: (req: any, res: any) => void): void;
   register(fn: (req: any, res: any) => void): void;
+  prack(fn: (req: any, res: any) => void): void;
   use(fn: (req: any, res: any, next: () => void) => void): void;
   createUAS(req: any, res: any, opts: Record<string, unknown>): Promise<any>;
-  createUAC(uri: string, opts: Record<string, unknown>): Promise<any>;
+  createUAC(uri: string, opts: Record<string, unknown>, progress?: { cbRequest?: (err: Error | null, req: any) => void; cbProvisional?: (res: any) => void }): Promise<any>;
   createB2BUA(req: any, res: any, uri: string, opts: Record<string, unknown>): Promise<{ uas: any; uac: any }>;
   proxyRequest(req: any, dest: string | string[], opts?: Record<string, unknown>): Promise<any>;
   request(uri: string, opts: Record<string, unknown>, cb?: (err: Error | null, req: any) => void): Promise<any>;
