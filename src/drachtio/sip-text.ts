@@ -94,3 +94,30 @@ export function extraHeaderLines(t: AppSipText, skip: ReadonlySet<string>): stri
   }
   return s;
 }
+
+/** Headers where drachtio-server puts its own address for a `@localhost` host the app wrote. */
+const LOCALIZED = new Set(['from', 'to', 'contact', 'p-asserted-identity']);
+
+/**
+ * What drachtio-server's stack does to an app's headers before sending (makeTags, then sofia's
+ * encoding): `user@localhost` in From, To, Contact, P-Asserted-Identity becomes `user@<our
+ * host:port>` (srf apps write `sip:x@localhost` for "this server"), and a Contact given as a bare
+ * URI is written as a name-addr (`sip:a@b;expires=60` -> `<sip:a@b>;expires=60`), as some peers
+ * only read the bracketed form.
+ */
+export function localizeAppHeaders(t: AppSipText, hostport: string): void {
+  for (const h of t.headers) {
+    const c = canonical(h.name);
+    if (!LOCALIZED.has(c)) continue;
+    h.value = h.value.replace(/@localhost(:\d+)?(?=[>;?,\s]|$)/gi, `@${hostport}`);
+    if (c === 'contact') h.value = nameAddr(h.value);
+  }
+}
+
+/** A bare addr-spec as a name-addr; the parameters after it stay header parameters (RFC 3261 20.10). */
+function nameAddr(v: string): string {
+  const s = v.trim();
+  if (s.includes('<') || s === '*' || s.includes(',')) return s;
+  const semi = s.indexOf(';');
+  return semi < 0 ? `<${s}>` : `<${s.slice(0, semi)}>${s.slice(semi)}`;
+}

@@ -14,7 +14,7 @@ import type { AppConnection } from './app-connection.js';
 import { contactFor, hostPort, type BridgeContext } from './bridge-context.js';
 import { Dialog } from './dialogs.js';
 import { formatMeta } from './meta.js';
-import { extraHeaderLines, header, parseAppSip, type AppSipText } from './sip-text.js';
+import { extraHeaderLines, header, localizeAppHeaders, parseAppSip, type AppSipText } from './sip-text.js';
 import { splitList, stripTag } from './uas.js';
 import type { WireMessage } from './wire.js';
 
@@ -124,6 +124,7 @@ export class UacSide {
         return;
       }
       const { target, sock } = r;
+      localizeAppHeaders(p, hostPort(sock));
       const method = p.method!;
       const branch = newAppBranch();
       let from = header(p, 'from') ?? `<sip:${hostPort(sock)}>`;
@@ -150,6 +151,7 @@ export class UacSide {
         return;
       }
       const { target, sock } = r;
+      localizeAppHeaders(p, hostPort(sock));
       if (d.flow && target.proto !== 'udp' && target.address === d.flow.address) target.connId = d.flow.connId;
       const seq = method === 'ACK' ? d.inviteSeq : ++d.localSeq;
       if (method === 'INVITE') d.inviteSeq = seq;

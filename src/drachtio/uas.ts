@@ -11,10 +11,10 @@ import { replyVia1 } from '../sip/reply-via.js';
 import { serverKey } from '../tm/transaction-layer.js';
 import { InviteServerTransaction, NonInviteServerTransaction, type AnyServerTransaction, type ServerTransactionHost } from '../tm/server-transaction.js';
 import type { AppConnection } from './app-connection.js';
-import { contactFor, type BridgeContext } from './bridge-context.js';
+import { contactFor, hostPort, type BridgeContext } from './bridge-context.js';
 import { Dialog } from './dialogs.js';
 import { formatMeta } from './meta.js';
-import { extraHeaderLines, header, parseAppSip, type AppSipText } from './sip-text.js';
+import { extraHeaderLines, header, localizeAppHeaders, parseAppSip, type AppSipText } from './sip-text.js';
 import type { WireMessage } from './wire.js';
 
 /** Headers of an app's response the stack writes itself. */
@@ -204,9 +204,10 @@ export class UasSide {
     }
     const toTag = /;\s*tag=([^;>\s]+)/.exec(header(parsed, 'to') ?? '')?.[1];
     if (toTag && !t.req.to.tag && status > 100 && t.finalStatus === 0) t.localTag = toTag;
+    const sock = this.ctx.host.socketFor(t.rcv.proto, t.rcv.srcAddress);
+    if (sock) localizeAppHeaders(parsed, hostPort(sock));
     let headers = extraHeaderLines(parsed, RESPONSE_SKIP);
     const dialogForming = (t.req.method === 'INVITE' || t.req.method === 'SUBSCRIBE') && !t.dialog;
-    const sock = this.ctx.host.socketFor(t.rcv.proto, t.rcv.srcAddress);
     const needsContact = (t.req.method === 'INVITE' || t.req.method === 'SUBSCRIBE' || t.req.method === 'UPDATE') && status > 100 && status < 300;
     let localContact = header(parsed, 'contact');
     if (needsContact && !localContact && sock) {

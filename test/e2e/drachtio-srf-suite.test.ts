@@ -124,4 +124,26 @@ describe('drachtio-srf suite findings', () => {
     expect(pracks).toHaveLength(1);
     expect(pracks[0]).toMatch(/^\d+ 1 INVITE$/);
   });
+
+  it('an app\'s sip:x@localhost in From and Contact names the proxy, the Contact bracketed (the far end re-INVITEs there)', async () => {
+    const uasPort = await freePort();
+    const uas = startSipp({ scenario: 'drachtio-uas-contact-check.xml', port: uasPort, calls: 1, timeoutS: 20 });
+    try {
+      await withApp(
+        () => undefined,
+        async (srf) => {
+          const dlg = await srf.createUAC(`sip:svc@127.0.0.1:${uasPort}`, {
+            localSdp: SDP_ANSWER, headers: { From: 'sip:app@localhost', Contact: 'sip:app@localhost' },
+          });
+          await dlg.destroy();
+        },
+        0,
+      );
+      const r = await uas.done;
+      expect(r.failed, `${r.output}\n${proxy.output().slice(-3000)}`).toBe(0);
+      expect(r.successful).toBe(1);
+    } finally {
+      await uas.stop();
+    }
+  });
 });
