@@ -14,6 +14,7 @@ export interface SrfApp {
   register(fn: (req: any, res: any) => void): void;
   prack(fn: (req: any, res: any) => void): void;
   use(fn: (req: any, res: any, next: () => void) => void): void;
+  use(method: string, fn: (req: any, res: any, next: () => void) => void): void;
   createUAS(req: any, res: any, opts: Record<string, unknown>): Promise<any>;
   createUAC(uri: string, opts: Record<string, unknown>, progress?: { cbRequest?: (err: Error | null, req: any) => void; cbProvisional?: (res: any) => void }): Promise<any>;
   createB2BUA(req: any, res: any, uri: string, opts: Record<string, unknown>): Promise<{ uas: any; uac: any }>;

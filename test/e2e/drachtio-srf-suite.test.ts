@@ -5,12 +5,28 @@
  * far end. The proxy runs with tm retr_timer1 20 ms, so 64*T1 (the ACK and PRACK wait) is 1.28 s.
  */
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, runSipp, startProxy, startSipp, tempDir, waitFor, writeScript, type ProxyHandle } from './harness.js';
 import { connectSrf, newSrf, SDP_ANSWER, type SrfApp } from '../drachtio/srf-app.js';
 
 const SECRET = 'cymru';
+
+/**
+ * drachtio-mw-digest-auth (the digest middleware drachtio apps use for srf.register), when
+ * installed as a devDependency; its test is skipped, saying so, when it is not.
+ */
+type Middleware = (req: unknown, res: unknown, next: () => void) => void;
+type DigestAuth = (opts: { realm: string; passwordLookup: (user: string, realm: string, cb: (err: Error | null, pw: string | null) => void) => void }) => Middleware;
+function loadDigestAuth(): DigestAuth | null {
+  try {
+    return createRequire(import.meta.url)('drachtio-mw-digest-auth') as DigestAuth;
+  } catch {
+    return null;
+  }
+}
+const digestAuth = loadDigestAuth();
 const SCRIPT = `
 function ksr_request_route()
   if KSR.siputils.has_totag() > 0 then
@@ -145,5 +161,31 @@ describe('drachtio-srf suite findings', () => {
     } finally {
       await uas.stop();
     }
+  });
+
+  it.skipIf(!digestAuth)('a registrar app with drachtio-mw-digest-auth: 401, then 200 for the right password, 403 for a wrong one', async () => {
+    const authorized: string[] = [];
+    await withApp(
+      (srf) => {
+        srf.use('register', digestAuth!({ realm: 'kemi.test', passwordLookup: (user, _realm, cb) => cb(null, user === 'alice' ? 'secret' : null) }));
+        srf.register((req, res) => {
+          authorized.push(String(req.authorization?.username));
+          res.send(200, { headers: { Contact: req.get('Contact'), Expires: '300' } });
+        });
+      },
+      async () => {
+        const run = async (password: string) => runSipp({
+          scenario: 'drachtio-uac-register-auth.xml', port: await freePort(), remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`,
+          calls: 1, timeoutS: 10, extra: ['-au', 'alice', '-ap', password],
+        });
+        const good = await run('secret');
+        expect(good.successful, good.output).toBe(1);
+        const bad = await run('wrong');
+        expect(bad.failed).toBe(1);
+        expect(bad.output).toContain('403 Forbidden');
+      },
+      1,
+    );
+    expect(authorized).toEqual(['alice']);
   });
 });
