@@ -4,6 +4,7 @@ import type { DialogTable } from './dialogs.js';
 import type { DrachtioMetrics } from './metrics.js';
 import type { ListenSocket } from '../transport/types.js';
 import type { Proto } from '../context/msg-context.js';
+import type { SessionTimerActions } from './session-timer.js';
 
 export type CdrKind = 'attempt' | 'start' | 'stop';
 
@@ -11,6 +12,8 @@ export interface BridgeContext {
   readonly host: DrachtioHost;
   readonly dialogs: DialogTable;
   readonly metrics: DrachtioMetrics;
+  /** What a session timer does when it fires (refresh with UPDATE, or BYE). */
+  readonly sessionActions: SessionTimerActions;
   /** Sends a cdr:<kind> event to one app routing it. */
   cdr(kind: CdrKind, source: 'network' | 'application', sip: string, extra?: string): void;
 }

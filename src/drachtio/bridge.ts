@@ -16,6 +16,7 @@ import { AppRegistry } from './registry.js';
 import { UacSide } from './uac.js';
 import { ProxyRelays } from './proxy-relay.js';
 import { UasSide } from './uas.js';
+import type { SessionTimerActions } from './session-timer.js';
 import type { WireMessage } from './wire.js';
 import { serverKey } from '../tm/transaction-layer.js';
 
@@ -26,6 +27,10 @@ export class DrachtioBridge implements BridgeContext {
   readonly uas: UasSide;
   readonly uac: UacSide;
   readonly relays: ProxyRelays;
+  readonly sessionActions: SessionTimerActions = {
+    refresh: (d) => this.uac.sendOurs(d, 'UPDATE', `Session-Expires: ${d.sessionInterval};refresher=uac\r\nSupported: timer\r\n`, false),
+    expire: (d) => this.uac.byeOurs(d, 'SIP ;cause=200 ;text="Session timer expired"', true),
+  };
 
   constructor(readonly host: DrachtioHost) {
     this.uas = new UasSide(this, (d) => this.uac.byeOurs(d, 'SIP ;cause=200 ;text="ACK timeout"', true));

@@ -54,6 +54,10 @@ export class Dialog implements DialogInit {
    * confirmed with the 2xx or goes with a failure.
    */
   early = false;
+  /** RFC 4028 session timer (session-timer.ts), when the session has one. */
+  session: { interval: number; weRefresh: boolean; timer: NodeJS.Timeout } | null = null;
+  /** The last session interval (s), for our refreshing request. */
+  sessionInterval = 0;
   /** UAS: our reliable provisional responses awaiting their PRACK (RFC 3262), by RSeq. */
   readonly unacked1xx = new Map<number, NodeJS.Timeout>();
 
@@ -69,6 +73,11 @@ export class Dialog implements DialogInit {
   stop2xx(): void {
     if (this.pending2xx?.timer) clearTimeout(this.pending2xx.timer);
     this.pending2xx = null;
+  }
+
+  stopSessionTimer(): void {
+    if (this.session) clearTimeout(this.session.timer);
+    this.session = null;
   }
 
   /** A PRACK came for RSeq `rseq` (every one when undefined): its 1xx is not resent any more. */
@@ -100,6 +109,7 @@ export class DialogTable {
     d.terminated = true;
     d.stop2xx();
     d.stop1xx();
+    d.stopSessionTimer();
     if (d.lastAck && !this.endedAcks.has(d.key)) {
       this.endedAcks.set(d.key, d.lastAck);
       setTimeout(() => this.endedAcks.delete(d.key), 32_000).unref();

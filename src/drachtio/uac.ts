@@ -16,6 +16,7 @@ import { Dialog } from './dialogs.js';
 import { formatMeta } from './meta.js';
 import { extraHeaderLines, header, localizeAppHeaders, parseAppSip, type AppSipText } from './sip-text.js';
 import { splitList, stripTag } from './uas.js';
+import { applySessionExpires, parseSessionExpires } from './session-timer.js';
 import type { WireMessage } from './wire.js';
 
 export const APP_BRANCH_PREFIX = 'z9hG4bKdrc';
@@ -186,23 +187,29 @@ export class UacSide {
    * id `unsolicited`, source `application`, so its Dialog emits `destroy` with the Reason's text.
    */
   byeOurs(d: Dialog, reason: string, tellApp: boolean): void {
+    this.sendOurs(d, 'BYE', `Reason: ${reason}\r\n`, tellApp);
+  }
+
+  /** A request of ours within `d` (BYE ends it; UPDATE refreshes its session, replies to us). */
+  sendOurs(d: Dialog, method: 'BYE' | 'UPDATE', headers: string, tellApp: boolean): void {
     const app = tellApp ? d.app : null;
-    this.ctx.dialogs.remove(d);
+    if (method === 'BYE') this.ctx.dialogs.remove(d);
     const next = d.routeSet[0] ? nameAddrUri(d.routeSet[0]) : d.remoteTarget;
     void this.resolve(next).then((r) => {
       if (!r) return;
       if (d.flow && r.target.proto !== 'udp' && r.target.address === d.flow.address) r.target.connId = d.flow.connId;
-      let head = `BYE ${d.remoteTarget} SIP/2.0\r\nVia: ${via(r.sock, r.target.proto, newAppBranch())}\r\nMax-Forwards: 70\r\n` +
-        `From: ${d.localUri};tag=${d.localTag}\r\nTo: ${d.remoteUri};tag=${d.remoteTag}\r\nCall-ID: ${d.callId}\r\nCSeq: ${++d.localSeq} BYE\r\n`;
+      let head = `${method} ${d.remoteTarget} SIP/2.0\r\nVia: ${via(r.sock, r.target.proto, newAppBranch())}\r\nMax-Forwards: 70\r\n` +
+        `From: ${d.localUri};tag=${d.localTag}\r\nTo: ${d.remoteUri};tag=${d.remoteTag}\r\nCall-ID: ${d.callId}\r\nCSeq: ${++d.localSeq} ${method}\r\n`;
       for (const rr of d.routeSet) head += `Route: ${rr}\r\n`;
-      head += `Reason: ${reason}\r\nContent-Length: 0\r\n\r\n`;
+      if (method === 'UPDATE') head += `Contact: ${d.localContact || contactFor(r.sock, r.target.proto)}\r\n`;
+      head += `${headers}Content-Length: 0\r\n\r\n`;
       const buf = Buffer.from(head, 'utf8');
-      this.launch(null, '', buf, r.target, r.sock, null);
+      this.launch(null, '', buf, r.target, r.sock, method === 'BYE' ? null : d);
       if (app && !app.closed) {
         const meta = formatMeta({ source: 'application', bytes: buf.length, proto: r.target.proto, address: r.sock.address, port: r.sock.port });
         app.send(`sip|${meta}|unsolicited|${d.id}|\r\n${head}`);
       }
-    }).catch((e: unknown) => this.ctx.host.log('warn', `drachtio: BYE for ${d.id} failed: ${e instanceof Error ? e.message : String(e)}`));
+    }).catch((e: unknown) => this.ctx.host.log('warn', `drachtio: ${method} for ${d.id} failed: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   /** A request the app asked for could not be built or sent: NOK to the app, logged. */
@@ -321,6 +328,11 @@ export class UacSide {
       const d = this.ctx.dialogs.forReply(msg) ?? this.makeDialog(t, msg, true);
       if (d.early && !t.early.includes(d)) t.early.push(d);
       dialogId = d.id;
+    }
+    // RFC 4028: a 2xx to our INVITE or UPDATE sets (or clears) the session timer.
+    if ((method === 'INVITE' || method === 'UPDATE') && status >= 200 && status < 300) {
+      const d = t.dialog ?? this.ctx.dialogs.forReply(msg);
+      if (d && !d.terminated) applySessionExpires(d, parseSessionExpires(msg.header('session-expires')), true, this.ctx.sessionActions);
     }
     if (t.app) this.deliver(t.app, msg, rcv, t.id, dialogId);
     return true;

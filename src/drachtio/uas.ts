@@ -14,6 +14,7 @@ import type { AppConnection } from './app-connection.js';
 import { contactFor, hostPort, type BridgeContext } from './bridge-context.js';
 import { Dialog } from './dialogs.js';
 import { formatMeta } from './meta.js';
+import { applySessionExpires, parseSessionExpires, type SessionExpires } from './session-timer.js';
 import { extraHeaderLines, header, localizeAppHeaders, parseAppSip, type AppSipText } from './sip-text.js';
 import type { WireMessage } from './wire.js';
 
@@ -225,6 +226,20 @@ export class UasSide {
       rseq = t.rseq++;
       headers += `RSeq: ${rseq}\r\n`;
     }
+    // RFC 4028: the 2xx to an INVITE or UPDATE says the session interval and the refresher.
+    let se: SessionExpires | null = null;
+    const refreshable = status >= 200 && status < 300 && (t.req.method === 'INVITE' || (t.req.method === 'UPDATE' && t.dialog));
+    if (refreshable) {
+      se = parseSessionExpires(header(parsed, 'session-expires'));
+      const asked = parseSessionExpires(t.req.header('session-expires'));
+      if (!se && asked) {
+        // The caller asked for one and the app said nothing: drachtio-server answers it (refresher uac unless asked otherwise).
+        se = { interval: asked.interval, refresher: asked.refresher ?? 'uac' };
+        headers += `Session-Expires: ${se.interval};refresher=${se.refresher}\r\n`;
+        const supported = t.req.headers('supported').join(',');
+        if (/\btimer\b/i.test(supported) && !/\btimer\b/i.test(header(parsed, 'require') ?? '')) headers += 'Require: timer\r\n';
+      }
+    }
     const ct = header(parsed, 'content-type');
     const buf = this.send(t, status, parsed.reason || '', headers, parsed.body ? { body: Buffer.from(parsed.body, 'utf8'), contentType: ct ?? 'application/sdp' } : undefined);
     let dialogId = t.dialog?.id ?? '';
@@ -239,6 +254,8 @@ export class UasSide {
     } else if (dialogForming && status > 100) {
       dialogId = `${t.req.callId};from-tag=${t.req.from.tag ?? ''}`;
     }
+    const sd = t.dialog;
+    if (refreshable && sd && !sd.terminated) applySessionExpires(sd, se, false, this.ctx.sessionActions);
     // Initial INVITE or re-INVITE: the UAS core waits for the ACK of its 2xx (resending it over UDP).
     if (t.req.method === 'INVITE' && status >= 200 && status < 300 && t.dialog) this.retransmit2xx(t.dialog, t, buf);
     if (status >= 300 && t.req.method === 'INVITE' && !t.dialog) this.ctx.cdr('stop', 'application', buf.toString('utf8'), 'call-rejected');

@@ -188,4 +188,39 @@ describe('drachtio-srf suite findings', () => {
     );
     expect(authorized).toEqual(['alice']);
   });
+
+  it('session timer (RFC 4028): the caller asks refresher=uac and never refreshes: 2xx with Session-Expires and Require: timer, then BYE "Session timer expired", the app told', async () => {
+    const reasons: string[] = [];
+    await withApp(
+      (srf) => srf.invite(async (req, res) => {
+        const dlg = await srf.createUAS(req, res, { localSdp: SDP_ANSWER });
+        dlg.on('destroy', (_msg: unknown, reason: string) => reasons.push(reason));
+      }),
+      async () => {
+        const r = await runSipp({ scenario: 'drachtio-uac-session-expire.xml', port: await freePort(), remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 1, timeoutS: 20 });
+        expect(r.failed, `${r.output}\n${proxy.output().slice(-3000)}`).toBe(0);
+        expect(r.successful).toBe(1);
+        await waitFor(() => reasons.length === 1, 3000, () => 'app dialog not destroyed');
+      },
+      1,
+    );
+    expect(reasons).toEqual(['Session timer expired']);
+  });
+
+  it('session timer (RFC 4028): the caller asks refresher=uas: the proxy refreshes with an UPDATE halfway through', async () => {
+    let destroyed = 0;
+    await withApp(
+      (srf) => srf.invite(async (req, res) => {
+        const dlg = await srf.createUAS(req, res, { localSdp: SDP_ANSWER });
+        dlg.on('destroy', () => destroyed++);
+      }),
+      async () => {
+        const r = await runSipp({ scenario: 'drachtio-uac-session-refresh.xml', port: await freePort(), remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 1, timeoutS: 20 });
+        expect(r.failed, `${r.output}\n${proxy.output().slice(-3000)}`).toBe(0);
+        expect(r.successful).toBe(1);
+        await waitFor(() => destroyed === 1, 3000, () => 'app dialog not destroyed by the BYE');
+      },
+      1,
+    );
+  });
 });
