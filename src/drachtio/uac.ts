@@ -308,6 +308,7 @@ export class UacSide {
     if (t.client instanceof InviteClientTransaction) take = t.client.onReply(status, () => this.buildAck(t, msg));
     else take = t.client.onReply(status);
     if (!take) return true;
+    if (status >= 200) this.refreshFailed(t, status);
     if (status < 200) {
       t.gotProvisional = true;
       if (t.cancelWanted) this.sendCancel(t);
@@ -386,11 +387,19 @@ export class UacSide {
     this.synthesize(t, 408, 'Request Timeout');
   }
 
+  /** RFC 4028 10: our refreshing UPDATE timed out or got 408/481: the session ends with a BYE. */
+  private refreshFailed(t: OutboundTxn, status: number): void {
+    const d = t.dialog;
+    if (t.app || !d || d.terminated || t.req.method !== 'UPDATE' || (status !== 408 && status !== 481)) return;
+    this.byeOurs(d, 'SIP ;cause=200 ;text="Session refresh failed"', true);
+  }
+
   /** A final response of our own for the app (timeout, unsendable), as sofia makes one. */
   private synthesize(t: OutboundTxn, status: number, reason: string): void {
     if (t.finalStatus !== 0) return;
     t.finalStatus = status;
     this.endEarly(t, null);
+    this.refreshFailed(t, status);
     if (!t.app) return;
     const r = t.req;
     const raw = `SIP/2.0 ${status} ${reason}\r\nVia: ${r.topVia.raw}\r\nFrom: ${r.header('from')}\r\nTo: ${r.header('to')}\r\n` +

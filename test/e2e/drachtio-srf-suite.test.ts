@@ -223,4 +223,22 @@ describe('drachtio-srf suite findings', () => {
       1,
     );
   });
+
+  it('session timer (RFC 4028): our refreshing UPDATE answered 481 ends the session with a BYE, the app told', async () => {
+    const reasons: string[] = [];
+    await withApp(
+      (srf) => srf.invite(async (req, res) => {
+        const dlg = await srf.createUAS(req, res, { localSdp: SDP_ANSWER });
+        dlg.on('destroy', (_msg: unknown, reason: string) => reasons.push(reason));
+      }),
+      async () => {
+        const r = await runSipp({ scenario: 'drachtio-uac-session-refresh-481.xml', port: await freePort(), remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 1, timeoutS: 20 });
+        expect(r.failed, `${r.output}\n${proxy.output().slice(-3000)}`).toBe(0);
+        expect(r.successful).toBe(1);
+        await waitFor(() => reasons.length === 1, 3000, () => 'app dialog not destroyed');
+      },
+      1,
+    );
+    expect(reasons).toEqual(['Session refresh failed']);
+  });
 });
