@@ -223,6 +223,12 @@ export class UasSide {
       /\b100rel\b/i.test(header(parsed, 'require') ?? '');
     let rseq = 0;
     if (reliable) {
+      // RFC 3262 3: only to a caller that supports it; drachtio-server answers the app NOK so.
+      const offered = [...t.req.headers('supported'), ...t.req.headers('require')].join(',');
+      if (!/\b100rel\b/i.test(offered)) {
+        app.respond(m.msgId, false, 'Remote endpoint does not support 100rel');
+        return;
+      }
       rseq = t.rseq++;
       headers += `RSeq: ${rseq}\r\n`;
     }
@@ -337,7 +343,11 @@ export class UasSide {
       elapsed += interval;
       if (elapsed >= 64 * cfg.retr_timer1 || t.finalStatus !== 0) {
         d.unacked1xx.delete(rseq);
-        if (t.finalStatus === 0) this.ctx.host.log('warn', `drachtio: no PRACK for RSeq ${rseq} of ${d.id}`);
+        if (t.finalStatus === 0) {
+          // RFC 3262 3: no PRACK for 64*T1: the INVITE is rejected with a 5xx (sofia's 504).
+          this.ctx.host.log('warn', `drachtio: no PRACK for RSeq ${rseq} of ${d.id}: 504`);
+          this.sendFinal(t, 504, 'Reliable Response Time-Out', '', undefined);
+        }
         return;
       }
       this.ctx.host.sendReplyTo(t.req, t.rcv, buf);

@@ -241,4 +241,23 @@ describe('drachtio-srf suite findings', () => {
     );
     expect(reasons).toEqual(['Session refresh failed']);
   });
+
+  it('a reliable 1xx to a caller that does not support 100rel is refused to the app (not sent); the app can still answer', async () => {
+    const errors: string[] = [];
+    await withApp(
+      (srf) => srf.invite((_req, res) => {
+        res.send(183, { headers: { Require: '100rel' } }, (err: Error | null) => {
+          errors.push(err ? String(err) : 'sent');
+          res.send(486);
+        });
+      }),
+      async () => {
+        const r = await runSipp({ scenario: 'drachtio-uac-486.xml', port: await freePort(), remote: `127.0.0.1:${proxy.port}`, rsa: `127.0.0.1:${proxy.port}`, calls: 1, timeoutS: 10 });
+        expect(r.failed, `${r.output}\n${proxy.output().slice(-3000)}`).toBe(0);
+        expect(r.successful).toBe(1);
+      },
+      1,
+    );
+    expect(errors).toEqual(['Remote endpoint does not support 100rel']);
+  });
 });
