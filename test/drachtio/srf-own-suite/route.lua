@@ -5,7 +5,7 @@ function ksr_request_route()
   end
   if KSR.siputils.has_totag() > 0 then
     -- within a dialog no app owns: relay it when routed or addressed elsewhere, else 481
-    if KSR.rr.loose_route() > 0 or KSR.is_myself_ruri() < 0 then
+    if KSR.rr.loose_route() > 0 or not KSR.is_myself_ruri() then
       KSR.tm.t_relay()
       return
     end
