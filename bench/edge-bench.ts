@@ -18,7 +18,7 @@
  * not resumed: every handshake is a full one.
  *
  *   npx tsc -p . && node dist/bench/edge-bench.js [--seconds 5] [--window 50] [--conn-window 20]
- *     [--target kemi,kamailio] [--protos TLS,WSS] [--modes options,calls,calls-new,handshakes]
+ *     [--target kemi,kamailio] [--protos TLS,WSS] [--modes options,calls,calls-new,handshakes] [--workers 1]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -43,11 +43,14 @@ const { values } = parseArgs({
     target: { type: 'string', default: 'kemi,kamailio' },
     protos: { type: 'string', default: 'TLS,WSS' },
     modes: { type: 'string', default: MODES.join(',') },
+    workers: { type: 'string', default: '1' },
   },
 });
 const seconds = Number(values.seconds);
 const windowSize = Number(values.window);
 const connWindow = Number(values['conn-window']);
+/** kemi-proxy's --workers (Kamailio keeps children=2, tcp_children=2). */
+const workers = Number(values.workers);
 /** A call or a handshake not done in this time counts as failed (and is reported). */
 const PER_CONN_TIMEOUT_MS = 10_000;
 
@@ -274,9 +277,10 @@ async function startKemi(certs: TestCerts, uasPort: number): Promise<Target> {
   const wssPort = await freePort();
   const h = await startProxy({
     script: writeScript(SCRIPT.replace('@UAS@', String(uasPort))), protos: ['udp'], modules: ['pv', 'sl', 'tm', 'rr', 'siputils', 'websocket', 'xhttp'],
-    extraArgs: ['--log-level', 'warn', '--listen', `tls:127.0.0.1:${tlsPort}`, '--listen', `wss:127.0.0.1:${wssPort}`, '--tls-cert', certs.server.cert, '--tls-key', certs.server.key],
+    extraArgs: ['--log-level', 'warn', '--listen', `tls:127.0.0.1:${tlsPort}`, '--listen', `wss:127.0.0.1:${wssPort}`, '--tls-cert', certs.server.cert, '--tls-key', certs.server.key,
+      ...(workers > 1 ? ['--workers', String(workers)] : [])],
   });
-  return { name: 'kemi-proxy', pid: h.pid, tlsPort, wssPort, stop: () => h.stop() };
+  return { name: workers > 1 ? `kemi-proxy(workers=${workers})` : 'kemi-proxy', pid: h.pid, tlsPort, wssPort, stop: () => h.stop() };
 }
 
 async function startKamailio(certs: TestCerts, uasPort: number): Promise<Target | null> {
