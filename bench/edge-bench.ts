@@ -13,9 +13,11 @@
  * `--conn-window` connections in flight. Each run lasts `--seconds` and counts what completes.
  * Every run numbers its Call-IDs and branches under its own tag: a branch reused from an earlier
  * run is a retransmission to the proxy (RFC 3261 17.2.3) while that transaction lingers
- * (wait_timer), and its 200 would go back on the earlier run's closed connection. SIPp in this
- * build has no TLS (`-t l1` is not compiled in), hence the Node clients. Client TLS sessions are
- * not resumed: every handshake is a full one.
+ * (wait_timer), and its 200 would go back on the earlier run's closed connection. The UAS runs
+ * test/e2e/scenarios/uas-bench.xml: under load the proxy's timer A retransmits an INVITE that SIPp
+ * was slow to answer, and uas.xml aborts a call on a retransmission that comes after its 200. SIPp
+ * in this build has no TLS (`-t l1` is not compiled in), hence the Node clients. Client TLS
+ * sessions are not resumed: every handshake is a full one.
  *
  *   npx tsc -p . && node dist/bench/edge-bench.js [--seconds 5] [--window 50] [--conn-window 20]
  *     [--target kemi,kamailio] [--protos TLS,WSS] [--modes options,calls,calls-new,handshakes] [--workers 1]
@@ -365,8 +367,12 @@ async function main(): Promise<void> {
           const uas = withUas ? startSipp({ scenario: 'uas-bench.xml', port: uasPort, timeoutS: seconds + 30 }) : null;
           if (uas) await new Promise((r) => setTimeout(r, 1000));
           const cpu0 = treeCpuSeconds(t.pid);
+          const client0 = process.cpuUsage();
           const r = await runOne(t, mode, proto, ctx);
           const cpu = treeCpuSeconds(t.pid) - cpu0;
+          // The client's own CPU: the one-process Node client does a full handshake per connection too.
+          const clientUsage = process.cpuUsage(client0);
+          const clientCpu = (clientUsage.user + clientUsage.system) / 1e6;
           await uas?.stop();
           // What the UAS saw of failed calls (unexpected messages, retransmission timeouts).
           if (uas && r.failed > 0) console.log(`  SIPp UAS of the failed run:\n${(await uas.done).output.split('--- sipp errors ---')[1]?.slice(0, 2000) ?? '(no errors logged)'}`);
@@ -376,7 +382,8 @@ async function main(): Promise<void> {
           table.get(key)!.set(t.name, r.failed > 0 ? `${rate} (${r.failed} failed)` : rate);
           console.log(
             `${t.name.padEnd(20)} ${proto} ${mode.padEnd(10)} ${r.ok} in ${r.elapsed.toFixed(1)} s: ${rate}/s, ${r.failed} failed, ` +
-              `${((cpu / Math.max(1, r.ok)) * 1000).toFixed(3)} CPU s per 1000 (window ${mode === 'options' || mode === 'calls' ? windowSize : connWindow})` +
+              `${((cpu / Math.max(1, r.ok)) * 1000).toFixed(3)} CPU s per 1000 (client ${((clientCpu / Math.max(1, r.ok)) * 1000).toFixed(3)}; ` +
+              `window ${mode === 'options' || mode === 'calls' ? windowSize : connWindow})` +
               (r.note ? ` [${r.note}]` : ''),
           );
         }
@@ -385,8 +392,8 @@ async function main(): Promise<void> {
       await t.stop();
     }
   }
-  console.log(`\n${seconds} s per run; ${'run'.padEnd(15)}${names.map((n) => n.padStart(22)).join('')}`);
-  for (const [key, byName] of table) console.log(`${''.padEnd(`${seconds} s per run; `.length)}${key.padEnd(15)}${names.map((n) => (byName.get(n) ?? '-').padStart(22)).join('')}`);
+  console.log(`\nper second, ${seconds} s per run\n${'mode       proto'.padEnd(16)}${names.map((n) => n.padStart(24)).join('')}`);
+  for (const [key, byName] of table) console.log(`${key.padEnd(16)}${names.map((n) => (byName.get(n) ?? '-').padStart(24)).join('')}`);
   console.log(Object.entries(WHAT).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
 }
 
