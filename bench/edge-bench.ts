@@ -1,17 +1,31 @@
 /**
- * Requests and calls per second over one reused TLS connection and one reused WSS connection
- * (issue 12): a Node client keeps `--window` OPTIONS (answered by KSR.sl.sl_send_reply) or calls
- * (INVITE/200/ACK/BYE relayed by tm with Record-Route to a SIPp UAS on UDP) outstanding for
- * `--seconds` and counts what completes. kemi-proxy, and Kamailio 5.6 with tls.so, xhttp.so and
- * websocket.so running the same script when it is installed. SIPp in this build has no TLS
- * (`-t l1` is not compiled in), hence the Node client.
+ * Edge transports under load (issue 12): kemi-proxy, and Kamailio 5.6 with tls.so, xhttp.so and
+ * websocket.so running the same script when it is installed, over TLS and over WSS, in one run:
  *
- *   npm run build && node dist/bench/edge-bench.js [--seconds 5] [--window 100] [--target kemi,kamailio]
+ * - options:    OPTIONS (answered by KSR.sl.sl_send_reply) over one reused connection;
+ * - calls:      calls (INVITE/200/ACK/BYE relayed by tm with Record-Route to a SIPp UAS on UDP) over
+ *               one reused connection;
+ * - calls-new:  the same calls, each on its own connection, opened for the INVITE (TCP and TLS
+ *               handshake, and the WebSocket upgrade for WSS) and closed after the 200 to the BYE;
+ * - handshakes: connect, TLS handshake (and upgrade for WSS), one OPTIONS and its 200, close.
+ *
+ * Reused connections keep `--window` requests or calls outstanding; the per-connection modes keep
+ * `--conn-window` connections in flight. Each run lasts `--seconds` and counts what completes.
+ * Every run numbers its Call-IDs and branches under its own tag: a branch reused from an earlier
+ * run is a retransmission to the proxy (RFC 3261 17.2.3) while that transaction lingers
+ * (wait_timer), and its 200 would go back on the earlier run's closed connection. The UAS runs
+ * test/e2e/scenarios/uas-bench.xml: under load the proxy's timer A retransmits an INVITE that SIPp
+ * was slow to answer, and uas.xml aborts a call on a retransmission that comes after its 200. SIPp
+ * in this build has no TLS (`-t l1` is not compiled in), hence the Node clients. Client TLS
+ * sessions are not resumed: every handshake is a full one.
+ *
+ *   npx tsc -p . && node dist/bench/edge-bench.js [--seconds 5] [--window 50] [--conn-window 20]
+ *     [--target kemi,kamailio] [--protos TLS,WSS] [--modes options,calls,calls-new,handshakes] [--workers 1]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { freePort, startProxy, startSipp, stopChild, tempDir, waitFor, writeScript } from '../test/e2e/harness.js';
@@ -19,17 +33,28 @@ import { kamailioBinary } from '../test/e2e/kamailio.js';
 import { makeCerts, type TestCerts } from '../test/transport/tls-certs.js';
 import { treeCpuSeconds } from './proc-cpu.js';
 
+const MODES = ['options', 'calls', 'calls-new', 'handshakes'] as const;
+type Mode = (typeof MODES)[number];
+type Proto = 'TLS' | 'WSS';
+
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
-    window: { type: 'string', default: '100' },
+    window: { type: 'string', default: '50' },
+    'conn-window': { type: 'string', default: '20' },
     target: { type: 'string', default: 'kemi,kamailio' },
     protos: { type: 'string', default: 'TLS,WSS' },
-    modes: { type: 'string', default: 'options,calls' },
+    modes: { type: 'string', default: MODES.join(',') },
+    workers: { type: 'string', default: '1' },
   },
 });
 const seconds = Number(values.seconds);
 const windowSize = Number(values.window);
+const connWindow = Number(values['conn-window']);
+/** kemi-proxy's --workers (Kamailio keeps children=2, tcp_children=2). */
+const workers = Number(values.workers);
+/** A call or a handshake not done in this time counts as failed (and is reported). */
+const PER_CONN_TIMEOUT_MS = 10_000;
 
 const SCRIPT = `
 function ksr_xhttp_event(evname)
@@ -57,8 +82,12 @@ end
 
 interface Target { name: string; pid: number; tlsPort: number; wssPort: number; stop(): Promise<void> }
 
-function options(n: number, via: string): string {
-  return `OPTIONS sip:kemi.test SIP/2.0\r\nVia: SIP/2.0/${via} client.invalid;branch=z9hG4bKbench${n}\r\nMax-Forwards: 70\r\nFrom: <sip:bench@kemi.test>;tag=b1\r\nTo: <sip:kemi.test>\r\nCall-ID: bench-${n}@kemi.test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+/** Tag of one run: Call-IDs and branches are unique across the runs of one invocation. */
+let runCounter = 0;
+const newRunTag = (): string => `${process.pid.toString(36)}r${++runCounter}`;
+
+function options(tag: string, n: number, via: string): string {
+  return `OPTIONS sip:kemi.test SIP/2.0\r\nVia: SIP/2.0/${via} client.invalid;branch=z9hG4bKo${tag}x${n}\r\nMax-Forwards: 70\r\nFrom: <sip:bench@kemi.test>;tag=b1\r\nTo: <sip:kemi.test>\r\nCall-ID: bench-${tag}-${n}@kemi.test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
 }
 
 function header(msg: string, name: string): string[] {
@@ -71,19 +100,20 @@ function header(msg: string, name: string): string[] {
  * One INVITE/200/ACK/BYE/200 call per `send(n)` through the proxy to the SIPp UAS; `onMessage`
  * takes every message the client receives and returns true when it ended a call (200 to BYE).
  */
-function callDriver(via: string, write: (s: string) => void): { send(n: number): void; onMessage(m: string): boolean; stalled(): string } {
+function callDriver(tag: string, via: string, write: (s: string) => void): { send(n: number): void; onMessage(m: string): boolean; stalled(): string } {
   // Stage of each call not yet ended: 1 INVITE sent, 2 200 received (ACK and BYE sent).
   const stage = new Map<number, number>();
   const base = (method: string, ruri: string, n: number, cseq: number, extra: string[]): string =>
-    [`${method} ${ruri} SIP/2.0`, `Via: SIP/2.0/${via} client.invalid;branch=z9hG4bKc${n}x${cseq}${method === 'ACK' ? 'a' : ''}`, 'Max-Forwards: 70',
-      'From: <sip:bench@kemi.test>;tag=bf' + n, ...extra, `Call-ID: bcall-${n}@kemi.test`, `CSeq: ${cseq} ${method}`, 'Content-Length: 0', '', ''].join('\r\n');
+    [`${method} ${ruri} SIP/2.0`, `Via: SIP/2.0/${via} client.invalid;branch=z9hG4bKc${tag}x${n}x${cseq}${method === 'ACK' ? 'a' : ''}`, 'Max-Forwards: 70',
+      `From: <sip:bench@kemi.test>;tag=bf${tag}x${n}`, ...extra, `Call-ID: bcall-${tag}-${n}@kemi.test`, `CSeq: ${cseq} ${method}`, 'Content-Length: 0', '', ''].join('\r\n');
+  const callIdRe = new RegExp(`bcall-${tag}-(\\d+)@`);
   return {
     stalled: () => `${[...stage.values()].filter((v) => v === 1).length} waiting for 200 to INVITE, ${[...stage.values()].filter((v) => v === 2).length} for 200 to BYE`,
     send: (n) => (stage.set(n, 1), write(base('INVITE', 'sip:sipp@kemi.test', n, 1, ['To: <sip:sipp@kemi.test>', `Contact: <sip:bench@client.invalid;transport=${via.toLowerCase()}>`]))),
     onMessage: (m) => {
       if (!m.startsWith('SIP/2.0 200')) return false;
       const cseq = header(m, 'CSeq')[0] ?? '';
-      const n = Number(/bcall-(\d+)@/.exec(m)?.[1]);
+      const n = Number(callIdRe.exec(m)?.[1]);
       if (cseq.endsWith('INVITE')) {
         if (stage.get(n) !== 1) return false; // a retransmitted 200
         stage.set(n, 2);
@@ -102,14 +132,70 @@ function callDriver(via: string, write: (s: string) => void): { send(n: number):
   };
 }
 
-/** Sends and counts: `send(n)` puts request n on the wire; `onReply` is called once per 200. */
-async function drive(send: (n: number) => void, setOnReply: (f: () => void) => void): Promise<{ ok: number; elapsed: number }> {
+/** One SIP connection of the bench client: TLS with Content-Length framing, or WSS (a message per frame). */
+interface SipConn {
+  write(m: string): void;
+  onMessage(f: (m: string) => void): void;
+  /** Graceful close (TLS close_notify and FIN; WebSocket close frame). */
+  close(): void;
+  destroy(): void;
+}
+
+/** The client's TLS context, made once: per-connection CA parsing would load the client, not the proxy. */
+function clientContext(certs: TestCerts): SecureContext {
+  return createSecureContext({ ca: readFileSync(certs.ca) });
+}
+
+async function openConn(proto: Proto, port: number, ctx: SecureContext): Promise<SipConn> {
+  let handler = (_m: string): void => undefined;
+  if (proto === 'TLS') {
+    const sock = tlsConnect({ host: '127.0.0.1', port, secureContext: ctx, servername: 'kemi.test' });
+    sock.setNoDelay(true);
+    await new Promise<void>((r, j) => {
+      sock.once('secureConnect', () => r());
+      sock.once('error', j);
+    });
+    sock.on('error', () => undefined); // a reset after the call: the caller's timeout reports what is missing
+    let buf = '';
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      let i: number;
+      while ((i = buf.indexOf('\r\n\r\n')) >= 0) {
+        const len = Number(/\r\n(?:Content-Length|l)\s*:\s*(\d+)/i.exec(buf.slice(0, i))?.[1] ?? 0);
+        if (buf.length < i + 4 + len) break;
+        const msg = buf.slice(0, i);
+        buf = buf.slice(i + 4 + len);
+        handler(msg);
+      }
+    });
+    return { write: (m) => sock.write(m), onMessage: (f) => (handler = f), close: () => sock.end(), destroy: () => sock.destroy() };
+  }
+  // ws hands its options to tls.connect, so the shared context goes through as it does for TLS.
+  const ws = new WebSocket(`wss://127.0.0.1:${port}/`, ['sip'], { perMessageDeflate: false, secureContext: ctx } as WebSocket.ClientOptions);
+  await new Promise<void>((r, j) => {
+    ws.once('open', () => r());
+    ws.once('error', j);
+  });
+  ws.on('error', () => undefined);
+  ws.on('message', (d: Buffer) => handler(d.toString()));
+  return { write: (m) => ws.send(m), onMessage: (f) => (handler = f), close: () => ws.close(1000), destroy: () => ws.terminate() };
+}
+
+interface RunResult { ok: number; failed: number; elapsed: number; note: string }
+
+/** Keeps `windowSize` requests or calls outstanding on one connection for `seconds`; counts what completes. */
+async function runReused(proto: Proto, port: number, ctx: SecureContext, mode: 'options' | 'calls'): Promise<RunResult> {
+  const tag = newRunTag();
+  const conn = await openConn(proto, port, ctx);
+  const calls = callDriver(tag, proto, (m) => conn.write(m));
+  const send = (n: number): void => (mode === 'calls' ? calls.send(n) : conn.write(options(tag, n, proto)));
   let sent = 0;
   let ok = 0;
-  const end = Date.now() + seconds * 1000;
   const t0 = Date.now();
-  return new Promise((res) => {
-    setOnReply(() => {
+  const end = t0 + seconds * 1000;
+  const r = await new Promise<{ ok: number; elapsed: number }>((res) => {
+    conn.onMessage((m) => {
+      if (!(mode === 'calls' ? calls.onMessage(m) : m.startsWith('SIP/2.0 200'))) return;
       ok++;
       if (Date.now() < end) send(++sent);
       else if (ok === sent) res({ ok, elapsed: (Date.now() - t0) / 1000 });
@@ -117,46 +203,75 @@ async function drive(send: (n: number) => void, setOnReply: (f: () => void) => v
     for (let i = 0; i < windowSize; i++) send(++sent);
     setTimeout(() => res({ ok, elapsed: (Date.now() - t0) / 1000 }), seconds * 1000 + 5000).unref();
   });
+  conn.destroy();
+  const failed = sent - r.ok;
+  return { ...r, failed, note: mode === 'calls' && failed > 0 ? `not ended: ${calls.stalled()}` : '' };
 }
 
-type Mode = 'options' | 'calls';
-
-async function benchTls(port: number, certs: TestCerts, mode: Mode): Promise<{ ok: number; elapsed: number }> {
-  const sock = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(certs.ca), servername: 'kemi.test' });
-  await new Promise<void>((r, j) => { sock.once('secureConnect', () => r()); sock.once('error', j); });
-  let buf = '';
-  let onReply = (): void => undefined;
-  sock.on('data', (d: Buffer) => {
-    buf += d.toString('latin1');
-    let i: number;
-    while ((i = buf.indexOf('\r\n\r\n')) >= 0) {
-      const len = Number(/\r\n(?:Content-Length|l)\s*:\s*(\d+)/i.exec(buf.slice(0, i))?.[1] ?? 0);
-      if (buf.length < i + 4 + len) break;
-      const msg = buf.slice(0, i);
-      buf = buf.slice(i + 4 + len);
-      if (mode === 'calls' ? calls.onMessage(msg) : msg.startsWith('SIP/2.0 200')) onReply();
+/**
+ * Keeps `connWindow` connections in flight for `seconds`, each running `one(n)` on a connection of
+ * its own; a failed one (error, or not done in PER_CONN_TIMEOUT_MS) is counted with its reason.
+ * `elapsed` runs to the last connection's end.
+ */
+async function runPerConnection(one: (n: number) => Promise<void>): Promise<RunResult> {
+  let n = 0;
+  let ok = 0;
+  let failed = 0;
+  const errors = new Map<string, number>();
+  const t0 = Date.now();
+  const end = t0 + seconds * 1000;
+  const worker = async (): Promise<void> => {
+    while (Date.now() < end) {
+      try {
+        await one(++n);
+        ok++;
+      } catch (e) {
+        failed++;
+        const what = e instanceof Error ? ((e as NodeJS.ErrnoException).code ?? e.message) : String(e);
+        errors.set(what, (errors.get(what) ?? 0) + 1);
+      }
     }
-  });
-  const calls = callDriver('TLS', (m) => sock.write(m));
-  const r = await drive((n) => (mode === 'calls' ? calls.send(n) : sock.write(options(n, 'TLS'))), (f) => (onReply = f));
-  if (mode === 'calls') console.log(`  TLS calls not ended: ${calls.stalled()}`);
-  sock.destroy();
-  return r;
+  };
+  await Promise.all(Array.from({ length: connWindow }, worker));
+  return { ok, failed, elapsed: (Date.now() - t0) / 1000, note: [...errors].map(([k, v]) => `${v}x ${k}`).join(', ') };
 }
 
-async function benchWss(port: number, certs: TestCerts, mode: Mode): Promise<{ ok: number; elapsed: number }> {
-  const ws = new WebSocket(`wss://127.0.0.1:${port}/`, ['sip'], { ca: readFileSync(certs.ca) });
-  await new Promise<void>((r, j) => { ws.once('open', () => r()); ws.once('error', j); });
-  let onReply = (): void => undefined;
-  const calls = callDriver('WSS', (m) => ws.send(m));
-  ws.on('message', (d) => {
-    const m = d.toString();
-    if (mode === 'calls' ? calls.onMessage(m) : m.startsWith('SIP/2.0 200')) onReply();
-  });
-  const r = await drive((n) => (mode === 'calls' ? calls.send(n) : ws.send(options(n, 'WSS'))), (f) => (onReply = f));
-  if (mode === 'calls') console.log(`  WSS calls not ended: ${calls.stalled()}`);
-  ws.terminate();
-  return r;
+/** Waits for `p`; destroys `conn` and throws when it takes longer than PER_CONN_TIMEOUT_MS. */
+async function within(conn: SipConn, p: Promise<void>, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise<never>((_r, j) => (timer = setTimeout(() => j(new Error(`timeout ${what}`)), PER_CONN_TIMEOUT_MS)))]);
+  } catch (e) {
+    conn.destroy();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** calls-new: connect, INVITE ... 200 to BYE, close. */
+function callOnNewConn(proto: Proto, port: number, ctx: SecureContext): (n: number) => Promise<void> {
+  const tag = newRunTag();
+  return async (n) => {
+    const conn = await openConn(proto, port, ctx);
+    const calls = callDriver(tag, proto, (m) => conn.write(m));
+    const done = new Promise<void>((res) => conn.onMessage((m) => calls.onMessage(m) && res()));
+    calls.send(n);
+    await within(conn, done, `(call ${calls.stalled()})`);
+    conn.close();
+  };
+}
+
+/** handshakes: connect, TLS handshake (WSS: and the upgrade), one OPTIONS and its 200, close. */
+function handshakeOnNewConn(proto: Proto, port: number, ctx: SecureContext): (n: number) => Promise<void> {
+  const tag = newRunTag();
+  return async (n) => {
+    const conn = await openConn(proto, port, ctx);
+    const done = new Promise<void>((res) => conn.onMessage((m) => m.startsWith('SIP/2.0 200') && res()));
+    conn.write(options(tag, n, proto));
+    await within(conn, done, 'waiting for 200 to OPTIONS');
+    conn.close();
+  };
 }
 
 async function startKemi(certs: TestCerts, uasPort: number): Promise<Target> {
@@ -164,9 +279,10 @@ async function startKemi(certs: TestCerts, uasPort: number): Promise<Target> {
   const wssPort = await freePort();
   const h = await startProxy({
     script: writeScript(SCRIPT.replace('@UAS@', String(uasPort))), protos: ['udp'], modules: ['pv', 'sl', 'tm', 'rr', 'siputils', 'websocket', 'xhttp'],
-    extraArgs: ['--log-level', 'warn', '--listen', `tls:127.0.0.1:${tlsPort}`, '--listen', `wss:127.0.0.1:${wssPort}`, '--tls-cert', certs.server.cert, '--tls-key', certs.server.key],
+    extraArgs: ['--log-level', 'warn', '--listen', `tls:127.0.0.1:${tlsPort}`, '--listen', `wss:127.0.0.1:${wssPort}`, '--tls-cert', certs.server.cert, '--tls-key', certs.server.key,
+      ...(workers > 1 ? ['--workers', String(workers)] : [])],
   });
-  return { name: 'kemi-proxy', pid: h.pid, tlsPort, wssPort, stop: () => h.stop() };
+  return { name: workers > 1 ? `kemi-proxy(workers=${workers})` : 'kemi-proxy', pid: h.pid, tlsPort, wssPort, stop: () => h.stop() };
 }
 
 async function startKamailio(certs: TestCerts, uasPort: number): Promise<Target | null> {
@@ -217,30 +333,68 @@ cfgengine "lua"
   return { name: 'kamailio(children=2)', pid: child.pid!, tlsPort, wssPort, stop: () => stopChild(child) };
 }
 
+const WHAT: Record<Mode, string> = {
+  options: 'OPTIONS/s, one reused connection',
+  calls: 'calls/s, one reused connection',
+  'calls-new': 'calls/s, a new connection per call',
+  handshakes: 'handshakes/s (connect, handshake, OPTIONS, close)',
+};
+
+async function runOne(t: Target, mode: Mode, proto: Proto, ctx: SecureContext): Promise<RunResult> {
+  const port = proto === 'TLS' ? t.tlsPort : t.wssPort;
+  if (mode === 'options' || mode === 'calls') return runReused(proto, port, ctx, mode);
+  return runPerConnection(mode === 'calls-new' ? callOnNewConn(proto, port, ctx) : handshakeOnNewConn(proto, port, ctx));
+}
+
 async function main(): Promise<void> {
   const certs = makeCerts();
+  const ctx = clientContext(certs);
+  const modes = values.modes!.split(',') as Mode[];
+  const protos = values.protos!.split(',') as Proto[];
+  for (const m of modes) if (!MODES.includes(m)) throw new Error(`unknown mode ${m} (${MODES.join(', ')})`);
+  /** rate by `mode proto` and target name, for the table at the end. */
+  const table = new Map<string, Map<string, string>>();
+  const names: string[] = [];
   for (const name of values.target!.split(',')) {
     const uasPort = await freePort();
     const t = name === 'kamailio' ? await startKamailio(certs, uasPort) : await startKemi(certs, uasPort);
     if (!t) continue;
+    names.push(t.name);
     try {
-      for (const mode of values.modes!.split(',') as Mode[]) {
-        for (const proto of values.protos!.split(',') as ('TLS' | 'WSS')[]) {
-          const run = proto === 'TLS' ? benchTls : benchWss;
-          const uas = mode === 'calls' ? startSipp({ scenario: 'uas.xml', port: uasPort, timeoutS: seconds + 30 }) : null;
+      for (const mode of modes) {
+        for (const proto of protos) {
+          const withUas = mode === 'calls' || mode === 'calls-new';
+          const uas = withUas ? startSipp({ scenario: 'uas-bench.xml', port: uasPort, timeoutS: seconds + 30 }) : null;
           if (uas) await new Promise((r) => setTimeout(r, 1000));
           const cpu0 = treeCpuSeconds(t.pid);
-          const r = await run(proto === 'TLS' ? t.tlsPort : t.wssPort, certs, mode);
+          const client0 = process.cpuUsage();
+          const r = await runOne(t, mode, proto, ctx);
           const cpu = treeCpuSeconds(t.pid) - cpu0;
+          // The client's own CPU: the one-process Node client does a full handshake per connection too.
+          const clientUsage = process.cpuUsage(client0);
+          const clientCpu = (clientUsage.user + clientUsage.system) / 1e6;
           await uas?.stop();
-          const what = mode === 'calls' ? 'calls (INVITE/200/ACK/BYE to a SIPp UAS on UDP)' : 'OPTIONS answered';
-          console.log(`${t.name.padEnd(22)} ${proto}  ${r.ok} ${what} in ${r.elapsed.toFixed(1)} s: ${(r.ok / r.elapsed).toFixed(0)}/s, ${((cpu / Math.max(1, r.ok)) * 1000).toFixed(3)} CPU s per 1000 (window ${windowSize}, one connection)`);
+          // What the UAS saw of failed calls (unexpected messages, retransmission timeouts).
+          if (uas && r.failed > 0) console.log(`  SIPp UAS of the failed run:\n${(await uas.done).output.split('--- sipp errors ---')[1]?.slice(0, 2000) ?? '(no errors logged)'}`);
+          const rate = (r.ok / r.elapsed).toFixed(0);
+          const key = `${mode.padEnd(10)} ${proto}`;
+          if (!table.has(key)) table.set(key, new Map());
+          table.get(key)!.set(t.name, r.failed > 0 ? `${rate} (${r.failed} failed)` : rate);
+          console.log(
+            `${t.name.padEnd(20)} ${proto} ${mode.padEnd(10)} ${r.ok} in ${r.elapsed.toFixed(1)} s: ${rate}/s, ${r.failed} failed, ` +
+              `${((cpu / Math.max(1, r.ok)) * 1000).toFixed(3)} CPU s per 1000 (client ${((clientCpu / Math.max(1, r.ok)) * 1000).toFixed(3)}; ` +
+              `window ${mode === 'options' || mode === 'calls' ? windowSize : connWindow})` +
+              (r.note ? ` [${r.note}]` : ''),
+          );
         }
       }
     } finally {
       await t.stop();
     }
   }
+  console.log(`\nper second, ${seconds} s per run\n${'mode       proto'.padEnd(16)}${names.map((n) => n.padStart(24)).join('')}`);
+  for (const [key, byName] of table) console.log(`${key.padEnd(16)}${names.map((n) => (byName.get(n) ?? '-').padStart(24)).join('')}`);
+  console.log(Object.entries(WHAT).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
 }
 
 void main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });

@@ -4,7 +4,7 @@
  * or the primary, the worker link and IPC in a cluster worker. The only layer that imports ops.
  */
 import { AggregatorRegistry } from 'prom-client';
-import { KemiProxy } from '../core/proxy.js';
+import { branchPrefix, KemiProxy } from '../core/proxy.js';
 import type { Logger } from '../lib/log.js';
 import { openStore } from '../state/open-store.js';
 import type { StateStore } from '../state/store.js';
@@ -34,7 +34,9 @@ export async function startProxy(cfg: ProxyConfig, logger: Logger, opts: StartOp
   const link = workerLink();
   // Workers share the primary's embedded store; Redis they reach themselves.
   const state: StateStore = link && cfg.state === 'memory' ? new IpcStore() : await openStore(cfg.state, (level, text) => logger.log(level, text));
-  const handover = link ? { index: link.index, ownerOf: (callId: string) => ownerOf(callId, link.count), forward: link.forward.bind(link) } : null;
+  const handover = link
+    ? { index: link.index, ownerOf: (callId: string) => ownerOf(callId, link.count), ownerOfBranch: link.ownerOfBranch.bind(link), forward: link.forward.bind(link) }
+    : null;
   const proxy = new KemiProxy(cfg, { logger, state, modules, catalog: KEMI_CATALOG, handover, handleSignals: opts.handleSignals });
   // drachtio-srf apps hold their calls on one connection: every message of them must reach one process.
   let drachtio: DrachtioService | null = null;
@@ -71,7 +73,7 @@ export async function startProxy(cfg: ProxyConfig, logger: Logger, opts: StartOp
       // Constructing one installs prom-client's worker-side answer to the primary's scrape requests.
       void new AggregatorRegistry();
       rpc = withRpc(new RpcServer());
-      await link.attach({ onMessage: (data, rcv) => proxy.onMessage(data, rcv, true), rpc });
+      await link.attach({ onMessage: (data, rcv) => proxy.onMessage(data, rcv, true), rpc, branchPrefix: branchPrefix() });
       return { proxy, stop };
     }
     if (cfg.metrics) {

@@ -24,6 +24,7 @@ import { registerCorePvs } from '../pv/core-pvs.js';
 import { LocalUac } from './local-uac.js';
 import { Forwarder } from './forwarder.js';
 import { replyVia1 } from '../sip/reply-via.js';
+import { MAGIC_COOKIE, newBranch } from '../sip/branch.js';
 import { OverloadGuard } from './overload.js';
 import { MessageTrace, parseTraceMode } from './message-trace.js';
 import { EdgeEvents } from './edge-events.js';
@@ -63,7 +64,19 @@ export interface CoreConfig {
 export interface Handover {
   readonly index: number;
   ownerOf(callId: string): number;
+  /** The worker whose client transaction a reply's top Via branch names: see branchPrefix(). */
+  ownerOfBranch?(branch: string): number | undefined;
   forward(owner: number, data: Buffer, rcv: ReceiveInfo): void;
+}
+
+/**
+ * What every branch this process makes starts with (src/sip/branch.ts: the magic cookie and a
+ * per-process salt of 8 hex digits). With workers, a request from a TLS/WS/TCP connection is
+ * relayed by the worker holding that connection, not always by its Call-ID's owner; a UDP reply
+ * goes to the worker whose prefix its Via branch carries.
+ */
+export function branchPrefix(): string {
+  return newBranch().slice(0, MAGIC_COOKIE.length + 8);
 }
 
 /** What the composition root gives an instance. */
@@ -263,7 +276,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     if (this.handover) {
       // With workers, the owner of the Call-ID handles every UDP message of that call.
       if (!handedOver && rcv.proto === 'udp') {
-        const owner = this.handover.ownerOf(msg.callId);
+        const owner = (msg.isRequest ? undefined : this.handover.ownerOfBranch?.(msg.topVia.branch ?? '')) ?? this.handover.ownerOf(msg.callId);
         if (owner !== this.handover.index) {
           this.handover.forward(owner, data, rcv);
           return;

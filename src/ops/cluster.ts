@@ -8,8 +8,9 @@
  *   that reads someone else's message hands it straight to the owner over a loopback datagram
  *   socket of the owner's (one kernel hop; through the primary's IPC pipe, two process hops and
  *   a serialisation each, a handed-over ACK fell behind the BYE read directly after it).
- * - TCP: the primary hands each accepted connection to one worker, which handles everything on it
- *   (the replies to requests it relays come back on connections it opened).
+ * - TCP, TLS, WS: the primary hands each accepted connection to one worker, which handles
+ *   everything on it (the replies to requests it relays come back on connections it opened; UDP
+ *   replies to them, read by any worker, go to the worker whose branch prefix their Via carries).
  * - The primary serves the metrics endpoint (prom-client's AggregatorRegistry sums the workers),
  *   the control RPC (forwarded to every worker; app_lua.reload succeeds only when every worker
  *   reloaded; counters are summed), SIGHUP (reload everywhere), and the embedded state backend,
@@ -29,8 +30,8 @@ import { RpcError, RpcServer, type RpcParams } from './rpc.js';
 
 /** IPC messages between the primary and its workers. */
 type IpcMessage =
-  | { k: 'ready'; peerPort: number }
-  | { k: 'peers'; ports: number[] }
+  | { k: 'ready'; peerPort: number; branchPrefix: string }
+  | { k: 'peers'; ports: number[]; branchPrefixes: string[] }
   | { k: 'msg'; to: number; data: Uint8Array; rcv: ReceiveInfo }
   | { k: 'rpc'; id: number; method: string; params: RpcParams }
   | { k: 'rpc-res'; id: number; ok: boolean; result?: unknown; code?: number; error?: string }
@@ -57,6 +58,12 @@ export interface WorkerLink {
   readonly count: number;
   /** Hands a UDP message to the worker that owns its Call-ID. */
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void;
+  /**
+   * The worker whose client transaction a reply's Via branch names (the prefix of the branches
+   * it makes), if any: a request that came over a TLS/WS/TCP connection is relayed by the worker
+   * holding the connection, whatever worker owns its Call-ID.
+   */
+  ownerOfBranch(branch: string): number | undefined;
 }
 
 /** Largest handed-over datagram: a UDP payload on loopback, less our header. */
@@ -138,13 +145,24 @@ class PeerChannel {
 export interface WorkerHandlers {
   onMessage(data: Buffer, rcv: ReceiveInfo): void;
   rpc: RpcServer;
+  /** What every branch this worker makes starts with. */
+  branchPrefix: string;
 }
 
 /** A cluster worker's link to the primary and its peers (one per worker process). */
 class ClusterWorkerLink implements WorkerLink {
   private channel: PeerChannel | null = null;
+  private branchPrefixes: string[] = [];
 
   constructor(readonly index: number, readonly count: number) {}
+
+  ownerOfBranch(branch: string): number | undefined {
+    for (let i = 0; i < this.branchPrefixes.length; i++) {
+      const p = this.branchPrefixes[i]!;
+      if (p && branch.startsWith(p)) return i;
+    }
+    return undefined;
+  }
 
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void {
     if (this.channel?.send(to, data, rcv)) return;
@@ -158,7 +176,10 @@ class ClusterWorkerLink implements WorkerLink {
     this.channel = channel;
     process.on('message', (m: IpcMessage) => {
       if (m.k === 'msg') h.onMessage(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.rcv);
-      else if (m.k === 'peers') channel.setPorts(m.ports);
+      else if (m.k === 'peers') {
+        channel.setPorts(m.ports);
+        this.branchPrefixes = m.branchPrefixes;
+      }
       else if (m.k === 'rpc') {
         void h.rpc.call({ jsonrpc: '2.0', method: m.method, params: m.params, id: m.id }).then((r) => {
           const err = r?.error as { code: number; message: string } | undefined;
@@ -168,7 +189,7 @@ class ClusterWorkerLink implements WorkerLink {
     });
     // The primary went away: nobody can stop us any more, so stop now.
     process.on('disconnect', () => process.exit(0));
-    process.send!({ k: 'ready', peerPort } satisfies IpcMessage);
+    process.send!({ k: 'ready', peerPort, branchPrefix: h.branchPrefix } satisfies IpcMessage);
   }
 }
 
@@ -270,9 +291,10 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
 
   const secret = randomBytes(8).toString('hex');
   const peerPorts: number[] = new Array<number>(cfg.workers).fill(0);
-  /** Every worker learns every worker's hand-over port (again when one restarts). */
+  const branchPrefixes: string[] = new Array<string>(cfg.workers).fill('');
+  /** Every worker learns every worker's hand-over port and branch prefix (again when one restarts). */
   const announcePeers = (): void => {
-    for (const w of workers) w?.send({ k: 'peers', ports: peerPorts } satisfies IpcMessage);
+    for (const w of workers) w?.send({ k: 'peers', ports: peerPorts, branchPrefixes } satisfies IpcMessage);
   };
 
   const onWorkerMessage = (i: number, m: IpcMessage): void => {
@@ -280,6 +302,7 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
       case 'ready':
         ready.add(i);
         peerPorts[i] = m.peerPort;
+        branchPrefixes[i] = m.branchPrefix;
         announcePeers();
         break;
       case 'msg':
@@ -312,6 +335,7 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
       ready.delete(i);
       workers[i] = null;
       peerPorts[i] = 0;
+      branchPrefixes[i] = '';
       announcePeers();
       if (stopping) return;
       log.err(`worker ${i} (pid ${w.process.pid}) exited (${signal ?? code}); starting a new one`);

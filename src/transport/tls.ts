@@ -89,7 +89,9 @@ export class TlsCredentials {
       requestCert: policy !== 'none',
       rejectUnauthorized: policy === 'require',
       handshakeTimeout: handshakeTimeoutMs,
-      SNICallback: (name, cb) => cb(null, this.sni.get(name.toLowerCase()) ?? createSecureContext(this.contextOptions())),
+      // No context for a name: the server's own (kept current by setSecureContext on load()), not a
+      // new one per handshake, which parsed the key and certificate each time.
+      SNICallback: (name, cb) => cb(null, this.sni.get(name.toLowerCase())),
     };
   }
 
