@@ -23,6 +23,8 @@ export function registerTmPvs(reg: PvRegistry): void {
       const st = tmState(ctx);
       if (st.reply) return st.reply.reason;
       if (!ctx.msg.isRequest) return ctx.msg.reason;
+      // No transaction: tmx gives the empty string (with one, a request route has no reply: $null).
+      if (!st.replyCode && !TM.find(ctx)?.current(ctx)) return '';
       // A faked reply (fr timer's 408): tm's text for the code, as Kamailio's error_text().
       return st.replyCode ? defaultReason(st.replyCode) : null;
     },
@@ -41,7 +43,7 @@ export function registerTmPvs(reg: PvRegistry): void {
           return ctx.branches.length;
         case 'failure': {
           const t = tmState(ctx).t;
-          return (t?.branches.length ?? 0) + ctx.branches.length;
+          return (t ? t.branches.length + t.blindBranches : 0) + ctx.branches.length;
         }
         default:
           return tmState(ctx).branch?.index ?? 0;
