@@ -1,12 +1,14 @@
 /**
  * KSR.http_client (src/modules/http_client): synchronous HTTP queries for the script. The call
  * waits only in the calling script's coroutine (the binding returns a Promise); the event loop and
- * other messages go on. Returns the HTTP status (a negative value on failure: -1 when no response
- * came, as Kamailio's ki_http_query_helper turns 0 into -1) and stores the body in the result PV.
+ * other messages go on. Returns the HTTP status, or libcurl's error code when no response came (7
+ * could not connect, 28 timed out, 6 host not resolved: Kamailio returns curl_easy_perform's
+ * CURLcode), and stores the body in the result PV (only for a status from 200 to 499; empty
+ * otherwise, as Kamailio's curL_request_url). Checked against Kamailio: test/e2e/http-client-diff.test.ts.
  *
  * Modparams as Kamailio's: connection_timeout (s, default 4, the whole request), query_result (1,
  * default: only the body's first line goes to the PV; 0: all of it), query_maxdatasize (bytes kept,
- * 0 no limit), httpredirect (1 follow, default), httpcon ("name=>url", one per line or repeated
+ * 0 no limit), httpredirect (0, default: a 3xx is the result; 1 follow), httpcon ("name=>url", one per line or repeated
  * keys httpcon, httpcon2...) for curl_connect / curl_connect_post.
  */
 import type { MsgContext } from '../src/context/msg-context.js';
@@ -46,7 +48,7 @@ export function httpClientState(env: Pick<ModuleEnv, 'params'>): HttpClientState
       if (m) connections.set(m[1]!, m[2]!);
     }
   }
-  return new HttpClientState(num(p.connection_timeout, 4) * 1000, num(p.query_result, 1) !== 0, num(p.query_maxdatasize, 0), num(p.httpredirect, 1) !== 0, connections);
+  return new HttpClientState(num(p.connection_timeout, 4) * 1000, num(p.query_result, 1) !== 0, num(p.query_maxdatasize, 0), num(p.httpredirect, 0) !== 0, connections);
 }
 
 /** Runs one request and writes the (first line of the) body to `dst`: the status, or -1. */
@@ -61,16 +63,14 @@ async function query(ctx: MsgContext, req: Omit<HttpRequest, 'timeoutMs' | 'sign
     st.inflight.delete(ac);
   }
   if (res.error !== null) {
-    ctx.proxy.log(ctx, 'err', `http_client: ${fn} ${req.url} failed: ${res.error}`);
+    ctx.proxy.log(ctx, 'warn', `http_client: ${fn} ${req.url} failed: ${res.error}`);
     await setPvAwaitable(ctx, dst, '');
-    return -1;
+    return res.curlCode || -1;
   }
-  let body = res.body;
-  if (st.oneline) {
-    const nl = body.indexOf('\n');
-    if (nl >= 0) body = body.slice(0, nl);
-  }
-  if (st.maxDataSize > 0 && Buffer.byteLength(body) > st.maxDataSize) body = Buffer.from(body).subarray(0, st.maxDataSize).toString();
+  let body = res.status >= 200 && res.status < 500 ? res.body : '';
+  const nl = st.oneline ? body.indexOf('\n') : -1;
+  if (nl >= 0) body = body.slice(0, nl);
+  else if (st.maxDataSize > 0 && Buffer.byteLength(body) > st.maxDataSize) body = Buffer.from(body).subarray(0, st.maxDataSize).toString();
   await setPvAwaitable(ctx, dst, body);
   return res.status === 0 ? -1 : res.status;
 }
@@ -82,7 +82,7 @@ function connUrl(ctx: MsgContext, con: string, url: string): string | null {
   const base = HTTP_CLIENT.of(ctx).connections.get(con);
   if (base === undefined) return null;
   if (!url) return base;
-  return `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
+  return `${base}${url.startsWith('/') ? '' : '/'}${url}`;
 }
 
 const exports: KemiExport[] = [
@@ -90,16 +90,16 @@ const exports: KemiExport[] = [
     query(ctx, { url: str(url), method: 'GET' }, str(dst), 'query') },
   { name: 'query_post', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, url, post, dst) => {
     const body = str(post);
-    return query(ctx, body ? { url: str(url), method: 'POST', body, contentType: 'text/plain' } : { url: str(url), method: 'GET' }, str(dst), 'query_post');
+    return query(ctx, body ? { url: str(url), method: 'POST', body } : { url: str(url), method: 'GET' }, str(dst), 'query_post');
   } },
   { name: 'query_post_hdrs', params: ['str', 'str', 'str', 'str'], ret: 'int', fn: (ctx, url, post, hdrs, dst) => {
     const body = str(post);
     const headers = hdrLines(str(hdrs));
-    return query(ctx, body ? { url: str(url), method: 'POST', body, headers, contentType: 'text/plain' } : { url: str(url), method: 'GET', headers }, str(dst), 'query_post_hdrs');
+    return query(ctx, body ? { url: str(url), method: 'POST', body, headers } : { url: str(url), method: 'GET', headers }, str(dst), 'query_post_hdrs');
   } },
   { name: 'get_hdrs', params: ['str', 'str', 'str', 'str'], ret: 'int', fn: (ctx, url, body, hdrs, dst) => {
     const b = str(body);
-    return query(ctx, { url: str(url), method: 'GET', headers: hdrLines(str(hdrs)), ...(b ? { body: b, contentType: 'text/plain' } : {}) }, str(dst), 'get_hdrs');
+    return query(ctx, { url: str(url), method: 'GET', headers: hdrLines(str(hdrs)), ...(b ? { body: b } : {}) }, str(dst), 'get_hdrs');
   } },
   { name: 'curl_connect', params: ['str', 'str', 'str'], ret: 'int', fn: (ctx, con, url, dst) => {
     const full = connUrl(ctx, str(con), str(url));
@@ -115,7 +115,8 @@ const exports: KemiExport[] = [
       ctx.proxy.log(ctx, 'err', `http_client: curl_connect_post: no connection named ${str(con)}`);
       return -1;
     }
-    return query(ctx, { url: full, method: 'POST', body: str(data), contentType: str(ctype) || 'text/plain' }, str(dst), 'curl_connect_post');
+    const body = str(data);
+    return query(ctx, body ? { url: full, method: 'POST', body, contentType: str(ctype) || 'text/plain' } : { url: full, method: 'GET' }, str(dst), 'curl_connect_post');
   } },
 ];
 

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { httpClientState } from '../../kemi/http_client.js';
 
 describe('http_client modparams', () => {
-  it('defaults: 4 s, first line only, no size limit, redirects followed', () => {
+  it('defaults: 4 s, first line only, no size limit, redirects not followed', () => {
     const s = httpClientState({ params: {} });
-    expect([s.timeoutMs, s.oneline, s.maxDataSize, s.followRedirects, s.connections.size]).toEqual([4000, true, 0, true, 0]);
+    expect([s.timeoutMs, s.oneline, s.maxDataSize, s.followRedirects, s.connections.size]).toEqual([4000, true, 0, false, 0]);
   });
 
   it('connection_timeout in seconds, query_result 0, httpcon lines and numbered keys', () => {
