@@ -449,7 +449,7 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     if (!sock) return false;
     const id = newBranch();
     const buf = this.core.prepareOutgoing(ctx, bctx, bctx.msg, sock, id);
-    if (!this.core.onSend(bctx, buf)) return false;
+    if (!this.core.onSend(bctx, buf, { to: t, from: sock, buf })) return false;
     const target: SendTarget = {
       proto: t.proto,
       address: t.address,
