@@ -11,6 +11,8 @@ function replyCode(ctx: MsgContext): number {
   const st = tmState(ctx);
   if (st.replyCode) return st.replyCode;
   if (!ctx.msg.isRequest) return ctx.msg.status;
+  // A failure-route context without a picked reply (t_continue's route): 0, as tmx.
+  if (ctx.route === 'failure' || ctx.route === 'branch_failure') return 0;
   const t = TM.find(ctx)?.current(ctx);
   return t?.server.lastStatus ?? 0;
 }
