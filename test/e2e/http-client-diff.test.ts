@@ -87,6 +87,8 @@ function ksr_request_route()
   out("con", KSR.http_client.curl_connect("svc", "/ok", "$var(r)"))
   out("con-post-empty", KSR.http_client.curl_connect_post("svc", "echo", "text/csv", "", "$var(r)"))
   out("con-post", KSR.http_client.curl_connect_post("svc", "/echo", "application/json", "{\\"k\\":1}", "$var(r)"))
+  out("con-redirect", KSR.http_client.curl_connect("redir", "moved", "$var(r)"))
+  out("con-timeout", KSR.http_client.curl_connect("quick", "/slow", "$var(r)"))
   out("refused", KSR.http_client.query("http://127.0.0.1:${closed}/x", "$var(r)"))
   out("slow", KSR.http_client.query(base .. "/slow", "$var(r)"))
   KSR.sl.sl_send_reply(200, "Queried")
@@ -98,13 +100,15 @@ async function run(target: 'kemi' | 'kamailio'): Promise<{ reply: string[]; seen
   const closed = await freePort();
   const port = await freePort();
   const con = `svc=>http://127.0.0.1:${http.port}/base`;
+  const redir = `redir=>http://127.0.0.1:${http.port};httpredirect=1`;
+  const quick = `quick=>http://127.0.0.1:${http.port};timeout=1`;
   const cfg = join(tempDir('kemi-httpc-'), 'config.json');
-  writeFileSync(cfg, JSON.stringify({ modparams: { http_client: { connection_timeout: 1, httpcon: con } } }));
+  writeFileSync(cfg, JSON.stringify({ modparams: { http_client: { connection_timeout: 2, httpcon: [con, redir, quick].join('\n') } } }));
   const h = await targets.start(target, writeScript(script(http.port, closed)), {
     port,
     kemiModules: ['pv', 'hdr', 'kx', 'sl', 'http_client'],
     kemiArgs: ['-c', cfg],
-    kamailioModules: `loadmodule "http_client.so"\nmodparam("http_client", "connection_timeout", 1)\nmodparam("http_client", "httpcon", "${con}")`,
+    kamailioModules: `loadmodule "http_client.so"\nmodparam("http_client", "connection_timeout", 2)\n${[con, redir, quick].map((c) => `modparam("http_client", "httpcon", "${c}")`).join('\n')}`,
   });
   const ex = await udpRequest(port, request('OPTIONS', 'sip:service@kemi.test'), 15_000);
   const final = ex.replies.find((r) => r.startsWith('SIP/2.0 200'));
@@ -123,7 +127,7 @@ describe('http_client next to Kamailio 5.6', () => {
       return r;
     });
     if (process.env.HTTPC_DIFF_SHOW) console.log(`${kam.reply.join('\n')}\n${kam.seen.join('\n')}`);
-    expect(kemi.reply.length).toBe(15);
+    expect(kemi.reply.length).toBe(17);
     expect(kemi.reply).toEqual(kam.reply);
     expect(kemi.seen).toEqual(kam.seen);
   }, 90_000);
