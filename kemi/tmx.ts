@@ -5,7 +5,8 @@
 import type { MsgContext } from '../src/context/msg-context.js';
 import { tmState } from '../src/tm/proxy-transaction.js';
 import { TM, type TransactionLayer } from '../src/tm/transaction-layer.js';
-import type { PvRegistry } from '../src/pv/registry.js';
+import { getPv, type PvRegistry } from '../src/pv/registry.js';
+import type { PvValue } from '../src/context/msg-context.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 import { str } from './args.js';
 
@@ -80,26 +81,85 @@ function layer(ctx: MsgContext, fn: string): TransactionLayer {
   return tm;
 }
 
-/** $T(name) as tmx: the transaction's id_index / id_label (0 without a transaction), reply code. */
+/**
+ * tmx's $T(name) (t_var.c pv_get_t): reply_code, reply_reason and branch_index are $T_reply_code,
+ * $T_reply_reason and $T_branch_idx; id_index / id_label / reply_type read $null without a
+ * transaction; id_index_n / id_label_n create it first (t_newtran). reply_type is 1 in a failure
+ * route whose picked reply was faked (a timeout), else 0.
+ */
+function tValue(ctx: MsgContext, arg: string): PvValue | null {
+  switch (arg) {
+    case 'reply_code':
+      return getPv(ctx, '$T_reply_code');
+    case 'reply_reason':
+      return getPv(ctx, '$T_reply_reason');
+    case 'branch_index':
+      return getPv(ctx, '$T_branch_idx');
+  }
+  const tm = TM.find(ctx);
+  if (!tm) return null;
+  let t = tm.current(ctx);
+  if (!t && (arg === 'id_index_n' || arg === 'id_label_n')) {
+    if (ctx.msg.isRequest && ctx.route === 'request' && tm.newTran(ctx) === 1) t = tm.current(ctx);
+  }
+  if (!t) return null;
+  switch (arg) {
+    case 'id_index':
+    case 'id_index_n':
+      return t.index;
+    case 'id_label':
+    case 'id_label_n':
+      return t.label;
+    case 'reply_type':
+      return ctx.route === 'failure' && tmState(ctx).branch?.faked ? 1 : 0;
+    default:
+      return null;
+  }
+}
+
+/** The names tmx's pv_parse_t_name knows ($T and $T_branch share it). */
+const T_NAMES = new Set(['id_index', 'id_label', 'id_index_n', 'id_label_n', 'reply_code', 'reply_type', 'reply_reason', 'branch_index', 'uri', 'ruid', 'flags']);
+
+function unknownName(ctx: MsgContext, pvs: PvRegistry, pv: string, arg: string): null {
+  if (pvs.firstReport(`$${pv}(${arg})`)) ctx.proxy.log(ctx, 'err', `tmx: unknown PV name $${pv}(${arg})`);
+  return null;
+}
+
+/**
+ * $T_branch(flags|uri): the branch flags of the reply's branch (onreply) or the picked one
+ * (failure, branch-failure routes); the reply's branch URI (onreply only). $T_branch(ruid) (the
+ * usrloc record id of a branch) is not kept by kemi-proxy: it reads $null and says so once.
+ * $T_reply_last: in the onreply route, the last code the reply's branch received (this one).
+ */
 function registerTPv(pvs: PvRegistry): void {
   pvs.register('T', {
     get: (ctx, arg) => {
-      const tm = TM.find(ctx);
+      if (!T_NAMES.has(arg) || arg === 'uri' || arg === 'ruid' || arg === 'flags') return unknownName(ctx, pvs, 'T', arg);
+      return tValue(ctx, arg);
+    },
+  });
+  pvs.register('T_branch', {
+    get: (ctx, arg) => {
+      if (!T_NAMES.has(arg)) return unknownName(ctx, pvs, 'T_branch', arg);
+      const st = tmState(ctx);
+      if (!TM.find(ctx)?.current(ctx)) return null;
+      const b = st.branch;
       switch (arg) {
-        case 'id_index':
-        case 'id_label': {
-          const id = tm?.ident(ctx);
-          if (!id) return 0;
-          return arg === 'id_index' ? id.index : id.label;
-        }
-        case 'reply_code': {
-          const t = tm?.current(ctx);
-          return t ? t.server.lastStatus : null;
-        }
+        case 'flags':
+          if (ctx.route !== 'failure' && ctx.route !== 'branch_failure' && ctx.route !== 'onreply') return null;
+          return b ? b.flags : null;
+        case 'uri':
+          return ctx.route === 'onreply' && b ? b.uri : null;
+        case 'ruid':
+          if (pvs.firstReport('$T_branch(ruid)')) ctx.proxy.log(ctx, 'err', 'pseudo-variable $T_branch(ruid) is not provided in kemi-proxy: it reads as $null');
+          return null;
         default:
           return null;
       }
     },
+  });
+  pvs.register('T_reply_last', {
+    get: (ctx) => (ctx.route === 'onreply' && !ctx.msg.isRequest ? ctx.msg.status : null),
   });
 }
 

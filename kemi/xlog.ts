@@ -4,10 +4,12 @@
  * case-insensitively and only with the L_ prefix (L_ALERT, L_BUG, L_CRIT2, L_CRIT, L_ERR, L_WARN,
  * L_NOTICE, L_INFO, L_DBG); any other name logs at L_ERR, as ki_xlog does. L_BUG and L_CRIT2 log
  * at crit (the proxy has no separate levels for them). A trailing newline is dropped (the logger
- * writes lines). Every function returns 1.
+ * writes lines). Every function returns 1, or -1 when the format names something that is not a
+ * pseudo-variable (`$ru.end`, `$ci.`, `$nosuch`: Kamailio's PV names include `.`): then nothing is
+ * logged but the error, as ki_xlog_ex. Checked against Kamailio: test/e2e/xlog-diff.test.ts.
  */
 import type { LogLevel, MsgContext } from '../src/context/msg-context.js';
-import { expandFormat } from '../src/pv/registry.js';
+import { expandFormatStrict, PVS } from '../src/pv/registry.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
 
@@ -18,7 +20,13 @@ const LEVELS: Record<string, LogLevel> = {
 };
 
 function log(ctx: MsgContext, level: LogLevel, text: KemiArg): number {
-  ctx.proxy.log(ctx, level, expandFormat(ctx, str(text)).replace(/\n$/, ''));
+  const fmt = str(text);
+  const out = expandFormatStrict(ctx, fmt);
+  if (out === null) {
+    if (PVS.of(ctx).firstReport(`xlog format ${fmt}`)) ctx.proxy.log(ctx, 'err', `xlog: error in parsing the format (an unknown pseudo-variable): ${fmt.replace(/\n$/, '')}`);
+    return -1;
+  }
+  ctx.proxy.log(ctx, level, out.replace(/\n$/, ''));
   return 1;
 }
 

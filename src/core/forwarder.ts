@@ -14,6 +14,7 @@ import { tlsServerName, type Target } from '../transport/dns.js';
 import { statelessBranch } from '../sip/branch.js';
 import { receivedTest } from '../sip/reply-via.js';
 import { recordRouteLines } from '../rr/record-route.js';
+import type { OnSendInfo } from '../pv/onsend-pvs.js';
 
 const PROTOS: Record<string, Proto> = { udp: 'udp', tcp: 'tcp', tls: 'tls', ws: 'ws', wss: 'wss', sctp: 'sctp' };
 
@@ -33,7 +34,7 @@ export interface ForwarderHost {
   /** Sends (and traces, when the operator's trace is on). */
   send(target: SendTarget, data: Buffer): boolean;
   /** ksr_onsend_route: false when the script dropped the request. */
-  onSend(ctx: MsgContext, data: Buffer): boolean;
+  onSend(ctx: MsgContext, data: Buffer, dest?: OnSendInfo): boolean;
 }
 
 export class Forwarder {
@@ -78,7 +79,7 @@ export class Forwarder {
     const top = msg.topVia;
     const branch = statelessBranch(top.branch ?? '', msg.callId, msg.cseq.seq, msg.originalRuri, dest);
     const bytes = this.prepareOutgoing(ctx, ctx, msg.clone(), sock, branch);
-    if (!this.proxy.onSend(ctx, bytes)) return -1;
+    if (!this.proxy.onSend(ctx, bytes, { to: t, from: sock, buf: bytes })) return -1;
     const ok = this.proxy.send(
       { proto: t.proto, address: t.address, port: t.port, noConnect: ctx.sendFlags.forwardNoConnect, closeAfter: ctx.sendFlags.forwardClose, local: sock.id, ...serverName(t.proto, dest) },
       bytes,

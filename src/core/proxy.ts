@@ -21,6 +21,7 @@ import type { StateStore } from '../state/store.js';
 import type { KemiCatalog, KemiModule, RpcTable } from '../../kemi/types.js';
 import { PVS, PvRegistry } from '../pv/registry.js';
 import { registerCorePvs } from '../pv/core-pvs.js';
+import { setOnSendInfo, type OnSendInfo } from '../pv/onsend-pvs.js';
 import { LocalUac } from './local-uac.js';
 import { Forwarder } from './forwarder.js';
 import { replyVia1 } from '../sip/reply-via.js';
@@ -485,7 +486,7 @@ export class KemiProxy implements ProxyServices, TmCore {
    * onsend_route); KSR.x.drop() or set_drop() there stops that send. It runs synchronously: a
    * KSR call that would wait is an error there.
    */
-  onSend(ctx: MsgContext, data: Buffer): boolean {
+  onSend(ctx: MsgContext, data: Buffer, dest?: OnSendInfo): boolean {
     const script = this.host.current;
     if (!script.has('ksr_onsend_route')) return true;
     let out: SipMessage;
@@ -495,6 +496,7 @@ export class KemiProxy implements ProxyServices, TmCore {
       return true;
     }
     const sctx = MsgContext.derive(ctx, out, ctx.rcv, this, 'onsend', { moduleData: false });
+    if (dest) setOnSendInfo(sctx, dest);
     const r = script.run('ksr_onsend_route', sctx);
     if (r instanceof Promise) {
       this.logger.err('ksr_onsend_route must not wait for I/O: the message is sent', { callId: safeCallId(ctx.msg) });

@@ -13,6 +13,7 @@ import { setXtoPart, type XtoPart } from './xto-set.js';
 import { registerMessagePvs } from './message-pvs.js';
 import { registerAvpPvs } from './avp-pvs.js';
 import { registerContextPvs, type ContextPvOptions } from './context-pvs.js';
+import { registerOnSendPvs } from './onsend-pvs.js';
 import { findSocket, parseSocketSpec } from '../transport/types.js';
 
 
@@ -109,16 +110,7 @@ export function registerCorePvs(reg: PvRegistry, opts: ContextPvOptions = {}): v
     });
   }
   // $snd/$sndto/$sndfrom describe the outgoing message in onsend_route: $null elsewhere.
-  for (const name of ['snd', 'sndto', 'sndfrom']) {
-    registerPv(name, {
-      get: (c, arg) => {
-        if (c.route === 'onsend' && reg.firstReport(`not provided $${name}`)) {
-          c.proxy.log(c, 'err', `pseudo-variable $${name}(${arg}) is not provided in kemi-proxy: it reads as $null`);
-        }
-        return null;
-      },
-    });
-  }
+  registerOnSendPvs(reg);
   // Only seen in event_route[core:msg-received] and KSR's internal routes: $null here as there.
   registerPv('rcv', ro(() => null));
   registerPv('ksr', ro(() => null));

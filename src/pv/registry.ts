@@ -180,9 +180,35 @@ export function setPv(ctx: MsgContext, spec: string, value: PvValue | null): voi
 
 /**
  * Expands `$pv` references in a format string (xlog style). `$$` is a literal `$`; text that is
- * not a known PV stays as written.
+ * not a known PV stays as written. PV names are read as Kamailio's pv_parse_format reads them:
+ * letters, digits, `_`, `.` and `?`, then an optional `(inner name)` (so `$ci.x` names the PV
+ * `ci.x`, which does not exist).
  */
 export function expandFormat(ctx: MsgContext, fmt: string): string {
+  return expand(ctx, fmt, false) ?? fmt;
+}
+
+/**
+ * As Kamailio's pv_parse_format + pv_printf_s (xlog): null when an element after a `$` is not a
+ * known PV (`$ru.end`, `$ci.`, `$nosuch`, a lone `$`), for the caller to fail as xlog does.
+ */
+export function expandFormatStrict(ctx: MsgContext, fmt: string): string | null {
+  return expand(ctx, fmt, true);
+}
+
+const PV_NAME_CHAR = /[A-Za-z0-9_.?]/;
+
+/** The end of the balanced `(...)` group that starts at `i`, or -1 when it is not closed. */
+function closeParen(fmt: string, i: number): number {
+  let depth = 0;
+  for (let j = i; j < fmt.length; j++) {
+    if (fmt[j] === '(') depth++;
+    else if (fmt[j] === ')' && --depth === 0) return j + 1;
+  }
+  return -1;
+}
+
+function expand(ctx: MsgContext, fmt: string, strict: boolean): string | null {
   if (!fmt.includes('$')) return fmt;
   let out = '';
   let i = 0;
@@ -201,30 +227,27 @@ export function expandFormat(ctx: MsgContext, fmt: string): string {
     }
     let j = i + 1;
     if (fmt[j] === '(') {
-      let depth = 0;
-      for (; j < n; j++) {
-        if (fmt[j] === '(') depth++;
-        else if (fmt[j] === ')' && --depth === 0) break;
-      }
-      j++;
+      j = closeParen(fmt, j);
+      if (j < 0) j = n;
     } else {
-      while (j < n && /[A-Za-z0-9_]/.test(fmt[j]!)) j++;
+      while (j < n && PV_NAME_CHAR.test(fmt[j]!)) j++;
       if (fmt[j] === '(') {
-        let depth = 0;
-        for (; j < n; j++) {
-          if (fmt[j] === '(') depth++;
-          else if (fmt[j] === ')' && --depth === 0) break;
-        }
-        j++;
+        j = closeParen(fmt, j);
+        if (j < 0) j = n;
       }
     }
     const spec = fmt.slice(i, j);
+    let v: PvValue | null;
     try {
-      const v = getPv(ctx, spec);
-      out += v === null ? '<null>' : String(v);
-    } catch {
+      if (j === i + 1) throw new UnknownPvError(spec, 'invalid pseudo-variable');
+      v = getPv(ctx, spec);
+    } catch (e) {
+      if (strict && e instanceof UnknownPvError) return null;
       out += spec;
+      i = Math.max(j, i + 1);
+      continue;
     }
+    out += v === null ? '<null>' : String(v);
     i = j;
   }
   return out;

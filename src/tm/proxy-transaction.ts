@@ -265,6 +265,8 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
   /** t_suspend: waiting for t_continue; its timer answers 408 when nobody continues it in time. */
   suspended = false;
   suspendTimer: TimerHandle | null = null;
+  /** Kamailio's blind UACs (one per t_suspend): they take branch indexes before the relayed branches. */
+  blindBranches = 0;
   private lifetime: TimerHandle | null = null;
   private done = false;
   readonly createdAt = Date.now();
@@ -408,7 +410,7 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     bctx.flags = this.flags;
     bctx.bflags = [spec.flags];
     bctx.dstUri = spec.dstUri;
-    bctx.branchIndex = this.branches.length;
+    bctx.branchIndex = this.branches.length + this.blindBranches;
     if (spec.uri !== spec.msg.ruri) spec.msg.ruri = spec.uri;
     const bst = tmState(bctx);
     bst.t = this;
@@ -447,7 +449,7 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     if (!sock) return false;
     const id = newBranch();
     const buf = this.core.prepareOutgoing(ctx, bctx, bctx.msg, sock, id);
-    if (!this.core.onSend(bctx, buf)) return false;
+    if (!this.core.onSend(bctx, buf, { to: t, from: sock, buf })) return false;
     const target: SendTarget = {
       proto: t.proto,
       address: t.address,
@@ -461,7 +463,7 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
       const name = tlsServerName(bctx.dstUri || bctx.msg.ruri);
       if (name) target.serverName = name;
     }
-    const branch = new ClientBranch(this, this.branches.length, id, bctx.msg.ruri, bctx.dstUri, bctx.bflags[0] ?? 0, this.onFailure, this.onBranchFailure, step, target, buf);
+    const branch = new ClientBranch(this, this.branches.length + this.blindBranches, id, bctx.msg.ruri, bctx.dstUri, bctx.bflags[0] ?? 0, this.onFailure, this.onBranchFailure, step, target, buf);
     this.branches.push(branch);
     const timers = { fr: this.fr, frInv: this.frInv };
     branch.txn = this.isInvite
@@ -637,6 +639,26 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     st.reply = b?.reply ?? null;
     st.replyCode = b?.finalCode ?? 0;
     return ctx;
+  }
+
+  /**
+   * A suspended transaction nobody continued in time (Kamailio's blind UAC's fr timer): a faked
+   * 408 on the blind branch, the failure route armed before t_suspend runs on it, and the 408 goes
+   * upstream unless that route answered or relayed.
+   */
+  suspendTimedOut(reason: string): void {
+    if (this.finalSent || this.done) return;
+    if (!this.onFailure) {
+      this.replyLocal(408, reason);
+      return;
+    }
+    const blind = new ClientBranch(this, this.blindBranches - 1, '', this.request.ruri, null, 0, this.onFailure, '', this.forkStep,
+      { proto: this.rcv.proto, address: this.rcv.srcAddress, port: this.rcv.srcPort }, Buffer.alloc(0));
+    blind.finalCode = 408;
+    blind.faked = true;
+    blind.timedOut = true;
+    this.picked = blind;
+    this.runFailureRoute(blind);
   }
 
   /**

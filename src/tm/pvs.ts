@@ -11,6 +11,8 @@ function replyCode(ctx: MsgContext): number {
   const st = tmState(ctx);
   if (st.replyCode) return st.replyCode;
   if (!ctx.msg.isRequest) return ctx.msg.status;
+  // A failure-route context without a picked reply (t_continue's route): 0, as tmx.
+  if (ctx.route === 'failure' || ctx.route === 'branch_failure') return 0;
   const t = TM.find(ctx)?.current(ctx);
   return t?.server.lastStatus ?? 0;
 }
@@ -23,6 +25,8 @@ export function registerTmPvs(reg: PvRegistry): void {
       const st = tmState(ctx);
       if (st.reply) return st.reply.reason;
       if (!ctx.msg.isRequest) return ctx.msg.reason;
+      // No transaction: tmx gives the empty string (with one, a request route has no reply: $null).
+      if (!st.replyCode && !TM.find(ctx)?.current(ctx)) return '';
       // A faked reply (fr timer's 408): tm's text for the code, as Kamailio's error_text().
       return st.replyCode ? defaultReason(st.replyCode) : null;
     },
@@ -41,7 +45,7 @@ export function registerTmPvs(reg: PvRegistry): void {
           return ctx.branches.length;
         case 'failure': {
           const t = tmState(ctx).t;
-          return (t?.branches.length ?? 0) + ctx.branches.length;
+          return (t ? t.branches.length + t.blindBranches : 0) + ctx.branches.length;
         }
         default:
           return tmState(ctx).branch?.index ?? 0;

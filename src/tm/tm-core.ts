@@ -7,6 +7,7 @@ import type { SipMessage } from '../sip/index.js';
 import type { ListenSocket, SendTarget } from '../transport/types.js';
 import type { Target } from '../transport/dns.js';
 import type { Logger } from '../lib/log.js';
+import type { OnSendInfo } from '../pv/onsend-pvs.js';
 
 export interface TmCore {
   readonly logger: Logger;
@@ -17,7 +18,7 @@ export interface TmCore {
   prepareOutgoing(orig: MsgContext, bctx: MsgContext, out: SipMessage, sock: ListenSocket, branch: string): Buffer;
   send(target: SendTarget, data: Buffer): boolean;
   /** Runs ksr_onsend_route on a request about to go out; false when the script dropped it. */
-  onSend(ctx: MsgContext, data: Buffer): boolean;
+  onSend(ctx: MsgContext, data: Buffer, dest?: OnSendInfo): boolean;
   /** Sends a reply to the sender of `req` (18.2.2 / RFC 3581). */
   sendReplyTo(req: SipMessage, rcv: ReceiveInfo, reply: Buffer, forceRport: boolean): boolean;
   /** Runs a script callback; a missing function counts as done. */

@@ -406,7 +406,11 @@ export class TransactionLayer implements TransactionOwner {
       t = tmState(ctx).t!;
     }
     if (t.suspended || t.finalSent || t.finished) return -1;
+    // As tm's t_suspend: an INVITE gets its 100 now, processing will take a while.
+    const auto100 = tmState(ctx).autoInv100 ?? this.cfg.auto_inv_100;
+    if (t.isInvite && auto100 && t.server.lastStatus === 0) t.replyLocal(100, this.cfg.auto_inv_100_reason);
     t.suspended = true;
+    t.blindBranches++;
     this.suspendedById.set(`${t.index}:${t.label}`, t);
     const tx = t;
     t.suspendTimer = this.timers.schedule(t.fr, () => {
@@ -414,7 +418,7 @@ export class TransactionLayer implements TransactionOwner {
       if (!tx.suspended) return;
       this.unsuspend(tx);
       this.stats.timedOut++;
-      if (!tx.finalSent && tx.branches.every((b) => !b.pending)) tx.replyLocal(408, this.cfg.reply_408_reason);
+      if (!tx.finalSent && tx.branches.every((b) => !b.pending)) tx.suspendTimedOut(this.cfg.reply_408_reason);
     });
     return 1;
   }

@@ -14,6 +14,8 @@ const tools = [
   // openssl for the test certificates.
   { bin: '/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so', pkg: 'kamailio-tls-modules' },
   { bin: '/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so', pkg: 'kamailio-websocket-modules' },
+  // http_client.so for test/e2e/http-client-diff.test.ts.
+  { bin: '/usr/lib/x86_64-linux-gnu/kamailio/modules/http_client.so', pkg: 'kamailio-utils-modules' },
   { bin: 'baresip', pkg: 'baresip' },
   { bin: 'openssl', pkg: 'openssl' },
 ];
