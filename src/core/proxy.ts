@@ -63,6 +63,8 @@ export interface CoreConfig {
 export interface Handover {
   readonly index: number;
   ownerOf(callId: string): number;
+  /** This worker binds its own UDP listen sockets (SO_REUSEPORT) rather than the shared handle. */
+  readonly ownUdpSockets: boolean;
   forward(owner: number, data: Buffer, rcv: ReceiveInfo): void;
 }
 
@@ -134,6 +136,7 @@ export class KemiProxy implements ProxyServices, TmCore {
       onMessage: (data, rcv) => this.onMessage(data, rcv),
       onError: (e, where) => this.logger.warn(`transport ${where}: ${e.message}`),
       tcp: cfg.tcp, tls: cfg.tls, ws: cfg.ws,
+      udpReusePort: deps.handover?.ownUdpSockets ?? false,
       onHttpRequest: (req) => this.edge.onHttpRequest(req),
       onWsClosed: (connId, rcv) => this.edge.onWsClosed(connId, rcv),
       onConnClosed: (proto, connId, address, port) => this.tm?.connectionClosed(proto, connId, address, port),

@@ -2,12 +2,19 @@
  * `--workers N`: N worker processes (node:cluster) on the same listen sockets, each with its own
  * Lua VM, like Kamailio's children.
  *
- * - UDP: the workers share each socket, so any worker may read a datagram. Every message of a
- *   call carries the same Call-ID, so the worker that owns a Call-ID (hash % N) handles all of
- *   them: the INVITE, its retransmissions, CANCEL, ACK, and the replies to what it relayed. A worker
- *   that reads someone else's message hands it straight to the owner over a loopback datagram
- *   socket of the owner's (one kernel hop; through the primary's IPC pipe, two process hops and
- *   a serialisation each, a handed-over ACK fell behind the BYE read directly after it).
+ * - UDP: every message of a call carries the same Call-ID, so the worker that owns a Call-ID
+ *   (hash % N) handles all of them: the INVITE, its retransmissions, CANCEL, ACK, and the replies
+ *   to what it relayed. A worker that reads someone else's message hands it straight to the owner
+ *   over a loopback datagram socket of the owner's (one kernel hop; through the primary's IPC
+ *   pipe, two process hops and a serialisation each, a handed-over ACK fell behind the BYE read
+ *   directly after it).
+ *   Who reads a datagram: on Node >= 22.12 (dgram `reusePort`, Linux) each worker binds its own
+ *   socket on each UDP listen address with SO_REUSEPORT, and the kernel picks the socket by a hash
+ *   of the 4-tuple, so every datagram from one source is read by one worker in arrival order; with
+ *   one in-order channel from that reader to the owner, a call's messages reach the owner in
+ *   the order its source sent them. Without reusePort the workers share the primary's socket
+ *   handle: any worker may read any datagram, and two messages of a call sent back to back can
+ *   be read by two workers and run in the wrong order (rarely; measured in the README).
  * - TCP: the primary hands each accepted connection to one worker, which handles everything on it
  *   (the replies to requests it relays come back on connections it opened).
  * - The primary serves the metrics endpoint (prom-client's AggregatorRegistry sums the workers),
@@ -20,7 +27,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:http';
-import type { ReceiveInfo } from '../transport/types.js';
+import { parseListen, type ReceiveInfo } from '../transport/types.js';
 import type { ProxyConfig } from './config.js';
 import type { Logger } from '../lib/log.js';
 import { MemoryStore } from '../state/memory-store.js';
@@ -49,12 +56,36 @@ export function ownerOf(callId: string, workers: number): number {
   return (h >>> 0) % workers;
 }
 
+/**
+ * dgram's `reusePort` (Node 22.12 and 23.1): each worker can bind its own socket on the listen
+ * port. Only Linux spreads the datagrams over such sockets by source; elsewhere we keep the shared
+ * handle.
+ */
+export function hasUdpReusePort(version: string = process.versions.node, platform: string = process.platform): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const recent = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+  return recent && platform === 'linux';
+}
+
+/**
+ * How the workers read UDP: 'own' sockets (reusePort) keep each call in order; 'shared' is the
+ * fallback, with the reason. A listen port 0 would give each worker its own random port.
+ */
+export function udpReadMode(cfg: Pick<ProxyConfig, 'listen'>, reusePort = hasUdpReusePort()): { mode: 'own' | 'shared'; why?: string } {
+  if (!reusePort) return { mode: 'shared', why: `per-call ordering across workers needs Node >= 22.12 on Linux (dgram reusePort); this is Node ${process.versions.node} on ${process.platform}` };
+  const anyPort = cfg.listen.map(parseListen).find((l) => l.proto === 'udp' && l.port === 0);
+  if (anyPort) return { mode: 'shared', why: `per-call ordering across workers needs a fixed UDP listen port (udp:${anyPort.address}:0 is listened on)` };
+  return { mode: 'own' };
+}
+
 // ---- worker side ---------------------------------------------------------------------------
 
 /** What a worker process knows about its cluster. */
 export interface WorkerLink {
   readonly index: number;
   readonly count: number;
+  /** Each worker binds its own UDP listen sockets (reusePort) instead of sharing the primary's. */
+  readonly ownUdpSockets: boolean;
   /** Hands a UDP message to the worker that owns its Call-ID. */
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void;
 }
@@ -144,7 +175,7 @@ export interface WorkerHandlers {
 class ClusterWorkerLink implements WorkerLink {
   private channel: PeerChannel | null = null;
 
-  constructor(readonly index: number, readonly count: number) {}
+  constructor(readonly index: number, readonly count: number, readonly ownUdpSockets: boolean) {}
 
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void {
     if (this.channel?.send(to, data, rcv)) return;
@@ -175,7 +206,8 @@ class ClusterWorkerLink implements WorkerLink {
 /** The worker's link, or null when this process is not a cluster worker. */
 export function workerLink(): (WorkerLink & { attach(h: WorkerHandlers): Promise<void> }) | null {
   if (!cluster.isWorker) return null;
-  return new ClusterWorkerLink(Number(process.env.KEMI_WORKER_INDEX ?? 0), Number(process.env.KEMI_WORKERS ?? 1));
+  const env = process.env;
+  return new ClusterWorkerLink(Number(env.KEMI_WORKER_INDEX ?? 0), Number(env.KEMI_WORKERS ?? 1), env.KEMI_UDP_READ === 'own');
 }
 
 /** The embedded state backend of the primary, reached over IPC (shared by every worker). */
@@ -269,6 +301,10 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
   const rpcWaiters = new Map<number, (r: Extract<IpcMessage, { k: 'rpc-res' }>) => void>();
 
   const secret = randomBytes(8).toString('hex');
+  const udp = udpReadMode(cfg);
+  const listensUdp = cfg.listen.some((l) => parseListen(l).proto === 'udp');
+  if (listensUdp && udp.why) log.warn(`${udp.why}: the ${cfg.workers} workers share each UDP socket, and two messages of a call sent back to back may run out of order`);
+  else if (listensUdp) log.info(`UDP: each of the ${cfg.workers} workers reads its own socket per listen address (SO_REUSEPORT)`);
   const peerPorts: number[] = new Array<number>(cfg.workers).fill(0);
   /** Every worker learns every worker's hand-over port (again when one restarts). */
   const announcePeers = (): void => {
@@ -305,7 +341,7 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
   };
 
   const fork = (i: number): void => {
-    const w = cluster.fork({ KEMI_WORKER_INDEX: String(i), KEMI_WORKERS: String(cfg.workers), KEMI_CLUSTER_SECRET: secret });
+    const w = cluster.fork({ KEMI_WORKER_INDEX: String(i), KEMI_WORKERS: String(cfg.workers), KEMI_CLUSTER_SECRET: secret, KEMI_UDP_READ: udp.mode });
     workers[i] = w;
     w.on('message', (m: IpcMessage) => onWorkerMessage(i, m));
     w.on('exit', (code, signal) => {

@@ -33,6 +33,8 @@ export interface TransportOptions {
   maxMessageSize?: number;
   tcpIdleTimeoutMs?: number;
   maxTcpConnections?: number;
+  /** UDP listeners bind with SO_REUSEPORT (a cluster worker's own sockets; udp.ts). */
+  udpReusePort?: boolean;
 }
 
 /** Totals over all transports (the metrics read these names), and each transport's own counters. */
@@ -63,13 +65,14 @@ interface TransportDeps {
   /** The instance's certificates (throws when the tls section has none). */
   tls(): TlsCredentials;
   ws: WsOptions;
+  udpReusePort: boolean;
 }
 
 type Factory = (env: TransportEnv, deps: TransportDeps) => Transport;
 
 /** The registration of each transport: a new one is its file plus its line here. */
 const FACTORIES: Record<ListenProto, Factory> = {
-  udp: (env) => new UdpTransport(env),
+  udp: (env, d) => new UdpTransport(env, d.udpReusePort),
   tcp: (env, d) => new TcpTransport(env, d.limits),
   tls: (env, d) => new TlsTransport(env, d.limits, d.tls()),
   ws: (env, d) => new WsTransport('ws', env, d.limits, d.ws, null),
@@ -118,6 +121,7 @@ export class TransportManager implements ConnectionQueries {
         limits: this.limits,
         tls: () => (this.creds ??= new TlsCredentials(this.opts.tls ?? {})),
         ws: { settings: this.opts.ws ?? {}, onHttpRequest: this.opts.onHttpRequest, onClosed: this.opts.onWsClosed },
+        udpReusePort: this.opts.udpReusePort ?? false,
       });
       this.byProto.set(proto, t);
       if (t instanceof UdpTransport) this.udp = t;

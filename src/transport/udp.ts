@@ -3,7 +3,7 @@
  * destination's family (or the one asked for), so replies and requests carry our listen port.
  * This is the hot path: no allocation per datagram beyond the ReceiveInfo handed to the core.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { familyOf, newCounters, type Transport, type TransportEnv } from './transport.js';
 import { socketId, type ListenSocket, type ListenSpec, type SendTarget } from './types.js';
@@ -19,7 +19,11 @@ export class UdpTransport implements Transport {
   private readonly listeners: UdpListener[] = [];
   private infos: ListenSocket[] = [];
 
-  constructor(private readonly env: TransportEnv) {}
+  /**
+   * @param reusePort bind with SO_REUSEPORT (dgram `reusePort`, Node >= 22.12), exclusively: each
+   *   cluster worker then has its own socket on the listen port, instead of the primary's shared one.
+   */
+  constructor(private readonly env: TransportEnv, private readonly reusePort = false) {}
 
   sockets(): readonly ListenSocket[] {
     return this.infos;
@@ -29,10 +33,13 @@ export class UdpTransport implements Transport {
     const family = isIPv6(s.address) ? 6 : 4;
     // Bursts at thousands of calls/s overflow the default receive buffer; the kernel caps the size
     // at net.core.rmem_max.
-    const sock = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+    // @types/node 20 does not know reusePort yet.
+    const opts: SocketOptions & { reusePort?: boolean } = { type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 };
+    if (this.reusePort) opts.reusePort = true;
+    const sock = createSocket(opts);
     await new Promise<void>((res, rej) => {
       sock.once('error', rej);
-      sock.bind(s.port, s.address, () => {
+      sock.bind({ port: s.port, address: s.address, exclusive: this.reusePort }, () => {
         sock.off('error', rej);
         res();
       });
