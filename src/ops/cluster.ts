@@ -8,13 +8,15 @@
  *   over a loopback datagram socket of the owner's (one kernel hop; through the primary's IPC
  *   pipe, two process hops and a serialisation each, a handed-over ACK fell behind the BYE read
  *   directly after it).
- *   Who reads a datagram: on Node >= 22.12 (dgram `reusePort`, Linux) each worker binds its own
- *   socket on each UDP listen address with SO_REUSEPORT, and the kernel picks the socket by a hash
- *   of the 4-tuple, so every datagram from one source is read by one worker in arrival order; with
- *   one in-order channel from that reader to the owner, a call's messages reach the owner in
- *   the order its source sent them. Without reusePort the workers share the primary's socket
- *   handle: any worker may read any datagram, and two messages of a call sent back to back can
- *   be read by two workers and run in the wrong order (rarely; measured in the README).
+ *   Who reads a datagram (udpBindMode): each worker binds its own socket on each UDP listen
+ *   address. On Node >= 22.12 on Linux with SO_REUSEPORT (dgram `reusePort`): the kernel picks a
+ *   socket by a hash of the 4-tuple, so every datagram from one source is read by one worker, in
+ *   arrival order. Before, with SO_REUSEADDR: Linux gives every unicast datagram to one of the
+ *   sockets, always the same, so one worker reads them all, in order. Either way one in-order
+ *   channel from the reader to the owner keeps a call's messages in the order its source sent
+ *   them. With the primary's shared handle (a listen port 0; KEMI_WORKERS_UDP=shared) any worker
+ *   may read any datagram: two messages of a call sent back to back can be read by two workers
+ *   and run in the wrong order (about 1% of the calls of test/e2e/workers-order.test.ts).
  * - TCP: the primary hands each accepted connection to one worker, which handles everything on it
  *   (the replies to requests it relays come back on connections it opened).
  * - The primary serves the metrics endpoint (prom-client's AggregatorRegistry sums the workers),
@@ -67,15 +69,23 @@ export function hasUdpReusePort(version: string = process.versions.node, platfor
   return recent && platform === 'linux';
 }
 
+/** How the workers bind UDP: their own sockets (and which option lets them share the port), or the primary's handle. */
+export type UdpBindMode = 'reuseport' | 'reuseaddr' | 'shared';
+
 /**
- * How the workers read UDP: 'own' sockets (reusePort) keep each call in order; 'shared' is the
- * fallback, with the reason. A listen port 0 would give each worker its own random port.
+ * How the workers read UDP. 'reuseport' (Node >= 22.12 on Linux): one reader per source, the
+ * kernel spreads the sources over the workers. Else 'reuseaddr': every worker binds its own
+ * socket with SO_REUSEADDR, and Linux gives each unicast datagram to one of them, always the same
+ * one, so one worker reads everything, in order. 'shared' (a listen port 0, or the override
+ * KEMI_WORKERS_UDP=shared): any worker reads any datagram, and a call's messages may run out of
+ * order. `why` says what is lost.
  */
-export function udpReadMode(cfg: Pick<ProxyConfig, 'listen'>, reusePort = hasUdpReusePort()): { mode: 'own' | 'shared'; why?: string } {
-  if (!reusePort) return { mode: 'shared', why: `per-call ordering across workers needs Node >= 22.12 on Linux (dgram reusePort); this is Node ${process.versions.node} on ${process.platform}` };
+export function udpBindMode(cfg: Pick<ProxyConfig, 'listen'>, reusePort = hasUdpReusePort(), override = process.env.KEMI_WORKERS_UDP): { mode: UdpBindMode; why?: string } {
+  if (override === 'shared' || override === 'reuseaddr' || override === 'reuseport') return { mode: override, why: `KEMI_WORKERS_UDP=${override}` };
   const anyPort = cfg.listen.map(parseListen).find((l) => l.proto === 'udp' && l.port === 0);
-  if (anyPort) return { mode: 'shared', why: `per-call ordering across workers needs a fixed UDP listen port (udp:${anyPort.address}:0 is listened on)` };
-  return { mode: 'own' };
+  if (anyPort) return { mode: 'shared', why: `udp:${anyPort.address}:0 is listened on; per-call ordering across workers needs fixed UDP listen ports, so the workers share each UDP socket and two messages of a call sent back to back may run out of order` };
+  if (reusePort) return { mode: 'reuseport' };
+  return { mode: 'reuseaddr', why: `Node ${process.versions.node} on ${process.platform} has no dgram reusePort (Node >= 22.12 on Linux): one worker reads every UDP datagram and hands the others' calls over; the reading scales with more workers only on Node >= 22.12` };
 }
 
 // ---- worker side ---------------------------------------------------------------------------
@@ -84,8 +94,8 @@ export function udpReadMode(cfg: Pick<ProxyConfig, 'listen'>, reusePort = hasUdp
 export interface WorkerLink {
   readonly index: number;
   readonly count: number;
-  /** Each worker binds its own UDP listen sockets (reusePort) instead of sharing the primary's. */
-  readonly ownUdpSockets: boolean;
+  /** How this worker binds its UDP listen sockets. */
+  readonly udpBind: UdpBindMode;
   /** Hands a UDP message to the worker that owns its Call-ID. */
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void;
 }
@@ -175,7 +185,7 @@ export interface WorkerHandlers {
 class ClusterWorkerLink implements WorkerLink {
   private channel: PeerChannel | null = null;
 
-  constructor(readonly index: number, readonly count: number, readonly ownUdpSockets: boolean) {}
+  constructor(readonly index: number, readonly count: number, readonly udpBind: UdpBindMode) {}
 
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void {
     if (this.channel?.send(to, data, rcv)) return;
@@ -207,7 +217,8 @@ class ClusterWorkerLink implements WorkerLink {
 export function workerLink(): (WorkerLink & { attach(h: WorkerHandlers): Promise<void> }) | null {
   if (!cluster.isWorker) return null;
   const env = process.env;
-  return new ClusterWorkerLink(Number(env.KEMI_WORKER_INDEX ?? 0), Number(env.KEMI_WORKERS ?? 1), env.KEMI_UDP_READ === 'own');
+  const bind = env.KEMI_UDP_BIND;
+  return new ClusterWorkerLink(Number(env.KEMI_WORKER_INDEX ?? 0), Number(env.KEMI_WORKERS ?? 1), bind === 'reuseport' || bind === 'reuseaddr' ? bind : 'shared');
 }
 
 /** The embedded state backend of the primary, reached over IPC (shared by every worker). */
@@ -301,10 +312,12 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
   const rpcWaiters = new Map<number, (r: Extract<IpcMessage, { k: 'rpc-res' }>) => void>();
 
   const secret = randomBytes(8).toString('hex');
-  const udp = udpReadMode(cfg);
-  const listensUdp = cfg.listen.some((l) => parseListen(l).proto === 'udp');
-  if (listensUdp && udp.why) log.warn(`${udp.why}: the ${cfg.workers} workers share each UDP socket, and two messages of a call sent back to back may run out of order`);
-  else if (listensUdp) log.info(`UDP: each of the ${cfg.workers} workers reads its own socket per listen address (SO_REUSEPORT)`);
+  const udp = udpBindMode(cfg);
+  if (cfg.listen.some((l) => parseListen(l).proto === 'udp')) {
+    const how = { reuseport: 'each worker binds its own UDP sockets with SO_REUSEPORT', reuseaddr: 'each worker binds its own UDP sockets with SO_REUSEADDR', shared: 'the workers share each UDP socket' }[udp.mode];
+    if (udp.why) log.warn(`UDP with ${cfg.workers} workers: ${how} (${udp.why})`);
+    else log.info(`UDP with ${cfg.workers} workers: ${how}; each source is read by one worker`);
+  }
   const peerPorts: number[] = new Array<number>(cfg.workers).fill(0);
   /** Every worker learns every worker's hand-over port (again when one restarts). */
   const announcePeers = (): void => {
@@ -341,7 +354,7 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
   };
 
   const fork = (i: number): void => {
-    const w = cluster.fork({ KEMI_WORKER_INDEX: String(i), KEMI_WORKERS: String(cfg.workers), KEMI_CLUSTER_SECRET: secret, KEMI_UDP_READ: udp.mode });
+    const w = cluster.fork({ KEMI_WORKER_INDEX: String(i), KEMI_WORKERS: String(cfg.workers), KEMI_CLUSTER_SECRET: secret, KEMI_UDP_BIND: udp.mode });
     workers[i] = w;
     w.on('message', (m: IpcMessage) => onWorkerMessage(i, m));
     w.on('exit', (code, signal) => {

@@ -8,6 +8,9 @@ import { isIPv6 } from 'node:net';
 import { familyOf, newCounters, type Transport, type TransportEnv } from './transport.js';
 import { socketId, type ListenSocket, type ListenSpec, type SendTarget } from './types.js';
 
+/** How a UDP listener binds (see the constructor). */
+export type UdpBind = 'shared' | 'reuseport' | 'reuseaddr';
+
 interface UdpListener {
   info: ListenSocket;
   sock: Socket;
@@ -20,10 +23,11 @@ export class UdpTransport implements Transport {
   private infos: ListenSocket[] = [];
 
   /**
-   * @param reusePort bind with SO_REUSEPORT (dgram `reusePort`, Node >= 22.12), exclusively: each
-   *   cluster worker then has its own socket on the listen port, instead of the primary's shared one.
+   * @param bind 'shared': a plain bind (in a cluster worker, the primary's shared handle). Else each
+   *   cluster worker binds its own socket on the listen port, exclusively, with SO_REUSEPORT
+   *   ('reuseport', dgram `reusePort`, Node >= 22.12) or SO_REUSEADDR ('reuseaddr').
    */
-  constructor(private readonly env: TransportEnv, private readonly reusePort = false) {}
+  constructor(private readonly env: TransportEnv, private readonly bind: UdpBind = 'shared') {}
 
   sockets(): readonly ListenSocket[] {
     return this.infos;
@@ -35,11 +39,12 @@ export class UdpTransport implements Transport {
     // at net.core.rmem_max.
     // @types/node 20 does not know reusePort yet.
     const opts: SocketOptions & { reusePort?: boolean } = { type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 };
-    if (this.reusePort) opts.reusePort = true;
+    if (this.bind === 'reuseport') opts.reusePort = true;
+    if (this.bind === 'reuseaddr') opts.reuseAddr = true;
     const sock = createSocket(opts);
     await new Promise<void>((res, rej) => {
       sock.once('error', rej);
-      sock.bind({ port: s.port, address: s.address, exclusive: this.reusePort }, () => {
+      sock.bind({ port: s.port, address: s.address, exclusive: this.bind !== 'shared' }, () => {
         sock.off('error', rej);
         res();
       });
