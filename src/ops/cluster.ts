@@ -80,12 +80,19 @@ export type UdpBindMode = 'reuseport' | 'reuseaddr' | 'shared';
  * KEMI_WORKERS_UDP=shared): any worker reads any datagram, and a call's messages may run out of
  * order. `why` says what is lost.
  */
-export function udpBindMode(cfg: Pick<ProxyConfig, 'listen'>, reusePort = hasUdpReusePort(), override = process.env.KEMI_WORKERS_UDP): { mode: UdpBindMode; why?: string } {
+export function udpBindMode(
+  cfg: Pick<ProxyConfig, 'listen'>,
+  version = process.versions.node,
+  platform = process.platform as string,
+  override = process.env.KEMI_WORKERS_UDP,
+): { mode: UdpBindMode; why?: string } {
   if (override === 'shared' || override === 'reuseaddr' || override === 'reuseport') return { mode: override, why: `KEMI_WORKERS_UDP=${override}` };
+  // BSD and macOS do not spread datagrams over SO_REUSEPORT sockets, nor bind one port twice with SO_REUSEADDR.
+  if (platform !== 'linux') return { mode: 'shared', why: `per-call ordering across workers needs Linux (this is ${platform}), so the workers share each UDP socket and two messages of a call sent back to back may run out of order` };
   const anyPort = cfg.listen.map(parseListen).find((l) => l.proto === 'udp' && l.port === 0);
   if (anyPort) return { mode: 'shared', why: `udp:${anyPort.address}:0 is listened on; per-call ordering across workers needs fixed UDP listen ports, so the workers share each UDP socket and two messages of a call sent back to back may run out of order` };
-  if (reusePort) return { mode: 'reuseport' };
-  return { mode: 'reuseaddr', why: `Node ${process.versions.node} on ${process.platform} has no dgram reusePort (Node >= 22.12 on Linux): one worker reads every UDP datagram and hands the others' calls over; the reading scales with more workers only on Node >= 22.12` };
+  if (hasUdpReusePort(version, platform)) return { mode: 'reuseport' };
+  return { mode: 'reuseaddr', why: `Node ${version} has no dgram reusePort (Node >= 22.12): one worker reads every UDP datagram and hands the others' calls over; the reading scales with more workers only on Node >= 22.12` };
 }
 
 // ---- worker side ---------------------------------------------------------------------------
