@@ -10,7 +10,7 @@ import { MsgContext, type LogLevel, type Proto, type ProxyServices, type Receive
 import { ModuleStates } from '../context/module-state.js';
 import type { Logger } from '../lib/log.js';
 import { SipMessage, SipParseError, buildReply, validateReply, validateRequest } from '../sip/index.js';
-import { TransportManager } from '../transport/manager.js';
+import { TransportManager, type UdpBind } from '../transport/manager.js';
 import type { TcpSettings, TlsSettings, WsSettings } from '../transport/settings.js';
 import type { CoreTransports } from './transports.js';
 import { parseListen, type ListenSocket } from '../transport/types.js';
@@ -67,6 +67,8 @@ export interface Handover {
   ownerOf(callId: string): number;
   /** The worker whose client transaction a reply's top Via branch names: see branchPrefix(). */
   ownerOfBranch?(branch: string): number | undefined;
+  /** How this worker binds its UDP listen sockets: its own (SO_REUSEPORT/SO_REUSEADDR) or the shared handle. */
+  readonly udpBind: UdpBind;
   forward(owner: number, data: Buffer, rcv: ReceiveInfo): void;
 }
 
@@ -148,6 +150,7 @@ export class KemiProxy implements ProxyServices, TmCore {
       onMessage: (data, rcv) => this.onMessage(data, rcv),
       onError: (e, where) => this.logger.warn(`transport ${where}: ${e.message}`),
       tcp: cfg.tcp, tls: cfg.tls, ws: cfg.ws,
+      udpBind: deps.handover?.udpBind ?? 'shared',
       onHttpRequest: (req) => this.edge.onHttpRequest(req),
       onWsClosed: (connId, rcv) => this.edge.onWsClosed(connId, rcv),
       onConnClosed: (proto, connId, address, port) => this.tm?.connectionClosed(proto, connId, address, port),

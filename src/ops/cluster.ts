@@ -2,12 +2,21 @@
  * `--workers N`: N worker processes (node:cluster) on the same listen sockets, each with its own
  * Lua VM, like Kamailio's children.
  *
- * - UDP: the workers share each socket, so any worker may read a datagram. Every message of a
- *   call carries the same Call-ID, so the worker that owns a Call-ID (hash % N) handles all of
- *   them: the INVITE, its retransmissions, CANCEL, ACK, and the replies to what it relayed. A worker
- *   that reads someone else's message hands it straight to the owner over a loopback datagram
- *   socket of the owner's (one kernel hop; through the primary's IPC pipe, two process hops and
- *   a serialisation each, a handed-over ACK fell behind the BYE read directly after it).
+ * - UDP: every message of a call carries the same Call-ID, so the worker that owns a Call-ID
+ *   (hash % N) handles all of them: the INVITE, its retransmissions, CANCEL, ACK, and the replies
+ *   to what it relayed. A worker that reads someone else's message hands it straight to the owner
+ *   over a loopback datagram socket of the owner's (one kernel hop; through the primary's IPC
+ *   pipe, two process hops and a serialisation each, a handed-over ACK fell behind the BYE read
+ *   directly after it).
+ *   Who reads a datagram (udpBindMode): each worker binds its own socket on each UDP listen
+ *   address. On Node >= 22.12 on Linux with SO_REUSEPORT (dgram `reusePort`): the kernel picks a
+ *   socket by a hash of the 4-tuple, so every datagram from one source is read by one worker, in
+ *   arrival order. Before, with SO_REUSEADDR: Linux gives every unicast datagram to one of the
+ *   sockets, always the same, so one worker reads them all, in order. Either way one in-order
+ *   channel from the reader to the owner keeps a call's messages in the order its source sent
+ *   them. With the primary's shared handle (a listen port 0; KEMI_WORKERS_UDP=shared) any worker
+ *   may read any datagram: two messages of a call sent back to back can be read by two workers
+ *   and run in the wrong order (about 1% of the calls of test/e2e/workers-order.test.ts).
  * - TCP, TLS, WS: the primary hands each accepted connection to one worker, which handles
  *   everything on it (the replies to requests it relays come back on connections it opened; UDP
  *   replies to them, read by any worker, go to the worker whose branch prefix their Via carries).
@@ -21,7 +30,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:http';
-import type { ReceiveInfo } from '../transport/types.js';
+import { parseListen, type ReceiveInfo } from '../transport/types.js';
 import type { ProxyConfig } from './config.js';
 import type { Logger } from '../lib/log.js';
 import { MemoryStore } from '../state/memory-store.js';
@@ -50,12 +59,51 @@ export function ownerOf(callId: string, workers: number): number {
   return (h >>> 0) % workers;
 }
 
+/**
+ * dgram's `reusePort` (Node 22.12 and 23.1): each worker can bind its own socket on the listen
+ * port. Only Linux spreads the datagrams over such sockets by source; elsewhere we keep the shared
+ * handle.
+ */
+export function hasUdpReusePort(version: string = process.versions.node, platform: string = process.platform): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const recent = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+  return recent && platform === 'linux';
+}
+
+/** How the workers bind UDP: their own sockets (and which option lets them share the port), or the primary's handle. */
+export type UdpBindMode = 'reuseport' | 'reuseaddr' | 'shared';
+
+/**
+ * How the workers read UDP. 'reuseport' (Node >= 22.12 on Linux): one reader per source, the
+ * kernel spreads the sources over the workers. Else 'reuseaddr': every worker binds its own
+ * socket with SO_REUSEADDR, and Linux gives each unicast datagram to one of them, always the same
+ * one, so one worker reads everything, in order. 'shared' (a listen port 0, or the override
+ * KEMI_WORKERS_UDP=shared): any worker reads any datagram, and a call's messages may run out of
+ * order. `why` says what is lost.
+ */
+export function udpBindMode(
+  cfg: Pick<ProxyConfig, 'listen'>,
+  version = process.versions.node,
+  platform = process.platform as string,
+  override = process.env.KEMI_WORKERS_UDP,
+): { mode: UdpBindMode; why?: string } {
+  if (override === 'shared' || override === 'reuseaddr' || override === 'reuseport') return { mode: override, why: `KEMI_WORKERS_UDP=${override}` };
+  // BSD and macOS do not spread datagrams over SO_REUSEPORT sockets, nor bind one port twice with SO_REUSEADDR.
+  if (platform !== 'linux') return { mode: 'shared', why: `per-call ordering across workers needs Linux (this is ${platform}), so the workers share each UDP socket and two messages of a call sent back to back may run out of order` };
+  const anyPort = cfg.listen.map(parseListen).find((l) => l.proto === 'udp' && l.port === 0);
+  if (anyPort) return { mode: 'shared', why: `udp:${anyPort.address}:0 is listened on; per-call ordering across workers needs fixed UDP listen ports, so the workers share each UDP socket and two messages of a call sent back to back may run out of order` };
+  if (hasUdpReusePort(version, platform)) return { mode: 'reuseport' };
+  return { mode: 'reuseaddr', why: `Node ${version} has no dgram reusePort (Node >= 22.12): one worker reads every UDP datagram and hands the others' calls over; the reading scales with more workers only on Node >= 22.12` };
+}
+
 // ---- worker side ---------------------------------------------------------------------------
 
 /** What a worker process knows about its cluster. */
 export interface WorkerLink {
   readonly index: number;
   readonly count: number;
+  /** How this worker binds its UDP listen sockets. */
+  readonly udpBind: UdpBindMode;
   /** Hands a UDP message to the worker that owns its Call-ID. */
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void;
   /**
@@ -154,7 +202,7 @@ class ClusterWorkerLink implements WorkerLink {
   private channel: PeerChannel | null = null;
   private branchPrefixes: string[] = [];
 
-  constructor(readonly index: number, readonly count: number) {}
+  constructor(readonly index: number, readonly count: number, readonly udpBind: UdpBindMode) {}
 
   ownerOfBranch(branch: string): number | undefined {
     for (let i = 0; i < this.branchPrefixes.length; i++) {
@@ -196,7 +244,9 @@ class ClusterWorkerLink implements WorkerLink {
 /** The worker's link, or null when this process is not a cluster worker. */
 export function workerLink(): (WorkerLink & { attach(h: WorkerHandlers): Promise<void> }) | null {
   if (!cluster.isWorker) return null;
-  return new ClusterWorkerLink(Number(process.env.KEMI_WORKER_INDEX ?? 0), Number(process.env.KEMI_WORKERS ?? 1));
+  const env = process.env;
+  const bind = env.KEMI_UDP_BIND;
+  return new ClusterWorkerLink(Number(env.KEMI_WORKER_INDEX ?? 0), Number(env.KEMI_WORKERS ?? 1), bind === 'reuseport' || bind === 'reuseaddr' ? bind : 'shared');
 }
 
 /** The embedded state backend of the primary, reached over IPC (shared by every worker). */
@@ -290,6 +340,12 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
   const rpcWaiters = new Map<number, (r: Extract<IpcMessage, { k: 'rpc-res' }>) => void>();
 
   const secret = randomBytes(8).toString('hex');
+  const udp = udpBindMode(cfg);
+  if (cfg.listen.some((l) => parseListen(l).proto === 'udp')) {
+    const how = { reuseport: 'each worker binds its own UDP sockets with SO_REUSEPORT', reuseaddr: 'each worker binds its own UDP sockets with SO_REUSEADDR', shared: 'the workers share each UDP socket' }[udp.mode];
+    if (udp.why) log.warn(`UDP with ${cfg.workers} workers: ${how} (${udp.why})`);
+    else log.info(`UDP with ${cfg.workers} workers: ${how}; each source is read by one worker`);
+  }
   const peerPorts: number[] = new Array<number>(cfg.workers).fill(0);
   const branchPrefixes: string[] = new Array<string>(cfg.workers).fill('');
   /** Every worker learns every worker's hand-over port and branch prefix (again when one restarts). */
@@ -328,7 +384,7 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
   };
 
   const fork = (i: number): void => {
-    const w = cluster.fork({ KEMI_WORKER_INDEX: String(i), KEMI_WORKERS: String(cfg.workers), KEMI_CLUSTER_SECRET: secret });
+    const w = cluster.fork({ KEMI_WORKER_INDEX: String(i), KEMI_WORKERS: String(cfg.workers), KEMI_CLUSTER_SECRET: secret, KEMI_UDP_BIND: udp.mode });
     workers[i] = w;
     w.on('message', (m: IpcMessage) => onWorkerMessage(i, m));
     w.on('exit', (code, signal) => {

@@ -8,7 +8,7 @@ import { streamLimits, type TcpSettings, type TlsSettings, type WsSettings } fro
 import { TcpTransport } from './tcp.js';
 import { TlsCredentials, TlsTransport } from './tls.js';
 import type { Transport, TransportEnv } from './transport.js';
-import { UdpTransport } from './udp.js';
+import { UdpTransport, type UdpBind } from './udp.js';
 import { WsTransport, type HttpHook, type WsOptions } from './ws.js';
 import type { ConnectionQueries, ConnInfo, ListenProto, ListenSocket, ListenSpec, Proto, ReceiveInfo, SendTarget } from './types.js';
 
@@ -33,6 +33,8 @@ export interface TransportOptions {
   maxMessageSize?: number;
   tcpIdleTimeoutMs?: number;
   maxTcpConnections?: number;
+  /** How UDP listeners bind: a cluster worker's own sockets or the shared handle (udp.ts). */
+  udpBind?: UdpBind;
 }
 
 /** Totals over all transports (the metrics read these names), and each transport's own counters. */
@@ -63,13 +65,14 @@ interface TransportDeps {
   /** The instance's certificates (throws when the tls section has none). */
   tls(): TlsCredentials;
   ws: WsOptions;
+  udpBind: UdpBind;
 }
 
 type Factory = (env: TransportEnv, deps: TransportDeps) => Transport;
 
 /** The registration of each transport: a new one is its file plus its line here. */
 const FACTORIES: Record<ListenProto, Factory> = {
-  udp: (env) => new UdpTransport(env),
+  udp: (env, d) => new UdpTransport(env, d.udpBind),
   tcp: (env, d) => new TcpTransport(env, d.limits),
   tls: (env, d) => new TlsTransport(env, d.limits, d.tls()),
   ws: (env, d) => new WsTransport('ws', env, d.limits, d.ws, null),
@@ -77,6 +80,7 @@ const FACTORIES: Record<ListenProto, Factory> = {
 };
 
 export type { ConnInfo } from './types.js';
+export type { UdpBind } from './udp.js';
 
 export class TransportManager implements ConnectionQueries {
   private readonly byProto = new Map<Proto, Transport>();
@@ -118,6 +122,7 @@ export class TransportManager implements ConnectionQueries {
         limits: this.limits,
         tls: () => (this.creds ??= new TlsCredentials(this.opts.tls ?? {})),
         ws: { settings: this.opts.ws ?? {}, onHttpRequest: this.opts.onHttpRequest, onClosed: this.opts.onWsClosed },
+        udpBind: this.opts.udpBind ?? 'shared',
       });
       this.byProto.set(proto, t);
       if (t instanceof UdpTransport) this.udp = t;

@@ -3,10 +3,13 @@
  * destination's family (or the one asked for), so replies and requests carry our listen port.
  * This is the hot path: no allocation per datagram beyond the ReceiveInfo handed to the core.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { familyOf, newCounters, type Transport, type TransportEnv } from './transport.js';
 import { socketId, type ListenSocket, type ListenSpec, type SendTarget } from './types.js';
+
+/** How a UDP listener binds (see the constructor). */
+export type UdpBind = 'shared' | 'reuseport' | 'reuseaddr';
 
 interface UdpListener {
   info: ListenSocket;
@@ -19,7 +22,12 @@ export class UdpTransport implements Transport {
   private readonly listeners: UdpListener[] = [];
   private infos: ListenSocket[] = [];
 
-  constructor(private readonly env: TransportEnv) {}
+  /**
+   * @param bind 'shared': a plain bind (in a cluster worker, the primary's shared handle). Else each
+   *   cluster worker binds its own socket on the listen port, exclusively, with SO_REUSEPORT
+   *   ('reuseport', dgram `reusePort`, Node >= 22.12) or SO_REUSEADDR ('reuseaddr').
+   */
+  constructor(private readonly env: TransportEnv, private readonly bind: UdpBind = 'shared') {}
 
   sockets(): readonly ListenSocket[] {
     return this.infos;
@@ -29,10 +37,14 @@ export class UdpTransport implements Transport {
     const family = isIPv6(s.address) ? 6 : 4;
     // Bursts at thousands of calls/s overflow the default receive buffer; the kernel caps the size
     // at net.core.rmem_max.
-    const sock = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+    // @types/node 20 does not know reusePort yet.
+    const opts: SocketOptions & { reusePort?: boolean } = { type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 };
+    if (this.bind === 'reuseport') opts.reusePort = true;
+    if (this.bind === 'reuseaddr') opts.reuseAddr = true;
+    const sock = createSocket(opts);
     await new Promise<void>((res, rej) => {
       sock.once('error', rej);
-      sock.bind(s.port, s.address, () => {
+      sock.bind({ port: s.port, address: s.address, exclusive: this.bind !== 'shared' }, () => {
         sock.off('error', rej);
         res();
       });

@@ -1,18 +1,25 @@
 /**
- * Issue 17, defect 9 (regression test; issue 10 owns the design): with `--workers 2`, an ACK and
- * the BYE sent right behind it must reach the UAS in that order. A UAC and a UAS on plain UDP
+ * Issue 17, defect 9 and issue 14 (per-call ordering across workers): with `--workers 2`, an ACK
+ * and the BYE sent right behind it must reach the UAS in that order. A UAC and a UAS on plain UDP
  * sockets run many short calls through routes/route.lua (record-routed, stateful): the UAC sends
  * ACK and BYE back to back, in one go, as soon as the 200 comes; the UAS records, per call, the
  * order in which ACK and BYE arrived.
+ *
+ * The ordering holds because each source's datagrams are read by one worker (src/ops/cluster.ts:
+ * SO_REUSEPORT on Node >= 22.12, one reading worker through SO_REUSEADDR before). With the
+ * workers sharing one socket handle (KEMI_WORKERS_UDP=shared), 0.85-1.6% of these calls reached
+ * the UAS with the BYE first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import { join } from 'node:path';
 import { REPO, startProxy, type ProxyHandle } from './harness.js';
+import { hasUdpReusePort } from '../../src/ops/cluster.js';
 
 const CALLS = 4000;
 const CONCURRENT = 100;
 const DEADLINE_MS = 60_000;
+const BIND = hasUdpReusePort() ? 'SO_REUSEPORT' : 'SO_REUSEADDR';
 
 let proxy: ProxyHandle;
 beforeAll(async () => {
@@ -116,10 +123,11 @@ describe('--workers 2: ACK then BYE sent back to back', () => {
     }
   }, 90_000);
 
-  // DEFECT 9 IS OPEN (issue 10 owns the fix): today 0.85-1.6% of these calls (4 runs) reach the UAS with
-  // the BYE first (0 with --workers 1). `it.fails` keeps the suite green while the defect stands
-  // and turns red once it is fixed: then flip it to it().
-  it.fails('the UAS gets each ACK before its BYE', () => {
+  it(`each worker binds its own UDP socket with ${BIND} (Node ${process.versions.node})`, () => {
+    expect(proxy.output()).toMatch(new RegExp(`each worker binds its own UDP sockets with ${BIND}`));
+  });
+
+  it('the UAS gets each ACK before its BYE', () => {
     expect(order.size).toBe(CALLS);
     // Out of order: the first BYE came before the first ACK, or no ACK came (BYEs retransmitted
     // after the ACK are tm doing its job when a 200 is slow, not a reordering).
