@@ -258,6 +258,14 @@ export class SipMessage {
     });
   }
 
+  /**
+   * The URI of From or To, parsed once per message (sanity, is_myself_furi and the PVs read it).
+   * Callers must not change the object: it is shared.
+   */
+  nameAddrUri(which: 'from' | 'to'): SipUri {
+    return this.cached(`uri:${which}`, () => parseUri(this[which].uri));
+  }
+
   get topVia(): Via {
     return this.cached('via1', () => {
       const f = this.field('via');
