@@ -69,7 +69,7 @@ function myselfUri(ctx: MsgContext, u: SipUri | null): boolean {
 
 function nameAddrUri(ctx: MsgContext, which: 'from' | 'to'): SipUri | null {
   try {
-    return uriOrNull(ctx.msg[which].uri);
+    return ctx.msg.nameAddrUri(which);
   } catch {
     return null;
   }

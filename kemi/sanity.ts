@@ -65,14 +65,15 @@ function uriCheck(ctx: MsgContext, bits: number): Failure | null {
   // Kamailio's check_parse_uris texts, one per URI (inline: this runs for every request).
   let reason = 'Bad Request URI';
   try {
+    // Parsed once per message: the request's validation and is_myself_* read the same objects.
     if (bits & 1 && m.isRequest) {
       const r = m.ruri;
-      if (/^(sips?|tel):/i.test(r)) parseUri(r);
+      if (/^(sips?|tel):/i.test(r)) m.parsedRuri();
     }
     reason = 'Invalid From Header';
-    if (bits & 2) parseUri(m.from.uri);
+    if (bits & 2) m.nameAddrUri('from');
     reason = 'Invalid To Header';
-    if (bits & 4) parseUri(m.to.uri);
+    if (bits & 4) m.nameAddrUri('to');
     reason = 'Bad Contact Header';
     if (bits & 8) for (const c of m.contacts()) if (c.uri !== '*') parseUri(c.uri);
   } catch (e) {

@@ -182,6 +182,17 @@ export class SipMessage {
     return this.field(canonicalName(name)) !== undefined;
   }
 
+  /**
+   * Forgets the values parsed on demand, except the top Via, Call-ID and CSeq that a transaction
+   * absorbing retransmissions still reads: anything else is parsed again if it is asked for. For
+   * messages kept long after their handling (issue 17: memory per live transaction).
+   */
+  dropParsedValues(): void {
+    const c = this.p.cache;
+    for (const k of c.keys()) if (k !== 'via1' && k !== 'call-id' && k !== 'cseq') c.delete(k);
+    this.parsedRuriCache = null;
+  }
+
   private cached<T>(key: string, make: () => T): T {
     const c = this.p.cache;
     if (c.has(key)) {
@@ -245,6 +256,14 @@ export class SipMessage {
       if (v === undefined) throw bad('missing To');
       return parseNameAddr(v);
     });
+  }
+
+  /**
+   * The URI of From or To, parsed once per message (sanity, is_myself_furi and the PVs read it).
+   * Callers must not change the object: it is shared.
+   */
+  nameAddrUri(which: 'from' | 'to'): SipUri {
+    return this.cached(`uri:${which}`, () => parseUri(this[which].uri));
   }
 
   get topVia(): Via {

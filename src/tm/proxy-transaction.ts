@@ -215,6 +215,12 @@ export class ClientBranch implements ClientTransactionUser {
     return this.finalCode === 0;
   }
 
+  /** The transaction only absorbs retransmissions now: the parsed reply and request copy go. */
+  release(): void {
+    this.reply = null;
+    this.outParsed = null;
+  }
+
   onClientTimeout(): void {
     this.t.branchTimedOut(this);
   }
@@ -247,8 +253,9 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
   readonly forceRport: boolean;
   /** t_set_disable_6xx: a 6xx does not cancel the other branches. */
   disable6xx = false;
-  readonly avps: Map<string, PvValue[]>;
-  readonly xavps: MsgContext['xavps'];
+  /** Replaced by empty ones when the transaction settles (see settle()). */
+  avps: Map<string, PvValue[]>;
+  xavps: MsgContext['xavps'];
   onReply: string;
   onFailure: string;
   onBranchFailure: string;
@@ -271,7 +278,7 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
   private done = false;
   readonly createdAt = Date.now();
   /** Module state of the request (record_route marks...), carried into failure-route branches. */
-  readonly moduleData = new Map<string, unknown>();
+  moduleData = new Map<string, unknown>();
   /** The request's routing settings, for the contexts derived from the transaction. */
   readonly addLocalRport: boolean;
   readonly advertisedAddress: string | null;
@@ -384,6 +391,7 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     if (code >= 200) this.finalSent = true;
     const sent = this.server.sendReply(code, buf);
     if (this.owner.events.active) this.owner.events.responseOut({ t: this, code, reason, reply: null, branch: code >= 300 ? this.picked : null });
+    if (code >= 200) this.settleLater();
     return sent;
   }
 
@@ -532,6 +540,8 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     const txn = b.txn;
     if (!txn) return;
     const go = txn instanceof InviteClientTransaction ? txn.onReply(code, () => this.buildAck(b, reply)) : txn.onReply(code);
+    // A branch's final reply after ours went upstream (487 to our CANCEL) may settle it.
+    if (this.finalSent) this.settleLater();
     if (!go) return;
     b.replied = true;
     if (code < 200 && b.cancelPending) this.sendCancel(b);
@@ -786,6 +796,7 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     if (code >= 200) this.finalSent = true;
     this.server.sendReply(code, buf);
     if (this.owner.events.active) this.owner.events.responseOut({ t: this, code, reason: reply.reason, reply, branch });
+    if (code >= 200) this.settleLater();
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------
@@ -793,7 +804,10 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
   /** Ends the transaction once the server side and every client transaction are done. */
   checkDone(): void {
     if (this.done) return;
-    if (this.server.state !== 'terminated') return;
+    if (this.server.state !== 'terminated') {
+      if (this.finalSent) this.settleLater();
+      return;
+    }
     for (const b of this.branches) {
       if (b.txn && b.txn.state !== 'terminated') return;
       if (b.cancelTxn && b.cancelTxn.state !== 'terminated') return;
@@ -837,6 +851,46 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
 
   get finished(): boolean {
     return this.done;
+  }
+
+  private settled = false;
+  private settleQueued = false;
+
+  /**
+   * Checks, once the code running now (the route that sent the final reply, a reply's handling)
+   * is over, whether the transaction can settle.
+   */
+  private settleLater(): void {
+    if (this.settled || this.settleQueued) return;
+    this.settleQueued = true;
+    queueMicrotask(() => {
+      this.settleQueued = false;
+      this.settle();
+    });
+  }
+
+  /**
+   * Issue 17 (memory): a transaction whose final reply went upstream and whose client transactions
+   * all have their final reply waits for its timers only to absorb retransmissions (the server
+   * side resends its last reply, a completed INVITE client resends its ACK). No route or module
+   * callback can run for it any more, so what they needed goes: the branches' parsed replies, the
+   * AVPs and module state. What stays is the request (the reply goes where its Via says; CANCEL
+   * and t_lookup_callid match it), the key, and the bytes of the last reply and ACK.
+   */
+  private settle(): void {
+    if (this.settled || this.done || !this.finalSent || this.inFailureRoute || this.suspended) return;
+    const s = this.server.state;
+    if (s === 'trying' || s === 'proceeding') return;
+    for (const b of this.branches) {
+      if (b.txn && b.txn.state !== 'completed' && b.txn.state !== 'terminated') return;
+      if (b.cancelTxn && b.cancelTxn.state !== 'completed' && b.cancelTxn.state !== 'terminated') return;
+    }
+    this.settled = true;
+    for (const b of this.branches) b.release();
+    this.request.dropParsedValues();
+    if (this.avps.size > 0) this.avps = new Map();
+    if (this.xavps.size > 0) this.xavps = new Map();
+    if (this.moduleData.size > 0) this.moduleData = new Map();
   }
 }
 

@@ -1,0 +1,169 @@
+/**
+ * The proxy's own CPU per call, without sockets (not a test): SIPp's uac.xml/uas.xml call
+ * (INVITE, 180, 200, ACK, BYE, 200) through a real KemiProxy running routes/route.lua, messages
+ * handed to onMessage and sends captured, tm's timers on a manual clock moved 1000/rate ms per
+ * call. It measures what the proxy's code costs (parse, script, tm, serialise), apart from the
+ * kernel's UDP path and from what other processes do to wall-clock figures on a shared machine.
+ *
+ *   npx tsc -p . && node dist/bench/hotpath.bench.js [--calls 20000] [--rate 1000] [--script routes/route.lua]
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { KemiProxy, type CoreConfig } from '../src/core/proxy.js';
+import type { CoreTransports, CoreTransportStats } from '../src/core/transports.js';
+import type { ReceiveInfo } from '../src/context/msg-context.js';
+import { Logger } from '../src/lib/log.js';
+import { MemoryStore } from '../src/state/memory-store.js';
+import { DEFAULT_MODULES } from '../src/ops/config.js';
+import { selectModules } from '../src/app/modules.js';
+import { KEMI_CATALOG } from '../kemi/catalog.js';
+import { SipMessage } from '../src/sip/index.js';
+import { ManualClock } from '../src/testing/clock.js';
+import { socketId, type ListenSocket, type ListenSpec, type SendTarget } from '../src/transport/types.js';
+
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '20000' },
+    warmup: { type: 'string', default: '5000' },
+    rate: { type: 'string', default: '1000' },
+    script: { type: 'string', default: 'routes/route.lua' },
+  },
+});
+
+/** Keeps only what was sent since the last take(). */
+class LastSends implements CoreTransports {
+  readonly stats: CoreTransportStats = { framingErrors: 0, sendErrors: 0, connectionsOpen: 0 } as CoreTransportStats;
+  private out: { target: SendTarget; data: Buffer }[] = [];
+  private listening: ListenSocket[] = [];
+  async listen(specs: readonly ListenSpec[]): Promise<void> {
+    this.listening = specs.map((s) => ({ proto: s.proto, address: s.address, port: s.port, family: 4, id: socketId(s.proto, s.address, s.port) }));
+  }
+  sockets(): readonly ListenSocket[] {
+    return this.listening;
+  }
+  send(target: SendTarget, data: Buffer): boolean {
+    this.out.push({ target, data });
+    return true;
+  }
+  take(): { target: SendTarget; data: Buffer }[] {
+    const o = this.out;
+    this.out = [];
+    return o;
+  }
+  connInfo(): undefined {
+    return undefined;
+  }
+  webSocket(): undefined {
+    return undefined;
+  }
+  reloadCertificates(): boolean {
+    return false;
+  }
+  async close(): Promise<void> {}
+}
+
+const PROXY = { address: '127.0.0.1', port: 5060 };
+const UAC = { address: '127.0.0.1', port: 5061 };
+const UAS = { address: '127.0.0.1', port: 5070 };
+const SDP = 'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+
+function rcvFrom(src: { address: string; port: number }): ReceiveInfo {
+  return { proto: 'udp', srcAddress: src.address, srcPort: src.port, localAddress: PROXY.address, localPort: PROXY.port, family: 4 };
+}
+
+function header(m: SipMessage, name: string): string[] {
+  return m.headers(name);
+}
+
+/** The UAS's reply to a relayed request, as uas.xml builds it. */
+function uasReply(req: SipMessage, code: number, reason: string, n: number, body = ''): Buffer {
+  let h = `SIP/2.0 ${code} ${reason}\r\n`;
+  for (const v of header(req, 'via')) h += `Via: ${v}\r\n`;
+  for (const v of header(req, 'record-route')) h += `Record-Route: ${v}\r\n`;
+  h += `From: ${req.header('from')}\r\nTo: ${req.header('to')}${req.to.tag ? '' : `;tag=uas${n}`}\r\nCall-ID: ${req.callId}\r\nCSeq: ${req.header('cseq')}\r\n`;
+  h += `Contact: <sip:bob@${UAS.address}:${UAS.port};transport=UDP>\r\n`;
+  if (body) h += 'Content-Type: application/sdp\r\n';
+  return Buffer.from(`${h}Content-Length: ${body.length}\r\n\r\n${body}`, 'latin1');
+}
+
+function uacRequest(method: string, n: number, cseq: number, ruri: string, routes: string[], toTag: string, branchN: number): Buffer {
+  const body = method === 'INVITE' ? SDP : '';
+  let h = `${method} ${ruri} SIP/2.0\r\nVia: SIP/2.0/UDP ${UAC.address}:${UAC.port};branch=z9hG4bK-bench-${n}-${branchN}\r\n`;
+  for (const r of routes) h += `Route: ${r}\r\n`;
+  h += `From: alice <sip:alice@kemi.test>;tag=uac${n}\r\nTo: bob <sip:bob@${UAS.address}:${UAS.port}>${toTag ? `;tag=${toTag}` : ''}\r\n`;
+  h += `Call-ID: ${n}-bench@127.0.0.1\r\nCSeq: ${cseq} ${method}\r\n`;
+  if (method === 'INVITE') h += `Contact: sip:alice@${UAC.address}:${UAC.port};transport=UDP\r\nSubject: Performance Test\r\nContent-Type: application/sdp\r\n`;
+  h += 'Max-Forwards: 70\r\n';
+  return Buffer.from(`${h}Content-Length: ${body.length}\r\n\r\n${body}`, 'latin1');
+}
+
+async function main(): Promise<void> {
+  const cfg: CoreConfig = {
+    listen: [`udp:${PROXY.address}:${PROXY.port}`],
+    script: resolve(values.script!),
+    modules: [...DEFAULT_MODULES],
+    aliases: ['kemi.test'],
+    modparams: {},
+    defines: {},
+    watch: false,
+    serverHeader: 'kemi-proxy',
+    overloadLagMs: 0,
+  };
+  const transports = new LastSends();
+  const clock = new ManualClock();
+  const proxy = new KemiProxy(cfg, {
+    logger: new Logger('warn'), state: new MemoryStore(), modules: await selectModules(cfg.modules), catalog: KEMI_CATALOG, transports, clock,
+  });
+  await proxy.start();
+  const step = 1000 / Number(values.rate);
+  let n = 0;
+  let failed = 0;
+  const relayed = (method: string, to: { port: number }): SipMessage | undefined => {
+    for (const s of transports.take()) {
+      if (s.target.port !== to.port) continue;
+      const m = SipMessage.parse(s.data);
+      if (m.isRequest ? m.method === method : m.status === 200 && m.cseq.method === method) return m;
+    }
+    return undefined;
+  };
+  const call = async (): Promise<void> => {
+    n++;
+    proxy.onMessage(uacRequest('INVITE', n, 1, `sip:bob@${UAS.address}:${UAS.port};transport=UDP`, [], '', 1), rcvFrom(UAC));
+    const inv = relayed('INVITE', UAS);
+    if (!inv) return void failed++;
+    proxy.onMessage(uasReply(inv, 180, 'Ringing', n), rcvFrom(UAS));
+    transports.take();
+    proxy.onMessage(uasReply(inv, 200, 'OK', n, SDP), rcvFrom(UAS));
+    const ok = relayed('INVITE', UAC);
+    if (!ok) return void failed++;
+    const routes = ok.headers('record-route').reverse();
+    const ruri = `sip:bob@${UAS.address}:${UAS.port};transport=UDP`;
+    proxy.onMessage(uacRequest('ACK', n, 1, ruri, routes, `uas${n}`, 2), rcvFrom(UAC));
+    transports.take();
+    proxy.onMessage(uacRequest('BYE', n, 2, ruri, routes, `uas${n}`, 3), rcvFrom(UAC));
+    const bye = relayed('BYE', UAS);
+    if (!bye) return void failed++;
+    proxy.onMessage(uasReply(bye, 200, 'OK', n), rcvFrom(UAS));
+    if (!relayed('BYE', UAC)) failed++;
+    await clock.advance(step);
+  };
+  const warm = Number(values.warmup);
+  for (let i = 0; i < warm; i++) await call();
+  const calls = Number(values.calls);
+  failed = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < calls; i++) await call();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const heap = process.memoryUsage().heapUsed;
+  console.log(`${calls} calls (${failed} failed) through ${values.script}: ${(((c.user + c.system) / 1000 / calls) * 1000).toFixed(1)} µs CPU per call ` +
+    `(${((c.user + c.system) / 1000 / calls).toFixed(3)} CPU s/1000 calls; user ${(c.user / 1e6).toFixed(2)} s, sys ${(c.system / 1e6).toFixed(2)} s, wall ${(wall / 1000).toFixed(2)} s), heap used ${(heap / 1048576).toFixed(0)} MB`);
+  console.log('(includes building and parsing the UAC/UAS side of each call in this process)');
+  await proxy.stop();
+}
+
+void main().then(() => process.exit(0), (e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
