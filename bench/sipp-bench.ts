@@ -38,7 +38,9 @@ export interface Step {
   offered: number;
   calls: number;
   ok: number;
+  /** Calls that did not complete at the uac (failed or unfinished), and failed calls at the uas. */
   failed: number;
+  uasFailed: number;
   unexpected: number;
   cps: number;
   cpuPer1000: number;
@@ -208,17 +210,18 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
   const b = sippCounters(join(uas.dir, 'stat.csv'));
   for (const [side, h] of [['uac', uac], ['uas', uas]] as const) printFailureReasons(side, join(h.dir, 'err.log'));
   const ok = res.successful;
-  const failed = calls - ok + (b.FailedCall ?? 0);
+  const failed = calls - ok;
+  const uasFailed = b.FailedCall ?? 0;
   const unexpected = (a.FailedUnexpectedMessage ?? 0) + (b.FailedUnexpectedMessage ?? 0);
   // SIPp's own run time (first call placed to last call ended), without its start-up and exit.
   const elapsed = runSeconds(join(uac.dir, 'stat.csv')) ?? wall;
   const cps = ok / elapsed;
   const times = rtts(uac.dir);
   return {
-    target: t.name, offered: rate, calls, ok, failed, unexpected, cps,
+    target: t.name, offered: rate, calls, ok, failed, uasFailed, unexpected, cps,
     cpuPer1000: (cpu / Math.max(1, ok)) * 1000,
     p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1) ?? NaN,
-    clean: failed === 0 && unexpected === 0 && cps >= 0.95 * rate,
+    clean: failed === 0 && uasFailed === 0 && unexpected === 0 && cps >= 0.95 * rate,
   };
 }
 
@@ -226,7 +229,7 @@ function printStep(s: Step): void {
   const ms = (v: number): string => (Number.isNaN(v) ? '-' : String(v)).padStart(5);
   console.log(
     `${s.target.padEnd(34)} offered ${String(s.offered).padStart(5)}/s  completed ${s.cps.toFixed(0).padStart(5)}/s  ` +
-      `ok ${s.ok}/${s.calls}  failed ${s.failed}  unexpected ${s.unexpected}  ${s.cpuPer1000.toFixed(3)} CPU s/1000  ` +
+      `ok ${s.ok}/${s.calls}  failed ${s.failed}/${s.uasFailed} (uac/uas)  unexpected ${s.unexpected}  ${s.cpuPer1000.toFixed(3)} CPU s/1000  ` +
       `INVITE->200 p50 ${ms(s.p50)} p99 ${ms(s.p99)} max ${ms(s.max)} ms  ${s.clean ? 'clean' : 'NOT clean'}`,
   );
 }

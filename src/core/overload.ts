@@ -10,9 +10,9 @@
  *
  * Every `windowMs` the guard measures the utilization of the window. Once the loop has been at or
  * above the threshold for `sustainMs` (a 600 ms script run or a GC pause does not count), the
- * fraction of new dialogs admitted shrinks (x0.8 per saturated window) and grows back (+0.05, or
- * +0.25 when nearly idle) once utilization falls below the threshold minus 0.15: an AIMD
- * controller that keeps the loop just below saturation. Shed requests are answered 503 with
+ * fraction of new dialogs admitted shrinks (x0.85 per saturated window, to 0.1 at least) and
+ * grows back (+0.1, or +0.25 when nearly idle) once utilization falls below the threshold minus
+ * 0.07: an AIMD controller that keeps the loop just below saturation. Shed requests are answered 503 with
  * Retry-After before any script runs; requests of calls in progress (To tag, ACK, CANCEL, BYE,
  * PRACK, UPDATE) and retransmissions tm already knows always go through (proxy.ts `shedding`), so
  * calls already set up finish instead of everyone's timing out together.
@@ -20,6 +20,10 @@
  * It also measures event-loop lag (how late a `tickMs` timer fires) for /metrics.
  */
 import { createHistogram, performance, type EventLoopUtilization, type RecordableHistogram } from 'node:perf_hooks';
+
+/** Per saturated window, the admitted fraction is multiplied by this, down to MIN_ADMITTED. */
+const DECREASE = 0.85;
+const MIN_ADMITTED = 0.1;
 
 export interface OverloadOptions {
   /** Utilization (0..1) that counts as saturated; 0 turns shedding off (lag is still measured). */
@@ -105,7 +109,7 @@ export class OverloadGuard {
       // was descheduled while idle: that counts as idle): judge that stretch on its own, or the
       // idle start of the window would dilute it.
       const before = dt - late;
-      if (before >= 1) this.adjust(Math.max(0, (active - late) / before), before);
+      if (before >= this.windowMs / 2) this.adjust(Math.max(0, (active - late) / before), before);
       this.adjust(1, late);
     } else {
       this.adjust(utilization, dt);
@@ -119,13 +123,15 @@ export class OverloadGuard {
       if (this.saturatedMs >= this.sustainMs) {
         // A long blocked stretch counts as the windows it spanned past the sustain time.
         const windows = Math.max(1, Math.round(Math.min(dt, this.saturatedMs - this.sustainMs + this.windowMs) / this.windowMs));
-        this.admitted = Math.max(0.02, this.admitted * 0.8 ** windows);
+        // The floor: the backlog built up before shedding started keeps the loop saturated a
+        // while after; admitting nobody then would make the proxy's throughput collapse.
+        this.admitted = Math.max(MIN_ADMITTED, this.admitted * DECREASE ** windows);
       }
       return;
     }
     this.saturatedMs = 0;
-    if (this.admitted < 1 && u < this.threshold - 0.15) {
-      this.admitted = Math.min(1, this.admitted + (u < 0.5 ? 0.25 : 0.05));
+    if (this.admitted < 1 && u < this.threshold - 0.07) {
+      this.admitted = Math.min(1, this.admitted + (u < 0.5 ? 0.25 : 0.1));
       if (this.admitted === 1) this.credit = 0;
     }
   }

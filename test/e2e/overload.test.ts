@@ -1,5 +1,5 @@
 /**
- * The overload guard, on by default: after the event loop was saturated for 2 s (five requests to
+ * The overload guard, on by default: after the event loop was saturated for 3 s (eight requests to
  * a script that busies the process for 400 ms each), a new INVITE gets 503 with Retry-After while a
  * request inside a dialog still goes through, and once the loop has idled new calls are served
  * again; `--overload off` never sheds. (That a stall shorter than 1 s sheds nothing is in
@@ -60,13 +60,13 @@ async function sequence(extra: string[], stalls: number, ms: number): Promise<st
 }
 
 describe('overload guard', () => {
-  it('is on by default: sheds new dialogs with 503 after 2 s saturated, keeps in-dialog requests, recovers', async () => {
-    expect(await sequence([], 5, 400)).toEqual([
+  it('is on by default: sheds new dialogs with 503 after 3 s saturated, keeps in-dialog requests, recovers', async () => {
+    expect(await sequence([], 8, 400)).toEqual([
       'SIP/2.0 200 OK', 'SIP/2.0 503 Service Unavailable +Retry-After', 'SIP/2.0 200 OK', 'SIP/2.0 200 OK',
     ]);
   }, 40_000);
 
   it('never sheds with --overload off', async () => {
-    expect(await sequence(['--overload', 'off'], 5, 400)).toEqual(['SIP/2.0 200 OK', 'SIP/2.0 200 OK', 'SIP/2.0 200 OK', 'SIP/2.0 200 OK']);
+    expect(await sequence(['--overload', 'off'], 8, 400)).toEqual(['SIP/2.0 200 OK', 'SIP/2.0 200 OK', 'SIP/2.0 200 OK', 'SIP/2.0 200 OK']);
   }, 40_000);
 });
