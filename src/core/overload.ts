@@ -1,35 +1,36 @@
 /**
- * The overload guard (on by default; config `overloadUtilization`, CLI `--overload UTIL|off`).
+ * The overload guard (on by default; config `overloadBacklogMs`, CLI `--overload MS|off`).
  *
- * Why event-loop utilization and not event-loop lag: libuv reads at most 32 datagrams per socket
- * per loop turn, so past capacity the loop keeps turning every few ms while the backlog grows in
- * the kernel's receive buffer (4 MB: seconds of SIP), unseen by a lag timer. Measured at 10x the
- * clean rate: lag p50 15-35 ms, the same as a busy CI box, while calls were timing out. What does
- * show it is the loop never going idle: utilization (active time / wall time, Node's
- * performance.eventLoopUtilization) stays at ~1 only while there is always more to read.
+ * The signal is a UDP backlog that never drains. libuv reads at most 32 datagrams per socket per
+ * loop turn; a turn that reads fewer found the socket empty. Past capacity the kernel's receive
+ * buffer (4 MB: seconds of SIP) never empties, every turn reads its 32, and requests wait there
+ * long enough for both ends to retransmit, which takes the capacity left. Neither event-loop lag
+ * nor utilization tells that apart from a slow box: the loop keeps turning every few ms with a
+ * full backlog (lag stays low), and a process that other processes starve of CPU looks busy (an
+ * ELU-based guard shed calls at 200 calls/s on a loaded 2-core box where the proxy, unguarded,
+ * completed them all). A starved proxy that keeps up still empties its socket now and then.
  *
- * Every `windowMs` the guard measures the utilization of the window. Once the loop has been at or
- * above the threshold for `sustainMs` (a 600 ms script run or a GC pause does not count), the
- * fraction of new dialogs admitted shrinks (x0.85 per saturated window, to 0.1 at least) and
- * grows back (+0.1, or +0.25 when nearly idle) once utilization falls below the threshold minus
- * 0.07: an AIMD controller that keeps the loop just below saturation. Shed requests are answered 503 with
- * Retry-After before any script runs; requests of calls in progress (To tag, ACK, CANCEL, BYE,
- * PRACK, UPDATE) and retransmissions tm already knows always go through (proxy.ts `shedding`), so
- * calls already set up finish instead of everyone's timing out together.
+ * Once no turn has found the socket empty for `backlogMs` (1 s by default), the fraction of new
+ * dialogs admitted shrinks (x0.85 per 250 ms window still without an empty read, down to 0.1) and
+ * grows back (+0.1 per window) once reads find the socket empty again: an AIMD controller. Shed
+ * requests are answered 503 with Retry-After before any script runs; requests of calls in
+ * progress (To tag, ACK, CANCEL, BYE, PRACK, UPDATE) and retransmissions tm already knows always
+ * go through (proxy.ts `shedding`), so calls already set up finish. Only UDP is watched.
  *
- * It also measures event-loop lag (how late a `tickMs` timer fires) for /metrics.
+ * It also measures event-loop lag (how late a `tickMs` timer fires) and utilization, for /metrics.
  */
 import { createHistogram, performance, type EventLoopUtilization, type RecordableHistogram } from 'node:perf_hooks';
 
-/** Per saturated window, the admitted fraction is multiplied by this, down to MIN_ADMITTED. */
+/** Per window with a full backlog, the admitted fraction is multiplied by this, down to MIN_ADMITTED. */
 const DECREASE = 0.85;
 const MIN_ADMITTED = 0.1;
+/** libuv's most datagrams read from one socket in one loop turn (uv__udp_io). */
+export const UDP_READS_PER_TURN = 32;
 
 export interface OverloadOptions {
-  /** Utilization (0..1) that counts as saturated; 0 turns shedding off (lag is still measured). */
-  readonly utilization: number;
+  /** How long the UDP backlog must stay full before shedding starts (ms); 0 turns shedding off. */
+  readonly backlogMs: number;
   readonly windowMs?: number;
-  readonly sustainMs?: number;
   readonly tickMs?: number;
 }
 
@@ -38,32 +39,33 @@ export class OverloadGuard {
   private lastTick = 0;
   private windowStart = 0;
   private elu: EventLoopUtilization | null = null;
-  private saturatedMs = 0;
+  /** When a read last found the socket empty (or nothing was read at all). */
+  private dryAt = 0;
+  private turnReads = 0;
+  private turnsSinceTick = 0;
   private credit = 0;
   /** Fraction of new dialogs admitted: 1 when not overloaded. */
   admitted = 1;
-  /** Utilization of the last full window (0..1). */
+  /** Utilization of the last full window (0..1), for /metrics. */
   utilization = 0;
   /** Requests answered 503 by the guard (kemi_overload_rejected_total). */
   rejected = 0;
   /** How late the lag timer fired, in ns (at least 1): read and reset by /metrics. */
   readonly lag: RecordableHistogram = createHistogram();
-  readonly threshold: number;
+  readonly backlogMs: number;
   private readonly windowMs: number;
-  private readonly sustainMs: number;
   private readonly tickMs: number;
 
   constructor(o: OverloadOptions | number) {
-    const opts = typeof o === 'number' ? { utilization: o } : o;
-    this.threshold = opts.utilization;
+    const opts = typeof o === 'number' ? { backlogMs: o } : o;
+    this.backlogMs = opts.backlogMs;
     this.windowMs = opts.windowMs ?? 250;
-    this.sustainMs = opts.sustainMs ?? 1000;
     this.tickMs = opts.tickMs ?? 10;
   }
 
   start(): void {
     if (this.timer) return;
-    this.lastTick = this.windowStart = performance.now();
+    this.lastTick = this.windowStart = this.dryAt = performance.now();
     this.elu = performance.eventLoopUtilization();
     this.timer = setInterval(() => this.tick(), this.tickMs);
     this.timer.unref();
@@ -91,47 +93,44 @@ export class OverloadGuard {
     return true;
   }
 
+  /** A UDP datagram was read: counts the reads of this loop turn (closed in the check phase). */
+  noteDatagram(): void {
+    if (this.turnReads++ === 0) setImmediate(this.endTurn);
+  }
+
+  private readonly endTurn = (): void => {
+    if (this.turnReads < UDP_READS_PER_TURN) this.dryAt = performance.now();
+    this.turnReads = 0;
+    this.turnsSinceTick++;
+  };
+
   private tick(): void {
     const now = performance.now();
-    const late = now - this.lastTick - this.tickMs;
-    this.lag.record(Math.max(1, Math.round(late * 1e6)));
+    this.lag.record(Math.max(1, Math.round((now - this.lastTick - this.tickMs) * 1e6)));
     this.lastTick = now;
+    // No reads since the last tick: the socket was empty.
+    if (this.turnsSinceTick === 0 && this.turnReads === 0) this.dryAt = now;
+    this.turnsSinceTick = 0;
     const dt = now - this.windowStart;
     if (dt < this.windowMs) return;
     this.windowStart = now;
     const elu = performance.eventLoopUtilization();
-    const { active, utilization } = performance.eventLoopUtilization(elu, this.elu!);
+    this.utilization = performance.eventLoopUtilization(elu, this.elu!).utilization;
     this.elu = elu;
-    this.utilization = utilization;
-    if (this.threshold <= 0) return;
-    if (late >= this.windowMs && active >= late * this.threshold) {
-      // The timer fired late because the loop was busy all that time (not because the process
-      // was descheduled while idle: that counts as idle): judge that stretch on its own, or the
-      // idle start of the window would dilute it.
-      const before = dt - late;
-      if (before >= this.windowMs / 2) this.adjust(Math.max(0, (active - late) / before), before);
-      this.adjust(1, late);
-    } else {
-      this.adjust(utilization, dt);
-    }
+    if (this.backlogMs > 0) this.adjust(now - this.dryAt, dt);
   }
 
-  /** The controller, for one window of `dt` ms at utilization `u`. */
-  adjust(u: number, dt: number): void {
-    if (u >= this.threshold) {
-      this.saturatedMs += dt;
-      if (this.saturatedMs >= this.sustainMs) {
-        // A long blocked stretch counts as the windows it spanned past the sustain time.
-        const windows = Math.max(1, Math.round(Math.min(dt, this.saturatedMs - this.sustainMs + this.windowMs) / this.windowMs));
-        // The floor: the backlog built up before shedding started keeps the loop saturated a
-        // while after; admitting nobody then would make the proxy's throughput collapse.
-        this.admitted = Math.max(MIN_ADMITTED, this.admitted * DECREASE ** windows);
-      }
-      return;
-    }
-    this.saturatedMs = 0;
-    if (this.admitted < 1 && u < this.threshold - 0.07) {
-      this.admitted = Math.min(1, this.admitted + (u < 0.5 ? 0.25 : 0.1));
+  /** The controller, at the end of a window of `dt` ms, the backlog having been full for `fullMs`. */
+  adjust(fullMs: number, dt: number): void {
+    if (fullMs >= this.backlogMs) {
+      // A long window (the loop was blocked) counts as the windows it spanned past the threshold.
+      const windows = Math.max(1, Math.round(Math.min(dt, fullMs - this.backlogMs + this.windowMs) / this.windowMs));
+      // The floor: the backlog built up before shedding started keeps the socket full a while
+      // after; admitting nobody then would make the proxy's throughput collapse.
+      this.admitted = Math.max(MIN_ADMITTED, this.admitted * DECREASE ** windows);
+    } else if (this.admitted < 1 && fullMs < dt) {
+      // The socket ran dry during this window.
+      this.admitted = Math.min(1, this.admitted + 0.1);
       if (this.admitted === 1) this.credit = 0;
     }
   }

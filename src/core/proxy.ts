@@ -48,7 +48,7 @@ export interface CoreConfig {
   readonly watch: boolean;
   readonly serverHeader: string;
   /** Overload guard threshold (src/core/overload.ts); absent or 0: off. */
-  readonly overloadUtilization?: number;
+  readonly overloadBacklogMs?: number;
   /** The operator's message trace at start: "off", "log" or a file. */
   readonly sipTrace?: string;
   /** Transport settings (stream limits, TLS, WebSocket); defaults when absent. */
@@ -153,11 +153,11 @@ export class KemiProxy implements ProxyServices, TmCore {
     return this.cfg.script;
   }
 
-  /** Load shedding (config overloadUtilization) and event-loop lag; made in start(), when the config is there. */
+  /** Load shedding (config overloadBacklogMs) and event-loop lag; made in start(), when the config is there. */
   overload = new OverloadGuard(0);
 
   async start(): Promise<void> {
-    this.overload = new OverloadGuard(this.cfg.overloadUtilization ?? 0);
+    this.overload = new OverloadGuard(this.cfg.overloadBacklogMs ?? 0);
     this.overload.start();
     const defines = new Map(Object.entries(this.cfg.defines ?? {}).map(([k, v]) => [k, String(v)]));
     for (const m of this.deps.modules) {
@@ -251,6 +251,7 @@ export class KemiProxy implements ProxyServices, TmCore {
   // ---- receive path -------------------------------------------------------------------------
 
   onMessage(data: Buffer, rcv: ReceiveInfo, handedOver = false): void {
+    if (rcv.proto === 'udp') this.overload.noteDatagram();
     if (this.trace.enabled && !handedOver) this.trace.in(data, rcv);
     let msg: SipMessage;
     try {

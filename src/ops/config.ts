@@ -34,10 +34,11 @@ export interface ProxyConfig {
   /** Server header / User-Agent of local replies. */
   serverHeader: string;
   /**
-   * Event-loop utilization (0..1) that, sustained for 1 s, makes the overload guard answer part
-   * of the new dialogs 503 + Retry-After (src/core/overload.ts); 0 turns it off.
+   * How long (ms) the UDP receive backlog must stay full (no read finds the socket empty) before
+   * the overload guard answers part of the new dialogs 503 + Retry-After (src/core/overload.ts);
+   * 0 turns it off.
    */
-  overloadUtilization: number;
+  overloadBacklogMs: number;
   /** The operator's SIP message trace at start: "off", "log" or a file path (RPC core.sip_trace switches it). */
   sipTrace: string;
   /** Kamailio's `#!define NAME value` (and `-A NAME=value`): what KSR.kx.get_def and ifdef read. */
@@ -59,10 +60,10 @@ export interface DrachtioConfig {
 }
 
 /**
- * The overload guard's default threshold: at the highest clean rate the loop still idles a few %
- * of the time; only a loop that never idles for 1 s sheds (README "Overload").
+ * The overload guard's default: a proxy that keeps up, even a slow or CPU-starved one, empties
+ * its UDP socket many times a second; one that has not for 1 s is past capacity (README "Overload").
  */
-export const DEFAULT_OVERLOAD_UTILIZATION = 0.97;
+export const DEFAULT_OVERLOAD_BACKLOG_MS = 1000;
 
 /** Modules loaded when the config does not say: what a Kamailio edge script loads. */
 export const DEFAULT_MODULES = [
@@ -85,7 +86,7 @@ export function defaultConfig(): ProxyConfig {
     rpc: '127.0.0.1:5064',
     state: 'memory',
     serverHeader: 'kemi-proxy',
-    overloadUtilization: DEFAULT_OVERLOAD_UTILIZATION,
+    overloadBacklogMs: DEFAULT_OVERLOAD_BACKLOG_MS,
     sipTrace: 'off',
     defines: {},
     tcp: {},
@@ -148,9 +149,9 @@ function assign(cfg: ProxyConfig, key: keyof ProxyConfig, v: unknown, where: str
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) bad();
       cfg.workers = v as number;
       break;
-    case 'overloadUtilization':
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) bad();
-      cfg.overloadUtilization = v as number;
+    case 'overloadBacklogMs':
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) bad();
+      cfg.overloadBacklogMs = v as number;
       break;
     case 'tcp':
       cfg.tcp = checkTcpSettings(v, `${where}: tcp`);
@@ -213,8 +214,8 @@ options (override the config file):
       --metrics ADDR|off   Prometheus endpoint (127.0.0.1:9090)
       --rpc ADDR|off       JSON-RPC control endpoint (127.0.0.1:5064)
       --state URL|memory   state backend (memory or redis://...)
-      --overload UTIL|off  shed new dialogs (503 + Retry-After) once the event loop has been
-                           busy UTIL of the time for 1 s (0.97; off: never)
+      --overload MS|off    shed new dialogs (503 + Retry-After) once the UDP backlog has not
+                           drained for MS (1000; off: never)
       --tls-cert FILE      TLS certificate (PEM) for tls: and wss: listeners (config: tls.cert)
       --tls-key FILE       its private key (tls.key)
       --tls-ca FILE        CA bundle for client and server verification (tls.ca)
@@ -300,7 +301,7 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (values.metrics) cfg.metrics = values.metrics === 'off' ? null : values.metrics;
   if (values.rpc) cfg.rpc = values.rpc === 'off' ? null : values.rpc;
   if (values.state) cfg.state = values.state;
-  if (values.overload) assign(cfg, 'overloadUtilization', values.overload === 'off' ? 0 : Number(values.overload), '--overload');
+  if (values.overload) assign(cfg, 'overloadBacklogMs', values.overload === 'off' ? 0 : Number(values.overload), '--overload');
   if (values['tls-cert'] || values['tls-key'] || values['tls-ca']) {
     cfg.tls = { ...cfg.tls, ...(values['tls-cert'] ? { cert: values['tls-cert'] } : {}), ...(values['tls-key'] ? { key: values['tls-key'] } : {}), ...(values['tls-ca'] ? { ca: values['tls-ca'] } : {}) };
   }

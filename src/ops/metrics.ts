@@ -156,7 +156,7 @@ export class Metrics {
       ['kemi_sip_replies_relayed_total', 'Replies relayed statelessly by Via', () => p.stats.repliesRelayed],
       ['kemi_sip_replies_dropped_total', 'Replies dropped (not for us, no next Via, script drop)', () => p.stats.repliesDropped],
       ['kemi_sip_acks_filtered_total', 'ACKs to our stateless negative replies absorbed before the script (sl_filter_ACK)', () => p.stats.acksFiltered],
-      ['kemi_overload_rejected_total', 'New dialogs answered 503 by the overload guard (overloadUtilization)', () => p.overload.rejected],
+      ['kemi_overload_rejected_total', 'New dialogs answered 503 by the overload guard (overloadBacklogMs)', () => p.overload.rejected],
       ['kemi_script_runs_total', 'Script callback runs', () => p.stats.scriptRuns],
       ['kemi_script_errors_total', 'Script callback runs that ended in a Lua error', () => p.stats.scriptErrors],
       ['kemi_script_reloads_total', 'Successful script reloads', () => p.host?.stats.reloads ?? 0],

@@ -1,7 +1,7 @@
 /**
- * The overload guard's controller, driven window by window (no timers): it sheds only after the
- * loop has been saturated for the sustain time, spreads its refusals evenly, sheds more while
- * saturation lasts and admits everyone again once the loop idles.
+ * The overload guard's controller, driven window by window (no timers): it sheds only once the
+ * UDP backlog has stayed full for the threshold, spreads its refusals evenly, sheds more while the
+ * backlog stays full (down to a floor) and admits everyone again once reads find the socket empty.
  */
 import { describe, expect, it } from 'vitest';
 import { OverloadGuard } from '../../src/core/overload.js';
@@ -13,50 +13,51 @@ const sheds = (g: OverloadGuard, n: number): number => {
 };
 
 describe('OverloadGuard controller', () => {
-  it('does not shed for saturation shorter than the sustain time, nor below the threshold', () => {
-    const g = new OverloadGuard({ utilization: 0.97 });
-    g.adjust(1, 750);
-    g.adjust(0.96, 250);
-    g.adjust(1, 750);
+  it('does not shed while the backlog drains within the threshold', () => {
+    const g = new OverloadGuard({ backlogMs: 1000 });
+    g.adjust(250, 250);
+    g.adjust(500, 250);
+    g.adjust(750, 250);
+    g.adjust(100, 250); // drained in this window
+    g.adjust(999, 2000);
     expect(g.active).toBe(false);
     expect(sheds(g, 100)).toBe(0);
   });
 
-  it('sheds after 1 s saturated, more while it lasts, evenly spread', () => {
-    const g = new OverloadGuard({ utilization: 0.97 });
-    for (let i = 0; i < 4; i++) g.adjust(0.99, 250);
+  it('sheds once the backlog stayed full for the threshold, more while it lasts, evenly spread, to a floor', () => {
+    const g = new OverloadGuard({ backlogMs: 1000 });
+    for (let full = 250; full <= 1000; full += 250) g.adjust(full, 250);
     expect(g.admitted).toBeCloseTo(0.85);
     expect(sheds(g, 100)).toBe(15);
-    for (let i = 0; i < 4; i++) g.adjust(1, 250);
+    for (let full = 1250; full <= 2000; full += 250) g.adjust(full, 250);
     expect(g.admitted).toBeCloseTo(0.85 ** 5);
     expect(sheds(g, 1000)).toBe(556);
     expect(g.rejected).toBe(571);
-    for (let i = 0; i < 40; i++) g.adjust(1, 250);
-    expect(g.admitted).toBe(0.1); // the floor
+    for (let full = 2250; full <= 12000; full += 250) g.adjust(full, 250);
+    expect(g.admitted).toBe(0.1);
   });
 
-  it('counts one long blocked stretch as the windows it spanned past the sustain time', () => {
-    const g = new OverloadGuard({ utilization: 0.97 });
-    g.adjust(1, 2000);
+  it('counts one long blocked window as the windows it spanned past the threshold', () => {
+    const g = new OverloadGuard({ backlogMs: 1000 });
+    g.adjust(2000, 2000);
     expect(g.admitted).toBeCloseTo(0.85 ** 5);
   });
 
-  it('admits everyone again once the loop idles', () => {
-    const g = new OverloadGuard({ utilization: 0.97 });
-    g.adjust(1, 3000);
-    g.adjust(0.92, 250); // below the threshold but busy: holds
-    expect(g.active).toBe(true);
-    const held = g.admitted;
-    g.adjust(0.8, 250);
-    expect(g.admitted).toBeCloseTo(held + 0.1);
-    for (let i = 0; i < 4; i++) g.adjust(0.1, 250);
+  it('admits more for each window in which the socket ran dry, everyone in the end', () => {
+    const g = new OverloadGuard({ backlogMs: 1000 });
+    g.adjust(3000, 3000);
+    const low = g.admitted;
+    g.adjust(100, 250);
+    expect(g.admitted).toBeCloseTo(low + 0.1);
+    for (let i = 0; i < 10; i++) g.adjust(0, 250);
     expect(g.active).toBe(false);
     expect(sheds(g, 100)).toBe(0);
   });
 
-  it('never sheds when off (threshold 0)', () => {
+  it('never sheds when off (0)', () => {
     const g = new OverloadGuard(0);
     g.start();
+    for (let i = 0; i < 100; i++) g.noteDatagram();
     g.stop();
     expect(g.active).toBe(false);
   });
