@@ -21,7 +21,7 @@
  *
  * `--step-rates auto` (500..5000/500): rates rise until a step is not clean, then one step at
  * twice the last clean rate. A target may carry kemi-proxy options, `kemi:OPT=VALUE:...` runs
- * `--OPT VALUE` (e.g. `--target kemi,kemi:overload-lag=0,kemi:workers=2,kamailio`).
+ * `--OPT VALUE` (e.g. `--target kemi,kemi:overload=off,kemi:workers=2,kamailio`).
  * The chart (a self-contained SVG: offered vs completed calls/s, p50/p99 per step, one curve per
  * target) is written to --out, by default into a new temp directory; its path is printed.
  */
