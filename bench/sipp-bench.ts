@@ -272,9 +272,13 @@ function highestClean(steps: Step[]): Step | undefined {
 
 async function main(): Promise<void> {
   const all: Step[] = [];
+  const names = new Set<string>();
   for (const spec of values.target!.split(',')) {
     const t = spec === 'kamailio' ? await startKamailio() : await startKemi(spec);
     if (!t) continue;
+    // The same target twice in one run (an A/B/A/B): its curves stay apart.
+    for (let i = 2; names.has(t.name); i++) t.name = `${t.name.replace(/ #\d+$/, '')} #${i}`;
+    names.add(t.name);
     try {
       all.push(...(await benchTarget(t)));
     } finally {
