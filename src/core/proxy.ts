@@ -251,7 +251,8 @@ export class KemiProxy implements ProxyServices, TmCore {
   // ---- receive path -------------------------------------------------------------------------
 
   onMessage(data: Buffer, rcv: ReceiveInfo, handedOver = false): void {
-    if (rcv.proto === 'udp') this.overload.noteDatagram();
+    // Reads of the listen sockets (a hand-over from another worker was counted where it was read).
+    if (rcv.proto === 'udp' && !handedOver) this.overload.noteDatagram();
     if (this.trace.enabled && !handedOver) this.trace.in(data, rcv);
     let msg: SipMessage;
     try {
