@@ -6,7 +6,8 @@
  * For each target: a warm-up step (excluded from the results), then steps of `--seconds` each at
  * rising offered rates. A step is a fresh SIPp uas and uac (uac.xml: INVITE/200/ACK/BYE; its
  * `rtd="true"` on the 200 gives each call's INVITE->200 time, written per call by -trace_rtt).
- * Per step it prints: offered and completed calls/s (successful calls / wall time of the uac run),
+ * Per step it prints: offered and completed calls/s (successful calls over the time until the
+ * last of them was answered, at least the step's length),
  * failed calls, unexpected messages at either SIPp, the proxy's CPU seconds per 1000 completed
  * calls (utime+stime of the whole process tree, from /proc), and p50/p99/max INVITE->200 (ms,
  * SIPp's 1 ms resolution).
@@ -155,16 +156,22 @@ function runSeconds(file: string): number | null {
   return Number.isFinite(s) && s > 0 ? s : null;
 }
 
-/** Per-call INVITE->200 times (ms) from SIPp's -trace_rtt file(s) in `dir` (rtd 1 only). */
-function rtts(dir: string): number[] {
-  const out: number[] = [];
+/**
+ * Per-call INVITE->200 times (ms), sorted, and when the last of those 200s came (s since SIPp
+ * started), from SIPp's -trace_rtt file(s) in `dir` (rtd 1 only).
+ */
+function rtts(dir: string): { times: number[]; lastAt: number } {
+  const times: number[] = [];
+  let lastAt = 0;
   for (const f of readdirSync(dir).filter((n) => n.endsWith('_rtt.csv'))) {
     for (const line of readFileSync(join(dir, f), 'utf8').split('\n').slice(1)) {
-      const [, ms, rtd] = line.split(';');
-      if (rtd?.trim() === '1') out.push(Number(ms));
+      const [at, ms, rtd] = line.split(';');
+      if (rtd?.trim() !== '1') continue;
+      times.push(Number(ms));
+      lastAt = Math.max(lastAt, Number(at) / 1000);
     }
   }
-  return out.sort((a, b) => a - b);
+  return { times: times.sort((a, b) => a - b), lastAt };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -213,10 +220,12 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
   const failed = calls - ok;
   const uasFailed = b.FailedCall ?? 0;
   const unexpected = (a.FailedUnexpectedMessage ?? 0) + (b.FailedUnexpectedMessage ?? 0);
-  // SIPp's own run time (first call placed to last call ended), without its start-up and exit.
-  const elapsed = runSeconds(join(uac.dir, 'stat.csv')) ?? wall;
+  // Completed calls/s: successful calls over the time until the last of them was answered (at
+  // least the offered time); calls left to time out after that do not stretch it. SIPp's own run
+  // time (without its start-up) when the rtt file is missing.
+  const { times, lastAt } = rtts(uac.dir);
+  const elapsed = lastAt > 0 ? Math.max(stepSeconds, lastAt) : (runSeconds(join(uac.dir, 'stat.csv')) ?? wall);
   const cps = ok / elapsed;
-  const times = rtts(uac.dir);
   return {
     target: t.name, offered: rate, calls, ok, failed, uasFailed, unexpected, cps,
     cpuPer1000: (cpu / Math.max(1, ok)) * 1000,
