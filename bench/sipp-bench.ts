@@ -1,45 +1,93 @@
 /**
- * SIPp against kemi-proxy, and against Kamailio 5.6 running the same script when it is installed.
- * For each offered rate: SIPp uac -> proxy -> SIPp uas for a fixed number of calls; prints calls/s
- * achieved, failed calls, and the proxy's CPU seconds per 1000 calls (utime+stime from /proc, the
- * whole process tree). The headline figure is the highest rate with 0 failed calls.
+ * SIPp uac -> proxy -> SIPp uas on loopback, against kemi-proxy and against Kamailio 5.6 running
+ * the same KEMI script (bench/kamailio/kamailio.cfg.tpl, when Kamailio and its Lua module are
+ * installed), one target after the other in one run. A benchmark, not a test: it asserts nothing.
  *
- *   npm run build && node dist/bench/sipp-bench.js [--script routes/route.lua] [--rates 500,1000,2000]
- *        [--seconds 10] [--transport u1|t1] [--target kemi,kamailio] [--workers N] [--children N]
+ * For each target: a warm-up step (excluded from the results), then steps of `--seconds` each at
+ * rising offered rates. A step is a fresh SIPp uas and uac (uac.xml: INVITE/200/ACK/BYE; its
+ * `rtd="true"` on the 200 gives each call's INVITE->200 time, written per call by -trace_rtt).
+ * Per step it prints: offered and completed calls/s (successful calls over the time until the
+ * last of them was answered, at least the step's length),
+ * failed calls, unexpected messages at either SIPp, the proxy's CPU seconds per 1000 completed
+ * calls (utime+stime of the whole process tree, from /proc), and p50/p99/max INVITE->200 (ms,
+ * SIPp's 1 ms resolution).
+ *
+ * A step is clean when: 0 failed calls at the uac and the uas, 0 unexpected messages at either,
+ * and completed >= 95% of offered. Per target the summary gives the highest clean rate, CPU and
+ * latency there, and the completed rate when twice that rate is offered (a step run for it).
+ *
+ *   npm run bench:sipp -- [--script routes/route.lua] [--seconds 5] [--transport u1|t1]
+ *        [--rates 500,1000,2000 | --step-rates auto | --step-rates 500..5000/500]
+ *        [--target kemi,kamailio] [--workers N] [--children N] [--out chart.svg]
+ *
+ * `--step-rates auto` (500..5000/500): rates rise until a step is not clean, then one step at
+ * twice the last clean rate. A target may carry kemi-proxy options, `kemi:OPT=VALUE:...` runs
+ * `--OPT VALUE` (e.g. `--target kemi,kemi:overload=off,kemi:workers=2,kamailio`).
+ * The chart (a self-contained SVG: offered vs completed calls/s, p50/p99 per step, one curve per
+ * target) is written to --out, by default into a new temp directory; its path is printed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, REPO, startProxy, startSipp, stopChild, tempDir, waitFor, type ProxyHandle } from '../test/e2e/harness.js';
+import { freePort, REPO, startProxy, startSipp, stopChild, tempDir, waitFor, type ProxyHandle, type SippHandle } from '../test/e2e/harness.js';
 import { treeCpuSeconds } from './proc-cpu.js';
+import { renderChart, type ChartSeries } from './sipp-chart.js';
 
-interface Row { target: string; offered: number; calls: number; ok: number; failed: number; cps: number; cpuPer1000: number }
+export interface Step {
+  target: string;
+  offered: number;
+  calls: number;
+  ok: number;
+  /** Calls that did not complete at the uac (failed or unfinished), and failed calls at the uas. */
+  failed: number;
+  uasFailed: number;
+  unexpected: number;
+  cps: number;
+  cpuPer1000: number;
+  p50: number;
+  p99: number;
+  max: number;
+  clean: boolean;
+}
 
 const { values } = parseArgs({
   options: {
     script: { type: 'string', default: 'routes/route.lua' },
-    rates: { type: 'string', default: '500,1000,1500,2000' },
-    seconds: { type: 'string', default: '10' },
+    rates: { type: 'string' },
+    'step-rates': { type: 'string' },
+    seconds: { type: 'string', default: '5' },
+    'warmup-rate': { type: 'string', default: '500' },
+    'warmup-seconds': { type: 'string', default: '3' },
     transport: { type: 'string', default: 'u1' },
     target: { type: 'string', default: 'kemi,kamailio' },
     workers: { type: 'string', default: '1' },
     children: { type: 'string', default: '2' },
     uac: { type: 'string', default: 'uac.xml' },
     uas: { type: 'string', default: 'uas.xml' },
+    out: { type: 'string' },
   },
 });
 
 const script = resolve(REPO, values.script!);
-const rates = values.rates!.split(',').map(Number);
 const seconds = Number(values.seconds);
 const transport = values.transport as 'u1' | 't1';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Target { name: string; pid: number; port: number; stop(): Promise<void> }
 
-async function startKemi(): Promise<Target> {
-  const h: ProxyHandle = await startProxy({ script, extraArgs: ['--log-level', 'warn', '--workers', values.workers!] });
-  return { name: `kemi-proxy(workers=${values.workers})`, pid: h.pid, port: h.port, stop: () => h.stop() };
+/** `kemi` or `kemi:OPT=VALUE:...`: kemi-proxy with `--workers` and any extra `--OPT VALUE`. */
+async function startKemi(spec: string): Promise<Target> {
+  const opts = new Map<string, string>([['workers', values.workers!]]);
+  for (const part of spec.split(':').slice(1)) {
+    const i = part.indexOf('=');
+    opts.set(i < 0 ? part : part.slice(0, i), i < 0 ? '' : part.slice(i + 1));
+  }
+  const extra = ['--log-level', 'warn'];
+  for (const [k, v] of opts) extra.push(`--${k}`, ...(v === '' ? [] : [v]));
+  const h: ProxyHandle = await startProxy({ script, extraArgs: extra });
+  const label = [...opts].map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join(',');
+  return { name: `kemi-proxy(${label})`, pid: h.pid, port: h.port, stop: () => h.stop() };
 }
 
 async function startKamailio(): Promise<Target | null> {
@@ -58,8 +106,13 @@ async function startKamailio(): Promise<Target | null> {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
   child.stderr!.on('data', (d: Buffer) => (out += d));
-  await waitFor(() => /Aliases|listening on/.test(out) || child.exitCode !== null, 10_000, () => `kamailio did not start:\n${out}`);
-  await new Promise((r) => setTimeout(r, 1000));
+  try {
+    await waitFor(() => /Aliases|listening on/.test(out) || child.exitCode !== null, 10_000, () => `kamailio did not start:\n${out}`);
+  } catch (e) {
+    await stopChild(child);
+    throw e;
+  }
+  await sleep(1000);
   return { name: `kamailio(children=${values.children})`, pid: child.pid!, port, stop: () => stopChild(child) };
 }
 
@@ -77,46 +130,189 @@ function printFailureReasons(side: string, errLog: string): void {
   for (const [reason, n] of [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 4)) console.log(`    ${side} x${n}: ${reason}`);
 }
 
-async function runRate(t: Target, rate: number): Promise<Row> {
+/** Cumulative counters from the last line of a SIPp -trace_stat CSV. */
+function sippCounters(file: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!existsSync(file)) return out;
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  if (lines.length < 2) return out;
+  const head = lines[0]!.split(';');
+  const last = lines.at(-1)!.split(';');
+  head.forEach((name, i) => {
+    if (name.endsWith('(C)')) out[name.slice(0, -3)] = Number(last[i]);
+  });
+  return out;
+}
+
+/** CurrentTime - StartTime of the last line of a SIPp -trace_stat CSV ("date\ttime\tepoch" fields). */
+function runSeconds(file: string): number | null {
+  if (!existsSync(file)) return null;
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  if (lines.length < 2) return null;
+  const head = lines[0]!.split(';');
+  const last = lines.at(-1)!.split(';');
+  const epoch = (name: string): number => Number(last[head.indexOf(name)]?.split('\t')[2]);
+  const s = epoch('CurrentTime') - epoch('StartTime');
+  return Number.isFinite(s) && s > 0 ? s : null;
+}
+
+/**
+ * Per-call INVITE->200 times (ms), sorted, and when the last of those 200s came (s since SIPp
+ * started), from SIPp's -trace_rtt file(s) in `dir` (rtd 1 only).
+ */
+function rtts(dir: string): { times: number[]; lastAt: number } {
+  const times: number[] = [];
+  let lastAt = 0;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('_rtt.csv'))) {
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n').slice(1)) {
+      const [at, ms, rtd] = line.split(';');
+      if (rtd?.trim() !== '1') continue;
+      times.push(Number(ms));
+      lastAt = Math.max(lastAt, Number(at) / 1000);
+    }
+  }
+  return { times: times.sort((a, b) => a - b), lastAt };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Ends a uas gracefully (SIGUSR1: SIPp finishes its calls and writes its statistics), by pid. */
+async function endUas(uas: SippHandle): Promise<void> {
+  try {
+    process.kill(uas.pid, 'SIGUSR1');
+  } catch {
+    /* already gone */
+  }
+  await Promise.race([uas.done, sleep(5000)]);
+  await uas.stop();
+}
+
+async function runStep(t: Target, rate: number, stepSeconds: number): Promise<Step> {
   const uasPort = await freePort();
-  const uas = startSipp({ scenario: values.uas!, port: uasPort, transport, timeoutS: seconds + 60 });
-  await new Promise((r) => setTimeout(r, 300));
-  const calls = Math.round(rate * seconds);
+  const calls = Math.round(rate * stepSeconds);
+  const uas = startSipp({ scenario: values.uas!, port: uasPort, transport, timeoutS: stepSeconds * 3 + 60, extra: ['-fd', '1'] });
+  await sleep(300);
   const cpu0 = treeCpuSeconds(t.pid);
   const t0 = Date.now();
+  // No limit on simultaneous calls below the total: the offered rate stays the offered rate when the proxy slows down.
   const uac = startSipp({
     scenario: values.uac!, port: await freePort(), transport, remote: `127.0.0.1:${uasPort}`, rsa: `127.0.0.1:${t.port}`,
-    calls, rate, limit: Math.max(200, rate * 2), timeoutS: seconds * 3 + 30, service: 'bob',
+    calls, rate, limit: calls, timeoutS: stepSeconds * 3 + 30, service: 'bob', extra: ['-trace_rtt', '-rtt_freq', '200'],
   });
-  const res = await uac.done;
-  const elapsed = (Date.now() - t0) / 1000;
-  const cpu = treeCpuSeconds(t.pid) - cpu0;
-  await uas.stop();
+  let res;
+  let wall: number;
+  let cpu: number;
+  try {
+    res = await uac.done;
+    wall = (Date.now() - t0) / 1000;
+    cpu = treeCpuSeconds(t.pid) - cpu0;
+  } finally {
+    await uac.stop();
+    await endUas(uas);
+  }
+  const a = sippCounters(join(uac.dir, 'stat.csv'));
+  const b = sippCounters(join(uas.dir, 'stat.csv'));
   for (const [side, h] of [['uac', uac], ['uas', uas]] as const) printFailureReasons(side, join(h.dir, 'err.log'));
-  return { target: t.name, offered: rate, calls, ok: res.successful, failed: res.failed + (calls - res.successful - res.failed), cps: res.successful / elapsed, cpuPer1000: (cpu / Math.max(1, res.successful)) * 1000 };
+  const ok = res.successful;
+  const failed = calls - ok;
+  const uasFailed = b.FailedCall ?? 0;
+  const unexpected = (a.FailedUnexpectedMessage ?? 0) + (b.FailedUnexpectedMessage ?? 0);
+  // Completed calls/s: successful calls over the time until the last of them was answered (at
+  // least the offered time); calls left to time out after that do not stretch it. SIPp's own run
+  // time (without its start-up) when the rtt file is missing.
+  const { times, lastAt } = rtts(uac.dir);
+  const elapsed = lastAt > 0 ? Math.max(stepSeconds, lastAt) : (runSeconds(join(uac.dir, 'stat.csv')) ?? wall);
+  const cps = ok / elapsed;
+  return {
+    target: t.name, offered: rate, calls, ok, failed, uasFailed, unexpected, cps,
+    cpuPer1000: (cpu / Math.max(1, ok)) * 1000,
+    p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1) ?? NaN,
+    clean: failed === 0 && uasFailed === 0 && unexpected === 0 && cps >= 0.95 * rate,
+  };
+}
+
+function printStep(s: Step): void {
+  const ms = (v: number): string => (Number.isNaN(v) ? '-' : String(v)).padStart(5);
+  console.log(
+    `${s.target.padEnd(34)} offered ${String(s.offered).padStart(5)}/s  completed ${s.cps.toFixed(0).padStart(5)}/s  ` +
+      `ok ${s.ok}/${s.calls}  failed ${s.failed}/${s.uasFailed} (uac/uas)  unexpected ${s.unexpected}  ${s.cpuPer1000.toFixed(3)} CPU s/1000  ` +
+      `INVITE->200 p50 ${ms(s.p50)} p99 ${ms(s.p99)} max ${ms(s.max)} ms  ${s.clean ? 'clean' : 'NOT clean'}`,
+  );
+}
+
+/** `--step-rates auto` or `FROM..TO/STEP`; null without the option. */
+function stepRates(): number[] | null {
+  const v = values['step-rates'];
+  if (v === undefined) return null;
+  const m = /^(\d+)\.\.(\d+)\/(\d+)$/.exec(v === 'auto' ? '500..5000/500' : v);
+  if (!m) throw new Error(`--step-rates: 'auto' or FROM..TO/STEP, not '${v}'`);
+  const out: number[] = [];
+  for (let r = Number(m[1]); r <= Number(m[2]); r += Number(m[3])) out.push(r);
+  return out;
+}
+
+async function benchTarget(t: Target): Promise<Step[]> {
+  const warm = await runStep(t, Number(values['warmup-rate']), Number(values['warmup-seconds']));
+  console.log(`${t.name.padEnd(34)} warm-up: ${warm.ok}/${warm.calls} calls at ${warm.offered}/s (not counted)`);
+  const steps: Step[] = [];
+  const run = async (rate: number): Promise<Step> => {
+    const s = await runStep(t, rate, seconds);
+    printStep(s);
+    steps.push(s);
+    return s;
+  };
+  const auto = stepRates();
+  if (auto) {
+    for (const rate of auto) if (!(await run(rate)).clean) break;
+  } else {
+    for (const rate of (values.rates ?? '500,1000,1500,2000').split(',').map(Number)) await run(rate);
+  }
+  const best = highestClean(steps);
+  if (best && !steps.some((s) => s.offered === best.offered * 2)) await run(best.offered * 2);
+  return steps;
+}
+
+function highestClean(steps: Step[]): Step | undefined {
+  return steps.filter((s) => s.clean).sort((a, b) => b.offered - a.offered)[0];
 }
 
 async function main(): Promise<void> {
-  const rows: Row[] = [];
-  for (const name of values.target!.split(',')) {
-    const t = name === 'kamailio' ? await startKamailio() : await startKemi();
+  const all: Step[] = [];
+  const names = new Set<string>();
+  for (const spec of values.target!.split(',')) {
+    const t = spec === 'kamailio' ? await startKamailio() : await startKemi(spec);
     if (!t) continue;
+    // The same target twice in one run (an A/B/A/B): its curves stay apart.
+    for (let i = 2; names.has(t.name); i++) t.name = `${t.name.replace(/ #\d+$/, '')} #${i}`;
+    names.add(t.name);
     try {
-      for (const rate of rates) {
-        const row = await runRate(t, rate);
-        rows.push(row);
-        console.log(`${row.target.padEnd(26)} offered ${String(rate).padStart(5)}/s  calls ${row.calls}  ok ${row.ok}  failed ${row.failed}  ${row.cps.toFixed(0)} calls/s  ${row.cpuPer1000.toFixed(3)} CPU s/1000 calls`);
-      }
+      all.push(...(await benchTarget(t)));
     } finally {
       await t.stop();
     }
   }
-  console.log('\nbest rate at 0 failed calls:');
-  for (const target of new Set(rows.map((r) => r.target))) {
-    const clean = rows.filter((r) => r.target === target && r.failed === 0);
-    const best = clean.sort((a, b) => b.cps - a.cps)[0];
-    console.log(best ? `  ${target}: ${best.cps.toFixed(0)} calls/s, ${best.cpuPer1000.toFixed(3)} CPU s per 1000 calls (${transport}, script ${values.script})` : `  ${target}: no rate without failures`);
+  console.log(`\nsummary (${transport}, script ${values.script}, ${seconds} s steps, warm-up excluded):`);
+  const series: ChartSeries[] = [];
+  for (const target of new Set(all.map((r) => r.target))) {
+    const steps = all.filter((r) => r.target === target).sort((a, b) => a.offered - b.offered);
+    series.push({ name: target, steps });
+    const best = highestClean(steps);
+    if (!best) {
+      console.log(`  ${target}: no clean step`);
+      continue;
+    }
+    const twice = steps.find((s) => s.offered === best.offered * 2);
+    console.log(
+      `  ${target}: highest clean rate ${best.offered}/s (${best.cpuPer1000.toFixed(3)} CPU s per 1000 calls, INVITE->200 p50 ${best.p50} p99 ${best.p99} max ${best.max} ms); ` +
+        `at ${best.offered * 2}/s offered: ${twice ? `${twice.cps.toFixed(0)}/s completed (${((twice.cps / best.offered) * 100).toFixed(0)}% of the clean rate)` : 'not run'}`,
+    );
   }
+  const out = resolve(values.out ?? join(tempDir('kemi-bench-'), 'sipp-bench.svg'));
+  writeFileSync(out, renderChart(series, `SIPp ${transport}, ${values.script}, ${seconds} s steps`));
+  console.log(`\nchart written to ${out}`);
 }
 
 void main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });

@@ -49,7 +49,8 @@ export interface CoreConfig {
   readonly defines?: Readonly<Record<string, string | number>>;
   readonly watch: boolean;
   readonly serverHeader: string;
-  readonly overloadLagMs?: number;
+  /** Overload guard threshold (src/core/overload.ts); absent or 0: off. */
+  readonly overloadBacklogMs?: number;
   /** The operator's message trace at start: "off", "log" or a file. */
   readonly sipTrace?: string;
   /** Transport settings (stream limits, TLS, WebSocket); defaults when absent. */
@@ -169,11 +170,11 @@ export class KemiProxy implements ProxyServices, TmCore {
     return this.cfg.script;
   }
 
-  /** Opt-in load shedding (config overloadLagMs); made in start(), when the config is there. */
+  /** Load shedding (config overloadBacklogMs) and event-loop lag; made in start(), when the config is there. */
   overload = new OverloadGuard(0);
 
   async start(): Promise<void> {
-    this.overload = new OverloadGuard(this.cfg.overloadLagMs ?? 0);
+    this.overload = new OverloadGuard(this.cfg.overloadBacklogMs ?? 0);
     this.overload.start();
     const defines = new Map(Object.entries(this.cfg.defines ?? {}).map(([k, v]) => [k, String(v)]));
     for (const m of this.deps.modules) {
@@ -267,6 +268,8 @@ export class KemiProxy implements ProxyServices, TmCore {
   // ---- receive path -------------------------------------------------------------------------
 
   onMessage(data: Buffer, rcv: ReceiveInfo, handedOver = false): void {
+    // Reads of the listen sockets (a hand-over from another worker was counted where it was read).
+    if (rcv.proto === 'udp' && !handedOver) this.overload.noteDatagram();
     if (this.trace.enabled && !handedOver) this.trace.in(data, rcv);
     let msg: SipMessage;
     try {
@@ -374,8 +377,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     const ctx = new MsgContext(msg, rcv, this);
     ctx.msgId = ++this.msgIds;
     ctx.startedAt = performance.now();
-    if (this.overload.active && this.shedding(msg)) {
-      this.overload.rejected++;
+    if (this.overload.active && this.shedding(msg) && this.overload.shed()) {
       this.sendReply(ctx, 503, 'Service Unavailable', 'Retry-After: 1\r\n');
       return;
     }

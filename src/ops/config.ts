@@ -33,8 +33,12 @@ export interface ProxyConfig {
   state: string;
   /** Server header / User-Agent of local replies. */
   serverHeader: string;
-  /** Event-loop lag (ms) beyond which new dialogs get 503 (src/core/overload.ts); 0: off. */
-  overloadLagMs: number;
+  /**
+   * How long (ms) the UDP receive backlog must stay full (no read finds the socket empty) before
+   * the overload guard answers part of the new dialogs 503 + Retry-After (src/core/overload.ts);
+   * 0 turns it off.
+   */
+  overloadBacklogMs: number;
   /** The operator's SIP message trace at start: "off", "log" or a file path (RPC core.sip_trace switches it). */
   sipTrace: string;
   /** Kamailio's `#!define NAME value` (and `-A NAME=value`): what KSR.kx.get_def and ifdef read. */
@@ -54,6 +58,12 @@ export interface DrachtioConfig {
   /** A connection that has not authenticated after this long is closed (ms, default 5000). */
   authTimeoutMs?: number;
 }
+
+/**
+ * The overload guard's default: a proxy that keeps up, even a slow or CPU-starved one, empties
+ * its UDP socket many times a second; one that has not for 1 s is past capacity (README "Overload").
+ */
+export const DEFAULT_OVERLOAD_BACKLOG_MS = 1000;
 
 /** Modules loaded when the config does not say: what a Kamailio edge script loads. */
 export const DEFAULT_MODULES = [
@@ -76,7 +86,7 @@ export function defaultConfig(): ProxyConfig {
     rpc: '127.0.0.1:5064',
     state: 'memory',
     serverHeader: 'kemi-proxy',
-    overloadLagMs: 0,
+    overloadBacklogMs: DEFAULT_OVERLOAD_BACKLOG_MS,
     sipTrace: 'off',
     defines: {},
     tcp: {},
@@ -139,9 +149,9 @@ function assign(cfg: ProxyConfig, key: keyof ProxyConfig, v: unknown, where: str
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) bad();
       cfg.workers = v as number;
       break;
-    case 'overloadLagMs':
+    case 'overloadBacklogMs':
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) bad();
-      cfg.overloadLagMs = v as number;
+      cfg.overloadBacklogMs = v as number;
       break;
     case 'tcp':
       cfg.tcp = checkTcpSettings(v, `${where}: tcp`);
@@ -204,7 +214,8 @@ options (override the config file):
       --metrics ADDR|off   Prometheus endpoint (127.0.0.1:9090)
       --rpc ADDR|off       JSON-RPC control endpoint (127.0.0.1:5064)
       --state URL|memory   state backend (memory or redis://...)
-      --overload-lag MS    answer new dialogs 503 while the event loop lags more than MS (off)
+      --overload MS|off    shed new dialogs (503 + Retry-After) once the UDP backlog has not
+                           drained for MS (1000; off: never)
       --tls-cert FILE      TLS certificate (PEM) for tls: and wss: listeners (config: tls.cert)
       --tls-key FILE       its private key (tls.key)
       --tls-ca FILE        CA bundle for client and server verification (tls.ca)
@@ -253,7 +264,7 @@ export function parseCli(argv: readonly string[]): CliResult {
       metrics: { type: 'string' },
       rpc: { type: 'string' },
       state: { type: 'string' },
-      'overload-lag': { type: 'string' },
+      overload: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'tls-ca': { type: 'string' },
@@ -290,7 +301,7 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (values.metrics) cfg.metrics = values.metrics === 'off' ? null : values.metrics;
   if (values.rpc) cfg.rpc = values.rpc === 'off' ? null : values.rpc;
   if (values.state) cfg.state = values.state;
-  if (values['overload-lag']) assign(cfg, 'overloadLagMs', Number(values['overload-lag']), '--overload-lag');
+  if (values.overload) assign(cfg, 'overloadBacklogMs', values.overload === 'off' ? 0 : Number(values.overload), '--overload');
   if (values['tls-cert'] || values['tls-key'] || values['tls-ca']) {
     cfg.tls = { ...cfg.tls, ...(values['tls-cert'] ? { cert: values['tls-cert'] } : {}), ...(values['tls-key'] ? { key: values['tls-key'] } : {}), ...(values['tls-ca'] ? { ca: values['tls-ca'] } : {}) };
   }

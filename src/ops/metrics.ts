@@ -4,8 +4,9 @@
  * inc() runs per message.
  */
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CoreCounters, DrachtioCounters, ProxySource } from './sources.js';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CoreCounters, DrachtioCounters, OverloadCounters, ProxySource } from './sources.js';
 
 /**
  * Publishes totals we keep ourselves: a counter is reset and set to the totals at scrape time
@@ -64,14 +65,72 @@ function byClass(counts: readonly number[]): [Record<string, string>, number][] 
   return out;
 }
 
+/**
+ * prom-client defaults replaced by ours: its event-loop lag percentiles come from
+ * monitorEventLoopDelay, which counts the 10 ms sampling interval in every sample (an idle loop
+ * reads p50 = 10 ms); its GC histogram observes only the first entry of each observer batch and
+ * its smallest bucket is 1 ms, above most minor GCs.
+ */
+const REPLACED_DEFAULTS = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((s) => `kemi_nodejs_eventloop_lag_${s}_seconds`).concat('kemi_nodejs_gc_duration_seconds');
+
+const GC_KINDS: Record<number, string> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
+/**
+ * Event-loop lag (from the overload guard's timer: how late it fired), its utilization, the
+ * guard's admitted fraction, and GC pauses. With workers the primary reports the worst worker
+ * (aggregator max/min); GC pause histograms are summed.
+ */
+function loopMetrics(r: Registry, o: OverloadCounters): PerformanceObserver {
+  const lag = (q: string, help: string, collect?: () => void): Gauge => new Gauge({ name: `kemi_event_loop_lag_${q}_seconds`, help, registers: [r], aggregator: 'max', ...(collect ? { collect } : {}) });
+  // Registered first, p50's collect reads all three, then starts the next interval.
+  const p50 = lag('p50', 'Event-loop lag, median since the previous scrape: how late a 10 ms timer fired', () => {
+    const h = o.lag;
+    if (!h) return;
+    const s = (ns: number): number => (h.count ? ns / 1e9 : 0);
+    p50.set(s(h.percentile(50)));
+    p99.set(s(h.percentile(99)));
+    max.set(s(h.max));
+    h.reset();
+  });
+  const p99 = lag('p99', 'Event-loop lag, 99th percentile since the previous scrape');
+  const max = lag('max', 'Event-loop lag, longest since the previous scrape');
+  const util = new Gauge({
+    name: 'kemi_event_loop_utilization', help: 'Share of time the event loop was busy, over the overload guard\'s last 250 ms window (0..1)',
+    registers: [r], aggregator: 'max', collect() { util.set(o.utilization ?? 0); },
+  });
+  const admitted = new Gauge({
+    name: 'kemi_overload_admitted_ratio', help: 'Share of new dialogs the overload guard lets through now (1: not shedding)',
+    registers: [r], aggregator: 'min', collect() { admitted.set(o.admitted ?? 1); },
+  });
+  const gc = new Histogram({
+    name: 'kemi_gc_pause_seconds', help: 'Garbage collection pauses by kind (major, minor, incremental, weakcb)',
+    labelNames: ['kind'], buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1], registers: [r],
+  });
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
+      gc.observe({ kind: GC_KINDS[e.detail?.kind ?? -1] ?? 'other' }, e.duration / 1000);
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return obs;
+}
+
 export class Metrics {
   readonly registry = new Registry();
   private server: Server | null = null;
+  private readonly gcObserver: PerformanceObserver;
 
   constructor(private readonly proxy: ProxySource, drachtio: DrachtioCounters | null = null) {
     const r = this.registry;
     const p = proxy;
     collectDefaultMetrics({ register: r, prefix: 'kemi_' });
+    for (const name of REPLACED_DEFAULTS) r.removeSingleMetric(name);
+    this.gcObserver = loopMetrics(r, p.overload);
     const received = new Counter({
       name: 'kemi_sip_requests_received_total', help: 'SIP requests received, by method', labelNames: ['method'], registers: [r],
       collect() {
@@ -97,7 +156,7 @@ export class Metrics {
       ['kemi_sip_replies_relayed_total', 'Replies relayed statelessly by Via', () => p.stats.repliesRelayed],
       ['kemi_sip_replies_dropped_total', 'Replies dropped (not for us, no next Via, script drop)', () => p.stats.repliesDropped],
       ['kemi_sip_acks_filtered_total', 'ACKs to our stateless negative replies absorbed before the script (sl_filter_ACK)', () => p.stats.acksFiltered],
-      ['kemi_overload_rejected_total', 'New requests answered 503 by the overload guard (overloadLagMs)', () => p.overload.rejected],
+      ['kemi_overload_rejected_total', 'New dialogs answered 503 by the overload guard (overloadBacklogMs)', () => p.overload.rejected],
       ['kemi_script_runs_total', 'Script callback runs', () => p.stats.scriptRuns],
       ['kemi_script_errors_total', 'Script callback runs that ended in a Lua error', () => p.stats.scriptErrors],
       ['kemi_script_reloads_total', 'Successful script reloads', () => p.host?.stats.reloads ?? 0],
@@ -177,6 +236,7 @@ export class Metrics {
   }
 
   async close(): Promise<void> {
+    this.gcObserver.disconnect();
     const s = this.server;
     this.server = null;
     if (s) await new Promise<void>((r) => s.close(() => r()));

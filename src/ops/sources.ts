@@ -58,10 +58,22 @@ export interface DrachtioCounters {
   readonly appRequests: number;
 }
 
+/** The overload guard (src/core/overload.ts) as /metrics reads it. */
+export interface OverloadCounters {
+  /** New dialogs answered 503. */
+  readonly rejected: number;
+  /** Fraction of new dialogs admitted now (1: not shedding). */
+  readonly admitted?: number;
+  /** Event-loop utilization (0..1) of the guard's last window. */
+  readonly utilization?: number;
+  /** Event-loop lag samples in ns (perf_hooks RecordableHistogram): read and reset at each scrape. */
+  readonly lag?: { percentile(p: number): number; readonly max: number; readonly count: number; reset(): void };
+}
+
 /** A running proxy instance as ops sees it. */
 export interface ProxySource {
   readonly stats: CoreCounters;
-  readonly overload: { readonly rejected: number };
+  readonly overload: OverloadCounters;
   readonly host: ScriptReloader;
   readonly tm?: TmCounters;
   readonly transports: { readonly stats: TransportCounters };

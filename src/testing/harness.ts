@@ -269,7 +269,7 @@ export class ScriptHarness {
       defines: o.defines ?? {},
       watch: false,
       serverHeader: o.serverHeader ?? 'kemi-proxy',
-      overloadLagMs: 0,
+      overloadBacklogMs: 0,
     };
     const state = new MemoryStore();
     await seedState(state, o.state ?? {});

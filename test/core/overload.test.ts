@@ -1,0 +1,64 @@
+/**
+ * The overload guard's controller, driven window by window (no timers): it sheds only once the
+ * UDP backlog has stayed full for the threshold, spreads its refusals evenly, sheds more while the
+ * backlog stays full (down to a floor) and admits everyone again once reads find the socket empty.
+ */
+import { describe, expect, it } from 'vitest';
+import { OverloadGuard } from '../../src/core/overload.js';
+
+const sheds = (g: OverloadGuard, n: number): number => {
+  let k = 0;
+  for (let i = 0; i < n; i++) if (g.active && g.shed()) k++;
+  return k;
+};
+
+describe('OverloadGuard controller', () => {
+  it('does not shed while the backlog drains within the threshold', () => {
+    const g = new OverloadGuard({ backlogMs: 1000 });
+    g.adjust(250, 250);
+    g.adjust(500, 250);
+    g.adjust(750, 250);
+    g.adjust(100, 250); // drained in this window
+    g.adjust(999, 2000);
+    expect(g.active).toBe(false);
+    expect(sheds(g, 100)).toBe(0);
+  });
+
+  it('sheds once the backlog stayed full for the threshold, more while it lasts, evenly spread, to a floor', () => {
+    const g = new OverloadGuard({ backlogMs: 1000 });
+    for (let full = 250; full <= 1000; full += 250) g.adjust(full, 250);
+    expect(g.admitted).toBeCloseTo(0.85);
+    expect(sheds(g, 100)).toBe(15);
+    for (let full = 1250; full <= 2000; full += 250) g.adjust(full, 250);
+    expect(g.admitted).toBeCloseTo(0.85 ** 5);
+    expect(sheds(g, 1000)).toBe(556);
+    expect(g.rejected).toBe(571);
+    for (let full = 2250; full <= 12000; full += 250) g.adjust(full, 250);
+    expect(g.admitted).toBe(0.1);
+  });
+
+  it('counts one long blocked window as the windows it spanned past the threshold', () => {
+    const g = new OverloadGuard({ backlogMs: 1000 });
+    g.adjust(2000, 2000);
+    expect(g.admitted).toBeCloseTo(0.85 ** 5);
+  });
+
+  it('admits more for each window in which the socket ran dry, everyone in the end', () => {
+    const g = new OverloadGuard({ backlogMs: 1000 });
+    g.adjust(3000, 3000);
+    const low = g.admitted;
+    g.adjust(100, 250);
+    expect(g.admitted).toBeCloseTo(low + 0.1);
+    for (let i = 0; i < 10; i++) g.adjust(0, 250);
+    expect(g.active).toBe(false);
+    expect(sheds(g, 100)).toBe(0);
+  });
+
+  it('never sheds when off (0)', () => {
+    const g = new OverloadGuard(0);
+    g.start();
+    for (let i = 0; i < 100; i++) g.noteDatagram();
+    g.stop();
+    expect(g.active).toBe(false);
+  });
+});
