@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     defines: {},
     watch: false,
     serverHeader: 'kemi-proxy',
-    overloadLagMs: 0,
+    overloadBacklogMs: 0,
   };
   const transports = new LastSends();
   const clock = new ManualClock();

@@ -75,7 +75,7 @@ async function burst(port: number): Promise<{ method: string; status: string }[]
 
 async function run(extra: string[]): Promise<{ options: string[]; invites: string[]; after: string }> {
   const port = await freePort();
-  running.push(await startProxy({ script: writeScript(SCRIPT), port, protos: ['udp'], extraArgs: extra }));
+  running.push(await startProxy({ script: writeScript(SCRIPT), port, protos: ['udp'], extraArgs: extra, overloadDefault: true }));
   const out = await burst(port);
   await sleep(3500);
   const after = (await udpRequest(port, req('INVITE', 'bob', '$LPORT'), 3000)).replies.at(-1)?.split('\r\n')[0] ?? '';
