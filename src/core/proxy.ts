@@ -25,7 +25,7 @@ import { setOnSendInfo, type OnSendInfo } from '../pv/onsend-pvs.js';
 import { LocalUac } from './local-uac.js';
 import { Forwarder } from './forwarder.js';
 import { replyVia1 } from '../sip/reply-via.js';
-import { MAGIC_COOKIE, newBranch } from '../sip/branch.js';
+import { PROCESS_BRANCH_PREFIX } from '../sip/branch.js';
 import { OverloadGuard } from './overload.js';
 import { MessageTrace, parseTraceMode } from './message-trace.js';
 import { EdgeEvents } from './edge-events.js';
@@ -74,13 +74,12 @@ export interface Handover {
 }
 
 /**
- * What every branch this process makes starts with (src/sip/branch.ts: the magic cookie and a
- * per-process salt of 8 hex digits). With workers, a request from a TLS/WS/TCP connection is
+ * What every branch this process makes starts with (src/sip/branch.ts). With workers, a request from a TLS/WS/TCP connection is
  * relayed by the worker holding that connection, not always by its Call-ID's owner; a UDP reply
  * goes to the worker whose prefix its Via branch carries.
  */
 export function branchPrefix(): string {
-  return newBranch().slice(0, MAGIC_COOKIE.length + 8);
+  return PROCESS_BRANCH_PREFIX;
 }
 
 /** What the composition root gives an instance. */

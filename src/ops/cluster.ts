@@ -30,7 +30,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:http';
-import { parseListen, type ReceiveInfo } from '../transport/types.js';
+import { parseListen, type ReceiveInfo, type UdpBind } from '../transport/types.js';
 import type { ProxyConfig } from './config.js';
 import type { Logger } from '../lib/log.js';
 import { MemoryStore } from '../state/memory-store.js';
@@ -70,9 +70,6 @@ export function hasUdpReusePort(version: string = process.versions.node, platfor
   return recent && platform === 'linux';
 }
 
-/** How the workers bind UDP: their own sockets (and which option lets them share the port), or the primary's handle. */
-export type UdpBindMode = 'reuseport' | 'reuseaddr' | 'shared';
-
 /**
  * How the workers read UDP. 'reuseport' (Node >= 22.12 on Linux): one reader per source, the
  * kernel spreads the sources over the workers. Else 'reuseaddr': every worker binds its own
@@ -86,7 +83,7 @@ export function udpBindMode(
   version = process.versions.node,
   platform = process.platform as string,
   override = process.env.KEMI_WORKERS_UDP,
-): { mode: UdpBindMode; why?: string } {
+): { mode: UdpBind; why?: string } {
   if (override === 'shared' || override === 'reuseaddr' || override === 'reuseport') return { mode: override, why: `KEMI_WORKERS_UDP=${override}` };
   // BSD and macOS do not spread datagrams over SO_REUSEPORT sockets, nor bind one port twice with SO_REUSEADDR.
   if (platform !== 'linux') return { mode: 'shared', why: `per-call ordering across workers needs Linux (this is ${platform}), so the workers share each UDP socket and two messages of a call sent back to back may run out of order` };
@@ -103,7 +100,7 @@ export interface WorkerLink {
   readonly index: number;
   readonly count: number;
   /** How this worker binds its UDP listen sockets. */
-  readonly udpBind: UdpBindMode;
+  readonly udpBind: UdpBind;
   /** Hands a UDP message to the worker that owns its Call-ID. */
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void;
   /**
@@ -202,7 +199,7 @@ class ClusterWorkerLink implements WorkerLink {
   private channel: PeerChannel | null = null;
   private branchPrefixes: string[] = [];
 
-  constructor(readonly index: number, readonly count: number, readonly udpBind: UdpBindMode) {}
+  constructor(readonly index: number, readonly count: number, readonly udpBind: UdpBind) {}
 
   ownerOfBranch(branch: string): number | undefined {
     for (let i = 0; i < this.branchPrefixes.length; i++) {

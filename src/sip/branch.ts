@@ -7,14 +7,17 @@ import { createHash, randomBytes } from 'node:crypto';
 
 export const MAGIC_COOKIE = 'z9hG4bK';
 
-/** Process-unique prefix so branches of different processes never collide. */
-const PROCESS_SALT = randomBytes(4).toString('hex');
+/**
+ * What every branch this process makes starts with: the cookie and a process-unique salt, so
+ * branches of different processes never collide (and with workers, tell whose a reply is).
+ */
+export const PROCESS_BRANCH_PREFIX = `${MAGIC_COOKIE}${randomBytes(4).toString('hex')}`;
 let counter = 0;
 
 /** A fresh branch for a new client transaction (stateful forwarding). */
 export function newBranch(): string {
   counter = (counter + 1) >>> 0;
-  return `${MAGIC_COOKIE}${PROCESS_SALT}${counter.toString(36)}`;
+  return `${PROCESS_BRANCH_PREFIX}${counter.toString(36)}`;
 }
 
 /**

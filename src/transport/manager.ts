@@ -8,7 +8,8 @@ import { streamLimits, type TcpSettings, type TlsSettings, type WsSettings } fro
 import { TcpTransport } from './tcp.js';
 import { TlsCredentials, TlsTransport } from './tls.js';
 import type { Transport, TransportEnv } from './transport.js';
-import { UdpTransport, type UdpBind } from './udp.js';
+import { UdpTransport } from './udp.js';
+import type { UdpBind } from './types.js';
 import { WsTransport, type HttpHook, type WsOptions } from './ws.js';
 import type { ConnectionQueries, ConnInfo, ListenProto, ListenSocket, ListenSpec, Proto, ReceiveInfo, SendTarget } from './types.js';
 
@@ -80,7 +81,7 @@ const FACTORIES: Record<ListenProto, Factory> = {
 };
 
 export type { ConnInfo } from './types.js';
-export type { UdpBind } from './udp.js';
+export type { UdpBind } from './types.js';
 
 export class TransportManager implements ConnectionQueries {
   private readonly byProto = new Map<Proto, Transport>();

@@ -119,3 +119,9 @@ export function parseSocketSpec(spec: string): { proto: Proto | null; address: s
 export function findSocket(sockets: readonly ListenSocket[], spec: { proto: Proto | null; address: string; port: number }): ListenSocket | undefined {
   return sockets.find((s) => s.address.toLowerCase() === spec.address && s.port === spec.port && (spec.proto === null || s.proto === spec.proto));
 }
+
+/**
+ * How a UDP listener binds: the cluster primary's shared handle, or a socket of its own beside the
+ * other workers' (SO_REUSEPORT or SO_REUSEADDR; src/ops/cluster.ts chooses).
+ */
+export type UdpBind = 'shared' | 'reuseport' | 'reuseaddr';

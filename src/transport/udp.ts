@@ -6,10 +6,8 @@
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { familyOf, newCounters, type Transport, type TransportEnv } from './transport.js';
-import { socketId, type ListenSocket, type ListenSpec, type SendTarget } from './types.js';
+import { socketId, type ListenSocket, type ListenSpec, type SendTarget, type UdpBind } from './types.js';
 
-/** How a UDP listener binds (see the constructor). */
-export type UdpBind = 'shared' | 'reuseport' | 'reuseaddr';
 
 interface UdpListener {
   info: ListenSocket;
