@@ -129,7 +129,8 @@ async function natRun(target: 'kemi' | 'kamailio'): Promise<string[]> {
       sink.close();
     }
     const client = /rport=(\d+)/.exec(text)?.[1] ?? 'none';
-    out.push(...text.split('\r\n').map((l) => l
+    // SDP lines keep their numbers: a bind(0) port may equal one of the SDP's literal ports.
+    out.push(...text.split('\r\n').map((l) => /^[a-z]=/.test(l) ? l : l
       .replace(new RegExp(`\\b${port}\\b`, 'g'), 'PROXY').replace(new RegExp(`\\b${sinkPort}\\b`, 'g'), 'SINK')
       .replace(new RegExp(`\\b${client}\\b`, 'g'), 'CLIENT').replace(/branch=z9hG4bK[^;\r\n]*/, 'branch=*')));
     await targets.stopAll();
