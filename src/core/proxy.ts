@@ -34,7 +34,7 @@ import { TM, TransactionLayer } from '../tm/transaction-layer.js';
 import type { TimerClock } from '../tm/timer-queue.js';
 import { tmConfig } from '../tm/config.js';
 import type { TmCore } from '../tm/tm-core.js';
-import type { SendTarget } from '../transport/types.js';
+import type { PeerConnections, SendTarget } from '../transport/types.js';
 import type { Target } from '../transport/dns.js';
 
 type Modparams = Readonly<Record<string, Readonly<Record<string, string | number>>>>;
@@ -65,6 +65,10 @@ export interface CoreConfig {
  */
 export interface Handover {
   readonly index: number;
+  /** How many workers there are. */
+  readonly count: number;
+  /** The stream connections the other workers hold: sends for their clients are handed to them. */
+  readonly connections?: PeerConnections;
   ownerOf(callId: string): number;
   /** The worker whose client transaction a reply's top Via branch names: see branchPrefix(). */
   ownerOfBranch?(branch: string): number | undefined;
@@ -151,6 +155,8 @@ export class KemiProxy implements ProxyServices, TmCore {
       onError: (e, where) => this.logger.warn(`transport ${where}: ${e.message}`),
       tcp: cfg.tcp, tls: cfg.tls, ws: cfg.ws,
       udpBind: deps.handover?.udpBind ?? 'shared',
+      peers: deps.handover?.connections,
+      connIds: deps.handover ? { first: deps.handover.index, step: deps.handover.count } : undefined,
       onHttpRequest: (req) => this.edge.onHttpRequest(req),
       onWsClosed: (connId, rcv) => this.edge.onWsClosed(connId, rcv),
       onConnClosed: (proto, connId, address, port) => this.tm?.connectionClosed(proto, connId, address, port),
@@ -284,6 +290,14 @@ export class KemiProxy implements ProxyServices, TmCore {
       if (!handedOver && rcv.proto === 'udp') {
         const owner = (msg.isRequest ? undefined : this.handover.ownerOfBranch?.(msg.topVia.branch ?? '')) ?? this.handover.ownerOf(msg.callId);
         if (owner !== this.handover.index) {
+          this.handover.forward(owner, data, rcv);
+          return;
+        }
+      } else if (!handedOver && !msg.isRequest) {
+        // A reply on a connection this worker holds, to a request another worker relayed over it
+        // (a call from a UDP peer to this worker's WebSocket client): to that worker's transaction.
+        const owner = this.handover.ownerOfBranch?.(msg.topVia.branch ?? '');
+        if (owner !== undefined && owner !== this.handover.index) {
           this.handover.forward(owner, data, rcv);
           return;
         }

@@ -28,9 +28,9 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:http';
-import { parseListen, type ReceiveInfo, type UdpBind } from '../transport/types.js';
+import { normalizeAddress, parseListen, type PeerConnections, type Proto, type ReceiveInfo, type SendTarget, type UdpBind } from '../transport/types.js';
+import { PeerChannel, type HandOver } from './peer-channel.js';
 import type { ProxyConfig } from './config.js';
 import type { Logger } from '../lib/log.js';
 import { MemoryStore } from '../state/memory-store.js';
@@ -42,10 +42,22 @@ type IpcMessage =
   | { k: 'ready'; peerPort: number; branchPrefix: string }
   | { k: 'peers'; ports: number[]; branchPrefixes: string[] }
   | { k: 'msg'; to: number; data: Uint8Array; rcv: ReceiveInfo }
+  | { k: 'send'; to: number; data: Uint8Array; target: SendTarget }
+  | { k: 'conn'; note: ConnNote; open: boolean }
+  | { k: 'conns'; notes: ConnNote[] }
   | { k: 'rpc'; id: number; method: string; params: RpcParams }
   | { k: 'rpc-res'; id: number; ok: boolean; result?: unknown; code?: number; error?: string }
   | { k: 'state'; id: number; op: StateOp; args: unknown[] }
   | { k: 'state-res'; id: number; ok: boolean; value?: unknown; error?: string };
+
+/** A stream connection a worker holds, as the other workers learn of it. */
+interface ConnNote {
+  worker: number;
+  proto: Proto;
+  connId: number;
+  address: string;
+  port: number;
+}
 
 type StateOp = 'get' | 'set' | 'setIfAbsent' | 'del' | 'incr' | 'ttl' | 'entries' | 'clear' | 'mapGetAll' | 'mapSet' | 'mapDel' | 'mapKeys';
 
@@ -111,82 +123,6 @@ export interface WorkerLink {
   ownerOfBranch(branch: string): number | undefined;
 }
 
-/** Largest handed-over datagram: a UDP payload on loopback, less our header. */
-const MAX_PEER_DATAGRAM = 65_507;
-const SECRET_LEN = 8;
-
-/**
- * Worker-to-worker hand-over of UDP messages: each worker has a datagram socket on 127.0.0.1,
- * and a handed-over message travels as one datagram to the owner's socket:
- * secret(8) family(1) srcPort(2) localPort(2) len(1) srcAddress len(1) localAddress, then the
- * message. The secret (random per cluster, from the primary) and the peer port list keep other
- * local processes from injecting messages with a forged source.
- */
-class PeerChannel {
-  readonly socket: Socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
-  private ports: number[] = [];
-  private readonly secret: Buffer;
-
-  constructor(secretHex: string, private readonly deliver: (data: Buffer, rcv: ReceiveInfo) => void) {
-    this.secret = Buffer.from(secretHex, 'hex');
-    this.socket.on('message', (buf, from) => this.receive(buf, from.address, from.port));
-    // A hand-over that cannot be sent is a lost datagram, as on the wire; never a crash.
-    this.socket.on('error', () => undefined);
-  }
-
-  /** Binds its own loopback port (exclusive: not the primary's shared handle). */
-  bind(): Promise<number> {
-    return new Promise((resolve) => {
-      this.socket.bind({ address: '127.0.0.1', port: 0, exclusive: true }, () => resolve(this.socket.address().port));
-    });
-  }
-
-  setPorts(ports: number[]): void {
-    this.ports = ports;
-  }
-
-  /** Sends to worker `to`; false when its port is not known yet or the message is too big. */
-  send(to: number, data: Buffer, rcv: ReceiveInfo): boolean {
-    const port = this.ports[to];
-    if (!port || this.secret.length !== SECRET_LEN) return false;
-    const src = Buffer.from(rcv.srcAddress, 'latin1');
-    const local = Buffer.from(rcv.localAddress, 'latin1');
-    const headLen = SECRET_LEN + 7 + src.length + local.length;
-    if (headLen + data.length > MAX_PEER_DATAGRAM || src.length > 255 || local.length > 255) return false;
-    const head = Buffer.allocUnsafe(headLen);
-    this.secret.copy(head, 0);
-    let o = SECRET_LEN;
-    head[o++] = rcv.family;
-    head.writeUInt16BE(rcv.srcPort, o);
-    head.writeUInt16BE(rcv.localPort, o + 2);
-    o += 4;
-    head[o++] = src.length;
-    o += src.copy(head, o);
-    head[o++] = local.length;
-    local.copy(head, o);
-    this.socket.send([head, data], port, '127.0.0.1');
-    return true;
-  }
-
-  private receive(buf: Buffer, address: string, port: number): void {
-    if (address !== '127.0.0.1' || !this.ports.includes(port) || buf.length < SECRET_LEN + 7) return;
-    if (!buf.subarray(0, SECRET_LEN).equals(this.secret)) return;
-    let o = SECRET_LEN;
-    const family = buf[o++] === 6 ? 6 : 4;
-    const srcPort = buf.readUInt16BE(o);
-    const localPort = buf.readUInt16BE(o + 2);
-    o += 4;
-    const srcLen = buf[o++]!;
-    const srcAddress = buf.toString('latin1', o, o + srcLen);
-    o += srcLen;
-    const localLen = buf[o++] ?? 0;
-    const localAddress = buf.toString('latin1', o, o + localLen);
-    o += localLen;
-    if (o > buf.length) return;
-    this.deliver(buf.subarray(o), { proto: 'udp', srcAddress, srcPort, localAddress, localPort, family });
-  }
-}
-
 export interface WorkerHandlers {
   onMessage(data: Buffer, rcv: ReceiveInfo): void;
   rpc: RpcServer;
@@ -194,12 +130,28 @@ export interface WorkerHandlers {
   branchPrefix: string;
 }
 
+/** Where a worker's stream connection is found by the others: its id, and its protocol and peer. */
+const peerKey = (proto: Proto, address: string, port: number): string => `${proto}|${address}|${port}`;
+
+/** This process's transports, where the other workers' hand-overs land (PeerConnections.serve). */
+type Here = Parameters<PeerConnections['serve']>[0];
+
 /** A cluster worker's link to the primary and its peers (one per worker process). */
-class ClusterWorkerLink implements WorkerLink {
+class ClusterWorkerLink implements WorkerLink, PeerConnections {
   private channel: PeerChannel | null = null;
   private branchPrefixes: string[] = [];
+  /** The other workers' stream connections, by id and by protocol and peer. */
+  private readonly connsById = new Map<number, ConnNote>();
+  private readonly connsByPeer = new Map<string, ConnNote>();
+  private here: Here | null = null;
 
-  constructor(readonly index: number, readonly count: number, readonly udpBind: UdpBind) {}
+  constructor(readonly index: number, readonly count: number, readonly udpBind: UdpBind) {
+    // Before attach(): a connection may be accepted as soon as the transports listen.
+    process.on('message', (m: IpcMessage) => {
+      if (m.k === 'conn') this.learn(m.note, m.open);
+      else if (m.k === 'conns') for (const n of m.notes) this.learn(n, true);
+    });
+  }
 
   ownerOfBranch(branch: string): number | undefined {
     for (let i = 0; i < this.branchPrefixes.length; i++) {
@@ -210,17 +162,62 @@ class ClusterWorkerLink implements WorkerLink {
   }
 
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void {
-    if (this.channel?.send(to, data, rcv)) return;
+    if (this.channel?.send(to, { kind: 'received', rcv, data })) return;
     process.send!({ k: 'msg', to, data, rcv } satisfies IpcMessage);
+  }
+
+  // ---- PeerConnections: the stream connections of the other workers ----
+
+  holder(t: SendTarget): number | undefined {
+    const byId = t.connId !== undefined ? this.connsById.get(t.connId) : undefined;
+    return (byId ?? this.connsByPeer.get(peerKey(t.proto, normalizeAddress(t.address), t.port)))?.worker;
+  }
+
+  handOver(worker: number, target: SendTarget, data: Buffer): boolean {
+    if (this.channel?.send(worker, { kind: 'send', target, data })) return true;
+    return process.send!({ k: 'send', to: worker, data, target } satisfies IpcMessage);
+  }
+
+  opened(proto: Proto, connId: number, address: string, port: number): void {
+    process.send!({ k: 'conn', open: true, note: { worker: this.index, proto, connId, address, port } } satisfies IpcMessage);
+  }
+
+  closed(proto: Proto, connId: number, address: string, port: number): void {
+    process.send!({ k: 'conn', open: false, note: { worker: this.index, proto, connId, address, port } } satisfies IpcMessage);
+  }
+
+  serve(here: Here): void {
+    this.here = here;
+  }
+
+  private learn(n: ConnNote, open: boolean): void {
+    if (n.worker === this.index) return;
+    const key = peerKey(n.proto, n.address, n.port);
+    if (open) {
+      this.connsById.set(n.connId, n);
+      this.connsByPeer.set(key, n);
+      return;
+    }
+    if (!this.connsById.delete(n.connId)) return;
+    if (this.connsByPeer.get(key)?.connId === n.connId) this.connsByPeer.delete(key);
+    // tm ends the branches relayed over it, as for a connection of our own.
+    this.here?.closed(n.proto, n.connId, n.address, n.port);
+  }
+
+  private handed(h: HandOver, onMessage: WorkerHandlers['onMessage']): void {
+    if (h.kind === 'received') onMessage(h.data, h.rcv);
+    else this.here?.send(h.target, h.data);
   }
 
   /** Wires the worker to the primary and its peers: messages handed over, RPC calls, and "ready". */
   async attach(h: WorkerHandlers): Promise<void> {
-    const channel = new PeerChannel(process.env.KEMI_CLUSTER_SECRET ?? '', (data, rcv) => h.onMessage(data, rcv));
+    const channel = new PeerChannel(process.env.KEMI_CLUSTER_SECRET ?? '', (x) => this.handed(x, h.onMessage));
     const peerPort = await channel.bind();
     this.channel = channel;
+    const buf = (d: Uint8Array): Buffer => Buffer.from(d.buffer, d.byteOffset, d.byteLength);
     process.on('message', (m: IpcMessage) => {
-      if (m.k === 'msg') h.onMessage(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.rcv);
+      if (m.k === 'msg') h.onMessage(buf(m.data), m.rcv);
+      else if (m.k === 'send') this.here?.send(m.target, buf(m.data));
       else if (m.k === 'peers') {
         channel.setPorts(m.ports);
         this.branchPrefixes = m.branchPrefixes;
@@ -239,7 +236,7 @@ class ClusterWorkerLink implements WorkerLink {
 }
 
 /** The worker's link, or null when this process is not a cluster worker. */
-export function workerLink(): (WorkerLink & { attach(h: WorkerHandlers): Promise<void> }) | null {
+export function workerLink(): (WorkerLink & PeerConnections & { attach(h: WorkerHandlers): Promise<void> }) | null {
   if (!cluster.isWorker) return null;
   const env = process.env;
   const bind = env.KEMI_UDP_BIND;
@@ -350,6 +347,15 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
     for (const w of workers) w?.send({ k: 'peers', ports: peerPorts, branchPrefixes } satisfies IpcMessage);
   };
 
+  /** Every worker's stream connections, so a worker (re)started later learns the others'. */
+  const conns = new Map<string, ConnNote>();
+  const connKey = (n: ConnNote): string => `${n.worker}:${n.connId}`;
+  const tellOthers = (from: number, m: IpcMessage): void => {
+    workers.forEach((w, j) => {
+      if (j !== from) w?.send(m);
+    });
+  };
+
   const onWorkerMessage = (i: number, m: IpcMessage): void => {
     switch (m.k) {
       case 'ready':
@@ -357,9 +363,16 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
         peerPorts[i] = m.peerPort;
         branchPrefixes[i] = m.branchPrefix;
         announcePeers();
+        workers[i]?.send({ k: 'conns', notes: [...conns.values()].filter((n) => n.worker !== i) } satisfies IpcMessage);
         break;
       case 'msg':
+      case 'send':
         workers[m.to]?.send(m);
+        break;
+      case 'conn':
+        if (m.open) conns.set(connKey(m.note), m.note);
+        else conns.delete(connKey(m.note));
+        tellOthers(i, m);
         break;
       case 'rpc-res':
         rpcWaiters.get(m.id)?.(m);
@@ -390,6 +403,12 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
       peerPorts[i] = 0;
       branchPrefixes[i] = '';
       announcePeers();
+      // Its connections died with it.
+      for (const [key, note] of conns) {
+        if (note.worker !== i) continue;
+        conns.delete(key);
+        tellOthers(i, { k: 'conn', open: false, note });
+      }
       if (stopping) return;
       log.err(`worker ${i} (pid ${w.process.pid}) exited (${signal ?? code}); starting a new one`);
       setTimeout(() => fork(i), 500);

@@ -11,7 +11,7 @@ import type { Transport, TransportEnv } from './transport.js';
 import { UdpTransport } from './udp.js';
 import type { UdpBind } from './types.js';
 import { WsTransport, type HttpHook, type WsOptions } from './ws.js';
-import type { ConnectionQueries, ConnInfo, ListenProto, ListenSocket, ListenSpec, Proto, ReceiveInfo, SendTarget } from './types.js';
+import type { ConnectionQueries, ConnInfo, ListenProto, ListenSocket, ListenSpec, PeerConnections, Proto, ReceiveInfo, SendTarget } from './types.js';
 
 export interface TransportOptions {
   onMessage: (data: Buffer, rcv: ReceiveInfo) => void;
@@ -36,6 +36,13 @@ export interface TransportOptions {
   maxTcpConnections?: number;
   /** How UDP listeners bind: a cluster worker's own sockets or the shared handle (udp.ts). */
   udpBind?: UdpBind;
+  /** With workers: the stream connections the other workers hold, and where their hand-overs land. */
+  peers?: PeerConnections;
+  /**
+   * Connection ids `first + step * n` (n = 1, 2, ...): a worker's ids are `index + workers * n`,
+   * unique across the workers, and the id names the worker holding it. Default 0 and 1.
+   */
+  connIds?: { first: number; step: number };
 }
 
 /** Totals over all transports (the metrics read these names), and each transport's own counters. */
@@ -93,6 +100,7 @@ export class TransportManager implements ConnectionQueries {
   private readonly env: TransportEnv;
   readonly limits: StreamLimits;
   private creds: TlsCredentials | undefined;
+  private readonly peers: PeerConnections | undefined;
 
   constructor(private readonly opts: TransportOptions) {
     this.limits = {
@@ -101,12 +109,24 @@ export class TransportManager implements ConnectionQueries {
       ...(opts.tcpIdleTimeoutMs !== undefined ? { idleTimeoutMs: opts.tcpIdleTimeoutMs } : {}),
       ...(opts.maxTcpConnections !== undefined ? { maxConnections: opts.maxTcpConnections } : {}),
     };
+    const { first, step } = opts.connIds ?? { first: 0, step: 1 };
+    const peers = (this.peers = opts.peers);
     this.env = {
       deliver: opts.onMessage,
       error: (e, where) => opts.onError?.(e, where),
-      nextConnId: () => ++this.connIds,
-      connClosed: opts.onConnClosed,
+      nextConnId: () => first + step * ++this.connIds,
+      connOpened: peers ? (proto, id, address, port) => peers.opened(proto, id, address, port) : undefined,
+      connClosed: peers
+        ? (proto, id, address, port) => {
+          peers.closed(proto, id, address, port);
+          opts.onConnClosed?.(proto, id, address, port);
+        }
+        : opts.onConnClosed,
     };
+    peers?.serve({
+      send: (t, data) => this.sendHere(t, data),
+      closed: (proto, id, address, port) => opts.onConnClosed?.(proto, id, address, port),
+    });
   }
 
   sockets(): readonly ListenSocket[] {
@@ -141,6 +161,16 @@ export class TransportManager implements ConnectionQueries {
   /** Sends one message; false only on an immediate failure (async failures go to onError). */
   send(t: SendTarget, data: Buffer): boolean {
     if (t.proto === 'udp' && this.udp) return this.udp.send(t, data);
+    if (this.peers && !this.byProto.get(t.proto)?.holds?.(t)) {
+      // No connection of ours carries it: another worker's may (a WebSocket client it accepted).
+      const w = this.peers.holder(t);
+      if (w !== undefined) return this.peers.handOver(w, t, data);
+    }
+    return this.sendHere(t, data);
+  }
+
+  /** Sends on this process's own sockets and connections (opening one where the protocol may). */
+  private sendHere(t: SendTarget, data: Buffer): boolean {
     const tr = this.byProto.get(t.proto);
     if (tr) return tr.send(t, data);
     this.sendErrorsNoTransport++;

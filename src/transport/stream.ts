@@ -315,6 +315,7 @@ export abstract class ByteStreamTransport implements Transport {
   protected adopt(sock: Socket, local: ListenSocket, address: string, port: number, accepted: boolean): ByteStreamConn {
     const c = new ByteStreamConn(this.env.nextConnId(), local, normalizeAddress(address), port, sock, accepted, this.table.limits.maxMessageSize);
     this.table.add(c, accepted);
+    this.env.connOpened?.(this.proto, c.id, c.remoteAddress, c.remotePort);
     sock.setNoDelay(true);
     sock.on('data', (chunk: Buffer) => this.onData(c, chunk));
     sock.on('error', (e) => this.env.error(e, `${this.proto} connection ${c.remoteAddress}:${c.remotePort}`));
@@ -359,6 +360,10 @@ export abstract class ByteStreamTransport implements Transport {
     if (c.framer.headersPending) {
       if (c.headersSince === 0 && this.table.limits.headerTimeoutMs > 0) c.headersSince = Date.now();
     } else c.headersSince = 0;
+  }
+
+  holds(t: SendTarget): boolean {
+    return this.table.find(t) !== undefined;
   }
 
   send(t: SendTarget, data: Buffer): boolean {

@@ -13,6 +13,8 @@ export interface TransportEnv {
   error(e: Error, where: string): void;
   /** Connection ids are unique across all transports of one manager (Kamailio's tcp conn id). */
   nextConnId(): number;
+  /** A stream connection (tcp, tls, ws, wss) was accepted or opened (other workers learn of it). */
+  connOpened?(proto: Proto, connId: number, address: string, port: number): void;
   /** A stream connection (tcp, tls, ws, wss) closed, for whatever waits on it (tm branches). */
   connClosed?(proto: Proto, connId: number, address: string, port: number): void;
 }
@@ -33,6 +35,8 @@ export interface Transport {
   listen(spec: ListenSpec): Promise<ListenSocket>;
   /** Sends one message; false only on an immediate failure (later failures go to env.error). */
   send(t: SendTarget, data: Buffer): boolean;
+  /** Stream transports: a connection of this process carries sends to `t` (its connId or peer). */
+  holds?(t: SendTarget): boolean;
   sockets(): readonly ListenSocket[];
   close(): Promise<void>;
   readonly stats: TransportCounters;

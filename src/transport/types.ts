@@ -121,6 +121,27 @@ export function findSocket(sockets: readonly ListenSocket[], spec: { proto: Prot
 }
 
 /**
+ * With workers (src/ops/cluster.ts): the stream connections (tcp, tls, ws, wss) that other worker
+ * processes hold. A TLS or WebSocket client's connection lives in the worker that accepted it; a
+ * message for that client relayed by another worker (a call from a UDP peer, handled by its
+ * Call-ID's owner) is handed to the holder, which writes it on the connection.
+ */
+export interface PeerConnections {
+  /** The other worker holding a connection that `t` names (its connId, else its peer), if any. */
+  holder(t: SendTarget): number | undefined;
+  /** Hands the send to that worker; false when it cannot be handed over. */
+  handOver(worker: number, t: SendTarget, data: Buffer): boolean;
+  /** This process accepted or opened / lost a stream connection: the other workers learn it. */
+  opened(proto: Proto, connId: number, address: string, port: number): void;
+  closed(proto: Proto, connId: number, address: string, port: number): void;
+  /**
+   * Where what the other workers hand over lands: sends on this process's connections, and the
+   * closing of theirs (tm ends the branches that wait on a connection).
+   */
+  serve(here: { send(t: SendTarget, data: Buffer): boolean; closed(proto: Proto, connId: number, address: string, port: number): void }): void;
+}
+
+/**
  * How a UDP listener binds: the cluster primary's shared handle, or a socket of its own beside the
  * other workers' (SO_REUSEPORT or SO_REUSEADDR; src/ops/cluster.ts chooses).
  */

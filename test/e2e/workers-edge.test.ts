@@ -158,7 +158,7 @@ describe('--workers 2 with TLS and WS listeners', () => {
     expect(results, proxy.output().slice(-3000)).toEqual(expected);
   });
 
-  it.fails('calls from a UDP peer to a WebSocket client registered through the other worker', async () => {
+  it('calls from a UDP peer to a WebSocket client registered through the other worker', async () => {
     const wsPort = await freePort();
     const proxy = track(await startProxy({
       script: writeScript(`

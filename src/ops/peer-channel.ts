@@ -1,0 +1,164 @@
+/**
+ * Worker-to-worker hand-overs (src/ops/cluster.ts): each worker has a datagram socket on
+ * 127.0.0.1, and each hand-over travels as one datagram to the other worker's socket (one kernel
+ * hop, in order; through the primary's IPC pipe, two process hops and a serialisation each, a
+ * handed-over ACK fell behind the BYE read directly after it). Two kinds:
+ *
+ * - a received message for the worker that owns its call (a UDP message by its Call-ID, a reply
+ *   by the branch prefix in its Via), with where it was received;
+ * - a message to send on a stream connection (tcp, tls, ws, wss) the other worker holds.
+ *
+ * Layout: secret(8) kind(1) then the kind's header and the message. The secret (random per
+ * cluster, from the primary) and the peer port list keep other local processes from injecting
+ * messages with a forged source.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import type { Proto, ReceiveInfo, SendTarget } from '../transport/types.js';
+
+/** Largest datagram on loopback. */
+const MAX_PEER_DATAGRAM = 65_507;
+export const SECRET_LEN = 8;
+const KIND_RECEIVED = 1;
+const KIND_SEND = 2;
+const PROTOS: readonly Proto[] = ['udp', 'tcp', 'tls', 'ws', 'wss', 'sctp'];
+const HAS_CONN = 1;
+const NO_CONNECT = 2;
+const CLOSE_AFTER = 4;
+
+/** What a hand-over datagram carries. */
+export type HandOver =
+  | { kind: 'received'; rcv: ReceiveInfo; data: Buffer }
+  | { kind: 'send'; target: SendTarget; data: Buffer };
+
+/** Writes a length-prefixed latin1 string at `o`; the offset after it. */
+function putStr(buf: Buffer, o: number, s: string): number {
+  buf[o] = s.length;
+  return o + 1 + buf.write(s, o + 1, 'latin1');
+}
+
+/** Strings longer than a length byte do not fit (addresses and socket ids never are). */
+const fits = (...s: string[]): boolean => s.every((x) => x.length <= 255);
+
+/** The header of a hand-over (after the secret), in one allocation: the hot path of --workers. */
+export function encodeHead(h: HandOver): Buffer | null {
+  if (h.kind === 'received') {
+    const r = h.rcv;
+    if (!fits(r.srcAddress, r.localAddress)) return null;
+    const head = Buffer.allocUnsafe(12 + 2 + r.srcAddress.length + r.localAddress.length);
+    head[0] = KIND_RECEIVED;
+    head[1] = r.family;
+    head[2] = PROTOS.indexOf(r.proto);
+    head[3] = r.connId !== undefined ? HAS_CONN : 0;
+    head.writeUInt16BE(r.srcPort, 4);
+    head.writeUInt16BE(r.localPort, 6);
+    head.writeUInt32BE(r.connId ?? 0, 8);
+    putStr(head, putStr(head, 12, r.srcAddress), r.localAddress);
+    return head;
+  }
+  const t = h.target;
+  const local = t.local ?? '';
+  const serverName = t.serverName ?? '';
+  if (!fits(t.address, local, serverName)) return null;
+  const head = Buffer.allocUnsafe(9 + 3 + t.address.length + local.length + serverName.length);
+  head[0] = KIND_SEND;
+  head[1] = PROTOS.indexOf(t.proto);
+  head[2] = (t.connId !== undefined ? HAS_CONN : 0) | (t.noConnect ? NO_CONNECT : 0) | (t.closeAfter ? CLOSE_AFTER : 0);
+  head.writeUInt16BE(t.port, 3);
+  head.writeUInt32BE(t.connId ?? 0, 5);
+  putStr(head, putStr(head, putStr(head, 9, t.address), local), serverName);
+  return head;
+}
+
+/** Reads a hand-over (after the secret); null when it is cut short or unknown. */
+export function decodeHandOver(buf: Buffer, start: number): HandOver | null {
+  let o = start;
+  const need = (n: number): boolean => o + n <= buf.length;
+  const str = (): string | null => {
+    if (!need(1)) return null;
+    const n = buf[o++]!;
+    if (!need(n)) return null;
+    const s = buf.toString('latin1', o, o + n);
+    o += n;
+    return s;
+  };
+  if (!need(1)) return null;
+  const kind = buf[o++];
+  if (kind === KIND_RECEIVED) {
+    if (!need(11)) return null;
+    const family = buf[o] === 6 ? 6 : 4;
+    const proto = PROTOS[buf[o + 1]!];
+    const flags = buf[o + 2]!;
+    const srcPort = buf.readUInt16BE(o + 3);
+    const localPort = buf.readUInt16BE(o + 5);
+    const connId = buf.readUInt32BE(o + 7);
+    o += 11;
+    const srcAddress = str();
+    const localAddress = str();
+    if (!proto || srcAddress === null || localAddress === null) return null;
+    const rcv: ReceiveInfo = flags & HAS_CONN
+      ? { proto, srcAddress, srcPort, localAddress, localPort, family, connId }
+      : { proto, srcAddress, srcPort, localAddress, localPort, family };
+    return { kind: 'received', rcv, data: buf.subarray(o) };
+  }
+  if (kind === KIND_SEND) {
+    if (!need(8)) return null;
+    const proto = PROTOS[buf[o]!];
+    const flags = buf[o + 1]!;
+    const port = buf.readUInt16BE(o + 2);
+    const connId = buf.readUInt32BE(o + 4);
+    o += 8;
+    const address = str();
+    const local = str();
+    const serverName = str();
+    if (!proto || address === null || local === null || serverName === null) return null;
+    const target: SendTarget = { proto, address, port };
+    if (flags & HAS_CONN) target.connId = connId;
+    if (flags & NO_CONNECT) target.noConnect = true;
+    if (flags & CLOSE_AFTER) target.closeAfter = true;
+    if (local) target.local = local;
+    if (serverName) target.serverName = serverName;
+    return { kind: 'send', target, data: buf.subarray(o) };
+  }
+  return null;
+}
+
+export class PeerChannel {
+  readonly socket: Socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+  private ports: number[] = [];
+  private readonly secret: Buffer;
+
+  constructor(secretHex: string, private readonly deliver: (h: HandOver) => void) {
+    this.secret = Buffer.from(secretHex, 'hex');
+    this.socket.on('message', (buf, from) => this.receive(buf, from.address, from.port));
+    // A hand-over that cannot be sent is a lost datagram, as on the wire; never a crash.
+    this.socket.on('error', () => undefined);
+  }
+
+  /** Binds its own loopback port (exclusive: not the primary's shared handle). */
+  bind(): Promise<number> {
+    return new Promise((resolve) => {
+      this.socket.bind({ address: '127.0.0.1', port: 0, exclusive: true }, () => resolve(this.socket.address().port));
+    });
+  }
+
+  setPorts(ports: number[]): void {
+    this.ports = ports;
+  }
+
+  /** Sends to worker `to`; false when its port is not known yet or the message is too big. */
+  send(to: number, h: HandOver): boolean {
+    const port = this.ports[to];
+    if (!port || this.secret.length !== SECRET_LEN) return false;
+    const head = encodeHead(h);
+    if (!head || SECRET_LEN + head.length + h.data.length > MAX_PEER_DATAGRAM) return false;
+    this.socket.send([this.secret, head, h.data], port, '127.0.0.1');
+    return true;
+  }
+
+  private receive(buf: Buffer, address: string, port: number): void {
+    if (address !== '127.0.0.1' || !this.ports.includes(port) || buf.length < SECRET_LEN + 1) return;
+    if (!buf.subarray(0, SECRET_LEN).equals(this.secret)) return;
+    const h = decodeHandOver(buf, SECRET_LEN);
+    if (h) this.deliver(h);
+  }
+}
