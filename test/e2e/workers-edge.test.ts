@@ -6,9 +6,10 @@
  * holds the connection, one of its calls has its Call-ID owned by the other one: the UAS's UDP
  * replies must still reach the transaction, in the worker that relayed the request.
  *
- * Not yet: a call from a UDP peer to a WebSocket client, when the worker owning its Call-ID is not
- * the one holding the client's connection (sends are not handed to the connection's worker); the
- * second test shows it (it.fails), with Call-IDs owned by each worker so one of them always is.
+ * The other way, a UDP peer calls WebSocket and TLS clients registered through the proxy: the
+ * Call-ID's owner relays the INVITE, ACK and BYE, and when another worker holds the client's
+ * connection, it hands each send to that worker; the client's replies, read by the holder, go to
+ * the worker whose branch their Via carries.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
@@ -45,37 +46,44 @@ const track = <T extends ProxyHandle | SippHandle>(h: T): T => (running.push(h),
 
 interface Conn {
   write(m: string): void;
-  next(pred: (m: string) => boolean, what: string): Promise<string>;
+  next(pred: (m: string) => boolean, what: string, waitMs?: number): Promise<string>;
   close(): void;
+  /** Requests go here instead of the queue when set (a UAS). */
+  onRequest?: (m: string) => void;
+  /** The client's own port (its Contact). */
+  localPort?: number;
 }
 
 /** A SIP connection whose received messages are awaited one predicate at a time (bounded). */
-function conn(write: (m: string) => void, close: () => void): Conn & { push(m: string): void } {
+function conn(write: (m: string) => void, close: () => void, localPort?: number): Conn & { push(m: string): void } {
   const got: string[] = [];
   const waiters: { pred: (m: string) => boolean; res: (m: string) => void }[] = [];
-  return {
+  const self: Conn & { push(m: string): void } = {
     write,
     close,
+    localPort,
     push: (m) => {
+      if (self.onRequest && !m.startsWith('SIP/2.0 ')) return self.onRequest(m);
       const i = waiters.findIndex((w) => w.pred(m));
       if (i >= 0) waiters.splice(i, 1)[0]!.res(m);
       else got.push(m);
     },
-    next: (pred, what) => {
+    next: (pred, what, waitMs = 8000) => {
       const i = got.findIndex(pred);
       if (i >= 0) return Promise.resolve(got.splice(i, 1)[0]!);
       return new Promise((res, rej) => {
-        const t = setTimeout(() => rej(new Error(`no ${what} within 8 s; received: ${got.map((m) => m.split('\r\n')[0]).join(' | ')}`)), 8000);
+        const t = setTimeout(() => rej(new Error(`no ${what} within ${waitMs} ms; received: ${got.map((m) => m.split('\r\n')[0]).join(' | ')}`)), waitMs);
         waiters.push({ pred, res: (m) => (clearTimeout(t), res(m)) });
       });
     },
   };
+  return self;
 }
 
 async function openTls(port: number, ca: Buffer): Promise<Conn> {
   const sock = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'kemi.test' });
   await new Promise<void>((r, j) => (sock.once('secureConnect', () => r()), sock.once('error', j)));
-  const c = conn((m) => sock.write(m), () => sock.end());
+  const c = conn((m) => sock.write(m), () => sock.end(), sock.localPort);
   let buf = '';
   sock.on('data', (d: Buffer) => {
     buf += d.toString('latin1');
@@ -93,7 +101,7 @@ async function openTls(port: number, ca: Buffer): Promise<Conn> {
 async function openWs(port: number): Promise<Conn> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/`, ['sip']);
   await new Promise<void>((r, j) => (ws.once('open', () => r()), ws.once('error', j)));
-  const c = conn((m) => ws.send(m), () => ws.close());
+  const c = conn((m) => ws.send(m), () => ws.close(), (ws as unknown as { _socket: { localPort: number } })._socket.localPort);
   ws.on('message', (d: Buffer) => c.push(d.toString()));
   return c;
 }
@@ -158,59 +166,137 @@ describe('--workers 2 with TLS and WS listeners', () => {
     expect(results, proxy.output().slice(-3000)).toEqual(expected);
   });
 
-  it('calls from a UDP peer to a WebSocket client registered through the other worker', async () => {
+  it('calls from a UDP peer to a WebSocket and a TLS client registered through either worker: INVITE, 200, ACK, BYE, 200', async () => {
+    const certs = makeCerts();
+    const wsPort = await freePort();
+    const tlsPort = await freePort();
+    const proxy = track(await startProxy({
+      script: writeScript(CALLEE_SCRIPT), protos: ['udp'], modules: ['pv', 'sl', 'tm', 'rr', 'siputils', 'usrloc', 'registrar'],
+      extraArgs: ['--workers', '2', '--listen', `ws:127.0.0.1:${wsPort}`, '--listen', `tls:127.0.0.1:${tlsPort}`,
+        '--tls-cert', certs.server.cert, '--tls-key', certs.server.key],
+    }));
+    const ca = readFileSync(certs.ca);
+    // Two clients per transport: the primary may hand both connections of one transport to one worker.
+    const callees = [await openCallee('ws', wsPort, ca, 'w0'), await openCallee('ws', wsPort, ca, 'w1'), await openCallee('tls', tlsPort, ca, 't0'), await openCallee('tls', tlsPort, ca, 't1')];
+    const uac = await udpUac(proxy.port);
+    try {
+      const results: Record<string, string[]> = {};
+      for (const callee of callees) {
+        // Each Call-ID's owner relays the INVITE; one of the two is never the worker holding the client.
+        for (const id of callIdsForBothWorkers(`to-${callee.user}`)) {
+          results[id] = await uac.call(callee.user, id).then((r) => [...r, callee.acked.has(id) ? 'ACK reached the client' : 'no ACK at the client'])
+            .catch((e: unknown) => [String(e instanceof Error ? e.message : e)]);
+        }
+      }
+      const expected = Object.fromEntries(Object.keys(results).map((id) => [id, ['SIP/2.0 200 OK', 'SIP/2.0 200 OK', 'ACK reached the client']]));
+      expect(results, proxy.output().slice(-3000)).toEqual(expected);
+    } finally {
+      uac.close();
+      for (const c of callees) c.close();
+    }
+  });
+
+  it('a call to a WebSocket client that has gone fails at once in either worker, not at the transaction timeout', async () => {
     const wsPort = await freePort();
     const proxy = track(await startProxy({
-      script: writeScript(`
+      script: writeScript(CALLEE_SCRIPT), protos: ['udp'], modules: ['pv', 'sl', 'tm', 'rr', 'siputils', 'usrloc', 'registrar'],
+      extraArgs: ['--workers', '2', '--listen', `ws:127.0.0.1:${wsPort}`],
+    }));
+    const callee = await openCallee('ws', wsPort, Buffer.alloc(0), 'gone');
+    callee.close();
+    await new Promise((r) => setTimeout(r, 300)); // the closing reaches the other worker over IPC
+    const uac = await udpUac(proxy.port);
+    try {
+      const results: Record<string, string> = {};
+      for (const id of callIdsForBothWorkers('to-gone')) {
+        results[id] = await uac.call('gone', id, 3000).then((r) => r[0]!, (e: unknown) => String(e instanceof Error ? e.message : e));
+      }
+      // t_relay fails where the connection is missing; the script answers with sl_reply_error (Kamailio: 500).
+      for (const [id, status] of Object.entries(results)) expect(status, `${id}\n${proxy.output().slice(-2000)}`).toMatch(/^SIP\/2.0 [45]\d\d /);
+    } finally {
+      uac.close();
+    }
+  });
+});
+
+const CALLEE_SCRIPT = `
 function ksr_request_route()
   if KSR.is_REGISTER() then
     if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
     return 1
   end
+  if KSR.siputils.has_totag() > 0 then
+    if KSR.rr.loose_route() > 0 then KSR.tm.t_relay() return 1 end
+    KSR.sl.sl_send_reply(404, "Not here")
+    return 1
+  end
   if KSR.is_INVITE() then
     if KSR.registrar.lookup("location") < 0 then KSR.sl.sl_send_reply(404, "Not Found") return 1 end
-    KSR.tm.t_relay()
+    KSR.rr.record_route()
+    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
     return 1
   end
   KSR.sl.sl_send_reply(404, "Not here")
 end
-`),
-      protos: ['udp'], modules: ['pv', 'sl', 'tm', 'rr', 'siputils', 'usrloc', 'registrar'],
-      extraArgs: ['--workers', '2', '--listen', `ws:127.0.0.1:${wsPort}`],
-    }));
-    // The WebSocket client: registers its own address as Contact, answers every INVITE with 200.
-    const ws = new WebSocket(`ws://127.0.0.1:${wsPort}/`, ['sip']);
-    await new Promise<void>((r, j) => (ws.once('open', () => r()), ws.once('error', j)));
-    const c = conn((m) => ws.send(m), () => ws.close());
-    ws.on('message', (d: Buffer) => {
-      const m = d.toString();
-      if (!m.startsWith('INVITE ')) return c.push(m);
-      const copy = m.split('\r\n').filter((l) => /^(via|record-route|from|call-id|cseq):/i.test(l));
-      ws.send(['SIP/2.0 200 OK', ...copy, `To: ${hdr(m, 'To')[0]};tag=ws1`, `Contact: <sip:w@127.0.0.1:${localPort};transport=ws>`, 'Content-Length: 0', '', ''].join('\r\n'));
-    });
-    const localPort = (ws as unknown as { _socket: { localPort: number } })._socket.localPort;
-    c.write([`REGISTER sip:kemi.test SIP/2.0`, 'Via: SIP/2.0/WS client.invalid;branch=z9hG4bKreg1', 'Max-Forwards: 70', 'From: <sip:w@kemi.test>;tag=r1', 'To: <sip:w@kemi.test>',
-      'Call-ID: reg-w2@kemi.test', 'CSeq: 1 REGISTER', `Contact: <sip:w@127.0.0.1:${localPort};transport=ws>`, 'Expires: 300', 'Content-Length: 0', '', ''].join('\r\n'));
-    expect((await c.next((m) => /^SIP\/2.0 200/.test(m), '200 to REGISTER')).split('\r\n')[0]).toBe('SIP/2.0 200 OK');
+`;
 
-    const udp = createSocket('udp4');
-    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
-    const me = udp.address().port;
-    const got = new Map<string, string>();
-    udp.on('message', (b) => {
-      const m = b.toString();
-      const id = hdr(m, 'Call-ID')[0] ?? '';
-      if (/^SIP\/2.0 [2-6]/.test(m) && !got.has(id)) got.set(id, m.split('\r\n')[0]!);
-    });
-    const ids = callIdsForBothWorkers('w2-to-ws');
-    for (const id of ids) {
-      udp.send([`INVITE sip:w@kemi.test SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bK-${id}`, 'Max-Forwards: 70', `From: <sip:u@kemi.test>;tag=u-${id}`, 'To: <sip:w@kemi.test>',
-        `Call-ID: ${id}`, 'CSeq: 1 INVITE', `Contact: <sip:u@127.0.0.1:${me}>`, 'Content-Length: 0', '', ''].join('\r\n'), proxy.port, '127.0.0.1');
-    }
-    // Bounded wait: each INVITE gets a final answer (200 from the client, or the proxy's own error) or nothing.
-    for (let i = 0; i < 80 && got.size < ids.length; i++) await new Promise((r) => setTimeout(r, 100));
-    udp.close();
-    ws.close();
-    expect(Object.fromEntries(ids.map((id) => [id, got.get(id) ?? 'no final reply']))).toEqual(Object.fromEntries(ids.map((id) => [id, 'SIP/2.0 200 OK'])));
-  });
-});
+/** The headers a UAS copies from a request into its answer. */
+const answerTo = (m: string, status: string, toTag: string, contact: string): string => {
+  const copy = m.split('\r\n').filter((l) => /^(via|record-route|from|call-id|cseq):/i.test(l));
+  const to = hdr(m, 'To')[0] ?? '';
+  return [`SIP/2.0 ${status}`, ...copy, `To: ${/;tag=/.test(to) ? to : `${to};tag=${toTag}`}`, `Contact: <${contact}>`, 'Content-Length: 0', '', ''].join('\r\n');
+};
+
+interface Callee {
+  user: string;
+  /** Call-IDs whose ACK reached the client. */
+  acked: Set<string>;
+  close(): void;
+}
+
+/**
+ * A WebSocket or TLS client that registers `user` with its own address as Contact, answers every
+ * INVITE and BYE with 200 and notes the ACKs.
+ */
+async function openCallee(proto: 'ws' | 'tls', port: number, ca: Buffer, user: string): Promise<Callee> {
+  const c = proto === 'ws' ? await openWs(port) : await openTls(port, ca);
+  const contact = `sip:${user}@127.0.0.1:${c.localPort};transport=${proto}`;
+  const acked = new Set<string>();
+  c.onRequest = (m) => {
+    const method = m.split(' ', 1)[0];
+    const id = hdr(m, 'Call-ID')[0] ?? '';
+    if (method === 'ACK') acked.add(id);
+    else if (method === 'INVITE' || method === 'BYE') c.write(answerTo(m, '200 OK', `${user}-tag`, contact));
+  };
+  c.write([`REGISTER sip:kemi.test SIP/2.0`, `Via: SIP/2.0/${proto.toUpperCase()} client.invalid;branch=z9hG4bKreg-${user}`, 'Max-Forwards: 70', `From: <sip:${user}@kemi.test>;tag=r-${user}`,
+    `To: <sip:${user}@kemi.test>`, `Call-ID: reg-${user}@kemi.test`, 'CSeq: 1 REGISTER', `Contact: <${contact}>`, 'Expires: 300', 'Content-Length: 0', '', ''].join('\r\n'));
+  expect((await c.next((m) => /^SIP\/2.0 200/.test(m), `200 to the REGISTER of ${user}`)).split('\r\n')[0]).toBe('SIP/2.0 200 OK');
+  return { user, acked, close: () => c.close() };
+}
+
+/** A UDP caller: INVITE, 200, ACK and BYE along the Record-Route, 200; each step bounded in time. */
+async function udpUac(proxyPort: number): Promise<{ call(user: string, callId: string, waitMs?: number): Promise<string[]>; close(): void }> {
+  const udp = createSocket('udp4');
+  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+  const me = udp.address().port;
+  const c = conn((m) => udp.send(m, proxyPort, '127.0.0.1'), () => udp.close());
+  udp.on('message', (b) => c.push(b.toString()));
+  const call = async (user: string, callId: string, waitMs = 8000): Promise<string[]> => {
+    const req = (method: string, ruri: string, cseq: number, extra: string[]): string =>
+      [`${method} ${ruri} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${me};rport;branch=z9hG4bK-${method}-${callId}`, 'Max-Forwards: 70', `From: <sip:u@kemi.test>;tag=u-${callId}`,
+        ...extra, `Call-ID: ${callId}`, `CSeq: ${cseq} ${method}`, `Contact: <sip:u@127.0.0.1:${me}>`, 'Content-Length: 0', '', ''].join('\r\n');
+    const final = (method: string) => (m: string): boolean => /^SIP\/2.0 [2-6]/.test(m) && hdr(m, 'Call-ID')[0] === callId && (hdr(m, 'CSeq')[0] ?? '').endsWith(method);
+    c.write(req('INVITE', `sip:${user}@kemi.test`, 1, [`To: <sip:${user}@kemi.test>`]));
+    const ok = await c.next(final('INVITE'), `final reply to the INVITE of ${callId}`, waitMs);
+    if (!ok.startsWith('SIP/2.0 200')) return [ok.split('\r\n')[0]!];
+    const to = hdr(ok, 'To')[0]!;
+    const target = /<([^>]+)>/.exec(hdr(ok, 'Contact')[0] ?? '')![1]!;
+    const routes = hdr(ok, 'Record-Route').flatMap((v) => v.split(/,\s*(?=<)/)).map((r) => `Route: ${r}`);
+    c.write(req('ACK', target, 1, [`To: ${to}`, ...routes]));
+    await new Promise((r) => setTimeout(r, 50)); // the BYE does not overtake the ACK
+    c.write(req('BYE', target, 2, [`To: ${to}`, ...routes]));
+    const bye = await c.next(final('BYE'), `final reply to the BYE of ${callId}`, waitMs);
+    return [ok.split('\r\n')[0]!, bye.split('\r\n')[0]!];
+  };
+  return { call, close: () => c.close() };
+}
