@@ -110,12 +110,12 @@ const hdr = (m: string, name: string): string[] =>
   m.split('\r\n').filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`)).map((l) => l.slice(name.length + 1).trim());
 
 /** One call on `c`: INVITE, 200, ACK, BYE, 200; resolves with the status lines seen. */
-async function call(c: Conn, via: 'TLS' | 'WS', callId: string): Promise<string[]> {
+async function call(c: Conn, via: 'TLS' | 'WS', callId: string, user = 'sipp'): Promise<string[]> {
   const req = (method: string, ruri: string, cseq: number, branch: string, extra: string[]): string =>
     [`${method} ${ruri} SIP/2.0`, `Via: SIP/2.0/${via} client.invalid;branch=z9hG4bK${branch}`, 'Max-Forwards: 70', `From: <sip:w@kemi.test>;tag=f-${callId}`,
       ...extra, `Call-ID: ${callId}`, `CSeq: ${cseq} ${method}`, 'Content-Length: 0', '', ''].join('\r\n');
   const is = (status: string, method: string) => (m: string): boolean => m.startsWith(`SIP/2.0 ${status}`) && hdr(m, 'Call-ID')[0] === callId && (hdr(m, 'CSeq')[0] ?? '').endsWith(method);
-  c.write(req('INVITE', 'sip:sipp@kemi.test', 1, `i-${callId}`, ['To: <sip:sipp@kemi.test>', `Contact: <sip:w@client.invalid;transport=${via.toLowerCase()}>`]));
+  c.write(req('INVITE', `sip:${user}@kemi.test`, 1, `i-${callId}`, [`To: <sip:${user}@kemi.test>`, `Contact: <sip:w@client.invalid;transport=${via.toLowerCase()}>`]));
   const ok = await c.next(is('200', 'INVITE'), `200 to the INVITE of ${callId}`);
   const to = hdr(ok, 'To')[0]!;
   const contact = /<([^>]+)>/.exec(hdr(ok, 'Contact')[0] ?? '')![1]!;
@@ -193,6 +193,32 @@ describe('--workers 2 with TLS and WS listeners', () => {
     } finally {
       uac.close();
       for (const c of callees) c.close();
+    }
+  });
+
+  it('WebSocket clients call WebSocket clients (browser to browser), whichever workers hold the two connections', async () => {
+    const wsPort = await freePort();
+    const proxy = track(await startProxy({
+      script: writeScript(CALLEE_SCRIPT), protos: ['udp'], modules: ['pv', 'sl', 'tm', 'rr', 'siputils', 'usrloc', 'registrar'],
+      extraArgs: ['--workers', '2', '--listen', `ws:127.0.0.1:${wsPort}`],
+    }));
+    // The primary hands connections out in turn: of two callers and two callees, some pairs sit on different workers.
+    const callees = [await openCallee('ws', wsPort, Buffer.alloc(0), 'b0'), await openCallee('ws', wsPort, Buffer.alloc(0), 'b1')];
+    const callers = [await openWs(wsPort), await openWs(wsPort)];
+    try {
+      const results: Record<string, string[]> = {};
+      for (const [k, caller] of callers.entries()) {
+        for (const callee of callees) {
+          for (const id of callIdsForBothWorkers(`ws${k}-to-${callee.user}`)) {
+            results[id] = await call(caller, 'WS', id, callee.user).then((r) => [...r, callee.acked.has(id) ? 'ACK reached the callee' : 'no ACK at the callee'])
+              .catch((e: unknown) => [String(e instanceof Error ? e.message : e)]);
+          }
+        }
+      }
+      const expected = Object.fromEntries(Object.keys(results).map((id) => [id, ['SIP/2.0 200 OK', 'SIP/2.0 200 OK', 'ACK reached the callee']]));
+      expect(results, proxy.output().slice(-3000)).toEqual(expected);
+    } finally {
+      for (const c of [...callers, ...callees]) c.close();
     }
   });
 
