@@ -59,7 +59,7 @@ let uasPort = 0;
 let cfgDir = '';
 
 /** A baresip config dir: TLS account through the proxy, no audio devices. */
-function baresipConfig(dir: string, ca: string, cert: string, key: string, sipPort: number): void {
+function baresipConfig(dir: string, ca: string, cert: string, key: string, sipPort: number, proxyTlsPort: number): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'cert.pem'), readFileSync(cert, 'latin1') + readFileSync(key, 'latin1'));
   // 5 s of silence at 8 kHz: the aufile source ends the call it sends on (baresip hangs up).
@@ -95,11 +95,11 @@ function baresipConfig(dir: string, ca: string, cert: string, key: string, sipPo
     'module_app menu.so',
     '',
   ].join('\n'));
-  writeFileSync(join(dir, 'accounts'), `<sip:alice@kemi.test;transport=tls>;outbound="sip:127.0.0.1:${tlsPort};transport=tls";regint=60;answermode=auto;audio_codecs=PCMU\n`);
+  writeFileSync(join(dir, 'accounts'), `<sip:alice@kemi.test;transport=tls>;outbound="sip:127.0.0.1:${proxyTlsPort};transport=tls";regint=60;answermode=auto;audio_codecs=PCMU\n`);
 }
 
-function runBaresip(seconds: number, commands: string[]): { done: Promise<string>; stop(): Promise<void> } {
-  const args = ['-f', cfgDir, '-t', String(seconds), ...commands.flatMap((c) => ['-e', c])];
+function runBaresip(seconds: number, commands: string[], dir = cfgDir): { done: Promise<string>; stop(): Promise<void> } {
+  const args = ['-f', dir, '-t', String(seconds), ...commands.flatMap((c) => ['-e', c])];
   const child = spawn(BARESIP, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -124,7 +124,7 @@ beforeAll(async () => {
     extraArgs: ['--config', cfg, '--listen', `tls:127.0.0.1:${tlsPort}`, '--tls-cert', certs.server.cert, '--tls-key', certs.server.key],
   });
   cfgDir = join(tempDir('kemi-baresip-'), 'cfg');
-  baresipConfig(cfgDir, certs.ca, certs.client.cert, certs.client.key, await freePort());
+  baresipConfig(cfgDir, certs.ca, certs.client.cert, certs.client.key, await freePort(), tlsPort);
 });
 afterAll(async () => {
   for (const r of running) await r.stop();
@@ -157,4 +157,30 @@ describe.skipIf(!haveBaresip)('baresip over TLS through kemi-proxy', () => {
     const bout = await b.done;
     expect(bout).toMatch(/Call established: sip:alice@kemi\.test/);
   }, 40_000);
+
+  it('with --workers 2: is called several times by a SIPp UAC whichever worker owns the Call-ID', async () => {
+    // Another proxy, with two workers: some calls are relayed by the worker not holding baresip's TLS connection.
+    const certs = makeCerts();
+    const port = await freePort();
+    const cfg = join(tempDir(), 'kemi.json');
+    writeFileSync(cfg, JSON.stringify({ modparams: { nathelper: { received_avp: '$avp(RECEIVED)' }, registrar: { received_avp: '$avp(RECEIVED)' } } }));
+    const p2 = await startProxy({
+      script: writeScript(script(uasPort)),
+      protos: ['udp'],
+      modules: [...DEFAULT_MODULES, 'usrloc', 'registrar', 'nathelper'],
+      extraArgs: ['--config', cfg, '--workers', '2', '--listen', `tls:127.0.0.1:${port}`, '--tls-cert', certs.server.cert, '--tls-key', certs.server.key],
+    });
+    running.push(p2);
+    const dir = join(tempDir('kemi-baresip-'), 'cfg');
+    baresipConfig(dir, certs.ca, certs.client.cert, certs.client.key, await freePort(), port);
+    const b = runBaresip(14, [], dir);
+    running.push(b);
+    await new Promise((r) => setTimeout(r, 2500));
+    const calls = 4;
+    const r = await startSipp({ scenario: 'uac.xml', port: await freePort(), remote: `127.0.0.1:${p2.port}`, service: 'alice', calls, rate: 1, timeoutS: 20 }).done;
+    expect(r.successful, `${r.output}\n${p2.output()}`).toBe(calls);
+    expect(r.failed).toBe(0);
+    const bout = await b.done;
+    expect(bout.match(/Call established: sip:alice@kemi\.test/g)?.length, bout).toBe(calls);
+  }, 60_000);
 });
