@@ -279,6 +279,20 @@ export class KemiProxy implements ProxyServices, TmCore {
     let msg: SipMessage;
     try {
       msg = SipMessage.parse(data, { datagram: rcv.proto === 'udp' });
+    } catch (e) {
+      this.badMessage(data, rcv, e);
+      return;
+    }
+    if (this.handover && !handedOver) {
+      // Someone else's message goes on before it is validated: its owner validates it (and
+      // answers 400 to a bad one), so a handed-over message is checked once, not twice.
+      const owner = this.ownerElsewhere(this.handover, msg, rcv);
+      if (owner !== undefined) {
+        this.handover.forward(owner, data, rcv);
+        return;
+      }
+    }
+    try {
       if (msg.isRequest) validateRequest(msg);
       else validateReply(msg);
     } catch (e) {
@@ -286,22 +300,6 @@ export class KemiProxy implements ProxyServices, TmCore {
       return;
     }
     if (this.handover) {
-      // With workers, the owner of the Call-ID handles every UDP message of that call.
-      if (!handedOver && rcv.proto === 'udp') {
-        const owner = (msg.isRequest ? undefined : this.handover.ownerOfBranch?.(msg.topVia.branch ?? '')) ?? this.handover.ownerOf(msg.callId);
-        if (owner !== this.handover.index) {
-          this.handover.forward(owner, data, rcv);
-          return;
-        }
-      } else if (!handedOver && !msg.isRequest) {
-        // A reply on a connection this worker holds, to a request another worker relayed over it
-        // (a call from a UDP peer to this worker's WebSocket client): to that worker's transaction.
-        const owner = this.handover.ownerOfBranch?.(msg.topVia.branch ?? '');
-        if (owner !== undefined && owner !== this.handover.index) {
-          this.handover.forward(owner, data, rcv);
-          return;
-        }
-      }
       // libuv hands us up to 32 datagrams per poll; run the script on ours only after the rest
       // of the batch was handed over, or a handed-over ACK waits behind our batch and the BYE sent
       // after it, read by its owner directly, overtakes it.
@@ -310,6 +308,25 @@ export class KemiProxy implements ProxyServices, TmCore {
       return;
     }
     this.dispatch(msg, rcv);
+  }
+
+  /**
+   * With workers, the worker a message read here belongs to, when that is another one:
+   * - UDP: the owner of its Call-ID handles every message of the call; a reply goes to the worker
+   *   whose branch prefix its Via carries (it relayed the request from a TLS/WS/TCP connection);
+   * - a reply on a connection this worker holds, to a request another worker relayed over it (a
+   *   call from a UDP peer to this worker's WebSocket client): to that worker's transaction.
+   * Undefined for ours, and for a message whose Call-ID or Via does not parse (we answer it).
+   */
+  private ownerElsewhere(h: Handover, msg: SipMessage, rcv: ReceiveInfo): number | undefined {
+    let owner: number | undefined;
+    try {
+      if (rcv.proto === 'udp') owner = (msg.isRequest ? undefined : h.ownerOfBranch?.(msg.topVia.branch ?? '')) ?? h.ownerOf(msg.callId);
+      else if (!msg.isRequest) owner = h.ownerOfBranch?.(msg.topVia.branch ?? '');
+    } catch {
+      return undefined;
+    }
+    return owner !== undefined && owner !== h.index ? owner : undefined;
   }
 
   /** Messages of this worker read in the current poll phase: [msg, rcv, msg, rcv, ...]. */

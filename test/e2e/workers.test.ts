@@ -4,7 +4,9 @@
  * the workers, and app_lua.reload through the RPC reaching every worker during a run.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
+import { ownerOf } from '../../src/ops/cluster.js';
 import { freePort, REPO, startProxy, startSipp, type ProxyHandle, type SippHandle } from './harness.js';
 import { rpcCall } from '../../src/ops/ctl.js';
 
@@ -82,4 +84,34 @@ describe('--workers 2', () => {
     const stats = await rpcCall(`127.0.0.1:${rport}`, 'tm.stats', []);
     expect((stats.result as { total: number }).total).toBe(2050 + 50 + 2000);
   }, 150_000);
+
+  it('a malformed request is answered 400 whichever worker owns its Call-ID (the owner validates what it is handed)', async () => {
+    const proxy = track(await startProxy({ script: join(REPO, 'routes/route.lua'), extraArgs: ['--workers', '2'] }));
+    const udp = createSocket('udp4');
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+    const me = udp.address().port;
+    const got = new Map<string, string>();
+    udp.on('message', (b) => {
+      const m = b.toString();
+      const id = /\r\nCall-ID: *([^\r]+)/i.exec(m)?.[1] ?? '';
+      if (!got.has(id)) got.set(id, m.split('\r\n')[0]!);
+    });
+    const ids = [0, 1].map((w) => {
+      for (let i = 0; ; i++) if (ownerOf(`bad-${i}@kemi.test`, 2) === w) return `bad-${i}@kemi.test`;
+    });
+    try {
+      for (let attempt = 0; attempt < 3 && got.size < ids.length; attempt++) {
+        for (const id of ids) {
+          if (got.has(id)) continue;
+          // The CSeq method does not match the request's: 400 (RFC 3261 8.2 / 16.3).
+          udp.send([`OPTIONS sip:kemi.test SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bK-${id}-${attempt}`, 'Max-Forwards: 70', `From: <sip:u@kemi.test>;tag=1`,
+            'To: <sip:kemi.test>', `Call-ID: ${id}`, 'CSeq: 1 INVITE', 'Content-Length: 0', '', ''].join('\r\n'), proxy.port, '127.0.0.1');
+        }
+        for (let i = 0; i < 20 && got.size < ids.length; i++) await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      udp.close();
+    }
+    expect(Object.fromEntries(ids.map((id) => [id, got.get(id) ?? 'no reply'])), proxy.output().slice(-2000)).toEqual(Object.fromEntries(ids.map((id) => [id, expect.stringMatching(/^SIP\/2.0 400 /)])));
+  });
 });
