@@ -8,6 +8,11 @@
  * - calls-new:  the same calls, each on its own connection, opened for the INVITE (TCP and TLS
  *               handshake, and the WebSocket upgrade for WSS) and closed after the 200 to the BYE;
  * - handshakes: connect, TLS handshake (and upgrade for WSS), one OPTIONS and its 200, close.
+ * - calls-in:   the other way (TLS only): the client registers over its connection and answers
+ *               the calls a SIPp UAC on UDP makes to it at `--in-rate` calls/s (lookup("location"),
+ *               Record-Route; INVITE/200/ACK/BYE/200). With --workers 2, about half the Call-IDs
+ *               are owned by the worker that does not hold the client's connection, and their
+ *               INVITE, ACK and BYE are handed to the one that does.
  *
  * Reused connections keep `--window` requests or calls outstanding; the per-connection modes keep
  * `--conn-window` connections in flight. Each run lasts `--seconds` and counts what completes.
@@ -20,7 +25,7 @@
  * sessions are not resumed: every handshake is a full one.
  *
  *   npx tsc -p . && node dist/bench/edge-bench.js [--seconds 5] [--window 50] [--conn-window 20]
- *     [--target kemi,kamailio] [--protos TLS,WSS] [--modes options,calls,calls-new,handshakes] [--workers 1]
+ *     [--target kemi,kamailio] [--protos TLS,WSS] [--modes options,calls,calls-new,handshakes,calls-in] [--workers 1] [--in-rate 500]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -33,7 +38,7 @@ import { kamailioBinary } from '../test/e2e/kamailio.js';
 import { makeCerts, type TestCerts } from '../test/transport/tls-certs.js';
 import { treeCpuSeconds } from './proc-cpu.js';
 
-const MODES = ['options', 'calls', 'calls-new', 'handshakes'] as const;
+const MODES = ['options', 'calls', 'calls-new', 'handshakes', 'calls-in'] as const;
 type Mode = (typeof MODES)[number];
 type Proto = 'TLS' | 'WSS';
 
@@ -46,6 +51,7 @@ const { values } = parseArgs({
     protos: { type: 'string', default: 'TLS,WSS' },
     modes: { type: 'string', default: MODES.join(',') },
     workers: { type: 'string', default: '1' },
+    'in-rate': { type: 'string', default: '500' },
   },
 });
 const seconds = Number(values.seconds);
@@ -53,6 +59,8 @@ const windowSize = Number(values.window);
 const connWindow = Number(values['conn-window']);
 /** kemi-proxy's --workers (Kamailio keeps children=2, tcp_children=2). */
 const workers = Number(values.workers);
+/** calls-in: the SIPp UAC's call rate. */
+const inRate = Number(values['in-rate']);
 /** A call or a handshake not done in this time counts as failed (and is reported). */
 const PER_CONN_TIMEOUT_MS = 10_000;
 
@@ -70,9 +78,17 @@ function ksr_request_route()
     KSR.sl.sl_send_reply(404, "Not here")
     return 1
   end
+  if KSR.is_REGISTER() then
+    if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
+    return 1
+  end
   if KSR.is_INVITE() then
     KSR.rr.record_route()
-    KSR.setdsturi("sip:127.0.0.1:@UAS@")
+    if KSR.pv.get("$rU") == "bench" then
+      if KSR.registrar.lookup("location") < 0 then KSR.sl.sl_send_reply(404, "Not Found") return 1 end
+    else
+      KSR.setdsturi("sip:127.0.0.1:@UAS@")
+    end
     KSR.tm.t_relay()
     return 1
   end
@@ -80,7 +96,7 @@ function ksr_request_route()
 end
 `;
 
-interface Target { name: string; pid: number; tlsPort: number; wssPort: number; stop(): Promise<void> }
+interface Target { name: string; pid: number; udpPort: number; tlsPort: number; wssPort: number; stop(): Promise<void> }
 
 /** Tag of one run: Call-IDs and branches are unique across the runs of one invocation. */
 let runCounter = 0;
@@ -134,6 +150,8 @@ function callDriver(tag: string, via: string, write: (s: string) => void): { sen
 
 /** One SIP connection of the bench client: TLS with Content-Length framing, or WSS (a message per frame). */
 interface SipConn {
+  /** The client's own port (a Contact's). */
+  localPort: number;
   write(m: string): void;
   onMessage(f: (m: string) => void): void;
   /** Graceful close (TLS close_notify and FIN; WebSocket close frame). */
@@ -168,7 +186,7 @@ async function openConn(proto: Proto, port: number, ctx: SecureContext): Promise
         handler(msg);
       }
     });
-    return { write: (m) => sock.write(m), onMessage: (f) => (handler = f), close: () => sock.end(), destroy: () => sock.destroy() };
+    return { localPort: sock.localPort ?? 0, write: (m) => sock.write(m), onMessage: (f) => (handler = f), close: () => sock.end(), destroy: () => sock.destroy() };
   }
   // ws hands its options to tls.connect, so the shared context goes through as it does for TLS.
   const ws = new WebSocket(`wss://127.0.0.1:${port}/`, ['sip'], { perMessageDeflate: false, secureContext: ctx } as WebSocket.ClientOptions);
@@ -178,7 +196,8 @@ async function openConn(proto: Proto, port: number, ctx: SecureContext): Promise
   });
   ws.on('error', () => undefined);
   ws.on('message', (d: Buffer) => handler(d.toString()));
-  return { write: (m) => ws.send(m), onMessage: (f) => (handler = f), close: () => ws.close(1000), destroy: () => ws.terminate() };
+  const localPort = (ws as unknown as { _socket: { localPort: number } })._socket.localPort;
+  return { localPort, write: (m) => ws.send(m), onMessage: (f) => (handler = f), close: () => ws.close(1000), destroy: () => ws.terminate() };
 }
 
 interface RunResult { ok: number; failed: number; elapsed: number; note: string }
@@ -278,11 +297,11 @@ async function startKemi(certs: TestCerts, uasPort: number): Promise<Target> {
   const tlsPort = await freePort();
   const wssPort = await freePort();
   const h = await startProxy({
-    script: writeScript(SCRIPT.replace('@UAS@', String(uasPort))), protos: ['udp'], modules: ['pv', 'sl', 'tm', 'rr', 'siputils', 'websocket', 'xhttp'],
+    script: writeScript(SCRIPT.replace('@UAS@', String(uasPort))), protos: ['udp'], modules: ['pv', 'sl', 'tm', 'rr', 'siputils', 'websocket', 'xhttp', 'usrloc', 'registrar'],
     extraArgs: ['--log-level', 'warn', '--listen', `tls:127.0.0.1:${tlsPort}`, '--listen', `wss:127.0.0.1:${wssPort}`, '--tls-cert', certs.server.cert, '--tls-key', certs.server.key,
       ...(workers > 1 ? ['--workers', String(workers)] : [])],
   });
-  return { name: workers > 1 ? `kemi-proxy(workers=${workers})` : 'kemi-proxy', pid: h.pid, tlsPort, wssPort, stop: () => h.stop() };
+  return { name: workers > 1 ? `kemi-proxy(workers=${workers})` : 'kemi-proxy', pid: h.pid, udpPort: h.port, tlsPort, wssPort, stop: () => h.stop() };
 }
 
 async function startKamailio(certs: TestCerts, uasPort: number): Promise<Target | null> {
@@ -317,7 +336,11 @@ loadmodule "siputils.so"
 loadmodule "pv.so"
 loadmodule "xhttp.so"
 loadmodule "websocket.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
 loadmodule "app_lua.so"
+modparam("usrloc", "db_mode", 0)
+modparam("usrloc", "preload", "location")
 modparam("tls", "config", "${join(dir, 'tls.cfg')}")
 modparam("xhttp", "event_callback", "ksr_xhttp_event")
 modparam("app_lua", "load", "${script}")
@@ -330,7 +353,7 @@ cfgengine "lua"
   await waitFor(() => /Aliases|listening on/.test(out) || child.exitCode !== null, 10_000, () => `kamailio did not start:\n${out}`);
   if (child.exitCode !== null) throw new Error(`kamailio exited:\n${out}`);
   await new Promise((r) => setTimeout(r, 1000));
-  return { name: 'kamailio(children=2)', pid: child.pid!, tlsPort, wssPort, stop: () => stopChild(child) };
+  return { name: 'kamailio(children=2)', pid: child.pid!, udpPort: udp, tlsPort, wssPort, stop: () => stopChild(child) };
 }
 
 const WHAT: Record<Mode, string> = {
@@ -338,9 +361,48 @@ const WHAT: Record<Mode, string> = {
   calls: 'calls/s, one reused connection',
   'calls-new': 'calls/s, a new connection per call',
   handshakes: 'handshakes/s (connect, handshake, OPTIONS, close)',
+  'calls-in': 'calls/s from a SIPp UAC on UDP to the client, over its one connection',
 };
 
+/**
+ * calls-in: registers `bench` with the client's own address as Contact over one connection, answers
+ * every INVITE and BYE with 200, while a SIPp UAC on UDP calls it at `inRate` for `seconds`.
+ */
+async function runCallsIn(t: Target, proto: Proto, ctx: SecureContext): Promise<RunResult> {
+  const tag = newRunTag();
+  const conn = await openConn(proto, proto === 'TLS' ? t.tlsPort : t.wssPort, ctx);
+  const localPort = conn.localPort;
+  const contact = `sip:bench@127.0.0.1:${localPort};transport=${proto === 'TLS' ? 'tls' : 'ws'}`;
+  const registered = new Promise<void>((res, rej) => {
+    const got: string[] = [];
+    const timer = setTimeout(() => rej(new Error(`no 200 to the REGISTER; received: ${got.join(' | ')}`)), 5000);
+    conn.onMessage((m) => {
+      got.push(m.split('\r\n')[0]!);
+      if (m.startsWith('SIP/2.0 200') && (header(m, 'CSeq')[0] ?? '').endsWith('REGISTER')) {
+        clearTimeout(timer);
+        res();
+      }
+    });
+  });
+  conn.write([`REGISTER sip:kemi.test SIP/2.0`, `Via: SIP/2.0/${proto} client.invalid;branch=z9hG4bKr${tag}`, 'Max-Forwards: 70', `From: <sip:bench@kemi.test>;tag=r${tag}`,
+    'To: <sip:bench@kemi.test>', `Call-ID: reg-${tag}@kemi.test`, 'CSeq: 1 REGISTER', `Contact: <${contact}>`, 'Expires: 300', 'Content-Length: 0', '', ''].join('\r\n'));
+  await registered;
+  conn.onMessage((m) => {
+    const method = m.slice(0, m.indexOf(' '));
+    if (method !== 'INVITE' && method !== 'BYE') return;
+    const copy = m.split('\r\n').filter((l) => /^(via|v|record-route|from|f|call-id|i|cseq):/i.test(l));
+    const to = header(m, 'To')[0] ?? header(m, 't')[0] ?? '';
+    conn.write(['SIP/2.0 200 OK', ...copy, `To: ${/;tag=/.test(to) ? to : `${to};tag=b${tag}`}`, `Contact: <${contact}>`, 'Content-Length: 0', '', ''].join('\r\n'));
+  });
+  const t0 = Date.now();
+  const r = await startSipp({ scenario: 'uac.xml', port: await freePort(), remote: `127.0.0.1:${t.udpPort}`, service: 'bench', rate: inRate, calls: inRate * seconds, timeoutS: seconds + 30 }).done;
+  conn.destroy();
+  const errors = r.failed > 0 ? r.output.split('--- sipp errors ---')[1]?.slice(0, 500) ?? '' : '';
+  return { ok: r.successful, failed: inRate * seconds - r.successful, elapsed: (Date.now() - t0) / 1000, note: errors.replace(/\s+/g, ' ') };
+}
+
 async function runOne(t: Target, mode: Mode, proto: Proto, ctx: SecureContext): Promise<RunResult> {
+  if (mode === 'calls-in') return runCallsIn(t, proto, ctx);
   const port = proto === 'TLS' ? t.tlsPort : t.wssPort;
   if (mode === 'options' || mode === 'calls') return runReused(proto, port, ctx, mode);
   return runPerConnection(mode === 'calls-new' ? callOnNewConn(proto, port, ctx) : handshakeOnNewConn(proto, port, ctx));
@@ -363,6 +425,8 @@ async function main(): Promise<void> {
     try {
       for (const mode of modes) {
         for (const proto of protos) {
+          // A WebSocket client's Contact says transport=ws, which scripts route with alias handling (not here).
+          if (mode === 'calls-in' && proto !== 'TLS') continue;
           const withUas = mode === 'calls' || mode === 'calls-new';
           const uas = withUas ? startSipp({ scenario: 'uas-bench.xml', port: uasPort, timeoutS: seconds + 30 }) : null;
           if (uas) await new Promise((r) => setTimeout(r, 1000));
@@ -383,7 +447,7 @@ async function main(): Promise<void> {
           console.log(
             `${t.name.padEnd(20)} ${proto} ${mode.padEnd(10)} ${r.ok} in ${r.elapsed.toFixed(1)} s: ${rate}/s, ${r.failed} failed, ` +
               `${((cpu / Math.max(1, r.ok)) * 1000).toFixed(3)} CPU s per 1000 (client ${((clientCpu / Math.max(1, r.ok)) * 1000).toFixed(3)}; ` +
-              `window ${mode === 'options' || mode === 'calls' ? windowSize : connWindow})` +
+              (mode === 'calls-in' ? `offered ${inRate}/s)` : `window ${mode === 'options' || mode === 'calls' ? windowSize : connWindow})`) +
               (r.note ? ` [${r.note}]` : ''),
           );
         }

@@ -86,7 +86,9 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   // without it. test/e2e/overload.test.ts and ops.test.ts run it with its default.
   if (!opts.overloadDefault && !extra.includes('--overload')) args.push('--overload', 'off');
   args.push(...extra);
-  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Profiling a bench's proxy: KEMI_PROXY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (Node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = (process.env.KEMI_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
