@@ -39,9 +39,11 @@ export class OverloadGuard {
   private lastTick = 0;
   private windowStart = 0;
   private elu: EventLoopUtilization | null = null;
-  /** When a read last found the socket empty (or nothing was read at all). */
+  /** When a turn last drained every UDP socket it read (or nothing was read at all). */
   private dryAt = 0;
   private turnReads = 0;
+  /** Reads of this turn by socket (its local port): libuv's limit of 32 is per socket. */
+  private readonly turnReadsBySocket = new Map<number, number>();
   private turnsSinceTick = 0;
   private credit = 0;
   /** Fraction of new dialogs admitted: 1 when not overloaded. */
@@ -93,13 +95,28 @@ export class OverloadGuard {
     return true;
   }
 
-  /** A UDP datagram was read: counts the reads of this loop turn (closed in the check phase). */
-  noteDatagram(): void {
+  /**
+   * A UDP datagram was read on the socket of local port `socket`: counts the reads of this loop
+   * turn (closed in the check phase).
+   */
+  noteDatagram(socket = 0): void {
     if (this.turnReads++ === 0) setImmediate(this.endTurn);
+    const m = this.turnReadsBySocket;
+    m.set(socket, (m.get(socket) ?? 0) + 1);
+  }
+
+  /** When a turn last found every UDP socket it read drained (performance.now() ms). */
+  get drainedAt(): number {
+    return this.dryAt;
   }
 
   private readonly endTurn = (): void => {
-    if (this.turnReads < UDP_READS_PER_TURN) this.dryAt = performance.now();
+    // A socket read fewer than libuv's per-turn limit was emptied; several sockets read 20 each
+    // are all drained, though the turn read more than 32.
+    let full = false;
+    for (const n of this.turnReadsBySocket.values()) if (n >= UDP_READS_PER_TURN) full = true;
+    if (!full) this.dryAt = performance.now();
+    this.turnReadsBySocket.clear();
     this.turnReads = 0;
     this.turnsSinceTick++;
   };

@@ -274,7 +274,7 @@ export class KemiProxy implements ProxyServices, TmCore {
 
   onMessage(data: Buffer, rcv: ReceiveInfo, handedOver = false): void {
     // Reads of the listen sockets (a hand-over from another worker was counted where it was read).
-    if (rcv.proto === 'udp' && !handedOver) this.overload.noteDatagram();
+    if (rcv.proto === 'udp' && !handedOver) this.overload.noteDatagram(rcv.localPort);
     if (this.trace.enabled && !handedOver) this.trace.in(data, rcv);
     let msg: SipMessage;
     try {

@@ -61,4 +61,17 @@ describe('OverloadGuard controller', () => {
     g.stop();
     expect(g.active).toBe(false);
   });
+
+  it("takes libuv's 32 reads per turn per socket: 20 reads on each of two sockets drained both, 32 on one did not", async () => {
+    const g = new OverloadGuard({ backlogMs: 1000 });
+    const turn = async (reads: [number, number][]): Promise<number> => {
+      const before = performance.now();
+      for (const [port, n] of reads) for (let i = 0; i < n; i++) g.noteDatagram(port);
+      await new Promise((r) => setImmediate(r));
+      return g.drainedAt >= before ? 1 : 0;
+    };
+    expect(await turn([[5060, 20], [5080, 20]])).toBe(1);
+    expect(await turn([[5060, 32], [5080, 3]])).toBe(0);
+    expect(await turn([[5060, 5]])).toBe(1);
+  });
 });
