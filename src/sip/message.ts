@@ -281,7 +281,23 @@ export class SipMessage {
   vias(): Via[] {
     return this.cached('vias', () => {
       const out: Via[] = [];
-      for (const f of this.p.fields) if (f.lname === 'via') out.push(...parseVia(f.value));
+      let first = true;
+      for (const f of this.p.fields) {
+        if (f.lname !== 'via') continue;
+        if (first) {
+          first = false;
+          // The first value of the first Via header is topVia: parsed once, shared.
+          const v = f.value;
+          if (v && !v.includes(',')) {
+            out.push(this.topVia);
+            continue;
+          }
+          const parts = splitTopLevel(v);
+          for (let i = 0; i < parts.length; i++) out.push(i === 0 ? this.topVia : parseOneVia(v.slice(parts[i]![0], parts[i]![1])));
+          continue;
+        }
+        out.push(...parseVia(f.value));
+      }
       if (out.length === 0) throw bad('missing Via');
       return out;
     });
