@@ -582,28 +582,52 @@ export class SipMessage {
     }
     // Stable sort keeps insertions at one offset in the order they were made.
     edits.sort((a, b) => a.start - b.start);
-    // The header part is built as one latin1 string (characters are bytes), then written once.
-    const text = p.text;
-    let head = '';
+    // The header part: received byte ranges copied as they are, edit texts written as latin1
+    // (characters are bytes, and text offsets are buffer offsets). `parts` holds, in order,
+    // [start, end) ranges of the received buffer (two numbers) and edit texts (strings).
+    const parts: (number | string)[] = [];
+    let headLen = 0;
     let pos = p.msgStart;
     for (const e of edits) {
       let start = e.start;
       if (start < pos) {
         // Overlaps an earlier edit (e.g. a change inside a removed header): the earlier one wins.
         if (e.end <= pos) {
-          if (start === e.end) head += e.text;
+          if (start === e.end && e.text) {
+            parts.push(e.text);
+            headLen += e.text.length;
+          }
           continue;
         }
         start = pos;
       }
-      if (start > pos) head += text.slice(pos, start);
-      head += e.text;
+      if (start > pos) {
+        parts.push(pos, start);
+        headLen += start - pos;
+      }
+      if (e.text) {
+        parts.push(e.text);
+        headLen += e.text.length;
+      }
       pos = e.end;
     }
-    head += text.slice(pos, p.bodyStart);
-    const out = Buffer.allocUnsafe(head.length + body.length);
-    out.write(head, 0, 'latin1');
-    body.copy(out, head.length);
+    if (p.bodyStart > pos) {
+      parts.push(pos, p.bodyStart);
+      headLen += p.bodyStart - pos;
+    }
+    const out = Buffer.allocUnsafe(headLen + body.length);
+    const src = p.buf;
+    let at = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const x = parts[i]!;
+      if (typeof x === 'string') {
+        at += out.write(x, at, 'latin1');
+      } else {
+        const end = parts[++i] as number;
+        at += src.copy(out, at, x, end);
+      }
+    }
+    body.copy(out, headLen);
     return out;
   }
 
