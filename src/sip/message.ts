@@ -581,7 +581,7 @@ export class SipMessage {
       if (!replaced) edits.push({ start: p.headersEnd, end: p.headersEnd, text: `Content-Length: ${body.length}\r\n` });
     }
     // Stable sort keeps insertions at one offset in the order they were made.
-    edits.sort((a, b) => a.start - b.start);
+    sortByStart(edits);
     // The header part: received byte ranges copied as they are, edit texts written as latin1
     // (characters are bytes, and text offsets are buffer offsets). `parts` holds, in order,
     // [start, end) ranges of the received buffer (two numbers) and edit texts (strings).
@@ -810,6 +810,27 @@ function parseBuffer(buf: Buffer, datagram: boolean, lenient = false, http = fal
     p.bodyEnd = p.bodyStart + cl;
   }
   return p;
+}
+
+/**
+ * Sorts edits by start offset, keeping the order of equal starts (as a stable Array.sort does),
+ * in place: an insertion sort for the few edits a message usually has, without the temporary
+ * array Array.prototype.sort allocates.
+ */
+function sortByStart(edits: Edit[]): void {
+  if (edits.length > 32) {
+    edits.sort((a, b) => a.start - b.start);
+    return;
+  }
+  for (let i = 1; i < edits.length; i++) {
+    const e = edits[i]!;
+    let j = i - 1;
+    while (j >= 0 && edits[j]!.start > e.start) {
+      edits[j + 1] = edits[j]!;
+      j--;
+    }
+    edits[j + 1] = e;
+  }
 }
 
 /** 1 to 9 decimal digits as a number, else -1. */
