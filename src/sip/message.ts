@@ -193,6 +193,14 @@ export class SipMessage {
     this.parsedRuriCache = null;
   }
 
+  /**
+   * A value derived from the message as received (never from its edits), computed once and shared
+   * with clones; a SipParseError it throws is remembered too. `key` names it among the parsed values.
+   */
+  derived<T>(key: string, make: (m: SipMessage) => T): T {
+    return this.cached(key, () => make(this));
+  }
+
   private cached<T>(key: string, make: () => T): T {
     const c = this.p.cache;
     if (c.has(key)) {
