@@ -690,6 +690,12 @@ const COMMON = ['via', 'from', 'to', 'call-id', 'cseq', 'contact', 'max-forwards
   'organization', 'p-asserted-identity', 'privacy', 'event', 'path'];
 const BY_LENGTH: string[][] = [];
 for (const c of COMMON) (BY_LENGTH[c.length] ??= []).push(c);
+/**
+ * The usual spelling on the wire of each common header: a name received exactly so is this
+ * string, not a new copy for every header of every message.
+ */
+const WIRE_NAME = new Map<string, string>(COMMON.map((c) => [c, c === 'call-id' ? 'Call-ID' : c === 'cseq' ? 'CSeq' : c === 'www-authenticate' ? 'WWW-Authenticate'
+  : c === 'min-se' ? 'Min-SE' : c === 'p-asserted-identity' ? 'P-Asserted-Identity' : c.replace(/(^|-)([a-z])/g, (_m, d: string, l: string) => d + l.toUpperCase())]));
 
 /** The canonical name when text[start, end) is a common header name (any case), found without allocating. */
 function commonLname(text: string, start: number, end: number): string | undefined {
@@ -766,8 +772,9 @@ function parseBuffer(buf: Buffer, datagram: boolean, lenient = false, http = fal
     }
     let nameEnd = colon;
     while (nameEnd > start && (text.charCodeAt(nameEnd - 1) === SP || text.charCodeAt(nameEnd - 1) === HT)) nameEnd--;
-    const name = text.slice(start, nameEnd);
     let ln = commonLname(text, start, nameEnd);
+    const wire = ln === undefined ? undefined : WIRE_NAME.get(ln);
+    const name = wire !== undefined && text.startsWith(wire, start) ? wire : text.slice(start, nameEnd);
     if (ln === undefined) {
       if (!isToken(name)) headerError ??= bad(`bad header name '${name.slice(0, 40)}'`);
       ln = canonicalName(name);
