@@ -75,10 +75,20 @@ function nameAddrUri(ctx: MsgContext, which: 'from' | 'to'): SipUri | null {
   }
 }
 
+/** The request's R-URI as the message parsed and cached it (shared: read it, never change it), or null. */
+function ruriOrNull(ctx: MsgContext): SipUri | null {
+  if (!ctx.msg.ruri) return null;
+  try {
+    return ctx.msg.parsedRuri();
+  } catch {
+    return null;
+  }
+}
+
 /** Transport and family of the next hop: $du, else the R-URI (IPv4/6 only for literal hosts). */
 function nextHop(ctx: MsgContext): SipUri | null {
   if (!ctx.msg.isRequest) return null;
-  return uriOrNull(ctx.dstUri) ?? uriOrNull(ctx.msg.ruri);
+  return uriOrNull(ctx.dstUri) ?? ruriOrNull(ctx);
 }
 
 function toProto(p: Proto) {
@@ -135,7 +145,7 @@ const exports: KemiExport[] = [
     const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(v);
     return m ? ctx.proxy.isMyself(m[1]!, m[2] ? Number(m[2]) : undefined) : false;
   } },
-  { name: 'is_myself_ruri', params: [], ret: 'bool', fn: (ctx) => ctx.msg.isRequest && myselfUri(ctx, uriOrNull(ctx.msg.ruri)) },
+  { name: 'is_myself_ruri', params: [], ret: 'bool', fn: (ctx) => ctx.msg.isRequest && myselfUri(ctx, ruriOrNull(ctx)) },
   { name: 'is_myself_duri', params: [], ret: 'bool', fn: (ctx) => myselfUri(ctx, uriOrNull(ctx.dstUri)) },
   { name: 'is_myself_nhuri', params: [], ret: 'bool', fn: (ctx) => myselfUri(ctx, nextHop(ctx)) },
   { name: 'is_myself_furi', params: [], ret: 'bool', fn: (ctx) => myselfUri(ctx, nameAddrUri(ctx, 'from')) },

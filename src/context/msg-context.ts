@@ -151,10 +151,23 @@ export class MsgContext {
   ruriPath: string | null = null;
   /** Extra branches beyond the R-URI branch (append_branch, lookup). */
   branches: Branch[] = [];
-  /** $avp(name): a stack of values per name, newest first (as Kamailio adds them). */
-  avps = new Map<string, PvValue[]>();
-  /** $xavp(name): list of items, each a map of field -> values (newest first). */
-  xavps = new Map<string, Map<string, PvValue[]>[]>();
+  /** $avp(name): a stack of values per name, newest first (as Kamailio adds them). Made on first use. */
+  get avps(): Map<string, PvValue[]> {
+    return (this.avpMap ??= new Map());
+  }
+  set avps(m: Map<string, PvValue[]>) {
+    this.avpMap = m;
+  }
+  /** $xavp(name): list of items, each a map of field -> values (newest first). Made on first use. */
+  get xavps(): Map<string, Map<string, PvValue[]>[]> {
+    return (this.xavpMap ??= new Map());
+  }
+  set xavps(m: Map<string, Map<string, PvValue[]>[]>) {
+    this.xavpMap = m;
+  }
+  // Most messages (replies, in-dialog requests) never use AVPs: their maps are not made for them.
+  private avpMap: Map<string, PvValue[]> | null = null;
+  private xavpMap: Map<string, Map<string, PvValue[]>[]> | null = null;
   /** The drop mark (set_drop / KSR.x.drop). */
   drop = false;
   /**

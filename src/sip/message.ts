@@ -193,6 +193,14 @@ export class SipMessage {
     this.parsedRuriCache = null;
   }
 
+  /**
+   * A value derived from the message as received (never from its edits), computed once and shared
+   * with clones; a SipParseError it throws is remembered too. `key` names it among the parsed values.
+   */
+  derived<T>(key: string, make: (m: SipMessage) => T): T {
+    return this.cached(key, () => make(this));
+  }
+
   private cached<T>(key: string, make: () => T): T {
     const c = this.p.cache;
     if (c.has(key)) {
@@ -281,7 +289,23 @@ export class SipMessage {
   vias(): Via[] {
     return this.cached('vias', () => {
       const out: Via[] = [];
-      for (const f of this.p.fields) if (f.lname === 'via') out.push(...parseVia(f.value));
+      let first = true;
+      for (const f of this.p.fields) {
+        if (f.lname !== 'via') continue;
+        if (first) {
+          first = false;
+          // The first value of the first Via header is topVia: parsed once, shared.
+          const v = f.value;
+          if (v && !v.includes(',')) {
+            out.push(this.topVia);
+            continue;
+          }
+          const parts = splitTopLevel(v);
+          for (let i = 0; i < parts.length; i++) out.push(i === 0 ? this.topVia : parseOneVia(v.slice(parts[i]![0], parts[i]![1])));
+          continue;
+        }
+        out.push(...parseVia(f.value));
+      }
       if (out.length === 0) throw bad('missing Via');
       return out;
     });
@@ -565,29 +589,53 @@ export class SipMessage {
       if (!replaced) edits.push({ start: p.headersEnd, end: p.headersEnd, text: `Content-Length: ${body.length}\r\n` });
     }
     // Stable sort keeps insertions at one offset in the order they were made.
-    edits.sort((a, b) => a.start - b.start);
-    // The header part is built as one latin1 string (characters are bytes), then written once.
-    const text = p.text;
-    let head = '';
+    sortByStart(edits);
+    // The header part: received byte ranges copied as they are, edit texts written as latin1
+    // (characters are bytes, and text offsets are buffer offsets). `parts` holds, in order,
+    // [start, end) ranges of the received buffer (two numbers) and edit texts (strings).
+    const parts: (number | string)[] = [];
+    let headLen = 0;
     let pos = p.msgStart;
     for (const e of edits) {
       let start = e.start;
       if (start < pos) {
         // Overlaps an earlier edit (e.g. a change inside a removed header): the earlier one wins.
         if (e.end <= pos) {
-          if (start === e.end) head += e.text;
+          if (start === e.end && e.text) {
+            parts.push(e.text);
+            headLen += e.text.length;
+          }
           continue;
         }
         start = pos;
       }
-      if (start > pos) head += text.slice(pos, start);
-      head += e.text;
+      if (start > pos) {
+        parts.push(pos, start);
+        headLen += start - pos;
+      }
+      if (e.text) {
+        parts.push(e.text);
+        headLen += e.text.length;
+      }
       pos = e.end;
     }
-    head += text.slice(pos, p.bodyStart);
-    const out = Buffer.allocUnsafe(head.length + body.length);
-    out.write(head, 0, 'latin1');
-    body.copy(out, head.length);
+    if (p.bodyStart > pos) {
+      parts.push(pos, p.bodyStart);
+      headLen += p.bodyStart - pos;
+    }
+    const out = Buffer.allocUnsafe(headLen + body.length);
+    const src = p.buf;
+    let at = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const x = parts[i]!;
+      if (typeof x === 'string') {
+        at += out.write(x, at, 'latin1');
+      } else {
+        const end = parts[++i] as number;
+        at += src.copy(out, at, x, end);
+      }
+    }
+    body.copy(out, headLen);
     return out;
   }
 
@@ -642,6 +690,12 @@ const COMMON = ['via', 'from', 'to', 'call-id', 'cseq', 'contact', 'max-forwards
   'organization', 'p-asserted-identity', 'privacy', 'event', 'path'];
 const BY_LENGTH: string[][] = [];
 for (const c of COMMON) (BY_LENGTH[c.length] ??= []).push(c);
+/**
+ * The usual spelling on the wire of each common header: a name received exactly so is this
+ * string, not a new copy for every header of every message.
+ */
+const WIRE_NAME = new Map<string, string>(COMMON.map((c) => [c, c === 'call-id' ? 'Call-ID' : c === 'cseq' ? 'CSeq' : c === 'www-authenticate' ? 'WWW-Authenticate'
+  : c === 'min-se' ? 'Min-SE' : c === 'p-asserted-identity' ? 'P-Asserted-Identity' : c.replace(/(^|-)([a-z])/g, (_m, d: string, l: string) => d + l.toUpperCase())]));
 
 /** The canonical name when text[start, end) is a common header name (any case), found without allocating. */
 function commonLname(text: string, start: number, end: number): string | undefined {
@@ -718,8 +772,9 @@ function parseBuffer(buf: Buffer, datagram: boolean, lenient = false, http = fal
     }
     let nameEnd = colon;
     while (nameEnd > start && (text.charCodeAt(nameEnd - 1) === SP || text.charCodeAt(nameEnd - 1) === HT)) nameEnd--;
-    const name = text.slice(start, nameEnd);
     let ln = commonLname(text, start, nameEnd);
+    const wire = ln === undefined ? undefined : WIRE_NAME.get(ln);
+    const name = wire !== undefined && text.startsWith(wire, start) ? wire : text.slice(start, nameEnd);
     if (ln === undefined) {
       if (!isToken(name)) headerError ??= bad(`bad header name '${name.slice(0, 40)}'`);
       ln = canonicalName(name);
@@ -770,6 +825,27 @@ function parseBuffer(buf: Buffer, datagram: boolean, lenient = false, http = fal
     p.bodyEnd = p.bodyStart + cl;
   }
   return p;
+}
+
+/**
+ * Sorts edits by start offset, keeping the order of equal starts (as a stable Array.sort does),
+ * in place: an insertion sort for the few edits a message usually has, without the temporary
+ * array Array.prototype.sort allocates.
+ */
+function sortByStart(edits: Edit[]): void {
+  if (edits.length > 32) {
+    edits.sort((a, b) => a.start - b.start);
+    return;
+  }
+  for (let i = 1; i < edits.length; i++) {
+    const e = edits[i]!;
+    let j = i - 1;
+    while (j >= 0 && edits[j]!.start > e.start) {
+      edits[j + 1] = edits[j]!;
+      j--;
+    }
+    edits[j + 1] = e;
+  }
 }
 
 /** 1 to 9 decimal digits as a number, else -1. */

@@ -11,7 +11,13 @@ const SINGLE = ['from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-type']
 
 export function validateRequest(msg: SipMessage): void {
   if (!msg.isRequest) return;
-  for (const h of SINGLE) if (msg.headers(h).length > 1) throw bad(`more than one ${h} header`);
+  const seen = new Uint8Array(SINGLE.length);
+  for (const f of msg.headerFields) {
+    const i = SINGLE.indexOf(f.lname);
+    if (i >= 0 && seen[i]! < 2) seen[i]!++;
+  }
+  // The first of SINGLE's order that repeats is the one reported.
+  for (let i = 0; i < SINGLE.length; i++) if (seen[i]! > 1) throw bad(`more than one ${SINGLE[i]} header`);
   msg.topVia;
   msg.vias();
   const from = msg.from;

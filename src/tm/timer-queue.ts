@@ -1,14 +1,30 @@
 /**
  * One timer structure for every transaction timer: a binary min-heap of deadlines served by a single
- * Node timer armed for the earliest one. Cancelling is O(1) (the entry is marked and skipped when it
- * surfaces), so retransmission timers that are stopped by a reply cost no heap work.
+ * Node timer armed for the earliest one. Each entry knows its place in the heap, so cancelling
+ * takes it out at once (O(log n)) and lets go of its callback: retransmission and final-response
+ * timers stopped by a reply, and lifetime timers of finished transactions, neither pile up in the
+ * heap nor keep their transactions alive until their deadline.
  */
 
 export interface TimerHandle {
   /** Absolute time (ms, performance clock) when it fires. */
-  at: number;
-  fn: () => void;
-  cancelled: boolean;
+  readonly at: number;
+  /** True once it fired or was cancelled. */
+  readonly cancelled: boolean;
+}
+
+/** A heap entry: equal deadlines fire in the order they were scheduled. */
+class Entry implements TimerHandle {
+  /** Position in the heap; -1 once out of it (fired or cancelled). */
+  pos = -1;
+  constructor(
+    readonly at: number,
+    readonly seq: number,
+    public fn: (() => void) | null,
+  ) {}
+  get cancelled(): boolean {
+    return this.fn === null;
+  }
 }
 
 /**
@@ -34,17 +50,24 @@ export const SYSTEM_CLOCK: TimerClock = {
   clearTimer: (t) => clearTimeout(t as NodeJS.Timeout),
 };
 
+/** a fires before b. */
+function before(a: Entry, b: Entry): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
 export class TimerQueue {
-  private heap: TimerHandle[] = [];
+  private heap: Entry[] = [];
+  private seq = 0;
   private timer: unknown = null;
   private armedAt = Infinity;
-  /** Entries still in the heap, cancelled ones included. */
+  /** Timers waiting to fire. */
   get size(): number {
     return this.heap.length;
   }
 
   private readonly clock: TimerClock;
   private readonly now: () => number;
+  private readonly onWake = (): void => this.fire();
 
   /** A clock, or only a time source (then the system's timers wake the queue). */
   constructor(clock: TimerClock | (() => number) = SYSTEM_CLOCK) {
@@ -55,26 +78,19 @@ export class TimerQueue {
 
   /** Runs `fn` after `ms` milliseconds unless cancelled first. */
   schedule(ms: number, fn: () => void): TimerHandle {
-    const h: TimerHandle = { at: this.now() + ms, fn, cancelled: false };
-    this.push(h);
+    const h = new Entry(this.now() + ms, this.seq++, fn);
+    this.insert(h);
     if (h.at < this.armedAt) this.arm(h.at);
     return h;
   }
 
   cancel(h: TimerHandle | null | undefined): void {
-    if (!h || h.cancelled) return;
-    h.cancelled = true;
-    // Long FR timers cancelled early would otherwise sit in the heap until their deadline.
-    if (++this.cancelledCount > 1024 && this.cancelledCount * 2 > this.heap.length) this.compact();
-  }
-
-  private cancelledCount = 0;
-
-  private compact(): void {
-    const live = this.heap.filter((h) => !h.cancelled);
-    this.heap = [];
-    for (const h of live) this.push(h);
-    this.cancelledCount = 0;
+    if (!h) return;
+    const e = h as Entry;
+    e.fn = null;
+    if (e.pos >= 0) this.removeAt(e.pos);
+    // The Node timer may stay armed for a deadline that is gone: it then finds nothing due and
+    // re-arms for the earliest remaining one (cheaper than re-arming on every cancel).
   }
 
   /** Stops the Node timer; pending entries are dropped. */
@@ -82,14 +98,17 @@ export class TimerQueue {
     if (this.timer) this.clock.clearTimer(this.timer);
     this.timer = null;
     this.armedAt = Infinity;
+    for (const e of this.heap) {
+      e.pos = -1;
+      e.fn = null;
+    }
     this.heap = [];
-    this.cancelledCount = 0;
   }
 
   private arm(at: number): void {
     if (this.timer) this.clock.clearTimer(this.timer);
     this.armedAt = at;
-    this.timer = this.clock.setTimer(() => this.fire(), Math.max(0, at - this.now()));
+    this.timer = this.clock.setTimer(this.onWake, Math.max(0, at - this.now()));
   }
 
   private fire(): void {
@@ -97,58 +116,70 @@ export class TimerQueue {
     this.armedAt = Infinity;
     const now = this.now() + 1; // fire what is due within the next millisecond too
     let guard = 0;
-    while (this.heap.length > 0 && this.heap[0]!.at <= now && guard++ < 100_000) {
-      const h = this.pop()!;
-      if (h.cancelled) {
-        if (this.cancelledCount > 0) this.cancelledCount--;
-        continue;
-      }
-      h.cancelled = true;
+    const a = this.heap;
+    while (a.length > 0 && a[0]!.at <= now && guard++ < 100_000) {
+      const h = a[0]!;
+      this.removeAt(0);
+      const fn = h.fn!;
+      h.fn = null;
       try {
-        h.fn();
+        fn();
       } catch (e) {
         // A failing timer callback must not stop the others.
         process.emitWarning(`timer callback failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
       }
     }
-    // Drop cancelled entries at the top so they do not arm a useless wake-up.
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) {
-      this.pop();
-      if (this.cancelledCount > 0) this.cancelledCount--;
-    }
-    if (this.heap.length > 0) this.arm(this.heap[0]!.at);
+    // A callback may have armed the Node timer for a deadline later than what is left here.
+    if (a.length > 0 && a[0]!.at < this.armedAt) this.arm(a[0]!.at);
   }
 
-  private push(h: TimerHandle): void {
+  private insert(h: Entry): void {
     const a = this.heap;
     a.push(h);
-    let i = a.length - 1;
+    this.siftUp(h, a.length - 1);
+  }
+
+  /** Takes the entry at `i` out of the heap. */
+  private removeAt(i: number): void {
+    const a = this.heap;
+    const gone = a[i]!;
+    gone.pos = -1;
+    const last = a.pop()!;
+    if (last === gone) return;
+    // The last entry fills the hole, then moves up or down to its place.
+    if (i > 0 && before(last, a[(i - 1) >> 1]!)) this.siftUp(last, i);
+    else this.siftDown(last, i);
+  }
+
+  private siftUp(h: Entry, i: number): void {
+    const a = this.heap;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (a[p]!.at <= h.at) break;
-      a[i] = a[p]!;
+      const pe = a[p]!;
+      if (!before(h, pe)) break;
+      a[i] = pe;
+      pe.pos = i;
       i = p;
     }
     a[i] = h;
+    h.pos = i;
   }
 
-  private pop(): TimerHandle | undefined {
+  private siftDown(h: Entry, i: number): void {
     const a = this.heap;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length === 0 || last === undefined) return top;
-    let i = 0;
     const n = a.length;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && a[r]!.at < a[l]!.at ? r : l;
-      if (a[c]!.at >= last.at) break;
-      a[i] = a[c]!;
+      const c = r < n && before(a[r]!, a[l]!) ? r : l;
+      const ce = a[c]!;
+      if (!before(ce, h)) break;
+      a[i] = ce;
+      ce.pos = i;
       i = c;
     }
-    a[i] = last;
-    return top;
+    a[i] = h;
+    h.pos = i;
   }
 }

@@ -34,8 +34,16 @@ export interface RelayOptions {
 
 type Maybe<T> = T | Promise<T>;
 
-/** Server transaction key: branch + sent-by + method (ACK matches its INVITE). */
+/**
+ * Server transaction key: branch + sent-by + method (ACK matches its INVITE). Made from the
+ * message as received, so it is computed once per message (lookups, t_check_trans, t_newtran).
+ */
 export function serverKey(msg: SipMessage, methodOverride?: string): string {
+  if (methodOverride === undefined) return msg.derived('tm:key', makeServerKey);
+  return makeServerKey(msg, methodOverride);
+}
+
+function makeServerKey(msg: SipMessage, methodOverride?: string): string {
   const via = msg.topVia;
   const method = methodOverride ?? (msg.method === 'ACK' ? 'INVITE' : msg.method);
   const branch = via.branch;

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { TimerQueue } from '../../src/tm/timer-queue.js';
+import { ManualClock } from '../../src/testing/clock.js';
+
+describe('TimerQueue', () => {
+  it('fires in deadline order, equal deadlines in the order they were scheduled', async () => {
+    const clock = new ManualClock();
+    const q = new TimerQueue(clock);
+    const out: string[] = [];
+    q.schedule(30, () => out.push('c'));
+    q.schedule(10, () => out.push('a1'));
+    q.schedule(20, () => out.push('b'));
+    q.schedule(10, () => out.push('a2'));
+    q.schedule(10, () => out.push('a3'));
+    await clock.advance(100);
+    expect(out).toEqual(['a1', 'a2', 'a3', 'b', 'c']);
+    expect(q.size).toBe(0);
+  });
+
+  it('takes a cancelled timer out at once and lets go of its callback', async () => {
+    const clock = new ManualClock();
+    const q = new TimerQueue(clock);
+    const out: number[] = [];
+    const hs = Array.from({ length: 200 }, (_, i) => q.schedule(1000 + ((i * 37) % 200), () => out.push(i)));
+    for (let i = 0; i < 200; i += 2) q.cancel(hs[i]);
+    expect(q.size).toBe(100);
+    expect(hs[0]!.cancelled).toBe(true);
+    q.cancel(hs[0]); // twice is harmless
+    expect(q.size).toBe(100);
+    await clock.advance(2000);
+    const expected = Array.from({ length: 100 }, (_, k) => 2 * k + 1).sort((x, y) => ((x * 37) % 200) - ((y * 37) % 200) || x - y);
+    expect(out).toEqual(expected);
+    expect(q.size).toBe(0);
+    expect(hs.every((h) => h.cancelled)).toBe(true);
+  });
+
+  it('a fired timer counts as cancelled, and cancelling it does nothing', async () => {
+    const clock = new ManualClock();
+    const q = new TimerQueue(clock);
+    let n = 0;
+    const h = q.schedule(5, () => n++);
+    const other = q.schedule(50, () => n++);
+    await clock.advance(10);
+    expect(h.cancelled).toBe(true);
+    q.cancel(h);
+    expect(q.size).toBe(1);
+    expect(other.cancelled).toBe(false);
+    await clock.advance(100);
+    expect(n).toBe(2);
+  });
+
+  it('a timer scheduled by a callback for a later time does not delay earlier ones', async () => {
+    const clock = new ManualClock();
+    const q = new TimerQueue(clock);
+    const out: number[] = [];
+    q.schedule(10, () => {
+      out.push(10);
+      q.schedule(5000, () => out.push(5010));
+    });
+    q.schedule(500, () => out.push(500));
+    await clock.advance(400);
+    expect(out).toEqual([10]);
+    await clock.advance(200);
+    expect(out).toEqual([10, 500]);
+    await clock.advance(5000);
+    expect(out).toEqual([10, 500, 5010]);
+  });
+
+  it('cancelling the earliest timer leaves the next one to fire at its own time', async () => {
+    const clock = new ManualClock();
+    const q = new TimerQueue(clock);
+    const out: number[] = [];
+    const first = q.schedule(10, () => out.push(10));
+    q.schedule(20, () => out.push(20));
+    q.cancel(first);
+    await clock.advance(15);
+    expect(out).toEqual([]);
+    await clock.advance(10);
+    expect(out).toEqual([20]);
+    expect(clock.armed).toBe(0);
+  });
+
+  it('a failing callback does not stop the others', async () => {
+    const clock = new ManualClock();
+    const q = new TimerQueue(clock);
+    const warnings: string[] = [];
+    const onWarn = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarn);
+    let ran = false;
+    q.schedule(1, () => {
+      throw new Error('boom');
+    });
+    q.schedule(1, () => {
+      ran = true;
+    });
+    await clock.advance(5);
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarn);
+    expect(ran).toBe(true);
+    expect(warnings.some((w) => w.includes('boom'))).toBe(true);
+  });
+
+  it('close drops every pending timer', async () => {
+    const clock = new ManualClock();
+    const q = new TimerQueue(clock);
+    let n = 0;
+    const h = q.schedule(5, () => n++);
+    q.close();
+    expect(q.size).toBe(0);
+    expect(h.cancelled).toBe(true);
+    await clock.advance(10);
+    expect(n).toBe(0);
+  });
+});
