@@ -144,7 +144,10 @@ function sippArgs(o: SippOptions, dir: string): string[] {
   args.push('-i', o.localIp ?? '127.0.0.1', '-p', String(o.port), '-nostdin', '-trace_stat', '-stf', join(dir, 'stat.csv'));
   args.push('-trace_err', '-error_file', join(dir, 'err.log'));
   if (o.traceMsg) args.push('-trace_msg', '-message_file', join(dir, 'msg.log'));
-  args.push('-t', o.transport ?? 'u1', '-max_socket', '100');
+  // SIPp's own socket buffers default to 64 KiB (128 KiB in the kernel): a SIPp descheduled for a
+  // few ms on a busy box drops datagrams there (seen as the UAS's "unexpected BYE": its ACK was
+  // dropped), which would count against the proxy. 4 MiB, as the proxy's (capped by rmem_max).
+  args.push('-t', o.transport ?? 'u1', '-max_socket', '100', '-buff_size', String(4 << 20));
   if (o.rsa) args.push('-rsa', o.rsa);
   if (o.calls !== undefined) args.push('-m', String(o.calls));
   if (o.rate !== undefined) args.push('-r', String(o.rate));
