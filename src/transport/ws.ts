@@ -348,15 +348,20 @@ export class WsTransport implements Transport {
     this.pinger.unref();
   }
 
-  holds(t: SendTarget): boolean {
+  /** The open connection a send to `t` goes on (not one that is closing). */
+  private carrier(t: SendTarget): WsConn | undefined {
     const c = this.table.find(t);
-    return c !== undefined && c.closeAt === 0;
+    return c && c.closeAt === 0 ? c : undefined;
+  }
+
+  holds(t: SendTarget): boolean {
+    return this.carrier(t) !== undefined;
   }
 
   send(t: SendTarget, data: Buffer): boolean {
     // Kamailio does not open WebSocket connections either: only the peer's own connection carries.
-    const c = this.table.find(t);
-    if (!c || c.closeAt > 0) {
+    const c = this.carrier(t);
+    if (!c) {
       this.stats.sendErrors++;
       return false;
     }
