@@ -20,8 +20,17 @@ import { ownerOf } from '../../src/ops/cluster.js';
 import { freePort, startProxy, startSipp, writeScript, type ProxyHandle, type SippHandle } from './harness.js';
 import { makeCerts } from '../transport/tls-certs.js';
 
-const script = (uasPort: number): string => `
+/**
+ * The relay of every test here: REGISTER saves; in-dialog requests follow the route set; an
+ * INVITE is record-routed to the SIPp UAS for user "sipp", else to the callee's registered
+ * contact (sl_reply_error when t_relay fails).
+ */
+const script = (uasPort = 0): string => `
 function ksr_request_route()
+  if KSR.is_REGISTER() then
+    if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
+    return 1
+  end
   if KSR.siputils.has_totag() > 0 then
     if KSR.rr.loose_route() > 0 then KSR.tm.t_relay() return 1 end
     KSR.sl.sl_send_reply(404, "Not here")
@@ -29,13 +38,19 @@ function ksr_request_route()
   end
   if KSR.is_INVITE() then
     KSR.rr.record_route()
-    KSR.setdsturi("sip:127.0.0.1:${uasPort}")
-    KSR.tm.t_relay()
+    if KSR.pv.get("$rU") == "sipp" then
+      KSR.setdsturi("sip:127.0.0.1:${uasPort}")
+    elseif KSR.registrar.lookup("location") < 0 then
+      KSR.sl.sl_send_reply(404, "Not Found")
+      return 1
+    end
+    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
     return 1
   end
   KSR.sl.sl_send_reply(404, "Not here")
 end
 `;
+const MODULES = ['pv', 'sl', 'tm', 'rr', 'siputils', 'usrloc', 'registrar'];
 
 let running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -144,7 +159,7 @@ describe('--workers 2 with TLS and WS listeners', () => {
     const tlsPort = await freePort();
     const wsPort = await freePort();
     const proxy = track(await startProxy({
-      script: writeScript(script(uasPort)), protos: ['udp'], modules: ['pv', 'sl', 'tm', 'rr', 'siputils'],
+      script: writeScript(script(uasPort)), protos: ['udp'], modules: MODULES,
       extraArgs: ['--workers', '2', '--listen', `tls:127.0.0.1:${tlsPort}`, '--listen', `ws:127.0.0.1:${wsPort}`,
         '--tls-cert', certs.server.cert, '--tls-key', certs.server.key],
     }));
@@ -171,7 +186,7 @@ describe('--workers 2 with TLS and WS listeners', () => {
     const wsPort = await freePort();
     const tlsPort = await freePort();
     const proxy = track(await startProxy({
-      script: writeScript(CALLEE_SCRIPT), protos: ['udp'], modules: ['pv', 'sl', 'tm', 'rr', 'siputils', 'usrloc', 'registrar'],
+      script: writeScript(script()), protos: ['udp'], modules: MODULES,
       extraArgs: ['--workers', '2', '--listen', `ws:127.0.0.1:${wsPort}`, '--listen', `tls:127.0.0.1:${tlsPort}`,
         '--tls-cert', certs.server.cert, '--tls-key', certs.server.key],
     }));
@@ -199,7 +214,7 @@ describe('--workers 2 with TLS and WS listeners', () => {
   it('WebSocket clients call WebSocket clients (browser to browser), whichever workers hold the two connections', async () => {
     const wsPort = await freePort();
     const proxy = track(await startProxy({
-      script: writeScript(CALLEE_SCRIPT), protos: ['udp'], modules: ['pv', 'sl', 'tm', 'rr', 'siputils', 'usrloc', 'registrar'],
+      script: writeScript(script()), protos: ['udp'], modules: MODULES,
       extraArgs: ['--workers', '2', '--listen', `ws:127.0.0.1:${wsPort}`],
     }));
     // The primary hands connections out in turn: of two callers and two callees, some pairs sit on different workers.
@@ -225,7 +240,7 @@ describe('--workers 2 with TLS and WS listeners', () => {
   it('a call to a WebSocket client that has gone fails at once in either worker, not at the transaction timeout', async () => {
     const wsPort = await freePort();
     const proxy = track(await startProxy({
-      script: writeScript(CALLEE_SCRIPT), protos: ['udp'], modules: ['pv', 'sl', 'tm', 'rr', 'siputils', 'usrloc', 'registrar'],
+      script: writeScript(script()), protos: ['udp'], modules: MODULES,
       extraArgs: ['--workers', '2', '--listen', `ws:127.0.0.1:${wsPort}`],
     }));
     const callee = await openCallee('ws', wsPort, Buffer.alloc(0), 'gone');
@@ -244,27 +259,6 @@ describe('--workers 2 with TLS and WS listeners', () => {
     }
   });
 });
-
-const CALLEE_SCRIPT = `
-function ksr_request_route()
-  if KSR.is_REGISTER() then
-    if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
-    return 1
-  end
-  if KSR.siputils.has_totag() > 0 then
-    if KSR.rr.loose_route() > 0 then KSR.tm.t_relay() return 1 end
-    KSR.sl.sl_send_reply(404, "Not here")
-    return 1
-  end
-  if KSR.is_INVITE() then
-    if KSR.registrar.lookup("location") < 0 then KSR.sl.sl_send_reply(404, "Not Found") return 1 end
-    KSR.rr.record_route()
-    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
-    return 1
-  end
-  KSR.sl.sl_send_reply(404, "Not here")
-end
-`;
 
 /** The headers a UAS copies from a request into its answer. */
 const answerTo = (m: string, status: string, toTag: string, contact: string): string => {
