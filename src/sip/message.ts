@@ -53,6 +53,52 @@ interface Parsed {
   /** Content-Length as received (-1: absent). */
   contentLength: number;
   cache: Map<string, unknown>;
+  /** Parsed as one datagram (a re-parse of the same bytes needs it). */
+  datagram: boolean;
+  /** A plain parse (not lenient, not HTTP): parsing the bytes again gives the same. */
+  reparsable: boolean;
+}
+
+/**
+ * A message's parse reduced to its bytes and the start-line facts that matching reads: the header
+ * index, the header text and every value parsed on demand are built again from the bytes on first
+ * use. What a transaction keeps for wait_timer holds only this, so the objects its handling
+ * allocated die young instead of being copied out of the young generation (issue 14: scavenge
+ * pauses grow with what survives them).
+ */
+class ParsedAgain implements Parsed {
+  readonly buf: Buffer;
+  readonly isRequest: boolean;
+  readonly method: string;
+  readonly status: number;
+  readonly datagram: boolean;
+  readonly reparsable = true;
+  private full: Parsed | null = null;
+
+  constructor(p: Parsed) {
+    this.buf = p.buf;
+    this.isRequest = p.isRequest;
+    this.method = p.method;
+    this.status = p.status;
+    this.datagram = p.datagram;
+  }
+
+  private get p(): Parsed {
+    return (this.full ??= parseBuffer(this.buf, this.datagram));
+  }
+  get text(): string { return this.p.text; }
+  get msgStart(): number { return this.p.msgStart; }
+  get version(): string { return this.p.version; }
+  get reason(): string { return this.p.reason; }
+  get ruri(): string { return this.p.ruri; }
+  get ruriStart(): number { return this.p.ruriStart; }
+  get ruriEnd(): number { return this.p.ruriEnd; }
+  get fields(): HeaderField[] { return this.p.fields; }
+  get headersEnd(): number { return this.p.headersEnd; }
+  get bodyStart(): number { return this.p.bodyStart; }
+  get bodyEnd(): number { return this.p.bodyEnd; }
+  get contentLength(): number { return this.p.contentLength; }
+  get cache(): Map<string, unknown> { return this.p.cache; }
 }
 
 export interface ParseOptions {
@@ -89,7 +135,7 @@ function isToken(s: string): boolean {
 }
 
 export class SipMessage {
-  private readonly p: Parsed;
+  private p: Parsed;
   private newRuri: string | null = null;
   private edits: Edit[] | null = null;
   private newBody: Buffer | null = null;
@@ -183,20 +229,17 @@ export class SipMessage {
   }
 
   /**
-   * Forgets the values parsed on demand, except the top Via, Call-ID and CSeq that a transaction
-   * absorbing retransmissions still reads: anything else is parsed again if it is asked for. For
-   * messages kept long after their handling (issue 17: memory per live transaction).
+   * Forgets the header index and every value parsed from it; they are parsed again from the bytes
+   * if anything asks. For messages kept long after their handling (a settled transaction's request):
+   * issue 17 (memory per live transaction) and issue 14 (what young-generation GC must copy). Edits
+   * stay. A message parsed leniently keeps its parse (a re-parse would refuse it).
    */
   dropParsedValues(): void {
-    const c = this.p.cache;
-    for (const k of c.keys()) if (k !== 'via1' && k !== 'call-id' && k !== 'cseq') c.delete(k);
+    if (this.p instanceof ParsedAgain || !this.p.reparsable) return;
+    this.p = new ParsedAgain(this.p);
     this.parsedRuriCache = null;
   }
 
-  /**
-   * A value derived from the message as received (never from its edits), computed once and shared
-   * with clones; a SipParseError it throws is remembered too. `key` names it among the parsed values.
-   */
   derived<T>(key: string, make: (m: SipMessage) => T): T {
     return this.cached(key, () => make(this));
   }
@@ -672,9 +715,11 @@ function parseStartLine(p: Parsed, line: string, start: number, http = false): v
   if (!isToken(method)) throw new SipParseError(0, `bad method in '${line.slice(0, 80)}'`);
   p.isRequest = true;
   p.method = method;
-  p.ruri = ruri;
   p.ruriStart = start + s1 + 1;
   p.ruriEnd = start + s2;
+  // A copy, not a slice of the header text: a branch keeps its URI for the transaction's life, and
+  // a slice would keep the whole header text with it.
+  p.ruri = ruri.length < 13 ? ruri : p.buf.toString('latin1', p.ruriStart, p.ruriEnd);
   p.version = version;
   // From here on the request is identified well enough to be answered.
   if (!ruri || /[\s<>]/.test(ruri) || version.includes(' ')) throw bad('bad Request-Line (extra whitespace or brackets)');
@@ -724,7 +769,7 @@ function parseBuffer(buf: Buffer, datagram: boolean, lenient = false, http = fal
   const text = buf.toString('latin1', 0, textEnd);
   const p: Parsed = {
     buf, text, msgStart: pos, isRequest: false, method: '', version: '', status: 0, reason: '', ruri: '', ruriStart: 0, ruriEnd: 0,
-    fields: [], headersEnd: n, bodyStart: n, bodyEnd: n, contentLength: -1, cache: new Map(),
+    fields: [], headersEnd: n, bodyStart: n, bodyEnd: n, contentLength: -1, cache: new Map(), datagram, reparsable: !lenient && !http,
   };
   let le = text.indexOf('\n', pos);
   if (le < 0) le = textEnd;

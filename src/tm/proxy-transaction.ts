@@ -888,11 +888,28 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     this.settled = true;
     for (const b of this.branches) b.release();
     this.request.dropParsedValues();
-    if (this.avps.size > 0) this.avps = new Map();
-    if (this.xavps.size > 0) this.xavps = new Map();
-    if (this.moduleData.size > 0) this.moduleData = new Map();
+    this.avps = SETTLED_AVPS;
+    this.xavps = SETTLED_XAVPS;
+    this.moduleData = SETTLED_MODULE_DATA;
   }
 }
+
+/**
+ * One empty map shared by every settled transaction, refusing writes: no route runs for a settled
+ * transaction, so a write would be a defect (and would leak into every other one).
+ */
+class SettledMap<K, V> extends Map<K, V> {
+  override set(key: K): this {
+    throw new Error(`tm: write of ${String(key)} to a settled transaction`);
+  }
+  override delete(): boolean {
+    return false;
+  }
+  override clear(): void {}
+}
+const SETTLED_AVPS = new SettledMap<string, PvValue[]>();
+const SETTLED_XAVPS: MsgContext['xavps'] = new SettledMap();
+const SETTLED_MODULE_DATA = new SettledMap<string, unknown>();
 
 function applyProto<T extends { proto: SendTarget['proto'] }>(targets: readonly T[], proto: SendTarget['proto'] | undefined): readonly T[] {
   if (!proto) return targets;

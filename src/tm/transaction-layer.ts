@@ -14,6 +14,7 @@ import type { TmCore } from './tm-core.js';
 import { peekTmState, tmState } from './proxy-transaction.js';
 import { ProxyTransaction, clientKey, type BranchSpec, type ClientBranch, type TransactionOwner } from './proxy-transaction.js';
 import { MAGIC_COOKIE } from '../sip/branch.js';
+import { detached } from '../lib/detach.js';
 
 export interface TmStats {
   created: number;
@@ -48,9 +49,10 @@ function makeServerKey(msg: SipMessage, methodOverride?: string): string {
   const method = methodOverride ?? (msg.method === 'ACK' ? 'INVITE' : msg.method);
   const branch = via.branch;
   const sentBy = `${via.host}:${via.port ?? ''}`;
-  if (branch && branch.startsWith(MAGIC_COOKIE)) return `${branch}\u0001${sentBy}\u0001${method}`;
+  // Detached: the key outlives the parse (a settled transaction keeps it, not the header text).
+  if (branch && branch.startsWith(MAGIC_COOKIE)) return detached(`${branch}\u0001${sentBy}\u0001${method}`);
   // RFC 2543 peers: no unique branch; match on what identifies the request (17.2.3 fallback).
-  return `2543\u0001${msg.callId}\u0001${msg.from.tag ?? ''}\u0001${msg.cseq.seq}\u0001${sentBy}\u0001${branch ?? ''}\u0001${msg.originalRuri}\u0001${method}`;
+  return detached(`2543\u0001${msg.callId}\u0001${msg.from.tag ?? ''}\u0001${msg.cseq.seq}\u0001${sentBy}\u0001${branch ?? ''}\u0001${msg.originalRuri}\u0001${method}`);
 }
 
 /** Where an instance keeps its transaction layer (when the tm module is loaded). */

@@ -171,6 +171,23 @@ describe('edits', () => {
     expect(m.ruri).toBe('sip:bob@192.0.2.4');
   });
 
+  it('parses again from the bytes what dropParsedValues forgot, edits kept', () => {
+    const m = parse(INVITE);
+    m.ruri = 'sip:bob@192.0.2.4';
+    m.appendHeader('X-Added: 1\r\n');
+    const before = { out: m.serialize().toString('latin1'), via: m.topVia, from: m.from.tag, cseq: m.cseq, fields: m.headerFields.length, body: m.body.toString() };
+    m.dropParsedValues();
+    expect(m.topVia).not.toBe(before.via);
+    expect(m.topVia).toEqual(before.via);
+    expect({ from: m.from.tag, cseq: m.cseq, fields: m.headerFields.length, body: m.body.toString() }).toEqual(
+      { from: before.from, cseq: before.cseq, fields: before.fields, body: before.body });
+    expect(m.originalRuri).toBe('sip:bob@biloxi.example.com');
+    expect(m.ruri).toBe('sip:bob@192.0.2.4');
+    expect(m.header('subject')).toBe('folded value');
+    expect(m.serialize().toString('latin1')).toBe(before.out);
+    expect(m.clone().serialize().toString('latin1')).toBe(before.out);
+  });
+
   it('removes and replaces only the top Via value', () => {
     const m = parse(INVITE);
     m.removeTopVia();
