@@ -32,8 +32,10 @@ export interface ScriptHostStats {
 
 export class ScriptHost {
   readonly stats: ScriptHostStats = { reloads: 0, reloadFailures: 0 };
-  private users = new Map<LuaScript, number>();
-  private retired = new Set<LuaScript>();
+  /** Messages running on the current script: a plain counter, as acquire/release run per message. */
+  private currentUsers = 0;
+  /** Messages still running on replaced scripts; each is closed when its count reaches 0. */
+  private retired = new Map<LuaScript, number>();
   private watcher: SourceWatcher | null = null;
   private reloading: Promise<{ ok: boolean; error?: string }> | null = null;
   private onHup: (() => void) | null = null;
@@ -60,22 +62,22 @@ export class ScriptHost {
 
   /** The script a message runs on, kept alive until `release`. */
   acquire(): LuaScript {
-    const s = this.script;
-    this.users.set(s, (this.users.get(s) ?? 0) + 1);
-    return s;
+    this.currentUsers++;
+    return this.script;
   }
 
   release(s: LuaScript): void {
-    const n = (this.users.get(s) ?? 1) - 1;
-    if (n > 0) {
-      this.users.set(s, n);
+    if (s === this.script) {
+      this.currentUsers--;
       return;
     }
-    this.users.delete(s);
-    if (this.retired.has(s)) {
-      this.retired.delete(s);
-      s.close();
+    const n = (this.retired.get(s) ?? 1) - 1;
+    if (n > 0) {
+      this.retired.set(s, n);
+      return;
     }
+    this.retired.delete(s);
+    s.close();
   }
 
   /** Loads the file again in a fresh VM; swaps it in only when it loads cleanly. */
@@ -101,8 +103,9 @@ export class ScriptHost {
     this.script = next;
     this.stats.reloads++;
     this.follow(next);
-    if ((this.users.get(old) ?? 0) > 0) this.retired.add(old);
+    if (this.currentUsers > 0) this.retired.set(old, this.currentUsers);
     else old.close();
+    this.currentUsers = 0;
     this.opts.log('info', `script reloaded ok: ${this.opts.scriptPath}`);
     this.opts.onReloaded?.();
     return { ok: true };
@@ -129,7 +132,7 @@ export class ScriptHost {
     if (this.onHup) process.off('SIGHUP', this.onHup);
     await this.reloading;
     this.script.close();
-    for (const s of this.retired) s.close();
+    for (const s of this.retired.keys()) s.close();
     this.retired.clear();
   }
 }

@@ -134,6 +134,9 @@ function isToken(s: string): boolean {
   return true;
 }
 
+/** Cache keys of the name-addr lists, built once (not a string concatenation per read). */
+const NAME_ADDR_KEYS = { route: 'na:route', 'record-route': 'na:record-route', contact: 'na:contact' } as const;
+
 export class SipMessage {
   private p: Parsed;
   private newRuri: string | null = null;
@@ -241,72 +244,79 @@ export class SipMessage {
   }
 
   derived<T>(key: string, make: (m: SipMessage) => T): T {
-    return this.cached(key, () => make(this));
-  }
-
-  private cached<T>(key: string, make: () => T): T {
     const c = this.p.cache;
-    if (c.has(key)) {
-      const v = c.get(key);
+    // One lookup on the hot path; has() only for a value that is undefined.
+    const v = c.get(key);
+    if (v !== undefined || c.has(key)) {
       if (v instanceof SipParseError) throw v;
       return v as T;
     }
     try {
-      const v = make();
-      c.set(key, v);
-      return v;
+      const made = make(this);
+      c.set(key, made);
+      return made;
     } catch (e) {
       if (e instanceof SipParseError) c.set(key, e);
       throw e;
     }
   }
 
+  // The parsers below are static (no closure per read) and reach the private header index.
+
   get callId(): string {
-    return this.cached('call-id', () => {
-      const v = this.field('call-id')?.value;
-      if (!v) throw bad('missing Call-ID');
-      if (/\s/.test(v)) throw bad('bad Call-ID');
-      return v;
-    });
+    return this.derived('call-id', SipMessage.parseCallId);
+  }
+
+  private static parseCallId(m: SipMessage): string {
+    const v = m.field('call-id')?.value;
+    if (!v) throw bad('missing Call-ID');
+    if (/\s/.test(v)) throw bad('bad Call-ID');
+    return v;
   }
 
   get cseq(): { seq: number; method: string } {
-    return this.cached('cseq', () => {
-      const v = this.field('cseq')?.value;
-      if (v === undefined) throw bad('missing CSeq');
-      let i = 0;
-      let seq = 0;
-      while (i < v.length && i < 11) {
-        const d = v.charCodeAt(i) - 48;
-        if (d < 0 || d > 9) break;
-        seq = seq * 10 + d;
-        i++;
-      }
-      if (i === 0 || i > 10) throw bad(`bad CSeq '${v}'`, 400, 'CSeq number is illegal');
-      if (seq > 0x7fffffff) throw bad(`CSeq number out of range '${v}'`);
-      let j = i;
-      while (j < v.length && (v.charCodeAt(j) === SP || v.charCodeAt(j) === HT)) j++;
-      if (j === i) throw bad(`bad CSeq '${v}'`, 400, 'CSeq number is illegal');
-      const method = v.slice(j);
-      if (!isToken(method)) throw bad(`bad CSeq method '${method}'`);
-      return { seq, method };
-    });
+    return this.derived('cseq', SipMessage.parseCseq);
+  }
+
+  private static parseCseq(m: SipMessage): { seq: number; method: string } {
+    const v = m.field('cseq')?.value;
+    if (v === undefined) throw bad('missing CSeq');
+    let i = 0;
+    let seq = 0;
+    while (i < v.length && i < 11) {
+      const d = v.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      seq = seq * 10 + d;
+      i++;
+    }
+    if (i === 0 || i > 10) throw bad(`bad CSeq '${v}'`, 400, 'CSeq number is illegal');
+    if (seq > 0x7fffffff) throw bad(`CSeq number out of range '${v}'`);
+    let j = i;
+    while (j < v.length && (v.charCodeAt(j) === SP || v.charCodeAt(j) === HT)) j++;
+    if (j === i) throw bad(`bad CSeq '${v}'`, 400, 'CSeq number is illegal');
+    const method = v.slice(j);
+    if (!isToken(method)) throw bad(`bad CSeq method '${method}'`);
+    return { seq, method };
   }
 
   get from(): NameAddr {
-    return this.cached('from', () => {
-      const v = this.field('from')?.value;
-      if (v === undefined) throw bad('missing From');
-      return parseNameAddr(v);
-    });
+    return this.derived('from', SipMessage.parseFrom);
+  }
+
+  private static parseFrom(m: SipMessage): NameAddr {
+    const v = m.field('from')?.value;
+    if (v === undefined) throw bad('missing From');
+    return parseNameAddr(v);
   }
 
   get to(): NameAddr {
-    return this.cached('to', () => {
-      const v = this.field('to')?.value;
-      if (v === undefined) throw bad('missing To');
-      return parseNameAddr(v);
-    });
+    return this.derived('to', SipMessage.parseTo);
+  }
+
+  private static parseTo(m: SipMessage): NameAddr {
+    const v = m.field('to')?.value;
+    if (v === undefined) throw bad('missing To');
+    return parseNameAddr(v);
   }
 
   /**
@@ -314,54 +324,68 @@ export class SipMessage {
    * Callers must not change the object: it is shared.
    */
   nameAddrUri(which: 'from' | 'to'): SipUri {
-    return this.cached(`uri:${which}`, () => parseUri(this[which].uri));
+    return which === 'from' ? this.derived('uri:from', SipMessage.parseFromUri) : this.derived('uri:to', SipMessage.parseToUri);
+  }
+
+  private static parseFromUri(m: SipMessage): SipUri {
+    return parseUri(m.from.uri);
+  }
+
+  private static parseToUri(m: SipMessage): SipUri {
+    return parseUri(m.to.uri);
   }
 
   get topVia(): Via {
-    return this.cached('via1', () => {
-      const f = this.field('via');
-      if (!f) throw bad('missing Via');
-      if (!f.value.includes(',')) return parseOneVia(f.value);
-      const parts = splitTopLevel(f.value);
-      const first = parts[0];
-      if (!first) throw bad('empty Via');
-      return parseOneVia(f.value.slice(first[0], first[1]));
-    });
+    return this.derived('via1', SipMessage.parseTopVia);
+  }
+
+  private static parseTopVia(m: SipMessage): Via {
+    const f = m.field('via');
+    if (!f) throw bad('missing Via');
+    if (!f.value.includes(',')) return parseOneVia(f.value);
+    const parts = splitTopLevel(f.value);
+    const first = parts[0];
+    if (!first) throw bad('empty Via');
+    return parseOneVia(f.value.slice(first[0], first[1]));
   }
 
   vias(): Via[] {
-    return this.cached('vias', () => {
-      const out: Via[] = [];
-      let first = true;
-      for (const f of this.p.fields) {
-        if (f.lname !== 'via') continue;
-        if (first) {
-          first = false;
-          // The first value of the first Via header is topVia: parsed once, shared.
-          const v = f.value;
-          if (v && !v.includes(',')) {
-            out.push(this.topVia);
-            continue;
-          }
-          const parts = splitTopLevel(v);
-          for (let i = 0; i < parts.length; i++) out.push(i === 0 ? this.topVia : parseOneVia(v.slice(parts[i]![0], parts[i]![1])));
+    return this.derived('vias', SipMessage.parseVias);
+  }
+
+  private static parseVias(m: SipMessage): Via[] {
+    const out: Via[] = [];
+    let first = true;
+    for (const f of m.p.fields) {
+      if (f.lname !== 'via') continue;
+      if (first) {
+        first = false;
+        // The first value of the first Via header is topVia: parsed once, shared.
+        const v = f.value;
+        if (v && !v.includes(',')) {
+          out.push(m.topVia);
           continue;
         }
-        out.push(...parseVia(f.value));
+        const parts = splitTopLevel(v);
+        for (let i = 0; i < parts.length; i++) out.push(i === 0 ? m.topVia : parseOneVia(v.slice(parts[i]![0], parts[i]![1])));
+        continue;
       }
-      if (out.length === 0) throw bad('missing Via');
-      return out;
-    });
+      out.push(...parseVia(f.value));
+    }
+    if (out.length === 0) throw bad('missing Via');
+    return out;
   }
 
   get maxForwards(): number | undefined {
-    return this.cached('max-forwards', () => {
-      const v = this.field('max-forwards')?.value;
-      if (v === undefined) return undefined;
-      // Leading zeros are legal (RFC 4475 3.1.1.1); the value itself fits in 0..255.
-      if (!/^\d{1,10}$/.test(v) || Number(v) > 255) throw bad(`bad Max-Forwards '${v}'`);
-      return Number(v);
-    });
+    return this.derived('max-forwards', SipMessage.parseMaxForwards);
+  }
+
+  private static parseMaxForwards(m: SipMessage): number | undefined {
+    const v = m.field('max-forwards')?.value;
+    if (v === undefined) return undefined;
+    // Leading zeros are legal (RFC 4475 3.1.1.1); the value itself fits in 0..255.
+    if (!/^\d{1,10}$/.test(v) || Number(v) > 255) throw bad(`bad Max-Forwards '${v}'`);
+    return Number(v);
   }
 
   get contentLength(): number {
@@ -418,10 +442,10 @@ export class SipMessage {
     return this.nameAddrs('contact');
   }
 
-  private nameAddrs(lname: string): NameAddr[] {
-    return this.cached(`na:${lname}`, () => {
+  private nameAddrs(lname: 'route' | 'record-route' | 'contact'): NameAddr[] {
+    return this.derived(NAME_ADDR_KEYS[lname], (m) => {
       const out: NameAddr[] = [];
-      for (const f of this.p.fields) if (f.lname === lname) out.push(...parseNameAddrList(f.value));
+      for (const f of m.p.fields) if (f.lname === lname) out.push(...parseNameAddrList(f.value));
       return out;
     });
   }

@@ -167,6 +167,8 @@ describe('ScriptHost', () => {
     expect(host.stats).toEqual({ reloads: 1, reloadFailures: 1 });
     expect(runSync(inflight, 'f', ctx()).status).toBe('ok');
     host.release(inflight);
+    // The replaced VM closes with its last message.
+    expect(runSync(inflight, 'f', ctx())).toMatchObject({ status: 'error', error: { message: 'script VM is closed' } });
     const now = host.acquire();
     expect(runSync(now, 'f', ctx()).status).toBe('ok');
     host.release(now);
