@@ -10,6 +10,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeHeapSnapshot } from 'node:v8';
+import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import { KemiProxy, type CoreConfig } from '../src/core/proxy.js';
 import type { CoreTransports, CoreTransportStats } from '../src/core/transports.js';
 import type { ReceiveInfo } from '../src/context/msg-context.js';
@@ -154,6 +155,13 @@ async function main(): Promise<void> {
   for (let i = 0; i < warm; i++) await call();
   const calls = Number(values.calls);
   failed = 0;
+  // Young-generation (scavenge) pauses of the measured calls: their length is what a message
+  // arriving during one waits.
+  const scavenges: number[] = [];
+  const gcObs = new PerformanceObserver((l) => {
+    for (const e of l.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) if (e.detail?.kind === perf.NODE_PERFORMANCE_GC_MINOR) scavenges.push(e.duration);
+  });
+  gcObs.observe({ entryTypes: ['gc'] });
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < calls; i++) await call();
@@ -163,6 +171,12 @@ async function main(): Promise<void> {
   console.log(`${calls} calls (${failed} failed) through ${values.script}: ${(((c.user + c.system) / 1000 / calls) * 1000).toFixed(1)} µs CPU per call ` +
     `(${((c.user + c.system) / 1000 / calls).toFixed(3)} CPU s/1000 calls; user ${(c.user / 1e6).toFixed(2)} s, sys ${(c.system / 1e6).toFixed(2)} s, wall ${(wall / 1000).toFixed(2)} s), heap used ${(heap / 1048576).toFixed(0)} MB`);
   console.log('(includes building and parsing the UAC/UAS side of each call in this process)');
+  await new Promise((r) => setTimeout(r, 100));
+  gcObs.disconnect();
+  scavenges.sort((a, b) => a - b);
+  const sum = scavenges.reduce((a, b) => a + b, 0);
+  console.log(`scavenges: ${scavenges.length}, ${sum.toFixed(0)} ms in all (${((sum / calls) * 1000).toFixed(1)} µs per call), ` +
+    `p50 ${(scavenges[Math.floor(scavenges.length / 2)] ?? 0).toFixed(1)} ms, max ${(scavenges.at(-1) ?? 0).toFixed(1)} ms`);
   if (values['heap-snapshot']) console.log(`heap snapshot: ${writeHeapSnapshot(values['heap-snapshot'])}`);
   await proxy.stop();
 }
