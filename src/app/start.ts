@@ -35,7 +35,7 @@ export async function startProxy(cfg: ProxyConfig, logger: Logger, opts: StartOp
   // Workers share the primary's embedded store; Redis they reach themselves.
   const state: StateStore = link && cfg.state === 'memory' ? new IpcStore() : await openStore(cfg.state, (level, text) => logger.log(level, text));
   const handover = link
-    ? { index: link.index, count: link.count, ownerOf: (callId: string) => ownerOf(callId, link.count), ownerOfBranch: link.ownerOfBranch.bind(link), udpBind: link.udpBind, forward: link.forward.bind(link), connections: link }
+    ? { index: link.index, count: link.count, ownerOf: (callId: string) => ownerOf(callId, link.count), ownerOfBranch: link.ownerOfBranch.bind(link), udpBind: link.udpBind, forward: link.forward.bind(link), flush: link.flush.bind(link), connections: link }
     : null;
   const proxy = new KemiProxy(cfg, { logger, state, modules, catalog: KEMI_CATALOG, handover, handleSignals: opts.handleSignals });
   // drachtio-srf apps hold their calls on one connection: every message of them must reach one process.

@@ -74,7 +74,9 @@ export interface Handover {
   ownerOfBranch?(branch: string): number | undefined;
   /** How this worker binds its UDP listen sockets: its own (SO_REUSEPORT/SO_REUSEADDR) or the shared handle. */
   readonly udpBind: UdpBind;
+  /** Queues a message read here for its owner; flush() sends what was queued. */
   forward(owner: number, data: Buffer, rcv: ReceiveInfo): void;
+  flush(): void;
 }
 
 /**
@@ -289,6 +291,7 @@ export class KemiProxy implements ProxyServices, TmCore {
       const owner = this.ownerElsewhere(this.handover, msg, rcv);
       if (owner !== undefined) {
         this.handover.forward(owner, data, rcv);
+        this.drainSoon();
         return;
       }
     }
@@ -304,7 +307,7 @@ export class KemiProxy implements ProxyServices, TmCore {
       // of the batch was handed over, or a handed-over ACK waits behind our batch and the BYE sent
       // after it, read by its owner directly, overtakes it.
       this.pending.push(msg, rcv);
-      if (this.pending.length === 2) setImmediate(this.drainPending);
+      this.drainSoon();
       return;
     }
     this.dispatch(msg, rcv);
@@ -331,7 +334,18 @@ export class KemiProxy implements ProxyServices, TmCore {
 
   /** Messages of this worker read in the current poll phase: [msg, rcv, msg, rcv, ...]. */
   private pending: (SipMessage | ReceiveInfo)[] = [];
+  private drainScheduled = false;
+
+  /** After this poll phase: the hand-overs go out (one datagram per owner), then our messages run. */
+  private drainSoon(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(this.drainPending);
+  }
+
   private readonly drainPending = (): void => {
+    this.drainScheduled = false;
+    this.handover?.flush();
     const batch = this.pending;
     this.pending = [];
     for (let i = 0; i < batch.length; i += 2) {

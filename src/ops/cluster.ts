@@ -114,8 +114,10 @@ export interface WorkerLink {
   readonly count: number;
   /** How this worker binds its UDP listen sockets. */
   readonly udpBind: UdpBind;
-  /** Hands a UDP message to the worker that owns its Call-ID. */
+  /** Queues a UDP message for the worker that owns its Call-ID. */
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void;
+  /** Sends what forward() queued: one datagram per worker for everything read in a poll phase. */
+  flush(): void;
   /**
    * The worker whose client transaction a reply's Via branch names (the prefix of the branches
    * it makes), if any: a request that came over a TLS/WS/TCP connection is relayed by the worker
@@ -163,8 +165,13 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
   }
 
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void {
-    if (this.channel?.send(to, { kind: 'received', rcv, data })) return;
+    if (this.channel?.queue(to, { kind: 'received', rcv, data })) return;
+    this.channel?.flush(); // what was queued before goes first
     process.send!({ k: 'msg', to, data, rcv } satisfies IpcMessage);
+  }
+
+  flush(): void {
+    this.channel?.flush();
   }
 
   // ---- PeerConnections: the stream connections of the other workers ----

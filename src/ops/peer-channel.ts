@@ -10,7 +10,9 @@
  *
  * Layout: secret(8) kind(1) then the kind's header and the message. The secret (random per
  * cluster, from the primary) and the peer port list keep other local processes from injecting
- * messages with a forged source.
+ * messages with a forged source. Received messages are queued and sent as a batch, secret(8)
+ * kind(3) then [length(2) kind(1) header message] per message, one datagram per worker for all
+ * that one poll phase read (a syscall on each side per batch, not per message).
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Proto, ReceiveInfo, SendTarget } from '../transport/types.js';
@@ -20,6 +22,8 @@ const MAX_PEER_DATAGRAM = 65_507;
 export const SECRET_LEN = 8;
 const KIND_RECEIVED = 1;
 const KIND_SEND = 2;
+const KIND_BATCH = 3;
+const BATCH_TAG = Buffer.from([KIND_BATCH]);
 const PROTOS: readonly Proto[] = ['udp', 'tcp', 'tls', 'ws', 'wss', 'sctp'];
 const HAS_CONN = 1;
 const NO_CONNECT = 2;
@@ -122,6 +126,21 @@ export function decodeHandOver(buf: Buffer, start: number): HandOver | null {
   return null;
 }
 
+/** The hand-overs of a batch (after its secret and tag), in order; stops at one cut short. */
+export function decodeBatch(buf: Buffer, start: number): HandOver[] {
+  const out: HandOver[] = [];
+  let o = start;
+  while (o + 2 <= buf.length) {
+    const end = o + 2 + buf.readUInt16BE(o);
+    if (end > buf.length) break;
+    const h = decodeHandOver(buf.subarray(0, end), o + 2);
+    if (!h) break;
+    out.push(h);
+    o = end;
+  }
+  return out;
+}
+
 export class PeerChannel {
   readonly socket: Socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
   private ports: number[] = [];
@@ -155,10 +174,61 @@ export class PeerChannel {
     return true;
   }
 
+  /** Per worker: the datagram being gathered ([secret, tag, length, head, data, ...]) and its size. */
+  private readonly batches: (Buffer[] | undefined)[] = [];
+  private readonly batchSizes: number[] = [];
+  private queued = 0;
+
+  /**
+   * Queues a hand-over for worker `to` until flush(); false (nothing queued) when its port is not
+   * known yet or the message is too big for a datagram.
+   */
+  queue(to: number, h: HandOver): boolean {
+    if (!this.ports[to] || this.secret.length !== SECRET_LEN) return false;
+    const head = encodeHead(h);
+    if (!head) return false;
+    const item = 2 + head.length + h.data.length;
+    if (SECRET_LEN + 1 + item > MAX_PEER_DATAGRAM) return false;
+    let b = this.batches[to];
+    if (b && this.batchSizes[to]! + item > MAX_PEER_DATAGRAM) {
+      this.sendBatch(to, b);
+      b = undefined;
+    }
+    if (!b) {
+      b = this.batches[to] = [this.secret, BATCH_TAG];
+      this.batchSizes[to] = SECRET_LEN + 1;
+      this.queued++;
+    }
+    const len = Buffer.allocUnsafe(2);
+    len.writeUInt16BE(head.length + h.data.length);
+    b.push(len, head, h.data);
+    this.batchSizes[to]! += item;
+    return true;
+  }
+
+  /** Sends every queued batch, in the order the workers' batches were started. */
+  flush(): void {
+    if (this.queued === 0) return;
+    for (let to = 0; to < this.batches.length; to++) {
+      const b = this.batches[to];
+      if (b) this.sendBatch(to, b);
+    }
+  }
+
+  private sendBatch(to: number, b: Buffer[]): void {
+    this.batches[to] = undefined;
+    this.queued--;
+    this.socket.send(b, this.ports[to]!, '127.0.0.1');
+  }
+
   private receive(buf: Buffer, address: string, port: number): void {
     if (address !== '127.0.0.1' || !this.ports.includes(port) || buf.length < SECRET_LEN + 1) return;
     if (!buf.subarray(0, SECRET_LEN).equals(this.secret)) return;
-    const h = decodeHandOver(buf, SECRET_LEN);
-    if (h) this.deliver(h);
+    if (buf[SECRET_LEN] !== KIND_BATCH) {
+      const h = decodeHandOver(buf, SECRET_LEN);
+      if (h) this.deliver(h);
+      return;
+    }
+    for (const h of decodeBatch(buf, SECRET_LEN + 1)) this.deliver(h);
   }
 }

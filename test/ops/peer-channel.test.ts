@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHandOver, encodeHead, type HandOver } from '../../src/ops/peer-channel.js';
+import { PeerChannel, decodeBatch, decodeHandOver, encodeHead, type HandOver } from '../../src/ops/peer-channel.js';
 
 const roundTrip = (h: HandOver): HandOver | null => {
   const head = encodeHead(h);
@@ -30,4 +30,58 @@ describe('worker hand-over datagrams', () => {
     expect(decodeHandOver(head.subarray(0, head.length - 2), 0)).toBeNull();
     expect(decodeHandOver(Buffer.from([9, 0, 0]), 0)).toBeNull();
   });
+
+  it('send what one poll phase queued as one datagram per worker, in order, and split a batch that would not fit', async () => {
+    const secret = '0123456789abcdef';
+    const got: HandOver[] = [];
+    const a = new PeerChannel(secret, () => undefined);
+    const b = new PeerChannel(secret, (h) => got.push(h));
+    let datagrams = 0;
+    b.socket.on('message', () => datagrams++);
+    try {
+      const ports = [await a.bind(), await b.bind()];
+      a.setPorts(ports);
+      b.setPorts(ports);
+      const rcv = { proto: 'udp' as const, srcAddress: '127.0.0.1', srcPort: 5070, localAddress: '127.0.0.1', localPort: 5060, family: 4 as const };
+      const msgs = ['ACK', 'BYE', 'INVITE'].map((m) => Buffer.from(`${m} sip:b@127.0.0.1 SIP/2.0\r\n\r\n`));
+      for (const data of msgs) expect(a.queue(1, { kind: 'received', rcv, data })).toBe(true);
+      expect(a.queue(5, { kind: 'received', rcv, data: msgs[0]! })).toBe(false); // no such worker
+      a.flush();
+      a.flush(); // nothing left: sends nothing
+      await waitUntil(() => got.length === 3);
+      expect(datagrams).toBe(1);
+      expect(got.map((h) => (h.kind === 'received' ? h.data.toString() : ''))).toEqual(msgs.map(String));
+      expect(got[0]).toEqual({ kind: 'received', rcv, data: msgs[0] });
+      // Three 30000-byte messages: two datagrams, the order kept.
+      got.length = 0;
+      datagrams = 0;
+      const big = [1, 2, 3].map((n) => Buffer.alloc(30_000, 48 + n));
+      for (const data of big) expect(a.queue(1, { kind: 'received', rcv, data })).toBe(true);
+      a.flush();
+      await waitUntil(() => got.length === 3);
+      expect(datagrams).toBe(2);
+      expect(got.map((h) => h.data[0])).toEqual([49, 50, 51]);
+    } finally {
+      a.socket.close();
+      b.socket.close();
+    }
+  });
+
+  it('read a batch up to an item cut short', () => {
+    const rcv = { proto: 'udp' as const, srcAddress: '127.0.0.1', srcPort: 1, localAddress: '127.0.0.1', localPort: 2, family: 4 as const };
+    const item = (s: string): Buffer => {
+      const head = encodeHead({ kind: 'received', rcv, data: Buffer.from(s) })!;
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(head.length + s.length);
+      return Buffer.concat([len, head, Buffer.from(s)]);
+    };
+    const whole = Buffer.concat([item('one'), item('two')]);
+    expect(decodeBatch(whole, 0).map((h) => h.data.toString())).toEqual(['one', 'two']);
+    expect(decodeBatch(whole.subarray(0, whole.length - 1), 0).map((h) => h.data.toString())).toEqual(['one']);
+  });
 });
+
+async function waitUntil(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(ok()).toBe(true);
+}
