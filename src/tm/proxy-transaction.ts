@@ -190,6 +190,8 @@ export class ClientBranch implements ClientTransactionUser {
   /** Send failed: closed as 408 but never the winner. */
   sendFailed = false;
   private outParsed: SipMessage | null = null;
+  /** Where the transaction layer finds this branch's replies (made once: set, then deleted). */
+  readonly key: string;
 
   constructor(
     readonly t: ProxyTransaction,
@@ -203,7 +205,9 @@ export class ClientBranch implements ClientTransactionUser {
     readonly forkStep: number,
     readonly target: SendTarget,
     readonly out: Buffer,
-  ) {}
+  ) {
+    this.key = clientKey(id, t.method);
+  }
 
   /** The branch request as sent, parsed on demand (CANCEL and ACK are built from it). */
   get outMsg(): SipMessage {
@@ -226,7 +230,7 @@ export class ClientBranch implements ClientTransactionUser {
   }
 
   onClientTerminated(): void {
-    this.t.owner.unregisterClient(clientKey(this.id, this.t.method));
+    this.t.owner.unregisterClient(this.key);
     this.t.checkDone();
   }
 }
@@ -477,7 +481,7 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     branch.txn = this.isInvite
       ? new InviteClientTransaction(this.clientHost, branch, id, target, buf, timers)
       : new NonInviteClientTransaction(this.clientHost, branch, id, target, buf, timers);
-    this.owner.registerClient(clientKey(id, this.method), branch);
+    this.owner.registerClient(branch.key, branch);
     if (!branch.txn.start()) {
       // Kamailio closes a branch it could not send as 408 but never picks it as the winner.
       branch.finalCode = 408;
@@ -843,8 +847,8 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     this.timers.cancel(this.suspendTimer);
     this.suspendTimer = null;
     for (const b of this.branches) {
-      this.owner.unregisterClient(clientKey(b.id, this.method));
-      this.owner.unregisterClient(clientKey(b.id, 'CANCEL'));
+      this.owner.unregisterClient(b.key);
+      if (b.cancelTxn) this.owner.unregisterClient(clientKey(b.id, 'CANCEL'));
     }
     this.owner.transactionDone(this);
   }
