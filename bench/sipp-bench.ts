@@ -22,7 +22,8 @@
  *
  * `--step-rates auto` (500..5000/500): rates rise until a step is not clean, then one step at
  * twice the last clean rate. A target may carry kemi-proxy options, `kemi:OPT=VALUE:...` runs
- * `--OPT VALUE` (e.g. `--target kemi,kemi:overload=off,kemi:workers=2,kamailio`).
+ * `--OPT VALUE` (e.g. `--target kemi,kemi:overload=off,kemi:workers=2,kamailio`); `kemi:build=DIR`
+ * runs the build in DIR (a worktree of another commit, built) for a before/after in one run.
  * The chart (a self-contained SVG: offered vs completed calls/s, p50/p99 per step, one curve per
  * target) is written to --out, by default into a new temp directory; its path is printed.
  */
@@ -76,17 +77,22 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 interface Target { name: string; pid: number; port: number; stop(): Promise<void> }
 
-/** `kemi` or `kemi:OPT=VALUE:...`: kemi-proxy with `--workers` and any extra `--OPT VALUE`. */
+/**
+ * `kemi` or `kemi:OPT=VALUE:...`: kemi-proxy with `--workers` and any extra `--OPT VALUE`;
+ * `build=DIR` runs DIR's build instead (DIR/dist/src/cli.js: a worktree of another commit).
+ */
 async function startKemi(spec: string): Promise<Target> {
   const opts = new Map<string, string>([['workers', values.workers!]]);
   for (const part of spec.split(':').slice(1)) {
     const i = part.indexOf('=');
     opts.set(i < 0 ? part : part.slice(0, i), i < 0 ? '' : part.slice(i + 1));
   }
+  const build = opts.get('build');
+  opts.delete('build');
   const extra = ['--log-level', 'warn'];
   for (const [k, v] of opts) extra.push(`--${k}`, ...(v === '' ? [] : [v]));
-  const h: ProxyHandle = await startProxy({ script, extraArgs: extra });
-  const label = [...opts].map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join(',');
+  const h: ProxyHandle = await startProxy({ script, extraArgs: extra, cli: build ? resolve(build, 'dist/src/cli.js') : undefined });
+  const label = [...opts].map(([k, v]) => (v === '' ? k : `${k}=${v}`)).concat(build ? [`build=${build}`] : []).join(',');
   return { name: `kemi-proxy(${label})`, pid: h.pid, port: h.port, stop: () => h.stop() };
 }
 

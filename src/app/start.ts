@@ -73,7 +73,7 @@ export async function startProxy(cfg: ProxyConfig, logger: Logger, opts: StartOp
       // Constructing one installs prom-client's worker-side answer to the primary's scrape requests.
       void new AggregatorRegistry();
       rpc = withRpc(new RpcServer());
-      await link.attach({ onMessage: (data, rcv, shed) => proxy.onMessage(data, rcv, true, shed), rpc, branchPrefix: branchPrefix() });
+      await link.attach({ onMessage: (data, rcv) => proxy.onMessage(data, rcv, true), rpc, branchPrefix: branchPrefix() });
       return { proxy, stop };
     }
     if (cfg.metrics) {

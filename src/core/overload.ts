@@ -15,10 +15,7 @@
  * grows back (+0.1 per window) once reads find the socket empty again: an AIMD controller. Shed
  * requests are answered 503 with Retry-After before any script runs; requests of calls in
  * progress (To tag, ACK, CANCEL, BYE, PRACK, UPDATE) and retransmissions tm already knows always
- * go through (proxy.ts `shedding`), so calls already set up finish. Only UDP is watched. With
- * workers, the worker that reads a backlogged socket decides for the new dialogs it hands to the
- * other workers too (their sockets are not the backlogged ones): the hand-over carries the
- * refusal, and the owner, which knows the call's transactions, answers the 503 and counts it.
+ * go through (proxy.ts `shedding`), so calls already set up finish. Only UDP is watched.
  *
  * It also measures event-loop lag (how late a `tickMs` timer fires) and utilization, for /metrics.
  */
@@ -91,25 +88,9 @@ export class OverloadGuard {
    * Call only for dialog-creating requests, while `active`.
    */
   shed(): boolean {
-    if (!this.refuses()) return false;
-    this.rejected++;
-    return true;
-  }
-
-  /**
-   * shed() for a new dialog that another worker owns (--workers): this worker's socket is the one
-   * backlogged, so it decides; the owner, which knows the call's transactions, answers 503 and
-   * counts it (noteShedElsewhere).
-   */
-  refuses(): boolean {
     this.credit += 1 - this.admitted;
     if (this.credit < 0.5) return false;
     this.credit -= 1;
-    return true;
-  }
-
-  /** A 503 for a new dialog that the worker reading it refused (see refuses()). */
-  noteShedElsewhere(): true {
     this.rejected++;
     return true;
   }

@@ -74,8 +74,8 @@ export interface Handover {
   ownerOfBranch?(branch: string): number | undefined;
   /** How this worker binds its UDP listen sockets: its own (SO_REUSEPORT/SO_REUSEADDR) or the shared handle. */
   readonly udpBind: UdpBind;
-  /** Queues a message read here for its owner; flush() sends what was queued. `shed`: our overload guard refused it. */
-  forward(owner: number, data: Buffer, rcv: ReceiveInfo, shed: boolean): void;
+  /** Queues a message read here for its owner; flush() sends what was queued. */
+  forward(owner: number, data: Buffer, rcv: ReceiveInfo): void;
   flush(): void;
 }
 
@@ -274,7 +274,7 @@ export class KemiProxy implements ProxyServices, TmCore {
 
   // ---- receive path -------------------------------------------------------------------------
 
-  onMessage(data: Buffer, rcv: ReceiveInfo, handedOver = false, shed = false): void {
+  onMessage(data: Buffer, rcv: ReceiveInfo, handedOver = false): void {
     // Reads of the listen sockets (a hand-over from another worker was counted where it was read).
     if (rcv.proto === 'udp' && !handedOver) this.overload.noteDatagram(rcv.localPort);
     if (this.trace.enabled && !handedOver) this.trace.in(data, rcv);
@@ -290,9 +290,7 @@ export class KemiProxy implements ProxyServices, TmCore {
       // answers 400 to a bad one), so a handed-over message is checked once, not twice.
       const owner = this.ownerElsewhere(this.handover, msg, rcv);
       if (owner !== undefined) {
-        // Under overload the guard of the worker whose socket is backlogged decides for a new
-        // dialog; the owner (which knows its transactions: a retransmission goes on) answers 503.
-        this.handover.forward(owner, data, rcv, this.overload.active && msg.isRequest && this.maybeNewDialog(msg) && this.overload.refuses());
+        this.handover.forward(owner, data, rcv);
         this.drainSoon();
         return;
       }
@@ -308,11 +306,11 @@ export class KemiProxy implements ProxyServices, TmCore {
       // libuv hands us up to 32 datagrams per poll; run the script on ours only after the rest
       // of the batch was handed over, or a handed-over ACK waits behind our batch and the BYE sent
       // after it, read by its owner directly, overtakes it.
-      this.pending.push(msg, rcv, shed);
+      this.pending.push(msg, rcv);
       this.drainSoon();
       return;
     }
-    this.dispatch(msg, rcv, shed);
+    this.dispatch(msg, rcv);
   }
 
   /**
@@ -334,8 +332,8 @@ export class KemiProxy implements ProxyServices, TmCore {
     return owner !== undefined && owner !== h.index ? owner : undefined;
   }
 
-  /** Messages of this worker read in the current poll phase: [msg, rcv, shed, msg, rcv, shed, ...]. */
-  private pending: (SipMessage | ReceiveInfo | boolean)[] = [];
+  /** Messages of this worker read in the current poll phase: [msg, rcv, msg, rcv, ...]. */
+  private pending: (SipMessage | ReceiveInfo)[] = [];
   private drainScheduled = false;
 
   /** After this poll phase: the hand-overs go out (one datagram per owner), then our messages run. */
@@ -350,9 +348,9 @@ export class KemiProxy implements ProxyServices, TmCore {
     this.handover?.flush();
     const batch = this.pending;
     this.pending = [];
-    for (let i = 0; i < batch.length; i += 3) {
+    for (let i = 0; i < batch.length; i += 2) {
       try {
-        this.dispatch(batch[i] as SipMessage, batch[i + 1] as ReceiveInfo, batch[i + 2] as boolean);
+        this.dispatch(batch[i] as SipMessage, batch[i + 1] as ReceiveInfo);
       } catch (e) {
         // One message's failure must not take the rest of the batch with it.
         this.logger.err(`message from ${(batch[i + 1] as ReceiveInfo).srcAddress}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
@@ -360,26 +358,22 @@ export class KemiProxy implements ProxyServices, TmCore {
     }
   };
 
-  private dispatch(msg: SipMessage, rcv: ReceiveInfo, shed = false): void {
+  private dispatch(msg: SipMessage, rcv: ReceiveInfo): void {
     this.stats.received(msg);
-    if (msg.isRequest) this.onRequest(msg, rcv, shed);
+    if (msg.isRequest) this.onRequest(msg, rcv);
     else this.onReply(msg, rcv);
   }
 
   /** Under overload: a new dialog-creating request that no transaction knows yet. */
   private shedding(msg: SipMessage): boolean {
-    return this.maybeNewDialog(msg) && !this.tm?.lookup(msg);
-  }
-
-  /** Not of a call in progress by its method and To tag (what the worker reading it can tell). */
-  private maybeNewDialog(msg: SipMessage): boolean {
     const m = msg.method;
     if (m === 'ACK' || m === 'CANCEL' || m === 'BYE' || m === 'PRACK' || m === 'UPDATE') return false;
     try {
-      return !msg.to.tag;
+      if (msg.to.tag) return false;
     } catch {
       return false;
     }
+    return !this.tm?.lookup(msg);
   }
 
   private badMessage(data: Buffer, rcv: ReceiveInfo, e: unknown): void {
@@ -421,13 +415,13 @@ export class KemiProxy implements ProxyServices, TmCore {
     return true;
   }
 
-  private onRequest(msg: SipMessage, rcv: ReceiveInfo, refusedByReader = false): void {
+  private onRequest(msg: SipMessage, rcv: ReceiveInfo): void {
     for (const h of this.interceptors) if (h.onRequest(msg, rcv)) return;
     if (this.filteredAck(msg)) return;
     const ctx = new MsgContext(msg, rcv, this);
     ctx.msgId = ++this.msgIds;
     ctx.startedAt = performance.now();
-    if ((refusedByReader || this.overload.active) && this.shedding(msg) && (refusedByReader ? this.overload.noteShedElsewhere() : this.overload.shed())) {
+    if (this.overload.active && this.shedding(msg) && this.overload.shed()) {
       this.sendReply(ctx, 503, 'Service Unavailable', 'Retry-After: 1\r\n');
       return;
     }

@@ -42,7 +42,7 @@ import { RpcError, RpcServer, type RpcParams } from './rpc.js';
 type IpcMessage =
   | { k: 'ready'; peerPort: number; branchPrefix: string }
   | { k: 'peers'; ports: number[]; branchPrefixes: string[] }
-  | { k: 'msg'; to: number; data: Uint8Array; rcv: ReceiveInfo; shed?: boolean }
+  | { k: 'msg'; to: number; data: Uint8Array; rcv: ReceiveInfo }
   | { k: 'send'; to: number; data: Uint8Array; target: SendTarget }
   | { k: 'conn'; note: ConnNote; open: boolean }
   | { k: 'conns'; notes: ConnNote[] }
@@ -114,8 +114,8 @@ export interface WorkerLink {
   readonly count: number;
   /** How this worker binds its UDP listen sockets. */
   readonly udpBind: UdpBind;
-  /** Queues a UDP message for the worker that owns its Call-ID (`shed`: our overload guard refused it). */
-  forward(to: number, data: Buffer, rcv: ReceiveInfo, shed: boolean): void;
+  /** Queues a UDP message for the worker that owns its Call-ID. */
+  forward(to: number, data: Buffer, rcv: ReceiveInfo): void;
   /** Sends what forward() queued: one datagram per worker for everything read in a poll phase. */
   flush(): void;
   /**
@@ -127,7 +127,7 @@ export interface WorkerLink {
 }
 
 export interface WorkerHandlers {
-  onMessage(data: Buffer, rcv: ReceiveInfo, shed: boolean): void;
+  onMessage(data: Buffer, rcv: ReceiveInfo): void;
   rpc: RpcServer;
   /** What every branch this worker makes starts with. */
   branchPrefix: string;
@@ -164,10 +164,10 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
     return undefined;
   }
 
-  forward(to: number, data: Buffer, rcv: ReceiveInfo, shed: boolean): void {
-    if (this.channel?.queue(to, shed ? { kind: 'received', rcv, data, shed } : { kind: 'received', rcv, data })) return;
+  forward(to: number, data: Buffer, rcv: ReceiveInfo): void {
+    if (this.channel?.queue(to, { kind: 'received', rcv, data })) return;
     this.channel?.flush(); // what was queued before goes first
-    process.send!({ k: 'msg', to, data, rcv, shed } satisfies IpcMessage);
+    process.send!({ k: 'msg', to, data, rcv } satisfies IpcMessage);
   }
 
   flush(): void {
@@ -213,7 +213,7 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
   }
 
   private handed(h: HandOver, onMessage: WorkerHandlers['onMessage']): void {
-    if (h.kind === 'received') onMessage(h.data, h.rcv, h.shed === true);
+    if (h.kind === 'received') onMessage(h.data, h.rcv);
     else this.here?.send(h.target, h.data);
   }
 
@@ -224,7 +224,7 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
     this.channel = channel;
     const buf = (d: Uint8Array): Buffer => Buffer.from(d.buffer, d.byteOffset, d.byteLength);
     process.on('message', (m: IpcMessage) => {
-      if (m.k === 'msg') h.onMessage(buf(m.data), m.rcv, m.shed === true);
+      if (m.k === 'msg') h.onMessage(buf(m.data), m.rcv);
       else if (m.k === 'send') this.here?.send(m.target, buf(m.data));
       else if (m.k === 'peers') {
         channel.setPorts(m.ports);

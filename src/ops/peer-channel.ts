@@ -28,12 +28,10 @@ const PROTOS: readonly Proto[] = ['udp', 'tcp', 'tls', 'ws', 'wss', 'sctp'];
 const HAS_CONN = 1;
 const NO_CONNECT = 2;
 const CLOSE_AFTER = 4;
-/** A received new dialog that the reading worker's overload guard refused (the owner answers 503). */
-const SHED = 8;
 
 /** What a hand-over datagram carries. */
 export type HandOver =
-  | { kind: 'received'; rcv: ReceiveInfo; data: Buffer; shed?: boolean }
+  | { kind: 'received'; rcv: ReceiveInfo; data: Buffer }
   | { kind: 'send'; target: SendTarget; data: Buffer };
 
 /** Writes a length-prefixed latin1 string at `o`; the offset after it. */
@@ -54,7 +52,7 @@ export function encodeHead(h: HandOver): Buffer | null {
     head[0] = KIND_RECEIVED;
     head[1] = r.family;
     head[2] = PROTOS.indexOf(r.proto);
-    head[3] = (r.connId !== undefined ? HAS_CONN : 0) | (h.shed ? SHED : 0);
+    head[3] = r.connId !== undefined ? HAS_CONN : 0;
     head.writeUInt16BE(r.srcPort, 4);
     head.writeUInt16BE(r.localPort, 6);
     head.writeUInt32BE(r.connId ?? 0, 8);
@@ -104,7 +102,7 @@ export function decodeHandOver(buf: Buffer, start: number): HandOver | null {
     const rcv: ReceiveInfo = flags & HAS_CONN
       ? { proto, srcAddress, srcPort, localAddress, localPort, family, connId }
       : { proto, srcAddress, srcPort, localAddress, localPort, family };
-    return flags & SHED ? { kind: 'received', rcv, data: buf.subarray(o), shed: true } : { kind: 'received', rcv, data: buf.subarray(o) };
+    return { kind: 'received', rcv, data: buf.subarray(o) };
   }
   if (kind === KIND_SEND) {
     if (!need(8)) return null;

@@ -71,13 +71,16 @@ export interface ProxyOptions {
   watch?: boolean;
   /** Run the overload guard with kemi-proxy's default instead of `--overload off`. */
   overloadDefault?: boolean;
+  /** Another build's dist/src/cli.js (a bench comparing two commits); this checkout's by default. */
+  cli?: string;
 }
 
 /** Starts kemi-proxy (node dist/src/cli.js) and waits until it says it is ready. */
 export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} missing: run 'npm run build' first (npm test does)`);
+  const cli = opts.cli ?? CLI;
+  if (!existsSync(cli)) throw new Error(`${cli} missing: run 'npm run build' first (npm test does)`);
   const port = opts.port ?? (await freePort());
-  const args = [CLI, '--script', opts.script, opts.watch ? '--watch' : '--no-watch', '--metrics', 'off', '--rpc', 'off'];
+  const args = [cli, '--script', opts.script, opts.watch ? '--watch' : '--no-watch', '--metrics', 'off', '--rpc', 'off'];
   for (const p of opts.protos ?? ['udp', 'tcp']) args.push('--listen', `${p}:127.0.0.1:${port}`);
   for (const a of opts.aliases ?? ['kemi.test']) args.push('--alias', a);
   for (const m of opts.modules ?? []) args.push('--module', m);

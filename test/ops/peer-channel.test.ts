@@ -14,8 +14,6 @@ describe('worker hand-over datagrams', () => {
     expect(roundTrip(udp)).toEqual(udp);
     const ws: HandOver = { kind: 'received', data, rcv: { proto: 'wss', srcAddress: '2001:db8::1', srcPort: 40000, localAddress: '::', localPort: 8443, family: 6, connId: 4_000_000_001 } };
     expect(roundTrip(ws)).toEqual(ws);
-    const refused: HandOver = { ...udp, shed: true };
-    expect(roundTrip(refused)).toEqual(refused);
   });
 
   it('carry a send with its target, flags, socket and TLS server name', () => {
