@@ -206,7 +206,7 @@ export class PeerChannel {
     return true;
   }
 
-  /** Sends every queued batch, in the order the workers' batches were started. */
+  /** Sends every queued batch, one datagram per worker (order matters only within a worker's batch). */
   flush(): void {
     if (this.queued === 0) return;
     for (let to = 0; to < this.batches.length; to++) {
