@@ -68,7 +68,7 @@ export async function startProxy(cfg: ProxyConfig, logger: Logger, opts: StartOp
     };
     if (link) {
       // In a cluster worker: metrics for the primary's aggregation, RPC over IPC, handed-over messages.
-      metrics = new Metrics(proxy);
+      metrics = new Metrics(proxy, null, link);
       AggregatorRegistry.setRegistries([metrics.registry]);
       // Constructing one installs prom-client's worker-side answer to the primary's scrape requests.
       void new AggregatorRegistry();

@@ -31,7 +31,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { normalizeAddress, parseListen, type PeerConnections, type Proto, type ReceiveInfo, type SendTarget, type UdpBind } from '../transport/types.js';
-import { PeerChannel, type HandOver } from './peer-channel.js';
+import { PeerChannel, type HandOver, type HandoverStats } from './peer-channel.js';
 import type { ProxyConfig } from './config.js';
 import type { Logger } from '../lib/log.js';
 import { MemoryStore } from '../state/memory-store.js';
@@ -118,6 +118,8 @@ export interface WorkerLink {
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void;
   /** Sends what forward() queued: one datagram per worker for everything read in a poll phase. */
   flush(): void;
+  /** Messages and datagrams handed to and from the other workers. */
+  readonly handoverStats: Readonly<HandoverStats>;
   /**
    * The worker whose client transaction a reply's Via branch names (the prefix of the branches
    * it makes), if any: a request that came over a TLS/WS/TCP connection is relayed by the worker
@@ -138,6 +140,8 @@ const peerKey = (proto: Proto, address: string, port: number): string => `${prot
 
 /** This process's transports, where the other workers' hand-overs land (PeerConnections.serve). */
 type Here = Parameters<PeerConnections['serve']>[0];
+
+const NO_HANDOVERS: Readonly<HandoverStats> = { messagesSent: 0, datagramsSent: 0, messagesReceived: 0, datagramsReceived: 0 };
 
 /** A cluster worker's link to the primary and its peers (one per worker process). */
 class ClusterWorkerLink implements WorkerLink, PeerConnections {
@@ -172,6 +176,10 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
 
   flush(): void {
     this.channel?.flush();
+  }
+
+  get handoverStats(): Readonly<HandoverStats> {
+    return this.channel?.stats ?? NO_HANDOVERS;
   }
 
   // ---- PeerConnections: the stream connections of the other workers ----

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { HandoverStats } from './peer-channel.js';
 import type { CoreCounters, DrachtioCounters, OverloadCounters, ProxySource } from './sources.js';
 
 /**
@@ -125,7 +126,8 @@ export class Metrics {
   private server: Server | null = null;
   private readonly gcObserver: PerformanceObserver;
 
-  constructor(private readonly proxy: ProxySource, drachtio: DrachtioCounters | null = null) {
+  /** @param worker a cluster worker's link: its hand-overs to and from the other workers */
+  constructor(private readonly proxy: ProxySource, drachtio: DrachtioCounters | null = null, worker: { readonly handoverStats: Readonly<HandoverStats> } | null = null) {
     const r = this.registry;
     const p = proxy;
     collectDefaultMetrics({ register: r, prefix: 'kemi_' });
@@ -192,6 +194,19 @@ export class Metrics {
       ['kemi_transport_framing_errors_total', 'TCP connections closed for garbage or oversize messages', () => p.transports.stats.framingErrors],
       ['kemi_transport_send_errors_total', 'Sends that failed', () => p.transports.stats.sendErrors],
     ];
+    if (worker) {
+      // Summed over the workers by the primary: sent and received each count every hand-over once.
+      const messages: Counter<string> = new Counter({
+        name: 'kemi_workers_handover_messages_total', help: 'Messages a worker read for another worker (the owner of their call) or sent over its connection, by direction',
+        labelNames: ['direction'], registers: [r],
+        collect() { const h = worker.handoverStats; publish(messages, [[{ direction: 'sent' }, h.messagesSent], [{ direction: 'received' }, h.messagesReceived]]); },
+      });
+      const datagrams: Counter<string> = new Counter({
+        name: 'kemi_workers_handover_datagrams_total', help: 'Loopback datagrams that carried the hand-overs (a batch per poll phase and worker), by direction',
+        labelNames: ['direction'], registers: [r],
+        collect() { const h = worker.handoverStats; publish(datagrams, [[{ direction: 'sent' }, h.datagramsSent], [{ direction: 'received' }, h.datagramsReceived]]); },
+      });
+    }
     for (const [name, help, read] of transport) {
       const c: Counter<string> = new Counter({ name, help, registers: [r], collect() { publish(c, [[{}, read()]]); } });
     }

@@ -29,6 +29,14 @@ const HAS_CONN = 1;
 const NO_CONNECT = 2;
 const CLOSE_AFTER = 4;
 
+/** Hand-overs sent and received by one worker: messages, and the datagrams that carried them. */
+export interface HandoverStats {
+  messagesSent: number;
+  datagramsSent: number;
+  messagesReceived: number;
+  datagramsReceived: number;
+}
+
 /** What a hand-over datagram carries. */
 export type HandOver =
   | { kind: 'received'; rcv: ReceiveInfo; data: Buffer }
@@ -164,31 +172,42 @@ export class PeerChannel {
     this.ports = ports;
   }
 
-  /** Sends to worker `to`; false when its port is not known yet or the message is too big. */
-  send(to: number, h: HandOver): boolean {
-    const port = this.ports[to];
-    if (!port || this.secret.length !== SECRET_LEN) return false;
+  /** Hand-over traffic of this worker, for /metrics (kemi_workers_handover_*). */
+  readonly stats: HandoverStats = { messagesSent: 0, datagramsSent: 0, messagesReceived: 0, datagramsReceived: 0 };
+
+  /**
+   * The header of a hand-over to worker `to`, with room for `overhead` more bytes in a datagram;
+   * null when its port is not known yet or the message does not fit.
+   */
+  private frame(to: number, h: HandOver, overhead: number): Buffer | null {
+    if (!this.ports[to] || this.secret.length !== SECRET_LEN) return null;
     const head = encodeHead(h);
-    if (!head || SECRET_LEN + head.length + h.data.length > MAX_PEER_DATAGRAM) return false;
-    this.socket.send([this.secret, head, h.data], port, '127.0.0.1');
+    return head && SECRET_LEN + overhead + head.length + h.data.length <= MAX_PEER_DATAGRAM ? head : null;
+  }
+
+  /** Sends to worker `to` at once; false when its port is not known yet or the message is too big. */
+  send(to: number, h: HandOver): boolean {
+    const head = this.frame(to, h, 0);
+    if (!head) return false;
+    this.socket.send([this.secret, head, h.data], this.ports[to]!, '127.0.0.1');
+    this.stats.messagesSent++;
+    this.stats.datagramsSent++;
     return true;
   }
 
   /** Per worker: the datagram being gathered ([secret, tag, length, head, data, ...]) and its size. */
   private readonly batches: (Buffer[] | undefined)[] = [];
   private readonly batchSizes: number[] = [];
-  private queued = 0;
 
   /**
    * Queues a hand-over for worker `to` until flush(); false (nothing queued) when its port is not
    * known yet or the message is too big for a datagram.
    */
   queue(to: number, h: HandOver): boolean {
-    if (!this.ports[to] || this.secret.length !== SECRET_LEN) return false;
-    const head = encodeHead(h);
+    // A batch adds its tag (1 byte) and each item's length (2).
+    const head = this.frame(to, h, 3);
     if (!head) return false;
     const item = 2 + head.length + h.data.length;
-    if (SECRET_LEN + 1 + item > MAX_PEER_DATAGRAM) return false;
     let b = this.batches[to];
     if (b && this.batchSizes[to]! + item > MAX_PEER_DATAGRAM) {
       this.sendBatch(to, b);
@@ -197,18 +216,17 @@ export class PeerChannel {
     if (!b) {
       b = this.batches[to] = [this.secret, BATCH_TAG];
       this.batchSizes[to] = SECRET_LEN + 1;
-      this.queued++;
     }
     const len = Buffer.allocUnsafe(2);
     len.writeUInt16BE(head.length + h.data.length);
     b.push(len, head, h.data);
     this.batchSizes[to]! += item;
+    this.stats.messagesSent++;
     return true;
   }
 
   /** Sends every queued batch, one datagram per worker (order matters only within a worker's batch). */
   flush(): void {
-    if (this.queued === 0) return;
     for (let to = 0; to < this.batches.length; to++) {
       const b = this.batches[to];
       if (b) this.sendBatch(to, b);
@@ -217,18 +235,22 @@ export class PeerChannel {
 
   private sendBatch(to: number, b: Buffer[]): void {
     this.batches[to] = undefined;
-    this.queued--;
     this.socket.send(b, this.ports[to]!, '127.0.0.1');
+    this.stats.datagramsSent++;
   }
 
   private receive(buf: Buffer, address: string, port: number): void {
     if (address !== '127.0.0.1' || !this.ports.includes(port) || buf.length < SECRET_LEN + 1) return;
     if (!buf.subarray(0, SECRET_LEN).equals(this.secret)) return;
+    this.stats.datagramsReceived++;
     if (buf[SECRET_LEN] !== KIND_BATCH) {
       const h = decodeHandOver(buf, SECRET_LEN);
       if (h) this.deliver(h);
+      this.stats.messagesReceived += h ? 1 : 0;
       return;
     }
-    for (const h of decodeBatch(buf, SECRET_LEN + 1)) this.deliver(h);
+    const batch = decodeBatch(buf, SECRET_LEN + 1);
+    this.stats.messagesReceived += batch.length;
+    for (const h of batch) this.deliver(h);
   }
 }

@@ -81,6 +81,13 @@ describe('--workers 2', () => {
     expect(metricValue(text, 'kemi_sip_requests_received_total', 'method="CANCEL"')).toBe(sippSent(cr.output, 'CANCEL'));
     expect(metricValue(text, 'kemi_sip_requests_received_total', 'method="BYE"')).toBe(sippSent(res.output, 'BYE'));
     expect(metricValue(text, 'kemi_script_errors_total')).toBe(0);
+    // Each source is read by one worker, which hands the other's calls over: counted on both sides.
+    const handedOver = metricValue(text, 'kemi_workers_handover_messages_total', 'direction="sent"');
+    expect(handedOver).toBeGreaterThan(0);
+    expect(metricValue(text, 'kemi_workers_handover_messages_total', 'direction="received"')).toBe(handedOver);
+    const datagrams = metricValue(text, 'kemi_workers_handover_datagrams_total', 'direction="sent"');
+    expect(datagrams).toBeGreaterThan(0);
+    expect(datagrams).toBeLessThanOrEqual(handedOver);
     const stats = await rpcCall(`127.0.0.1:${rport}`, 'tm.stats', []);
     expect((stats.result as { total: number }).total).toBe(2050 + 50 + 2000);
   }, 150_000);

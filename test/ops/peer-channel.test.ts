@@ -61,6 +61,13 @@ describe('worker hand-over datagrams', () => {
       await waitUntil(() => got.length === 3);
       expect(datagrams).toBe(2);
       expect(got.map((h) => h.data[0])).toEqual([49, 50, 51]);
+      // One message sent at once (a send on another worker's connection): its own datagram.
+      const target = { proto: 'tcp' as const, address: '127.0.0.1', port: 5070, connId: 3 };
+      expect(a.send(1, { kind: 'send', target, data: msgs[1]! })).toBe(true);
+      await waitUntil(() => got.length === 4);
+      // /metrics counts each hand-over and each datagram once on each side.
+      expect(a.stats).toEqual({ messagesSent: 7, datagramsSent: 4, messagesReceived: 0, datagramsReceived: 0 });
+      expect(b.stats).toEqual({ messagesSent: 0, datagramsSent: 0, messagesReceived: 7, datagramsReceived: 4 });
     } finally {
       a.socket.close();
       b.socket.close();
