@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODULES } from '../../src/ops/config.js';
-import { freePort, startProxy, startSipp, stopChild, tempDir, writeScript, type ProxyHandle } from './harness.js';
+import { freePort, luaCallTarget, startProxy, startSipp, stopChild, tempDir, writeScript, type ProxyHandle } from './harness.js';
 import { makeCerts } from '../transport/tls-certs.js';
 
 const BARESIP = '/usr/bin/baresip';
@@ -41,13 +41,7 @@ function ksr_request_route()
     return 1
   end
   if KSR.pv.get("$pr") ~= "udp" then KSR.nathelper.set_contact_alias() end
-  KSR.rr.record_route()
-  if KSR.pv.get("$rU") == "sipp" then
-    KSR.setdsturi("sip:127.0.0.1:${uasPort}")
-  elseif KSR.registrar.lookup("location") < 0 then
-    KSR.sl.sl_send_reply(404, "Not Found")
-    return 1
-  end
+  ${luaCallTarget(uasPort)}
   KSR.tm.t_relay()
 end
 `;

@@ -231,6 +231,21 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * Lua for a relay script's new call: record-routes it and sets its target, SIPp's UAS on
+ * 127.0.0.1:`uasPort` for user "sipp", else the callee's registered contact; 404 (and return)
+ * when it has none. The caller relays after it.
+ */
+export function luaCallTarget(uasPort: number): string {
+  return `KSR.rr.record_route()
+  if KSR.pv.get("$rU") == "sipp" then
+    KSR.setdsturi("sip:127.0.0.1:${uasPort}")
+  elseif KSR.registrar.lookup("location") < 0 then
+    KSR.sl.sl_send_reply(404, "Not Found")
+    return 1
+  end`;
+}
+
 /** Writes a Lua script into a temp dir and returns its path. */
 export function writeScript(text: string, dir = tempDir('kemi-script-'), name = 'route.lua'): string {
   const p = join(dir, name);

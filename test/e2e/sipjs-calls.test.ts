@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import WebSocketImpl from 'ws';
 import { Invitation, Inviter, Registerer, RegistererState, SessionState, UserAgent, type Session, type SessionDescriptionHandler } from 'sip.js';
 import { DEFAULT_MODULES } from '../../src/ops/config.js';
-import { freePort, startProxy, startSipp, tempDir, waitFor, writeScript, type ProxyHandle } from './harness.js';
+import { freePort, luaCallTarget, startProxy, startSipp, tempDir, waitFor, writeScript, type ProxyHandle } from './harness.js';
 import { makeCerts, type TestCerts } from '../transport/tls-certs.js';
 
 function script(uasPort: number): string {
@@ -51,13 +51,7 @@ function ksr_request_route()
     return 1
   end
   if KSR.is_WSX() then KSR.nathelper.set_contact_alias() end
-  KSR.rr.record_route()
-  if KSR.pv.get("$rU") == "sipp" then
-    KSR.setdsturi("sip:127.0.0.1:${uasPort}")
-  elseif KSR.registrar.lookup("location") < 0 then
-    KSR.sl.sl_send_reply(404, "Not Found")
-    return 1
-  end
+  ${luaCallTarget(uasPort)}
   KSR.tm.t_relay()
 end
 `;

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
 import { ownerOf } from '../../src/ops/cluster.js';
-import { freePort, startProxy, startSipp, writeScript, type ProxyHandle, type SippHandle } from './harness.js';
+import { freePort, luaCallTarget, startProxy, startSipp, writeScript, type ProxyHandle, type SippHandle } from './harness.js';
 import { makeCerts } from '../transport/tls-certs.js';
 
 /**
@@ -37,13 +37,7 @@ function ksr_request_route()
     return 1
   end
   if KSR.is_INVITE() then
-    KSR.rr.record_route()
-    if KSR.pv.get("$rU") == "sipp" then
-      KSR.setdsturi("sip:127.0.0.1:${uasPort}")
-    elseif KSR.registrar.lookup("location") < 0 then
-      KSR.sl.sl_send_reply(404, "Not Found")
-      return 1
-    end
+    ${luaCallTarget(uasPort)}
     if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
     return 1
   end
