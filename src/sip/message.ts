@@ -243,6 +243,27 @@ export class SipMessage {
     this.parsedRuriCache = null;
   }
 
+  /** retire() was called: the message is read, never sent again. */
+  private retired = false;
+
+  /**
+   * For a request kept only to be matched and read (a settled transaction's, for seconds):
+   * dropParsedValues(), and the header and body edits go too (about a dozen objects per call that
+   * the old-generation GC marks). The R-URI and a replaced body stay; reads see what they saw.
+   * It cannot be serialized or cloned afterwards: nothing sends it again.
+   */
+  retire(): void {
+    this.dropParsedValues();
+    this.retired = true;
+    this.edits = null;
+    this.bodyEdits = null;
+    this.bodyEditsCache = null;
+  }
+
+  private assertLive(what: string): void {
+    if (this.retired) throw new Error(`SipMessage.${what}: this ${this.method || 'message'} was retired (a settled transaction's request is not sent again)`);
+  }
+
   derived<T>(key: string, make: (m: SipMessage) => T): T {
     const c = this.p.cache;
     // One lookup on the hot path; has() only for a value that is undefined.
@@ -618,6 +639,7 @@ export class SipMessage {
   }
 
   clone(): SipMessage {
+    this.assertLive('clone');
     const m = new SipMessage(this.p);
     m.newRuri = this.newRuri;
     m.edits = this.edits ? this.edits.slice() : null;
@@ -637,6 +659,7 @@ export class SipMessage {
    * right. Without `dest`, one is always added (a stream-safe default for callers that do not say).
    */
   serialize(dest?: { stream: boolean }): Buffer {
+    this.assertLive('serialize');
     const p = this.p;
     const body = this.body;
     const clField = this.field('content-length');

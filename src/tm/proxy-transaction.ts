@@ -836,10 +836,6 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     this.finish();
   }
 
-  get expired(): boolean {
-    return this.lifetime === null;
-  }
-
   private finish(): void {
     if (this.done) return;
     this.done = true;
@@ -878,8 +874,9 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
    * all have their final reply waits for its timers only to absorb retransmissions (the server
    * side resends its last reply, a completed INVITE client resends its ACK). No route or module
    * callback can run for it any more, so what they needed goes: the branches' parsed replies, the
-   * AVPs and module state. What stays is the request (the reply goes where its Via says; CANCEL
-   * and t_lookup_callid match it), the key, and the bytes of the last reply and ACK.
+   * AVPs and module state, the request's parse and edits. What stays is the request's bytes (the
+   * reply goes where its Via says; CANCEL and t_lookup_callid match it), the key, and the bytes of
+   * the last reply and ACK.
    */
   private settle(): void {
     if (this.settled || this.done || !this.finalSent || this.inFailureRoute || this.suspended) return;
@@ -890,8 +887,12 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
       if (b.cancelTxn && b.cancelTxn.state !== 'completed' && b.cancelTxn.state !== 'terminated') return;
     }
     this.settled = true;
+    // The server and client timers end it now; as in Kamailio, the lifetime does not cut the
+    // wait state short (and its entry would be kept seconds longer than they are).
+    this.timers.cancel(this.lifetime);
+    this.lifetime = null;
     for (const b of this.branches) b.release();
-    this.request.dropParsedValues();
+    this.request.retire();
     this.avps = SETTLED_AVPS;
     this.xavps = SETTLED_XAVPS;
     this.moduleData = SETTLED_MODULE_DATA;

@@ -188,6 +188,18 @@ describe('edits', () => {
     expect(m.clone().serialize().toString('latin1')).toBe(before.out);
   });
 
+  it('retires a message: reads as before, no serialize or clone, the edits gone', () => {
+    const m = parse(INVITE);
+    m.ruri = 'sip:bob@192.0.2.4';
+    m.appendHeader('X-Added: 1\r\n');
+    m.retire();
+    expect(m.hasEdits).toBe(true); // the new R-URI stays
+    expect(m.ruri).toBe('sip:bob@192.0.2.4');
+    expect(m.header('subject')).toBe('folded value');
+    expect(() => m.serialize()).toThrow(/SipMessage.serialize: this INVITE was retired/);
+    expect(() => m.clone()).toThrow(/SipMessage.clone: this INVITE was retired/);
+  });
+
   it('removes and replaces only the top Via value', () => {
     const m = parse(INVITE);
     m.removeTopVia();
