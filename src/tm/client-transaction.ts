@@ -62,7 +62,7 @@ abstract class ClientTransaction {
       return false;
     }
     if (!this.reliable) this.scheduleRetransmit();
-    this.frTimer = this.host.timers.schedule(this.timersCfg.fr, () => this.onFrTimeout());
+    this.frTimer = this.host.timers.scheduleCall(this.timersCfg.fr, this, this.onFrTimeout);
     return true;
   }
 
@@ -91,7 +91,7 @@ abstract class ClientTransaction {
 
   protected restartFr(ms: number): void {
     this.host.timers.cancel(this.frTimer);
-    this.frTimer = this.host.timers.schedule(ms, () => this.onFrTimeout());
+    this.frTimer = this.host.timers.scheduleCall(ms, this, this.onFrTimeout);
   }
 
   terminate(): void {
@@ -110,7 +110,7 @@ abstract class ClientTransaction {
     this.host.timers.cancel(this.frTimer);
     this.frTimer = null;
     if (ms <= 0) this.terminate();
-    else this.endTimer = this.host.timers.schedule(ms, () => this.terminate());
+    else this.endTimer = this.host.timers.scheduleCall(ms, this, this.terminate);
   }
 }
 

@@ -364,7 +364,7 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
   /** The end-of-life timer: `ms` from now, or the module's max_*_lifetime when 0. */
   private scheduleLifetime(ms: number): void {
     const cfg = this.owner.cfg;
-    this.lifetime = this.timers.schedule(ms || (this.isInvite ? cfg.max_inv_lifetime : cfg.max_noninv_lifetime), () => this.expire());
+    this.lifetime = this.timers.scheduleCall(ms || (this.isInvite ? cfg.max_inv_lifetime : cfg.max_noninv_lifetime), this, this.expire);
   }
 
   get core(): TmCore {

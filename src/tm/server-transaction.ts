@@ -79,14 +79,14 @@ export class InviteServerTransaction extends ServerTransaction {
       // 2xx retransmissions are the UAS's job; linger to absorb INVITE retransmissions.
       if (this.state !== 'accepted') {
         this.state = 'accepted';
-        this.timer = this.host.timers.schedule(cfg.wait_timer, () => this.terminate());
+        this.timer = this.host.timers.scheduleCall(cfg.wait_timer, this, this.terminate);
       }
       return ok;
     }
     this.state = 'completed';
     this.gInterval = cfg.retr_timer1;
     const deadline = 64 * cfg.retr_timer1;
-    this.timer = this.host.timers.schedule(deadline, () => this.terminate()); // timer H
+    this.timer = this.host.timers.scheduleCall(deadline, this, this.terminate); // timer H
     if (!this.reliable) this.scheduleG();
     return ok;
   }
@@ -108,7 +108,7 @@ export class InviteServerTransaction extends ServerTransaction {
       this.state = 'confirmed';
       this.host.timers.cancel(this.gTimer);
       this.host.timers.cancel(this.timer);
-      this.timer = this.host.timers.schedule(this.reliable ? 0 : this.host.cfg.retr_timer4, () => this.terminate()); // timer I
+      this.timer = this.host.timers.scheduleCall(this.reliable ? 0 : this.host.cfg.retr_timer4, this, this.terminate); // timer I
       return true;
     }
     return this.state === 'confirmed';
@@ -142,7 +142,7 @@ export class NonInviteServerTransaction extends ServerTransaction {
     this.state = 'completed';
     // Kamailio keeps a completed transaction wait_timer long; RFC timer J is 64*T1 over UDP.
     const j = this.reliable ? 0 : Math.min(64 * this.host.cfg.retr_timer1, this.host.cfg.wait_timer);
-    this.timer = this.host.timers.schedule(j, () => this.terminate());
+    this.timer = this.host.timers.scheduleCall(j, this, this.terminate);
     return ok;
   }
 

@@ -20,7 +20,9 @@ class Entry implements TimerHandle {
   constructor(
     readonly at: number,
     readonly seq: number,
-    public fn: (() => void) | null,
+    public fn: ((this: object | null) => void) | null,
+    /** What `fn` is called on (scheduleCall), or null. */
+    public target: object | null,
   ) {}
   get cancelled(): boolean {
     return this.fn === null;
@@ -78,7 +80,19 @@ export class TimerQueue {
 
   /** Runs `fn` after `ms` milliseconds unless cancelled first. */
   schedule(ms: number, fn: () => void): TimerHandle {
-    const h = new Entry(this.now() + ms, this.seq++, fn);
+    return this.add(new Entry(this.now() + ms, this.seq++, fn, null));
+  }
+
+  /**
+   * Calls `target.method()` after `ms` milliseconds unless cancelled first: for the timers every
+   * transaction keeps for seconds (wait, J, K), no closure and captured scope per timer for the
+   * old-generation GC to keep and mark.
+   */
+  scheduleCall<T extends object>(ms: number, target: T, method: (this: T) => void): TimerHandle {
+    return this.add(new Entry(this.now() + ms, this.seq++, method as (this: object | null) => void, target));
+  }
+
+  private add(h: Entry): TimerHandle {
     this.insert(h);
     if (h.at < this.armedAt) this.arm(h.at);
     return h;
@@ -88,6 +102,7 @@ export class TimerQueue {
     if (!h) return;
     const e = h as Entry;
     e.fn = null;
+    e.target = null;
     if (e.pos >= 0) this.removeAt(e.pos);
     // The Node timer may stay armed for a deadline that is gone: it then finds nothing due and
     // re-arms for the earliest remaining one (cheaper than re-arming on every cancel).
@@ -101,6 +116,7 @@ export class TimerQueue {
     for (const e of this.heap) {
       e.pos = -1;
       e.fn = null;
+      e.target = null;
     }
     this.heap = [];
   }
@@ -121,9 +137,11 @@ export class TimerQueue {
       const h = a[0]!;
       this.removeAt(0);
       const fn = h.fn!;
+      const target = h.target;
       h.fn = null;
+      h.target = null;
       try {
-        fn();
+        fn.call(target);
       } catch (e) {
         // A failing timer callback must not stop the others.
         process.emitWarning(`timer callback failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);

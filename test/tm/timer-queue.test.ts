@@ -34,6 +34,29 @@ describe('TimerQueue', () => {
     expect(hs.every((h) => h.cancelled)).toBe(true);
   });
 
+  it('scheduleCall calls the method on its target, in deadline order with plain timers, and forgets the target once done', async () => {
+    const clock = new ManualClock();
+    const q = new TimerQueue(clock);
+    const out: string[] = [];
+    class Txn {
+      constructor(readonly name: string) {}
+      end(): void {
+        out.push(this.name);
+      }
+    }
+    const a = new Txn('a');
+    const b = new Txn('b');
+    const ha = q.scheduleCall(20, a, a.end);
+    q.schedule(10, () => out.push('plain'));
+    const hb = q.scheduleCall(30, b, b.end);
+    const hc = q.scheduleCall(15, new Txn('cancelled'), Txn.prototype.end);
+    q.cancel(hc);
+    expect((hc as unknown as { target: unknown }).target).toBeNull();
+    await clock.advance(100);
+    expect(out).toEqual(['plain', 'a', 'b']);
+    expect([ha, hb].map((h) => (h as unknown as { target: unknown }).target)).toEqual([null, null]);
+  });
+
   it('a fired timer counts as cancelled, and cancelling it does nothing', async () => {
     const clock = new ManualClock();
     const q = new TimerQueue(clock);
