@@ -52,7 +52,8 @@ function parseProxy(spec: string): { proto?: Proto; address: string; port?: numb
 function arm(which: 'onBranch' | 'onReply' | 'onFailure' | 'onBranchFailure') {
   return (ctx: MsgContext, name: KemiArg): number => {
     const st = tmState(ctx);
-    const fn = str(name);
+    const given = str(name);
+    const fn = TM.find(ctx)?.routeName(given) ?? given;
     st[which] = fn;
     const t = st.t;
     if (t && which !== 'onBranch') t[which] = fn;

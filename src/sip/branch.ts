@@ -14,10 +14,14 @@ export const MAGIC_COOKIE = 'z9hG4bK';
 export const PROCESS_BRANCH_PREFIX = `${MAGIC_COOKIE}${randomBytes(4).toString('hex')}`;
 let counter = 0;
 
-/** A fresh branch for a new client transaction (stateful forwarding). */
+/**
+ * A fresh branch for a new client transaction (stateful forwarding). Joined, not concatenated: a
+ * concatenation is a tree of its parts in V8, three objects instead of one for every branch a
+ * transaction keeps for seconds.
+ */
 export function newBranch(): string {
   counter = (counter + 1) >>> 0;
-  return `${PROCESS_BRANCH_PREFIX}${counter.toString(36)}`;
+  return [PROCESS_BRANCH_PREFIX, counter.toString(36)].join('');
 }
 
 /**

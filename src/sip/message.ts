@@ -134,6 +134,12 @@ function isToken(s: string): boolean {
   return true;
 }
 
+/**
+ * The methods as one string each: a transaction keeps its request's method for seconds, and a
+ * method sliced from each message would be one more string per call for the GC to keep.
+ */
+const METHODS = new Map(['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER', 'PUBLISH'].map((m) => [m, m]));
+
 /** Cache keys of the name-addr lists, built once (not a string concatenation per read). */
 const NAME_ADDR_KEYS = { route: 'na:route', 'record-route': 'na:record-route', contact: 'na:contact' } as const;
 
@@ -317,7 +323,7 @@ export class SipMessage {
     if (j === i) throw bad(`bad CSeq '${v}'`, 400, 'CSeq number is illegal');
     const method = v.slice(j);
     if (!isToken(method)) throw bad(`bad CSeq method '${method}'`);
-    return { seq, method };
+    return { seq, method: METHODS.get(method) ?? method };
   }
 
   get from(): NameAddr {
@@ -761,7 +767,7 @@ function parseStartLine(p: Parsed, line: string, start: number, http = false): v
   const version = line.slice(s2 + 1);
   if (!isToken(method)) throw new SipParseError(0, `bad method in '${line.slice(0, 80)}'`);
   p.isRequest = true;
-  p.method = method;
+  p.method = METHODS.get(method) ?? method;
   p.ruriStart = start + s1 + 1;
   p.ruriEnd = start + s2;
   // A copy, not a slice of the header text: a branch keeps its URI for the transaction's life, and

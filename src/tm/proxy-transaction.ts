@@ -239,7 +239,7 @@ export function clientKey(branchId: string, method: string): string {
   return `${branchId}\u0001${method}`;
 }
 
-export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
+export class ProxyTransaction implements ServerTransactionHost, ClientTransactionHost, ContextOrigin {
   readonly server: AnyServerTransaction;
   readonly isInvite: boolean;
   readonly method: string;
@@ -308,7 +308,7 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     this.addLocalRport = ctx.addLocalRport;
     this.advertisedAddress = ctx.advertisedAddress;
     this.advertisedPort = ctx.advertisedPort;
-    this.sendFlags = { ...ctx.sendFlags };
+    this.sendFlags = sendFlagsOf(ctx.sendFlags);
     this.forcedSocket = ctx.forcedSocket;
     this.disable6xx = st.disable6xx ?? false;
     this.avps = ctx.avps;
@@ -338,20 +338,15 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
 
   private cfgOverride: TmConfig | null = null;
   /** What its client transactions see: the owner's sending and timers, this transaction's settings. */
-  private clientHostCache: { timers: TimerQueue; send(target: SendTarget, data: Buffer): boolean; cfg: TmConfig } | null = null;
-  private get clientHost(): { timers: TimerQueue; send(target: SendTarget, data: Buffer): boolean; cfg: TmConfig } {
-    if (!this.clientHostCache) {
-      const owner = this.owner;
-      this.clientHostCache = { timers: owner.timers, send: (target, data) => owner.send(target, data), cfg: this.cfg };
-    }
-    return this.clientHostCache;
+  /** ClientTransactionHost: its branches' client transactions send through the transaction layer. */
+  send(target: SendTarget, data: Buffer): boolean {
+    return this.owner.send(target, data);
   }
 
   /** t_set_retr: T1 and T2 for this transaction's retransmissions (0: the module's). */
   setRetr(t1: number, t2: number): void {
     const base = this.owner.cfg;
     this.cfgOverride = t1 || t2 ? { ...base, retr_timer1: t1 || base.retr_timer1, retr_timer2: t2 || base.retr_timer2 } : null;
-    if (this.clientHostCache) this.clientHostCache.cfg = this.cfg;
   }
 
   /** t_set_max_lifetime: the transaction ends this long from now at the latest (0: the module's). */
@@ -479,8 +474,8 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     this.branches.push(branch);
     const timers = { fr: this.fr, frInv: this.frInv };
     branch.txn = this.isInvite
-      ? new InviteClientTransaction(this.clientHost, branch, id, target, buf, timers)
-      : new NonInviteClientTransaction(this.clientHost, branch, id, target, buf, timers);
+      ? new InviteClientTransaction(this, branch, id, target, buf, timers)
+      : new NonInviteClientTransaction(this, branch, id, target, buf, timers);
     this.owner.registerClient(branch.key, branch);
     if (!branch.txn.start()) {
       // Kamailio closes a branch it could not send as 408 but never picks it as the winner.
@@ -897,6 +892,14 @@ export class ProxyTransaction implements ServerTransactionHost, ContextOrigin {
     this.xavps = SETTLED_XAVPS;
     this.moduleData = SETTLED_MODULE_DATA;
   }
+}
+
+/** Nothing set: what most transactions keep, one frozen object for all of them. */
+const NO_SEND_FLAGS: SendFlags = Object.freeze({ forwardClose: false, forwardNoConnect: false, replyClose: false, replyNoConnect: false });
+
+/** A transaction's copy of its request's send flags (contexts derived from it copy them again). */
+function sendFlagsOf(f: SendFlags): SendFlags {
+  return f.forwardClose || f.forwardNoConnect || f.replyClose || f.replyNoConnect ? { ...f } : NO_SEND_FLAGS;
 }
 
 /**

@@ -63,6 +63,20 @@ export class TransactionLayer implements TransactionOwner {
   readonly stats: TmStats = { created: 0, completed: 0, timedOut: 0, absorbed: 0, localReplies: 0 };
   /** Modules' callbacks (acc) on this layer's transactions. */
   readonly callbacks = new TmCallbackList();
+  private readonly routeNames = new Map<string, string>();
+
+  /**
+   * One string per route name (t_on_failure & co.): a transaction keeps its routes' names for
+   * seconds, and a name read from Lua is a new string at every call. Bounded, for a script that
+   * builds names.
+   */
+  routeName(s: string): string {
+    const known = this.routeNames.get(s);
+    if (known !== undefined) return known;
+    if (this.routeNames.size >= 1024) this.routeNames.clear();
+    this.routeNames.set(s, s);
+    return s;
+  }
   get events(): TmCallbackList {
     return this.callbacks;
   }
