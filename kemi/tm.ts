@@ -3,6 +3,7 @@
  * src/tm/transaction-layer.ts. Return codes as Kamailio's: positive true, negative false, 0 stop.
  */
 import type { MsgContext, Proto } from '../src/context/msg-context.js';
+import { protoNamed } from '../src/transport/types.js';
 import type { TransactionLayer } from '../src/tm/transaction-layer.js';
 import { tmState } from '../src/tm/proxy-transaction.js';
 import { registerTmPvs } from '../src/tm/pvs.js';
@@ -19,7 +20,6 @@ function layer(ctx: MsgContext): TransactionLayer {
 }
 
 
-const PROTOS: Record<string, Proto> = { udp: 'udp', tcp: 'tcp', tls: 'tls', sctp: 'sctp', ws: 'ws', wss: 'wss' };
 
 /** "[proto:]host[:port]" as t_relay_to_proxy takes it. */
 function parseProxy(spec: string): { proto?: Proto; address: string; port?: number } | null {
@@ -27,7 +27,7 @@ function parseProxy(spec: string): { proto?: Proto; address: string; port?: numb
   let proto: Proto | undefined;
   const m = /^(udp|tcp|tls|sctp|ws|wss):(?!\d+$)/i.exec(s);
   if (m) {
-    proto = PROTOS[m[1]!.toLowerCase()];
+    proto = protoNamed(m[1]!);
     s = s.slice(m[0].length);
   }
   let host = s;
@@ -53,7 +53,7 @@ function arm(which: 'onBranch' | 'onReply' | 'onFailure' | 'onBranchFailure') {
   return (ctx: MsgContext, name: KemiArg): number => {
     const st = tmState(ctx);
     const given = str(name);
-    const fn = TM.find(ctx)?.routeName(given) ?? given;
+    const fn = TM.find(ctx)?.routeNames.intern(given) ?? given;
     st[which] = fn;
     const t = st.t;
     if (t && which !== 'onBranch') t[which] = fn;
@@ -85,12 +85,12 @@ function onFailureSide(ctx: MsgContext): boolean {
 const exports: KemiExport[] = [
   { name: 't_relay', params: [], ret: 'int', fn: (ctx) => layer(ctx).relay(ctx) },
   { name: 't_relay_to_proto', params: ['str'], ret: 'int', fn: (ctx, p) => {
-    const proto = PROTOS[str(p).toLowerCase()];
+    const proto = protoNamed(str(p));
     if (!proto || (proto !== 'udp' && proto !== 'tcp' && proto !== 'tls')) return -1;
     return layer(ctx).relay(ctx, { proto });
   } },
   { name: 't_relay_to_proto_addr', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, p, host, port) => {
-    const proto = PROTOS[str(p).toLowerCase()];
+    const proto = protoNamed(str(p));
     const h = str(host);
     if (!proto || !h) return -478;
     return layer(ctx).relay(ctx, { proto, address: h.replace(/^\[|\]$/g, ''), port: int(port) || 5060 });

@@ -9,14 +9,13 @@ import type { CoreTransports } from './transports.js';
 import type { SipResolver } from '../transport/dns.js';
 import type { CoreStats } from './stats.js';
 import { SipMessage, parseUri, type Via } from '../sip/index.js';
-import type { ListenSocket, SendTarget } from '../transport/types.js';
+import { protoNamed, type ListenSocket, type SendTarget } from '../transport/types.js';
 import { tlsServerName, type Target } from '../transport/dns.js';
 import { statelessBranch } from '../sip/branch.js';
 import { receivedTest } from '../sip/reply-via.js';
 import { recordRouteLines } from '../rr/record-route.js';
 import type { OnSendInfo } from '../pv/onsend-pvs.js';
 
-const PROTOS: Record<string, Proto> = { udp: 'udp', tcp: 'tcp', tls: 'tls', ws: 'ws', wss: 'wss', sctp: 'sctp' };
 
 export interface NextHop {
   proto: Proto;
@@ -198,7 +197,7 @@ export class Forwarder {
 
 /** Where a reply goes for the Via below ours: received (else host), rport value (else port, 5060). */
 export function replyHopFromVia(via: Via): NextHop | null {
-  const proto = PROTOS[via.transport.toLowerCase()];
+  const proto = protoNamed(via.transport);
   if (!proto) return null;
   let address = via.received ?? via.host;
   if (address.startsWith('[')) address = address.slice(1, -1);

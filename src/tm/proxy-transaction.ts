@@ -337,8 +337,10 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
   }
 
   private cfgOverride: TmConfig | null = null;
-  /** What its client transactions see: the owner's sending and timers, this transaction's settings. */
-  /** ClientTransactionHost: its branches' client transactions send through the transaction layer. */
+  /**
+   * ClientTransactionHost: its branches' client transactions send through the transaction layer,
+   * with its timers and this transaction's settings (`cfg`, t_set_retr included).
+   */
   send(target: SendTarget, data: Buffer): boolean {
     return this.owner.send(target, data);
   }
@@ -882,8 +884,8 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
       if (b.cancelTxn && b.cancelTxn.state !== 'completed' && b.cancelTxn.state !== 'terminated') return;
     }
     this.settled = true;
-    // The server and client timers end it now; as in Kamailio, the lifetime does not cut the
-    // wait state short (and its entry would be kept seconds longer than they are).
+    // The server and client timers end it now: as in Kamailio (tm README, max_inv_lifetime), the
+    // lifetime does not cut the wait state short; one timer entry fewer to keep meanwhile.
     this.timers.cancel(this.lifetime);
     this.lifetime = null;
     for (const b of this.branches) b.release();

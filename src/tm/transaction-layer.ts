@@ -3,6 +3,7 @@
  * entry points KSR.tm calls (t_relay, t_newtran, t_check_trans, t_reply, ...) and the reply path
  * the core hands matched replies to.
  */
+import { Interner } from '../lib/interner.js';
 import type { MsgContext, Proto, ReceiveInfo, RunOutcome } from '../context/msg-context.js';
 import type { SipMessage } from '../sip/index.js';
 import { normalizeAddress, type SendTarget } from '../transport/types.js';
@@ -63,20 +64,8 @@ export class TransactionLayer implements TransactionOwner {
   readonly stats: TmStats = { created: 0, completed: 0, timedOut: 0, absorbed: 0, localReplies: 0 };
   /** Modules' callbacks (acc) on this layer's transactions. */
   readonly callbacks = new TmCallbackList();
-  private readonly routeNames = new Map<string, string>();
-
-  /**
-   * One string per route name (t_on_failure & co.): a transaction keeps its routes' names for
-   * seconds, and a name read from Lua is a new string at every call. Bounded, for a script that
-   * builds names.
-   */
-  routeName(s: string): string {
-    const known = this.routeNames.get(s);
-    if (known !== undefined) return known;
-    if (this.routeNames.size >= 1024) this.routeNames.clear();
-    this.routeNames.set(s, s);
-    return s;
-  }
+  /** t_on_failure & co.: one string per route name, which a transaction keeps for seconds. */
+  readonly routeNames = new Interner(1024);
   get events(): TmCallbackList {
     return this.callbacks;
   }

@@ -5,7 +5,8 @@
  */
 import { promises as dnsp, lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
-import type { Proto } from './types.js';
+import { protoNamed, type Proto } from './types.js';
+import { Interner } from '../lib/interner.js';
 import { parseUri } from '../sip/index.js';
 
 /**
@@ -72,24 +73,13 @@ export class SipResolver {
 
   constructor(private readonly dns: DnsBackend = nodeBackend) {}
 
-  /**
-   * One string per IP address: a branch keeps its target for the transaction's life, and the
-   * address cut from each URI would be one more string per call for the GC to keep.
-   */
-  private readonly ipStrings = new Map<string, string>();
-
-  private internAddress(a: string): string {
-    const known = this.ipStrings.get(a);
-    if (known !== undefined) return known;
-    if (this.ipStrings.size >= 4096) this.ipStrings.clear();
-    this.ipStrings.set(a, a);
-    return a;
-  }
+  /** One string per IP address: a branch keeps its target address for its transaction's life. */
+  private readonly ipStrings = new Interner(4096);
 
   resolve(r: ResolveRequest): Target[] | Promise<Target[]> {
     const host = r.host.startsWith('[') ? r.host.slice(1, -1) : r.host;
     const proto = protoFor(r);
-    if (isIP(host)) return [{ proto: proto ?? (r.secure ? 'tls' : 'udp'), address: this.internAddress(host), port: r.port ?? defaultPort(proto, r.secure) }];
+    if (isIP(host)) return [{ proto: proto ?? (r.secure ? 'tls' : 'udp'), address: this.ipStrings.intern(host), port: r.port ?? defaultPort(proto, r.secure) }];
     const k = `${host}|${r.port ?? ''}|${proto ?? ''}|${r.secure ? 's' : ''}`;
     const hit = this.cache.get(k);
     if (hit && hit.expires > Date.now()) return hit.targets;
@@ -167,11 +157,9 @@ export class SipResolver {
   }
 }
 
-/** The protocol names as constants (a lower-cased transport parameter is a new string each time). */
-const PROTO_NAMES: Readonly<Record<string, Proto>> = { udp: 'udp', tcp: 'tcp', tls: 'tls', sctp: 'sctp', ws: 'ws', wss: 'wss' };
-
 function protoFor(r: ResolveRequest): Proto | undefined {
-  const t = r.transport === undefined ? undefined : PROTO_NAMES[r.transport.toLowerCase()];
+  // The constant name: a lower-cased transport parameter would be a new string each time.
+  const t = r.transport === undefined ? undefined : protoNamed(r.transport);
   return t ?? (r.secure ? 'tls' : undefined);
 }
 

@@ -84,6 +84,16 @@ export interface ConnectionQueries {
   webSocket(connId: number): { closeConn(connId: number, status?: number, reason?: string): boolean } | undefined;
 }
 
+const PROTO_NAMES = new Map<string, Proto>([['udp', 'udp'], ['tcp', 'tcp'], ['tls', 'tls'], ['ws', 'ws'], ['wss', 'wss'], ['sctp', 'sctp']]);
+
+/**
+ * The protocol a transport name (any case) stands for, as the one constant string; undefined for
+ * any other name ("constructor" included: a lookup in an object literal would find its prototype's).
+ */
+export function protoNamed(name: string): Proto | undefined {
+  return PROTO_NAMES.get(name.toLowerCase());
+}
+
 export function socketId(proto: string, address: string, port: number): string {
   return `${proto}:${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
