@@ -31,7 +31,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { normalizeAddress, parseListen, type PeerConnections, type Proto, type ReceiveInfo, type SendTarget, type UdpBind } from '../transport/types.js';
-import { PeerChannel, type HandOver, type HandoverStats } from './peer-channel.js';
+import { PeerChannel, noHandovers, type HandOver, type HandoverStats } from './peer-channel.js';
 import type { ProxyConfig } from './config.js';
 import type { Logger } from '../lib/log.js';
 import { MemoryStore } from '../state/memory-store.js';
@@ -141,7 +141,7 @@ const peerKey = (proto: Proto, address: string, port: number): string => `${prot
 /** This process's transports, where the other workers' hand-overs land (PeerConnections.serve). */
 type Here = Parameters<PeerConnections['serve']>[0];
 
-const NO_HANDOVERS: Readonly<HandoverStats> = { messagesSent: 0, datagramsSent: 0, messagesReceived: 0, datagramsReceived: 0 };
+const NO_HANDOVERS: Readonly<HandoverStats> = Object.freeze(noHandovers());
 
 /** A cluster worker's link to the primary and its peers (one per worker process). */
 class ClusterWorkerLink implements WorkerLink, PeerConnections {

@@ -196,16 +196,19 @@ export class Metrics {
     ];
     if (worker) {
       // Summed over the workers by the primary: sent and received each count every hand-over once.
-      const messages: Counter<string> = new Counter({
-        name: 'kemi_workers_handover_messages_total', help: 'Messages a worker read for another worker (the owner of their call) or sent over its connection, by direction',
-        labelNames: ['direction'], registers: [r],
-        collect() { const h = worker.handoverStats; publish(messages, [[{ direction: 'sent' }, h.messagesSent], [{ direction: 'received' }, h.messagesReceived]]); },
-      });
-      const datagrams: Counter<string> = new Counter({
-        name: 'kemi_workers_handover_datagrams_total', help: 'Loopback datagrams that carried the hand-overs (a batch per poll phase and worker), by direction',
-        labelNames: ['direction'], registers: [r],
-        collect() { const h = worker.handoverStats; publish(datagrams, [[{ direction: 'sent' }, h.datagramsSent], [{ direction: 'received' }, h.datagramsReceived]]); },
-      });
+      const handovers: [string, string, (h: Readonly<HandoverStats>) => [number, number]][] = [
+        ['kemi_workers_handover_messages_total', 'Messages a worker read for another worker (the owner of their call) or sent over its connection, by direction', (h) => [h.messagesSent, h.messagesReceived]],
+        ['kemi_workers_handover_datagrams_total', 'Loopback datagrams that carried the hand-overs (a batch per poll phase and worker), by direction', (h) => [h.datagramsSent, h.datagramsReceived]],
+      ];
+      for (const [name, help, read] of handovers) {
+        const c: Counter<string> = new Counter({
+          name, help, labelNames: ['direction'], registers: [r],
+          collect() {
+            const [sent, received] = read(worker.handoverStats);
+            publish(c, [[{ direction: 'sent' }, sent], [{ direction: 'received' }, received]]);
+          },
+        });
+      }
     }
     for (const [name, help, read] of transport) {
       const c: Counter<string> = new Counter({ name, help, registers: [r], collect() { publish(c, [[{}, read()]]); } });

@@ -37,6 +37,11 @@ export interface HandoverStats {
   datagramsReceived: number;
 }
 
+/** A worker's hand-over counters before any hand-over (and a worker without a channel's, for good). */
+export function noHandovers(): HandoverStats {
+  return { messagesSent: 0, datagramsSent: 0, messagesReceived: 0, datagramsReceived: 0 };
+}
+
 /** What a hand-over datagram carries. */
 export type HandOver =
   | { kind: 'received'; rcv: ReceiveInfo; data: Buffer }
@@ -173,7 +178,7 @@ export class PeerChannel {
   }
 
   /** Hand-over traffic of this worker, for /metrics (kemi_workers_handover_*). */
-  readonly stats: HandoverStats = { messagesSent: 0, datagramsSent: 0, messagesReceived: 0, datagramsReceived: 0 };
+  readonly stats: HandoverStats = noHandovers();
 
   /**
    * The header of a hand-over to worker `to`, with room for `overhead` more bytes in a datagram;
