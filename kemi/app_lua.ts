@@ -10,7 +10,6 @@ import type { RunOutcome } from '../src/context/msg-context.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
 
-
 /** 1 when the call ended normally (KSR.x.exit inside ends only that call), -1 otherwise. */
 function code(ctx: MsgContext, what: string, o: RunOutcome): number {
   if (o.status === 'ok' || o.status === 'exit') return 1;

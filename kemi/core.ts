@@ -6,13 +6,13 @@ import type { LogLevel, MsgContext, Proto } from '../src/context/msg-context.js'
 import { formatUri, parseUri, type SipUri } from '../src/sip/index.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 import { str, int } from './args.js';
-
+import { nameTable } from '../src/lib/name-table.js';
 
 function logAt(level: LogLevel) {
   return (ctx: MsgContext, text: KemiArg): void => ctx.proxy.log(ctx, level, str(text));
 }
 
-const LEVELS: Record<string, LogLevel> = { dbg: 'dbg', info: 'info', notice: 'notice', warn: 'warn', err: 'err', crit: 'crit' };
+const LEVELS = nameTable<LogLevel>({ dbg: 'dbg', info: 'info', notice: 'notice', warn: 'warn', err: 'err', crit: 'crit' });
 
 /** Method of a request, or of the CSeq of a reply. */
 function method(ctx: MsgContext): string {

@@ -8,7 +8,6 @@ import { findSocket, parseSocketSpec } from '../src/transport/types.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
 
-
 /** Kamailio's extended message flags (xflags): 64 per message, kept with its module data. */
 const XFLAGS = 'corex:xflags';
 const KSR_XFLAGS_MAX = 64;

@@ -146,7 +146,6 @@ class DispatcherState {
 
 export const DISPATCHER = new ModuleKey<DispatcherState>('dispatcher');
 
-
 function defaults(p: Readonly<Record<string, string | number>>, tm: Readonly<Record<string, string | number>> = {}): Settings {
   const num = (k: string, d: number): number => (p[k] === undefined || p[k] === '' || Number.isNaN(Number(p[k])) ? d : Number(p[k]));
   const fr = num('ds_ping_fr_timeout', num('ds_ping_fr_timer', 0));

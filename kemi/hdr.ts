@@ -7,7 +7,6 @@ import { canonicalName } from '../src/sip/index.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
 
-
 function field(ctx: MsgContext, name: string, last = false) {
   const l = canonicalName(name.trim());
   const fs = ctx.msg.headerFields.filter((f) => f.lname === l);

@@ -25,7 +25,6 @@ import { ModuleKey } from '../src/context/module-state.js';
 import { defineModule, type ModuleEnv } from './types.js';
 import { str } from './args.js';
 
-
 interface Table {
   name: string;
   autoexpire: number;
@@ -144,7 +143,6 @@ function matcher(op: string, value: string): ((s: string) => boolean) | null {
 function rmMatcher(op: string, value: string): ((s: string) => boolean) | null {
   return op === 're' || op === 'sw' ? matcher(op, value) : null;
 }
-
 
 function matchName(ctx: MsgContext, name: string, op: string, value: string): Awaitable<number> {
   const t = table(ctx, name);

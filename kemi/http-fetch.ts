@@ -8,6 +8,7 @@
  */
 import { request as httpReq, type IncomingMessage } from 'node:http';
 import { request as httpsReq } from 'node:https';
+import { emptyNameTable } from '../src/lib/name-table.js';
 
 export interface HttpRequest {
   url: string;
@@ -127,7 +128,7 @@ function once(r: HttpRequest, deadline: number): Promise<Once> {
     const send = u.protocol === 'https:' ? httpsReq : httpReq;
     let req: ReturnType<typeof httpReq>;
     try {
-      const hdrs: Record<string, string | string[]> = {};
+      const hdrs = emptyNameTable<string | string[]>();
       for (const [k, v] of headers) {
         const prev = hdrs[k];
         hdrs[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];

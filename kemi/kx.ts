@@ -12,6 +12,7 @@ import { parseUri, type SipUri } from '../src/sip/index.js';
 import { getPv } from '../src/pv/registry.js';
 import { ModuleKey } from '../src/context/module-state.js';
 import { defineModule, type KemiExport } from './types.js';
+import { envVar } from '../src/lib/name-table.js';
 
 /** One instance's kx: the config's defines. */
 export interface KxState {
@@ -145,8 +146,8 @@ const exports: KemiExport[] = [
   { name: 'get_defn', params: ['str'], ret: 'int', fn: (c, n) => defineNumber(st(c).defines.get(String(n ?? ''))) },
   { name: 'ifdef', params: ['str'], ret: 'bool', fn: (c, n) => st(c).defines.has(String(n ?? '')) },
   { name: 'ifndef', params: ['str'], ret: 'bool', fn: (c, n) => !st(c).defines.has(String(n ?? '')) },
-  { name: 'get_env', params: ['str'], ret: 'xval', fn: (_c, n) => process.env[String(n ?? '')] ?? null },
-  { name: 'get_envn', params: ['str'], ret: 'int', fn: (_c, n) => Number.parseInt(process.env[String(n ?? '')] ?? '0', 10) || 0 },
+  { name: 'get_env', params: ['str'], ret: 'xval', fn: (_c, n) => envVar(String(n ?? '')) ?? null },
+  { name: 'get_envn', params: ['str'], ret: 'int', fn: (_c, n) => Number.parseInt(envVar(String(n ?? '')) ?? '0', 10) || 0 },
 ];
 
 export default defineModule<KxState>('kx', exports, { key: KX, init: (env) => ({ defines: env.defines }) });

@@ -21,7 +21,7 @@ import { fixNatedSdp, type SdpFixSettings } from './nathelper-sdp.js';
 import { ModuleKey } from '../src/context/module-state.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
-
+import { nameTable } from '../src/lib/name-table.js';
 
 /** One proxy instance's nathelper modparams. */
 interface NathelperSettings {
@@ -46,7 +46,7 @@ function nathelperSettings(p: Readonly<Record<string, string | number>>): Nathel
 }
 
 /** Kamailio's PROTO_* numbers, used in ;alias=ip~port~proto. */
-const PROTO_NUM: Record<string, number> = { udp: 1, tcp: 2, tls: 3, sctp: 4, ws: 5, wss: 6 };
+const PROTO_NUM = nameTable({ udp: 1, tcp: 2, tls: 3, sctp: 4, ws: 5, wss: 6 });
 const PROTO_NAME: Record<number, string> = { 1: 'udp', 2: 'tcp', 3: 'tls', 4: 'sctp', 5: 'ws', 6: 'wss' };
 /** Marks a message whose first Contact URI was already rewritten ("you can't call ... twice"). */
 const REWRITTEN = 'nathelper:contact';

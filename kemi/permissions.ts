@@ -64,7 +64,6 @@ class PermissionsState {
 
 export const PERMISSIONS = new ModuleKey<PermissionsState>('permissions');
 
-
 /** reload_address_insert(): null when the mask does not fit the family. */
 function makeEntry(group: number, ip: string, mask: number, port: number, tag: string | null): Entry | null {
   const a = ip.replace(/^\[|\]$/g, '');

@@ -188,7 +188,6 @@ export class PikeTree {
   }
 }
 
-
 /** One proxy instance's pike: its IP tree and the timers that shift and expire its counters. */
 class PikeState {
   timers: NodeJS.Timeout[] = [];
@@ -227,7 +226,6 @@ function init(env: ModuleEnv): PikeState {
   for (const t of st.timers) t.unref();
   return st;
 }
-
 
 export default defineModule<PikeState>('pike', [
   { name: 'pike_check_req', params: [], ret: 'int', fn: (ctx: MsgContext) => pikeCheck(PIKE.of(ctx), ctx.rcv.srcAddress) },

@@ -10,8 +10,6 @@ import { andThen } from '../src/state/store.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
 
-
-
 type Maybe<T> = T | Promise<T>;
 const then = <T, R>(v: Maybe<T>, f: (x: T) => R): Maybe<R> => andThen(v, f);
 

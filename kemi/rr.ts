@@ -6,7 +6,6 @@ import { looseRoute, RR, rrSettings, rrState, type RrSettings } from '../src/rr/
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 import { str } from './args.js';
 
-
 function recordRoute(ctx: MsgContext, params: string): number {
   if (!ctx.msg.isRequest) return -1;
   const st = rrState(ctx);

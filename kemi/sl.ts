@@ -6,7 +6,6 @@ import { TM } from '../src/tm/transaction-layer.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
 
-
 function slReply(ctx: MsgContext, code: KemiArg, reason: KemiArg): number {
   const c = typeof code === 'number' ? code : 0;
   const r = str(reason);

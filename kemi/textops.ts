@@ -22,7 +22,6 @@ import { defineModule, type KemiArg } from './types.js';
 import { str, int } from './args.js';
 import { PosixRegex, type PosixFlags, type PosixMatch } from '../src/lib/posix-regex.js';
 
-
 /** regcomp as textops calls it: REG_EXTENDED|REG_ICASE|REG_NEWLINE; null when it does not compile. */
 function compile(re: string, flags: PosixFlags = { icase: true, newline: true }): PosixRegex | null {
   try {

@@ -18,7 +18,6 @@ import { rrState } from '../src/rr/record-route.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str, int } from './args.js';
 
-
 /** Header types keep_hf never removes. */
 const KEPT = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'contact', 'content-length', 'content-type', 'route', 'record-route', 'max-forwards']);
 

@@ -16,6 +16,7 @@ import type { PvRegistry } from '../src/pv/registry.js';
 import { HTTP_EXCHANGE_KEY, type HttpExchange } from '../src/transport/http-exchange.js';
 import type { ConnectionQueries, TlsConnInfo } from '../src/transport/types.js';
 import { defineModule, type KemiArg } from './types.js';
+import { nameTable } from '../src/lib/name-table.js';
 
 /** The one way to the proxy instance's transports. */
 function conns(ctx: MsgContext): ConnectionQueries | null {
@@ -64,8 +65,8 @@ function serial(cert: PeerCertificate | null): PvValue | null {
   }
 }
 
-const COMPONENTS: Record<string, string> = { cn: 'CN', locality: 'L', country: 'C', state: 'ST', organization: 'O', unit: 'OU', serial: 'serialNumber' };
-const SANS: Record<string, string> = { email: 'email', hostname: 'DNS', uri: 'URI', ip: 'IP Address' };
+const COMPONENTS = nameTable({ cn: 'CN', locality: 'L', country: 'C', state: 'ST', organization: 'O', unit: 'OU', serial: 'serialNumber' });
+const SANS = nameTable({ email: 'email', hostname: 'DNS', uri: 'URI', ip: 'IP Address' });
 
 /** The value of a $tls_* name (without the `tls_` prefix), or undefined for a name not known. */
 function attribute(info: TlsConnInfo | null, name: string): PvValue | null | undefined {

@@ -12,14 +12,11 @@ import { TM } from '../src/tm/transaction-layer.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 import { str, int } from './args.js';
 
-
 function layer(ctx: MsgContext): TransactionLayer {
   const tm = TM.find(ctx);
   if (!tm) throw new Error('KSR.tm: the tm module is not loaded');
   return tm;
 }
-
-
 
 /** "[proto:]host[:port]" as t_relay_to_proxy takes it. */
 function parseProxy(spec: string): { proto?: Proto; address: string; port?: number } | null {

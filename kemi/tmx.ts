@@ -10,7 +10,6 @@ import type { PvValue } from '../src/context/msg-context.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
 import { str } from './args.js';
 
-
 function isRoute(...routes: MsgContext['route'][]) {
   return (ctx: MsgContext): number => (routes.includes(ctx.route) ? 1 : -1);
 }

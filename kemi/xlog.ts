@@ -12,12 +12,11 @@ import type { LogLevel, MsgContext } from '../src/context/msg-context.js';
 import { expandFormatStrict, PVS } from '../src/pv/registry.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
+import { nameTable } from '../src/lib/name-table.js';
 
-
-
-const LEVELS: Record<string, LogLevel> = {
+const LEVELS = nameTable<LogLevel>({
   l_dbg: 'dbg', l_info: 'info', l_notice: 'notice', l_warn: 'warn', l_err: 'err', l_crit: 'crit', l_crit2: 'crit', l_alert: 'alert', l_bug: 'crit',
-};
+});
 
 function log(ctx: MsgContext, level: LogLevel, text: KemiArg): number {
   const fmt = str(text);

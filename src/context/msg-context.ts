@@ -11,7 +11,6 @@ import type { ConnectionQueries, ListenSocket, Proto, ReceiveInfo } from '../tra
 export type { LogLevel } from '../lib/log.js';
 export type { Proto, ReceiveInfo } from '../transport/types.js';
 
-
 export type RouteKind =
   | 'request'
   | 'reply'
@@ -35,7 +34,6 @@ export interface Branch {
   ruid: string | null;
   location_ua: string | null;
 }
-
 
 /** Values Kamailio keeps in AVPs and script variables. */
 export type PvValue = string | number;

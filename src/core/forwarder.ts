@@ -16,7 +16,6 @@ import { receivedTest } from '../sip/reply-via.js';
 import { recordRouteLines } from '../rr/record-route.js';
 import type { OnSendInfo } from '../pv/onsend-pvs.js';
 
-
 export interface NextHop {
   proto: Proto;
   address: string;

@@ -3,6 +3,8 @@
  * body, without the Via, tags or Content-Length the stack fills in. Parsed leniently into parts
  * the bridge builds real messages from.
  */
+import { nameTable } from '../lib/name-table.js';
+
 export interface AppSipText {
   /** Request: method and URI; response: status and reason. */
   method?: string;
@@ -17,10 +19,10 @@ export interface AppSipText {
 export class AppTextError extends Error {}
 
 /** Compact header forms srf may write. */
-const COMPACT: Record<string, string> = {
+const COMPACT = nameTable({
   i: 'call-id', m: 'contact', e: 'content-encoding', l: 'content-length', c: 'content-type', f: 'from',
   s: 'subject', k: 'supported', t: 'to', v: 'via',
-};
+});
 
 export function canonical(name: string): string {
   const l = name.toLowerCase();

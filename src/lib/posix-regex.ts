@@ -3,12 +3,13 @@
  * dispatcher call them) translated to JavaScript RegExps: bracket classes, REG_ICASE,
  * REG_NEWLINE and REG_NOTBOL semantics.
  */
+import { nameTable } from './name-table.js';
 
-const POSIX_CLASSES: Record<string, string> = {
+const POSIX_CLASSES = nameTable({
   alpha: 'A-Za-z', digit: '0-9', alnum: 'A-Za-z0-9', upper: 'A-Z', lower: 'a-z', space: ' \\t\\r\\n\\v\\f',
   blank: ' \\t', punct: '!-\\/:-@\\[-`{-~', xdigit: '0-9A-Fa-f', cntrl: '\\x00-\\x1f\\x7f', print: '\\x20-\\x7e',
   graph: '\\x21-\\x7e', word: 'A-Za-z0-9_',
-};
+});
 
 const JS_SPECIAL = new Set(['\\', '^', '$', '.', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}', '/', '-']);
 const lit = (c: string): string => (JS_SPECIAL.has(c) ? `\\${c}` : c);

@@ -9,6 +9,10 @@
 import type { Branch, MsgContext, PvValue } from '../context/msg-context.js';
 import { expandFormat, type PvRegistry } from './registry.js';
 import { strftime, type TimeParts, timeParts } from './strftime.js';
+import { envVar, nameTable } from '../lib/name-table.js';
+
+/** $K(name): Kamailio's address family and protocol constants. */
+const K_CONSTANTS = nameTable({ IPv4: 2, IPv6: 10, UDP: 1, TCP: 2, TLS: 3, SCTP: 4, WS: 5, WSS: 6 });
 
 const ro = (get: (ctx: MsgContext, arg: string, index: number | null) => PvValue | null | undefined) => ({
   get: (ctx: MsgContext, arg: string, index: number | null): PvValue | null => get(ctx, arg, index) ?? null,
@@ -177,13 +181,10 @@ export function registerContextPvs(reg: PvRegistry, opts: ContextPvOptions = {})
   for (const n of ['rc', 'retcode', '?']) pv(n, ro(() => 0));
   pv('sid', ro(() => 0));
   pv('pp', ro(() => process.pid));
-  pv('K', ro((_c, arg) => {
-    const k: Record<string, number> = { IPv4: 2, IPv6: 10, UDP: 1, TCP: 2, TLS: 3, SCTP: 4, WS: 5, WSS: 6 };
-    return k[arg] ?? 2;
-  }));
-  pv('env', ro((_c, name) => process.env[name]));
+  pv('K', ro((_c, arg) => K_CONSTANTS[arg] ?? 2));
+  pv('env', ro((_c, name) => envVar(name)));
   pv('envn', ro((_c, name) => {
-    const v = process.env[name];
+    const v = envVar(name);
     return v === undefined ? undefined : envInt(v);
   }));
   pv('def', ro((_c, name) => defines.get(name)));

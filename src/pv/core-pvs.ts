@@ -16,7 +16,6 @@ import { registerContextPvs, type ContextPvOptions } from './context-pvs.js';
 import { registerOnSendPvs } from './onsend-pvs.js';
 import { findSocket, parseSocketSpec } from '../transport/types.js';
 
-
 const ro = (get: (ctx: MsgContext, arg: string, index: number | null) => PvValue | null | undefined) => ({
   get: (ctx: MsgContext, arg: string, index: number | null): PvValue | null => get(ctx, arg, index) ?? null,
 });
@@ -71,9 +70,6 @@ function nameAddrPvs(reg: PvRegistry, prefix: 'f' | 't', get: (ctx: MsgContext) 
   registerPv(`${prefix}n`, writable(ro((c) => rawDisplayName(get(c)) || undefined), 'display'));
   registerPv(`${prefix}t`, ro((c) => get(c)?.tag || undefined));
 }
-
-
-
 
 /**
  * PVs Kamailio 5.6 knows that kemi-proxy does not provide: they read as $null and the first read

@@ -13,6 +13,7 @@ import type { MsgContext, PvValue } from '../context/msg-context.js';
 import { parseNameAddrList, parseUri, rawDisplayName, splitList, type NameAddr, type SipUri } from '../sip/index.js';
 import type { PvRegistry } from './registry.js';
 import { isIP } from 'node:net';
+import { nameTable } from '../lib/name-table.js';
 
 const ro = (get: (ctx: MsgContext, arg: string, index: number | null) => PvValue | null | undefined) => ({
   get: (ctx: MsgContext, arg: string, index: number | null): PvValue | null => get(ctx, arg, index) ?? null,
@@ -27,11 +28,11 @@ function safe<T>(f: () => T): T | undefined {
 }
 
 /** Kamailio's method ids (METHOD_* of parser/msg_parser.h). */
-const METHOD_IDS: Record<string, number> = {
+const METHOD_IDS = nameTable({
   INVITE: 1, CANCEL: 2, ACK: 4, BYE: 8, INFO: 16, REGISTER: 32, SUBSCRIBE: 64, NOTIFY: 128,
   MESSAGE: 256, OPTIONS: 512, PRACK: 1024, UPDATE: 2048, REFER: 4096, PUBLISH: 8192, KDMQ: 16384,
   GET: 32768, POST: 65536, PUT: 131072, DELETE: 262144,
-};
+});
 const METHOD_OTHER = 524288;
 
 /** Kamailio's PROTO_* ids. */

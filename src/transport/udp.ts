@@ -8,7 +8,6 @@ import { isIPv6 } from 'node:net';
 import { familyOf, newCounters, type Transport, type TransportEnv } from './transport.js';
 import { socketId, type ListenSocket, type ListenSpec, type SendTarget, type UdpBind } from './types.js';
 
-
 interface UdpListener {
   info: ListenSocket;
   sock: Socket;

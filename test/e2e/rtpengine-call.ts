@@ -70,7 +70,6 @@ export function received(h: SippHandle, re: RegExp): string[] {
   return receivedMessages(traceText(h)).filter((m) => re.test(m.split(/\r?\n/)[0]!));
 }
 
-
 /** Media sockets opened by mediaSocket(), closed by closeMediaSockets(). */
 const openSockets: Socket[] = [];
 export function closeMediaSockets(): void {
