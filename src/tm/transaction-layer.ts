@@ -37,8 +37,9 @@ export interface RelayOptions {
 type Maybe<T> = T | Promise<T>;
 
 /**
- * Server transaction key: branch + sent-by + method (ACK matches its INVITE). Made from the
- * message as received, so it is computed once per message (lookups, t_check_trans, t_newtran).
+ * Server transaction key: branch + sent-by + Via transport + method (ACK matches its INVITE), as
+ * tm's via_matching compares them. Made from the message as received, so it is computed once per
+ * message (lookups, t_check_trans, t_newtran).
  */
 export function serverKey(msg: SipMessage, methodOverride?: string): string {
   if (methodOverride === undefined) return msg.derived('tm:key', makeServerKey);
@@ -49,7 +50,7 @@ function makeServerKey(msg: SipMessage, methodOverride?: string): string {
   const via = msg.topVia;
   const method = methodOverride ?? (msg.method === 'ACK' ? 'INVITE' : msg.method);
   const branch = via.branch;
-  const sentBy = `${via.host}:${via.port ?? ''}`;
+  const sentBy = `${via.transport} ${via.host}:${via.port ?? ''}`;
   // Detached: the key outlives the parse (a settled transaction keeps it, not the header text).
   if (branch && branch.startsWith(MAGIC_COOKIE)) return detached(`${branch}\u0001${sentBy}\u0001${method}`);
   // RFC 2543 peers: no unique branch; match on what identifies the request (17.2.3 fallback).

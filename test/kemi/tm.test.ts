@@ -100,6 +100,19 @@ describe('KSR.tm', () => {
     w.layer.close();
   });
 
+  it('matches a request to a transaction by branch, sent-by and Via transport (tm via_matching)', () => {
+    const w = world();
+    const ctx = request(w);
+    ctx.dstUri = 'sip:192.0.2.20:5080';
+    expect(call(tm, 't_relay', ctx)).toBe(1);
+    expect(call(tm, 't_check_trans', request(w))).toBe(0);
+    // The same branch and sent-by from another transport, or another port, is another transaction.
+    expect(call(tm, 't_check_trans', request(w, INVITE.replace('SIP/2.0/UDP 192.0.2.10:5070', 'SIP/2.0/TCP 192.0.2.10:5070')))).toBe(-1);
+    expect(call(tm, 't_check_trans', request(w, INVITE.replace('SIP/2.0/UDP 192.0.2.10:5070', 'SIP/2.0/UDP 192.0.2.10:5071')))).toBe(-1);
+    expect(w.upstream.map(statusOf)).toEqual([100, 100]);
+    w.layer.close();
+  });
+
   it('relays 180 and 200 upstream without our Via; 2xx ends it', () => {
     const w = world();
     const ctx = request(w);
