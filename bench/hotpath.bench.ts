@@ -57,8 +57,8 @@ class LastSends implements CoreTransports {
   connInfo(): undefined {
     return undefined;
   }
-  webSocket(): undefined {
-    return undefined;
+  closeWebSocket(): boolean {
+    return false;
   }
   reloadCertificates(): boolean {
     return false;

@@ -28,7 +28,7 @@ function closeConn(ctx: MsgContext, connId: number | null, status: number, reaso
     ctx.proxy.log(ctx, 'err', 'websocket: close: not a WebSocket connection');
     return -1;
   }
-  return transports(ctx)?.webSocket(connId)?.closeConn(connId, status, reason) ? 1 : -1;
+  return transports(ctx)?.closeWebSocket(connId, status, reason) ? 1 : -1;
 }
 
 const intArg = (v: KemiArg, dflt: number): number => (typeof v === 'number' ? v : v !== null && /^-?\d+$/.test(v) ? Number(v) : dflt);

@@ -44,6 +44,7 @@ type IpcMessage =
   | { k: 'peers'; ports: number[]; branchPrefixes: string[] }
   | { k: 'msg'; to: number; data: Uint8Array; rcv: ReceiveInfo }
   | { k: 'send'; to: number; data: Uint8Array; target: SendTarget }
+  | { k: 'close-ws'; to: number; connId: number; status: number; reason: string }
   | { k: 'conn'; note: ConnNote; open: boolean }
   | { k: 'conns'; notes: ConnNote[] }
   | { k: 'rpc'; id: number; method: string; params: RpcParams }
@@ -194,6 +195,14 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
     return process.send!({ k: 'send', to: worker, data, target } satisfies IpcMessage);
   }
 
+  closeHeld(connId: number, status: number, reason: string): boolean {
+    const n = this.connsById.get(connId);
+    if (!n || (n.proto !== 'ws' && n.proto !== 'wss')) return false;
+    // After the sends handed to it so far: a reply sent before the close goes out before it.
+    if (this.channel?.send(n.worker, { kind: 'close', connId, status, data: Buffer.from(reason, 'utf8') })) return true;
+    return process.send!({ k: 'close-ws', to: n.worker, connId, status, reason } satisfies IpcMessage);
+  }
+
   opened(proto: Proto, connId: number, address: string, port: number): void {
     process.send!({ k: 'conn', open: true, note: { worker: this.index, proto, connId, address, port } } satisfies IpcMessage);
   }
@@ -222,7 +231,8 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
 
   private handed(h: HandOver, onMessage: WorkerHandlers['onMessage']): void {
     if (h.kind === 'received') onMessage(h.data, h.rcv);
-    else this.here?.send(h.target, h.data);
+    else if (h.kind === 'send') this.here?.send(h.target, h.data);
+    else this.here?.closeWebSocket(h.connId, h.status, h.data.toString('utf8'));
   }
 
   /** Wires the worker to the primary and its peers: messages handed over, RPC calls, and "ready". */
@@ -234,6 +244,7 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
     process.on('message', (m: IpcMessage) => {
       if (m.k === 'msg') h.onMessage(buf(m.data), m.rcv);
       else if (m.k === 'send') this.here?.send(m.target, buf(m.data));
+      else if (m.k === 'close-ws') this.here?.closeWebSocket(m.connId, m.status, m.reason);
       else if (m.k === 'peers') {
         channel.setPorts(m.ports);
         this.branchPrefixes = m.branchPrefixes;
@@ -383,6 +394,7 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
         break;
       case 'msg':
       case 'send':
+      case 'close-ws':
         workers[m.to]?.send(m);
         break;
       case 'conn':

@@ -6,7 +6,9 @@
  *
  * - a received message for the worker that owns its call (a UDP message by its Call-ID, a reply
  *   by the branch prefix in its Via), with where it was received;
- * - a message to send on a stream connection (tcp, tls, ws, wss) the other worker holds.
+ * - a message to send on a stream connection (tcp, tls, ws, wss) the other worker holds;
+ * - the closing of a WebSocket connection the other worker holds (KSR.websocket.close_conid),
+ *   with its status code; the close reason travels as the message.
  *
  * Layout: secret(8) kind(1) then the kind's header and the message. The secret (random per
  * cluster, from the primary) and the peer port list keep other local processes from injecting
@@ -23,6 +25,7 @@ export const SECRET_LEN = 8;
 const KIND_RECEIVED = 1;
 const KIND_SEND = 2;
 const KIND_BATCH = 3;
+const KIND_CLOSE = 4;
 const BATCH_TAG = Buffer.from([KIND_BATCH]);
 const PROTOS: readonly Proto[] = ['udp', 'tcp', 'tls', 'ws', 'wss', 'sctp'];
 const HAS_CONN = 1;
@@ -45,7 +48,8 @@ export function noHandovers(): HandoverStats {
 /** What a hand-over datagram carries. */
 export type HandOver =
   | { kind: 'received'; rcv: ReceiveInfo; data: Buffer }
-  | { kind: 'send'; target: SendTarget; data: Buffer };
+  | { kind: 'send'; target: SendTarget; data: Buffer }
+  | { kind: 'close'; connId: number; status: number; data: Buffer };
 
 /** Writes a length-prefixed latin1 string at `o`; the offset after it. */
 function putStr(buf: Buffer, o: number, s: string): number {
@@ -70,6 +74,13 @@ export function encodeHead(h: HandOver): Buffer | null {
     head.writeUInt16BE(r.localPort, 6);
     head.writeUInt32BE(r.connId ?? 0, 8);
     putStr(head, putStr(head, 12, r.srcAddress), r.localAddress);
+    return head;
+  }
+  if (h.kind === 'close') {
+    const head = Buffer.allocUnsafe(7);
+    head[0] = KIND_CLOSE;
+    head.writeUInt32BE(h.connId, 1);
+    head.writeUInt16BE(h.status, 5);
     return head;
   }
   const t = h.target;
@@ -135,6 +146,10 @@ export function decodeHandOver(buf: Buffer, start: number): HandOver | null {
     if (local) target.local = local;
     if (serverName) target.serverName = serverName;
     return { kind: 'send', target, data: buf.subarray(o) };
+  }
+  if (kind === KIND_CLOSE) {
+    if (!need(6)) return null;
+    return { kind: 'close', connId: buf.readUInt32BE(o), status: buf.readUInt16BE(o + 4), data: buf.subarray(o + 6) };
   }
   return null;
 }

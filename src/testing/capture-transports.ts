@@ -45,8 +45,8 @@ export class CaptureTransports implements CoreTransports {
     return undefined;
   }
 
-  webSocket(): undefined {
-    return undefined;
+  closeWebSocket(): boolean {
+    return false;
   }
 
   reloadCertificates(): boolean {

@@ -126,6 +126,7 @@ export class TransportManager implements ConnectionQueries {
     peers?.serve({
       send: (t, data) => this.sendHere(t, data),
       closed: (proto, id, address, port) => opts.onConnClosed?.(proto, id, address, port),
+      closeWebSocket: (id, status, reason) => this.closeOwnWebSocket(id, status, reason),
     });
   }
 
@@ -203,9 +204,13 @@ export class TransportManager implements ConnectionQueries {
   }
 
   /** The WebSocket transport holding a connection (KSR.websocket.close/ping/pong). */
-  webSocket(connId: number): WsTransport | undefined {
-    for (const t of this.byProto.values()) if (t instanceof WsTransport && t.connInfo(connId)) return t;
-    return undefined;
+  closeWebSocket(connId: number, status: number, reason: string): boolean {
+    return this.closeOwnWebSocket(connId, status, reason) || (this.peers?.closeHeld(connId, status, reason) ?? false);
+  }
+
+  private closeOwnWebSocket(connId: number, status: number, reason: string): boolean {
+    for (const t of this.byProto.values()) if (t instanceof WsTransport && t.connInfo(connId)) return t.closeConn(connId, status, reason);
+    return false;
   }
 
   get stats(): TransportStats {

@@ -81,7 +81,11 @@ export interface ConnInfo {
  */
 export interface ConnectionQueries {
   connInfo(connId: number): ConnInfo | undefined;
-  webSocket(connId: number): { closeConn(connId: number, status?: number, reason?: string): boolean } | undefined;
+  /**
+   * Closes a WebSocket connection with a close frame (status, reason): ours, or another worker's
+   * by a hand-over. False when no WebSocket connection has that id.
+   */
+  closeWebSocket(connId: number, status: number, reason: string): boolean;
 }
 
 const PROTO_NAMES = new Map<string, Proto>([['udp', 'udp'], ['tcp', 'tcp'], ['tls', 'tls'], ['ws', 'ws'], ['wss', 'wss'], ['sctp', 'sctp']]);
@@ -141,14 +145,21 @@ export interface PeerConnections {
   holder(t: SendTarget): number | undefined;
   /** Hands the send to that worker; false when it cannot be handed over. */
   handOver(worker: number, t: SendTarget, data: Buffer): boolean;
+  /** Hands the closing of a WebSocket connection to the worker holding it; false when none does. */
+  closeHeld(connId: number, status: number, reason: string): boolean;
   /** This process accepted or opened / lost a stream connection: the other workers learn it. */
   opened(proto: Proto, connId: number, address: string, port: number): void;
   closed(proto: Proto, connId: number, address: string, port: number): void;
   /**
-   * Where what the other workers hand over lands: sends on this process's connections, and the
-   * closing of theirs (tm ends the branches that wait on a connection).
+   * Where what the other workers hand over lands: sends on this process's connections and the
+   * closing of its WebSocket connections, and the closing of theirs (tm ends the branches that
+   * wait on a connection).
    */
-  serve(here: { send(t: SendTarget, data: Buffer): boolean; closed(proto: Proto, connId: number, address: string, port: number): void }): void;
+  serve(here: {
+    send(t: SendTarget, data: Buffer): boolean;
+    closed(proto: Proto, connId: number, address: string, port: number): void;
+    closeWebSocket(connId: number, status: number, reason: string): boolean;
+  }): void;
 }
 
 /**

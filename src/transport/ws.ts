@@ -377,7 +377,14 @@ export class WsTransport implements Transport {
   closeConn(connId: number, status = 1000, reason = 'Normal closure'): boolean {
     const c = this.table.conns.get(connId);
     if (!c) return false;
-    c.ws.close(status, reason.slice(0, 120));
+    // ws throws for a status a close frame cannot carry (1005, 999, ...) and a reason over 123 bytes.
+    let r = Buffer.from(reason, 'utf8');
+    if (r.length > 123) r = Buffer.from(r.subarray(0, 123).toString('utf8').replace(/\uFFFD$/, ''), 'utf8');
+    try {
+      c.ws.close(status, r);
+    } catch {
+      return false;
+    }
     return true;
   }
 

@@ -252,6 +252,72 @@ describe('--workers 2 with TLS and WS listeners', () => {
       uac.close();
     }
   });
+  it('KSR.websocket.close_conid closes a WebSocket connection the other worker holds (hand-over), with its status and reason', async () => {
+    const wsPort = await freePort();
+    // An OPTIONS answers with the connection id ($conid: worker index + 2n); a MESSAGE closes the one it names.
+    const closer = `
+function ksr_request_route()
+  if KSR.is_OPTIONS() then
+    KSR.hdr.append_to_reply("X-Conid: " .. KSR.pv.get("$conid") .. "\\r\\n")
+    KSR.sl.sl_send_reply(200, "OK")
+    return 1
+  end
+  if KSR.is_MESSAGE() then
+    local rc = KSR.websocket.close_conid(tonumber(KSR.hdr.get("X-Close-Status")), "closed by the proxy", tonumber(KSR.hdr.get("X-Close-Conid")))
+    KSR.sl.sl_send_reply(200, "rc " .. rc)
+    return 1
+  end
+  KSR.sl.sl_send_reply(404, "Not here")
+end
+`;
+    const proxy = track(await startProxy({
+      script: writeScript(closer), protos: ['udp'], modules: [...MODULES, 'hdr', 'websocket'],
+      extraArgs: ['--workers', '2', '--listen', `ws:127.0.0.1:${wsPort}`],
+    }));
+    const clients = await Promise.all([0, 1].map(async (k) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${wsPort}/`, ['sip']);
+      await new Promise<void>((r, j) => (ws.once('open', () => r()), ws.once('error', j)));
+      const closed = new Promise<string>((r) => ws.once('close', (code: number, reason: Buffer) => r(`${code} ${reason.toString()}`)));
+      const answer = new Promise<string>((r) => ws.once('message', (d: Buffer) => r(d.toString())));
+      ws.send([`OPTIONS sip:kemi.test SIP/2.0`, `Via: SIP/2.0/WS client.invalid;branch=z9hG4bKopt-${k}`, 'Max-Forwards: 70', `From: <sip:c${k}@kemi.test>;tag=o${k}`,
+        'To: <sip:kemi.test>', `Call-ID: opt-${k}@kemi.test`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'));
+      const conid = Number(hdr(await answer, 'X-Conid')[0]);
+      return { ws, conid, closed };
+    }));
+    const udp = createSocket('udp4');
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+    const replies = conn((m) => udp.send(m, proxy.port, '127.0.0.1'), () => udp.close());
+    udp.on('message', (b) => replies.push(b.toString()));
+    try {
+      const results: string[] = [];
+      const message = (callId: string, conid: number, status = 4000): Promise<string> => {
+        replies.write([`MESSAGE sip:kemi.test SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${udp.address().port};rport;branch=z9hG4bK-${callId}`, 'Max-Forwards: 70', 'From: <sip:u@kemi.test>;tag=m',
+          'To: <sip:kemi.test>', `Call-ID: ${callId}`, 'CSeq: 1 MESSAGE', `X-Close-Conid: ${conid}`, `X-Close-Status: ${status}`, 'Content-Length: 0', '', ''].join('\r\n'));
+        return replies.next((m) => hdr(m, 'Call-ID')[0] === callId, `the reply to ${callId}`).then((m) => m.split('\r\n')[0]!);
+      };
+      for (const [k, c] of clients.entries()) {
+        expect(Number.isInteger(c.conid), `conid of client ${k}`).toBe(true);
+        // The holder is conid % 2; the MESSAGE's Call-ID belongs to the other worker.
+        const other = 1 - (c.conid % 2);
+        const ownedByOther = (prefix: string): string => {
+          for (let i = 0; ; i++) if (ownerOf(`${prefix}-${i}@kemi.test`, 2) === other) return `${prefix}-${i}@kemi.test`;
+        };
+        // A status no close frame carries (1005) closes nothing, and the holder goes on.
+        results.push(await message(ownedByOther(`bad-${k}`), c.conid, 1005));
+        results.push(await message(ownedByOther(`close-${k}`), c.conid));
+        results.push(await Promise.race([c.closed, new Promise<string>((r) => setTimeout(() => r('still open after 3 s'), 3000))]));
+      }
+      results.push(await message('close-none@kemi.test', 999_999));
+      expect(results, proxy.output().slice(-2000)).toEqual([
+        'SIP/2.0 200 rc 1', 'SIP/2.0 200 rc 1', '4000 closed by the proxy',
+        'SIP/2.0 200 rc 1', 'SIP/2.0 200 rc 1', '4000 closed by the proxy',
+        'SIP/2.0 200 rc -1',
+      ]);
+    } finally {
+      replies.close();
+      for (const c of clients) c.ws.close();
+    }
+  });
 });
 
 /** The headers a UAS copies from a request into its answer. */

@@ -24,6 +24,13 @@ describe('worker hand-over datagrams', () => {
     expect(roundTrip(full)).toEqual(full);
   });
 
+  it('carry the closing of a WebSocket connection with its status and reason', () => {
+    const close: HandOver = { kind: 'close', connId: 4_000_000_003, status: 1001, data: Buffer.from('going away \u00e9', 'utf8') };
+    expect(roundTrip(close)).toEqual(close);
+    const head = encodeHead(close)!;
+    expect(decodeHandOver(head.subarray(0, 5), 0)).toBeNull();
+  });
+
   it('refuse what does not fit and read nothing from a cut or unknown datagram', () => {
     expect(encodeHead({ kind: 'send', data: Buffer.alloc(0), target: { proto: 'tcp', address: 'x'.repeat(256), port: 1 } })).toBeNull();
     const head = encodeHead({ kind: 'send', data: Buffer.alloc(0), target: { proto: 'tcp', address: 'peer.example', port: 5060 } })!;

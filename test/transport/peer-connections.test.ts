@@ -12,13 +12,14 @@ import { parseListen, type PeerConnections, type Proto, type SendTarget } from '
 type Here = Parameters<PeerConnections['serve']>[0];
 
 /** A fake directory: `elsewhere` says which worker holds which peer port. */
-function fakePeers(elsewhere: Map<number, number>): PeerConnections & { handed: { worker: number; t: SendTarget; data: string }[]; events: string[]; here: Here | null } {
+function fakePeers(elsewhere: Map<number, number>, wsElsewhere = new Set<number>()): PeerConnections & { handed: { worker: number; t: SendTarget; data: string }[]; events: string[]; here: Here | null } {
   const self = {
     handed: [] as { worker: number; t: SendTarget; data: string }[],
     events: [] as string[],
     here: null as Here | null,
     holder: (t: SendTarget) => elsewhere.get(t.port),
     handOver: (worker: number, t: SendTarget, data: Buffer) => (self.handed.push({ worker, t, data: data.toString() }), true),
+    closeHeld: (connId: number, status: number, reason: string) => (self.events.push(`close-ws ${connId} ${status} ${reason}`), wsElsewhere.has(connId)),
     opened: (proto: Proto, id: number, address: string, port: number) => void self.events.push(`open ${proto} ${id} ${address}:${port}`),
     closed: (proto: Proto, id: number, address: string, port: number) => void self.events.push(`close ${proto} ${id} ${address}:${port}`),
     serve: (here: Here) => void (self.here = here),
@@ -66,5 +67,17 @@ describe('transports with other workers', () => {
     for (let i = 0; i < 100 && peers.events.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     expect(peers.events[1]).toBe(`close tcp 2 127.0.0.1:${clientPort}`);
     expect(closedHere).toEqual(['ws 5', 'tcp 2']);
+  });
+
+  it('close a WebSocket connection another worker holds by handing the close over; an unknown id is -1 for the script', async () => {
+    const peers = fakePeers(new Map(), new Set([7]));
+    const tm = new TransportManager({ onMessage: () => undefined, peers, connIds: { first: 0, step: 2 } });
+    managers.push(tm);
+    await tm.listen([parseListen('ws:127.0.0.1:0')]);
+    expect(tm.closeWebSocket(7, 1001, 'going away')).toBe(true);
+    expect(tm.closeWebSocket(9, 1000, '')).toBe(false);
+    expect(peers.events).toEqual(['close-ws 7 1001 going away', 'close-ws 9 1000 ']);
+    // What another worker hands over for a connection this worker does not have closes nothing.
+    expect(peers.here!.closeWebSocket(7, 1000, '')).toBe(false);
   });
 });
