@@ -1,7 +1,8 @@
 /**
  * Engine micro-benchmark (not a test): the cost of a KSR call from Lua (no string argument, string
- * in and out) and of entering a callback from JS, on the real binding; and the I/O path, where a
- * binding answers with a Promise and the callback's coroutine suspends until it settles.
+ * in and out) and of entering a callback from JS, on the real binding; the I/O path, where a
+ * binding answers with a Promise and the callback's coroutine suspends until it settles; and what
+ * loading routes/route.lua with every KSR module takes (a reload blocks the event loop that long).
  *
  *   npm run build && node dist/bench/engine.bench.js
  */
@@ -13,6 +14,7 @@ import { LuaScript } from '../src/engine/lua-script.js';
 import { MsgContext, type ProxyServices } from '../src/context/msg-context.js';
 import { SipMessage } from '../src/sip/index.js';
 import { defineModule } from '../kemi/types.js';
+import { discoverKemiModules } from '../src/app/modules.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kemi-bench-'));
 const path = join(dir, 'b.lua');
@@ -57,3 +59,15 @@ const t1 = performance.now();
 for (let i = 0; i < A; i++) await s.run('waits', ctx);
 console.log(`callback with one awaited KSR call: ${(((performance.now() - t1) / A) * 1000).toFixed(3)} us`);
 s.close();
+
+// Loading a script: a fresh VM with every module's exports bound, then the file run (a reload).
+const all = [...(await discoverKemiModules()).values()];
+const loads: number[] = [];
+for (let i = 0; i < 12; i++) {
+  const t = performance.now();
+  const v = await LuaScript.load({ scriptPath: 'routes/route.lua', modules: all, catalog: KEMI_CATALOG, log: () => undefined });
+  loads.push(performance.now() - t);
+  v.close();
+}
+loads.sort((a, b) => a - b);
+console.log(`load routes/route.lua, ${all.length} modules: median ${loads[6]!.toFixed(1)} ms, max ${loads[11]!.toFixed(1)} ms`);

@@ -23,6 +23,8 @@ export interface LuaRaw {
   _lua_pushboolean(L: number, b: number): void;
   _lua_pushlstring(L: number, s: number, len: number): number;
   _lua_pushcclosure(L: number, fn: number, n: number): void;
+  _lua_pushlightuserdata(L: number, p: number): void;
+  _lua_touserdata(L: number, idx: number): number;
   _lua_createtable(L: number, narr: number, nrec: number): void;
   _lua_setfield(L: number, idx: number, k: number): void;
   _lua_getfield(L: number, idx: number, k: number): number;
@@ -49,6 +51,8 @@ export interface LuaRaw {
 }
 
 export const LUA_REGISTRYINDEX = -1001000;
+/** lua_upvalueindex(1): a C closure's first upvalue. */
+export const LUA_UPVALUE1 = LUA_REGISTRYINDEX - 1;
 export const LUA_OK = 0;
 export const LUA_YIELD = 1;
 export const T_NIL = 0;

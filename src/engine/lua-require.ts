@@ -51,8 +51,6 @@ export interface LuaEnvVm {
   addFunction(fn: (T: number) => number): number;
 }
 
-/** lua_pushlightuserdata: in wasmoon's build, not in the shared LuaRaw list. */
-type WithLightUserdata = LuaRaw & { _lua_pushlightuserdata(L: number, p: number): void };
 
 /** strerror texts Lua's loadfile would show. */
 const ERRNO_TEXT: Readonly<Record<string, string>> = {
@@ -152,7 +150,7 @@ end
 /** Installs the environment in a fresh VM; returns the set the VM's file reads are recorded in. */
 export function installLuaEnvironment(vm: LuaEnvVm, luaPath: string, onNewFile?: (path: string) => void): Set<string> {
   const { L, s } = vm;
-  const m = vm.m as WithLightUserdata;
+  const m = vm.m;
   const files = new Set<string>();
   const readfile = vm.addFunction((T) => {
     const path = s.toString(T, 1);

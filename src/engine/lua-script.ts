@@ -14,7 +14,7 @@ import type { LogLevel, MsgContext } from '../context/msg-context.js';
 import type { RouteScript, RunOutcome } from '../context/msg-context.js';
 import { KSR_EXIT_MESSAGE, type KemiArg, type KemiCatalog, type KemiExport, type KemiModule, type KemiRet, type KemiValue } from '../../kemi/types.js';
 import {
-  LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, T_FUNCTION, T_NIL, T_NUMBER, T_STRING, WasmStrings, newLuaModule, type LuaRaw,
+  LUA_OK, LUA_REGISTRYINDEX, LUA_UPVALUE1, LUA_YIELD, T_FUNCTION, T_NIL, T_NUMBER, T_STRING, WasmStrings, newLuaModule, type LuaRaw,
 } from './lua-abi.js';
 import { installLuaEnvironment, scriptLuaPath } from './lua-require.js';
 
@@ -86,6 +86,13 @@ export class LuaScript implements RouteScript {
   private readonly hasCache = new Map<string, boolean>();
   private readonly byName = new Map<string, KemiExport>();
   private kFp = 0;
+  /**
+   * Every KSR function is one C closure of a single wasm function (callFp) with its index here as
+   * upvalue: a wasm function per export (emscripten's addFunction compiles and instantiates a
+   * module for each) made loading a script, and so each reload, block the loop for tens of ms.
+   */
+  private readonly exportsByIndex: { e: KemiExport; qname: string }[] = [];
+  private callFp = 0;
   private closed = false;
   /** Files the VM read through require/loadfile/dofile (lua-require.ts). */
   private required: ReadonlySet<string> = new Set();
@@ -142,6 +149,11 @@ export class LuaScript implements RouteScript {
     m._lua_setglobal(L, s.cstr('KSRVERSION'));
     this.kFp = m.addFunction((T: number) => this.continuation(T), 'iiii');
     this.fps.push(this.kFp);
+    this.callFp = m.addFunction((T: number) => {
+      const x = this.exportsByIndex[m._lua_touserdata(T, LUA_UPVALUE1)]!;
+      return this.call(T, x.e, x.qname);
+    }, 'ii');
+    this.fps.push(this.callFp);
     const impl = new Map<string, KemiModule>();
     for (const mod of opts.modules) impl.set(mod.name, mod);
     const loaded = new Set(opts.loadedModuleNames ?? opts.modules.map((x) => x.name));
@@ -174,9 +186,9 @@ export class LuaScript implements RouteScript {
 
   private pushExport(e: KemiExport, module: string): void {
     const qname = module === '' ? `KSR.${e.name}` : `KSR.${module}.${e.name}`;
-    const fp = this.m.addFunction((T: number) => this.call(T, e, qname), 'ii');
-    this.fps.push(fp);
-    this.m._lua_pushcclosure(this.L, fp, 0);
+    this.m._lua_pushlightuserdata(this.L, this.exportsByIndex.length);
+    this.exportsByIndex.push({ e, qname });
+    this.m._lua_pushcclosure(this.L, this.callFp, 1);
   }
 
   /** KSR.x: exit, drop, modf, probe (app_lua's own exports). */

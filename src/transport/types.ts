@@ -77,7 +77,7 @@ export interface ConnInfo {
 
 /**
  * What KSR modules may ask of the instance's transports about connections (ProxyServices.transports):
- * TLS facts by connection id, and the WebSocket transport holding a connection (KSR.websocket.close*).
+ * TLS facts by connection id, and closing a WebSocket connection (KSR.websocket.close*).
  */
 export interface ConnectionQueries {
   connInfo(connId: number): ConnInfo | undefined;
