@@ -30,7 +30,8 @@ import { withLatencyGc } from './gc-flags.js';
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { normalizeAddress, parseListen, type PeerConnections, type Proto, type ReceiveInfo, type SendTarget, type UdpBind } from '../transport/types.js';
+import type { PeerCertificate } from 'node:tls';
+import { normalizeAddress, parseListen, type ConnInfo, type PeerConnections, type Proto, type ReceiveInfo, type SendTarget, type TlsConnInfo, type UdpBind } from '../transport/types.js';
 import { PeerChannel, noHandovers, type HandOver, type HandoverStats } from './peer-channel.js';
 import type { ProxyConfig } from './config.js';
 import type { Logger } from '../lib/log.js';
@@ -59,6 +60,15 @@ interface ConnNote {
   connId: number;
   address: string;
   port: number;
+  /** Its TLS facts ($tls_*), once its handshake is done. */
+  tls?: TlsConnInfo;
+}
+
+/** A certificate as it travels to the other workers: the fields KSR.tls and $tls_* read, no DER bytes. */
+function portableCert(c: PeerCertificate | null): PeerCertificate | null {
+  if (!c) return null;
+  const { subject, issuer, subjectaltname, valid_from, valid_to, serialNumber, fingerprint, fingerprint256 } = c;
+  return { subject: { ...subject }, issuer: { ...issuer }, subjectaltname, valid_from, valid_to, serialNumber, fingerprint, fingerprint256 } as PeerCertificate;
 }
 
 type StateOp = 'get' | 'set' | 'setIfAbsent' | 'del' | 'incr' | 'ttl' | 'entries' | 'clear' | 'mapGetAll' | 'mapSet' | 'mapDel' | 'mapKeys';
@@ -203,8 +213,16 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
     return process.send!({ k: 'close-ws', to: n.worker, connId, status, reason } satisfies IpcMessage);
   }
 
-  opened(proto: Proto, connId: number, address: string, port: number): void {
-    process.send!({ k: 'conn', open: true, note: { worker: this.index, proto, connId, address, port } } satisfies IpcMessage);
+  opened(proto: Proto, connId: number, address: string, port: number, tls?: TlsConnInfo): void {
+    const note: ConnNote = { worker: this.index, proto, connId, address, port };
+    if (tls) note.tls = { ...tls, peerCert: portableCert(tls.peerCert), localCert: portableCert(tls.localCert) };
+    process.send!({ k: 'conn', open: true, note } satisfies IpcMessage);
+  }
+
+  connInfo(connId: number): ConnInfo | undefined {
+    const n = this.connsById.get(connId);
+    if (!n) return undefined;
+    return n.tls ? { proto: n.proto, tls: n.tls } : { proto: n.proto };
   }
 
   closed(proto: Proto, connId: number, address: string, port: number): void {

@@ -115,7 +115,7 @@ export class TransportManager implements ConnectionQueries {
       deliver: opts.onMessage,
       error: (e, where) => opts.onError?.(e, where),
       nextConnId: () => first + step * ++this.connIds,
-      connOpened: peers ? (proto, id, address, port) => peers.opened(proto, id, address, port) : undefined,
+      connOpened: peers ? (proto, id, address, port, tls) => peers.opened(proto, id, address, port, tls) : undefined,
       connClosed: peers
         ? (proto, id, address, port) => {
           peers.closed(proto, id, address, port);
@@ -200,10 +200,11 @@ export class TransportManager implements ConnectionQueries {
         if (i) return { proto, ...i };
       }
     }
-    return undefined;
+    // Another worker's connection: what it announced (the TLS facts of its handshake).
+    return this.peers?.connInfo(connId);
   }
 
-  /** The WebSocket transport holding a connection (KSR.websocket.close/ping/pong). */
+  /** Closes a WebSocket connection (KSR.websocket.close*): ours, else by the worker holding it. */
   closeWebSocket(connId: number, status: number, reason: string): boolean {
     return this.closeOwnWebSocket(connId, status, reason) || (this.peers?.closeHeld(connId, status, reason) ?? false);
   }

@@ -8,7 +8,7 @@
 import type { Socket, Server } from 'node:net';
 import { StreamFramer } from './stream-framer.js';
 import { familyOf, newCounters, type Transport, type TransportCounters, type TransportEnv } from './transport.js';
-import { normalizeAddress, type ListenSocket, type ListenSpec, type Proto, type SendTarget } from './types.js';
+import { normalizeAddress, type ListenSocket, type ListenSpec, type Proto, type SendTarget, type TlsConnInfo } from './types.js';
 
 /** Limits of one stream transport; config section `tcp` (README), applied to tcp, tls, ws, wss. */
 export interface StreamLimits {
@@ -315,7 +315,7 @@ export abstract class ByteStreamTransport implements Transport {
   protected adopt(sock: Socket, local: ListenSocket, address: string, port: number, accepted: boolean): ByteStreamConn {
     const c = new ByteStreamConn(this.env.nextConnId(), local, normalizeAddress(address), port, sock, accepted, this.table.limits.maxMessageSize);
     this.table.add(c, accepted);
-    this.env.connOpened?.(this.proto, c.id, c.remoteAddress, c.remotePort);
+    this.env.connOpened?.(this.proto, c.id, c.remoteAddress, c.remotePort, accepted ? this.tlsFacts(sock) : undefined);
     sock.setNoDelay(true);
     sock.on('data', (chunk: Buffer) => this.onData(c, chunk));
     sock.on('error', (e) => this.env.error(e, `${this.proto} connection ${c.remoteAddress}:${c.remotePort}`));
@@ -384,6 +384,11 @@ export abstract class ByteStreamTransport implements Transport {
     return true;
   }
 
+  /** The TLS facts of a connection whose handshake is done (TLS transports), for the other workers. */
+  protected tlsFacts(_sock: Socket): TlsConnInfo | undefined {
+    return undefined;
+  }
+
   private connect(t: SendTarget): ByteStreamConn | undefined {
     const address = normalizeAddress(t.address);
     const family = familyOf(address);
@@ -401,6 +406,8 @@ export abstract class ByteStreamTransport implements Transport {
     const c = this.adopt(made.sock, l.info, address, t.port, false);
     made.sock.once(made.readyEvent, () => {
       c.connected = true;
+      const tls = this.tlsFacts(made.sock);
+      if (tls) this.env.connOpened?.(this.proto, c.id, c.remoteAddress, c.remotePort, tls);
       for (const d of c.pending) made.sock.write(d);
       c.pending = [];
     });

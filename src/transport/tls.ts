@@ -158,6 +158,10 @@ export class TlsTransport extends ByteStreamTransport {
     return { sock, readyEvent: 'secureConnect' };
   }
 
+  protected override tlsFacts(sock: Socket): TlsConnInfo {
+    return tlsInfo(sock as TLSSocket);
+  }
+
   /** The TLS facts of a connection of this transport. */
   connInfo(connId: number): TlsConnInfo | undefined {
     const c = this.table.conns.get(connId);

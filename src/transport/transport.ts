@@ -3,7 +3,7 @@
  * one Transport per protocol and only dispatches to it, as undici's Agent delegates to its
  * per-origin pools. A new transport is one file implementing this plus its line in manager.ts.
  */
-import type { ListenSocket, ListenSpec, Proto, ReceiveInfo, SendTarget } from './types.js';
+import type { ListenSocket, ListenSpec, Proto, ReceiveInfo, SendTarget, TlsConnInfo } from './types.js';
 
 /** What a transport gets from its owner: where messages and errors go, and connection ids. */
 export interface TransportEnv {
@@ -13,8 +13,11 @@ export interface TransportEnv {
   error(e: Error, where: string): void;
   /** Connection ids are unique across all transports of one manager (Kamailio's tcp conn id). */
   nextConnId(): number;
-  /** A stream connection (tcp, tls, ws, wss) was accepted or opened (other workers learn of it). */
-  connOpened?(proto: Proto, connId: number, address: string, port: number): void;
+  /**
+   * A stream connection (tcp, tls, ws, wss) was accepted or opened (other workers learn of it),
+   * with its TLS facts once its handshake is done (an opened TLS connection is announced again then).
+   */
+  connOpened?(proto: Proto, connId: number, address: string, port: number, tls?: TlsConnInfo): void;
   /** A stream connection (tcp, tls, ws, wss) closed, for whatever waits on it (tm branches). */
   connClosed?(proto: Proto, connId: number, address: string, port: number): void;
 }

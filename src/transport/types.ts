@@ -145,10 +145,15 @@ export interface PeerConnections {
   holder(t: SendTarget): number | undefined;
   /** Hands the send to that worker; false when it cannot be handed over. */
   handOver(worker: number, t: SendTarget, data: Buffer): boolean;
+  /** The protocol and TLS facts another worker announced for its connection, if any. */
+  connInfo(connId: number): ConnInfo | undefined;
   /** Hands the closing of a WebSocket connection to the worker holding it; false when none does. */
   closeHeld(connId: number, status: number, reason: string): boolean;
-  /** This process accepted or opened / lost a stream connection: the other workers learn it. */
-  opened(proto: Proto, connId: number, address: string, port: number): void;
+  /**
+   * This process accepted or opened / lost a stream connection: the other workers learn it, and
+   * its TLS facts when it has them (announced again once an opened connection's handshake is done).
+   */
+  opened(proto: Proto, connId: number, address: string, port: number, tls?: TlsConnInfo): void;
   closed(proto: Proto, connId: number, address: string, port: number): void;
   /**
    * Where what the other workers hand over lands: sends on this process's connections and the

@@ -302,7 +302,7 @@ export class WsTransport implements Transport {
   private adopt(info: ListenSocket, ws: WebSocket, sock: Socket): void {
     const c = new WsConn(this.env.nextConnId(), info, normalizeAddress(sock.remoteAddress ?? ''), sock.remotePort ?? 0, ws, sock);
     this.table.add(c, true);
-    this.env.connOpened?.(this.proto, c.id, c.remoteAddress, c.remotePort);
+    this.env.connOpened?.(this.proto, c.id, c.remoteAddress, c.remotePort, this.proto === 'wss' ? tlsInfo(sock as TLSSocket) : undefined);
     c.headersSince = 0; // the HTTP request was the header block; frames are whole messages
     const rcv = { proto: this.proto, srcAddress: c.remoteAddress, srcPort: c.remotePort, localAddress: info.address, localPort: info.port, family: info.family, connId: c.id };
     ws.on('message', (data: Buffer) => {

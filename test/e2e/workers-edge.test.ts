@@ -252,6 +252,38 @@ describe('--workers 2 with TLS and WS listeners', () => {
       uac.close();
     }
   });
+  it('an onreply route sees the TLS facts ($tls_*) of a reply read by the worker holding the TLS connection, whichever worker relayed', async () => {
+    const certs = makeCerts();
+    const tlsPort = await freePort();
+    const withReplyRoute = script().replace('    if KSR.tm.t_relay() < 0 then', '    KSR.tm.t_on_reply("tls_reply")\n    if KSR.tm.t_relay() < 0 then') + `
+function tls_reply()
+  KSR.log("info", "tls-reply " .. KSR.pv.get("$ci") .. " " .. KSR.pv.get("$rs") .. " " .. tostring(KSR.pv.get("$tls_version")) .. " " .. tostring(KSR.pv.get("$tls_my_subject_cn")) .. "\\n")
+end
+`;
+    const proxy = track(await startProxy({
+      script: writeScript(withReplyRoute), protos: ['udp'], modules: [...MODULES, 'tls'],
+      extraArgs: ['--workers', '2', '--listen', `tls:127.0.0.1:${tlsPort}`, '--tls-cert', certs.server.cert, '--tls-key', certs.server.key],
+    }));
+    const ca = readFileSync(certs.ca);
+    // Two clients: the primary may hand both to one worker, but each Call-ID below has one non-holder relaying it.
+    const callees = [await openCallee('tls', tlsPort, ca, 'r0'), await openCallee('tls', tlsPort, ca, 'r1')];
+    const uac = await udpUac(proxy.port);
+    try {
+      const ids: string[] = [];
+      for (const callee of callees) {
+        for (const id of callIdsForBothWorkers(`tlsfacts-${callee.user}`)) {
+          expect(await uac.call(callee.user, id)).toEqual(['SIP/2.0 200 OK', 'SIP/2.0 200 OK']);
+          ids.push(id);
+        }
+      }
+      const seen = ids.map((id) => new RegExp(`tls-reply ${id.replace(/[.]/g, '\\.')} 200 (\\S+) (\\S+)`).exec(proxy.output())?.slice(1).join(' ') ?? 'no reply route run');
+      expect(seen, proxy.output().slice(-3000)).toEqual(ids.map(() => 'TLSv1.3 kemi.test'));
+    } finally {
+      uac.close();
+      for (const c of callees) c.close();
+    }
+  });
+
   it('KSR.websocket.close_conid closes a WebSocket connection the other worker holds (hand-over), with its status and reason', async () => {
     const wsPort = await freePort();
     // An OPTIONS answers with the connection id ($conid: worker index + 2n); a MESSAGE closes the one it names.

@@ -7,7 +7,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { TransportManager } from '../../src/transport/manager.js';
-import { parseListen, type PeerConnections, type Proto, type SendTarget } from '../../src/transport/types.js';
+import { connect as tlsConnect } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { parseListen, type ConnInfo, type PeerConnections, type Proto, type SendTarget, type TlsConnInfo } from '../../src/transport/types.js';
+import { makeCerts } from './tls-certs.js';
 
 type Here = Parameters<PeerConnections['serve']>[0];
 
@@ -19,8 +22,9 @@ function fakePeers(elsewhere: Map<number, number>, wsElsewhere = new Set<number>
     here: null as Here | null,
     holder: (t: SendTarget) => elsewhere.get(t.port),
     handOver: (worker: number, t: SendTarget, data: Buffer) => (self.handed.push({ worker, t, data: data.toString() }), true),
+    connInfo: (id: number): ConnInfo | undefined => (id === 7 ? { proto: 'tls', tls: { verified: false, verifyError: null, version: 'TLSv1.3', cipher: null, peerCert: null, localCert: null, serverName: null } } : undefined),
     closeHeld: (connId: number, status: number, reason: string) => (self.events.push(`close-ws ${connId} ${status} ${reason}`), wsElsewhere.has(connId)),
-    opened: (proto: Proto, id: number, address: string, port: number) => void self.events.push(`open ${proto} ${id} ${address}:${port}`),
+    opened: (proto: Proto, id: number, address: string, port: number, tls?: TlsConnInfo) => void self.events.push(`open ${proto} ${id} ${address}:${port}${tls ? ` ${tls.version} ${String(tls.localCert?.subject?.CN)}` : ''}`),
     closed: (proto: Proto, id: number, address: string, port: number) => void self.events.push(`close ${proto} ${id} ${address}:${port}`),
     serve: (here: Here) => void (self.here = here),
   };
@@ -79,5 +83,21 @@ describe('transports with other workers', () => {
     expect(peers.events).toEqual(['close-ws 7 1001 going away', 'close-ws 9 1000 ']);
     // What another worker hands over for a connection this worker does not have closes nothing.
     expect(peers.here!.closeWebSocket(7, 1000, '')).toBe(false);
+  });
+
+  it('announce an accepted TLS connection with its TLS facts, and answer $tls_* for another worker\'s connection from its announcement', async () => {
+    const certs = makeCerts();
+    const peers = fakePeers(new Map());
+    const tm = new TransportManager({ onMessage: () => undefined, peers, connIds: { first: 1, step: 2 }, tls: { cert: certs.server.cert, key: certs.server.key } });
+    managers.push(tm);
+    await tm.listen([parseListen('tls:127.0.0.1:0')]);
+    const sock = tlsConnect({ host: '127.0.0.1', port: tm.sockets()[0]!.port, ca: readFileSync(certs.ca), servername: 'kemi.test' });
+    await new Promise<void>((r, j) => (sock.once('secureConnect', () => r()), sock.once('error', j)));
+    for (let i = 0; i < 100 && peers.events.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const clientPort = sock.localPort;
+    sock.destroy();
+    expect(peers.events).toEqual([`open tls 3 127.0.0.1:${clientPort} TLSv1.3 kemi.test`]);
+    expect(tm.connInfo(7)?.tls?.version).toBe('TLSv1.3');
+    expect(tm.connInfo(9)).toBeUndefined();
   });
 });
