@@ -208,6 +208,8 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
   closeHeld(connId: number, status: number, reason: string): boolean {
     const n = this.connsById.get(connId);
     if (!n || (n.proto !== 'ws' && n.proto !== 'wss')) return false;
+    // A status no close frame carries does not travel (it would not fit the datagram's 16 bits either).
+    if (!Number.isInteger(status) || status < 1000 || status > 4999) return false;
     // After the sends handed to it so far: a reply sent before the close goes out before it.
     if (this.channel?.send(n.worker, { kind: 'close', connId, status, data: Buffer.from(reason, 'utf8') })) return true;
     return process.send!({ k: 'close-ws', to: n.worker, connId, status, reason } satisfies IpcMessage);
