@@ -13,6 +13,7 @@ import { getPv } from '../src/pv/registry.js';
 import { ModuleKey } from '../src/context/module-state.js';
 import { defineModule, type KemiExport } from './types.js';
 import { envVar } from '../src/lib/name-table.js';
+import { PROTO_IDS } from '../src/transport/types.js';
 
 /** One instance's kx: the config's defines. */
 export interface KxState {
@@ -79,7 +80,6 @@ function triple(name: string, get: (ctx: MsgContext) => PvValue | null | undefin
 
 const ruri = (ctx: MsgContext): SipUri | null => (ctx.msg.isRequest ? safeUri(ctx.msg.ruri) : null);
 const sockName = (ctx: MsgContext): string => `${ctx.rcv.proto}:${ctx.rcv.family === 6 ? `[${ctx.rcv.localAddress}]` : ctx.rcv.localAddress}:${ctx.rcv.localPort}`;
-const PROTO_IDS: Record<string, number> = { udp: 1, tcp: 2, tls: 3, sctp: 4, ws: 5, wss: 6 };
 
 const exports: KemiExport[] = [
   ...triple('ruri', (c) => (c.msg.isRequest ? c.msg.ruri : null), ['get']),

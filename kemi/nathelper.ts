@@ -21,7 +21,7 @@ import { fixNatedSdp, type SdpFixSettings } from './nathelper-sdp.js';
 import { ModuleKey } from '../src/context/module-state.js';
 import { defineModule, type KemiArg } from './types.js';
 import { str } from './args.js';
-import { nameTable } from '../src/lib/name-table.js';
+import { PROTO_IDS } from '../src/transport/types.js';
 
 /** One proxy instance's nathelper modparams. */
 interface NathelperSettings {
@@ -46,7 +46,6 @@ function nathelperSettings(p: Readonly<Record<string, string | number>>): Nathel
 }
 
 /** Kamailio's PROTO_* numbers, used in ;alias=ip~port~proto. */
-const PROTO_NUM = nameTable({ udp: 1, tcp: 2, tls: 3, sctp: 4, ws: 5, wss: 6 });
 const PROTO_NAME: Record<number, string> = { 1: 'udp', 2: 'tcp', 3: 'tls', 4: 'sctp', 5: 'ws', 6: 'wss' };
 /** Marks a message whose first Contact URI was already rewritten ("you can't call ... twice"). */
 const REWRITTEN = 'nathelper:contact';
@@ -408,7 +407,7 @@ function setContactAlias(ctx: MsgContext, trim: boolean): number {
   }
   const { c } = r;
   const base = (trim ? trimAlias(c.uri) : null) ?? c.uri;
-  const nuri = `${base};alias=${srcHost(ctx)}~${ctx.rcv.srcPort}~${PROTO_NUM[ctx.rcv.proto] ?? 1}`;
+  const nuri = `${base};alias=${srcHost(ctx)}~${ctx.rcv.srcPort}~${PROTO_IDS[ctx.rcv.proto] ?? 1}`;
   ctx.msg.editHeaders(c.uriStart, c.uriEnd, c.bracketed ? nuri : `<${nuri}>`);
   ctx.moduleData.set(REWRITTEN, true);
   return 1;
@@ -449,10 +448,10 @@ function addContactAlias(ctx: MsgContext): number {
       (ctx.rcv.srcPort === u.port || (u.port === undefined && ctx.rcv.srcPort === 5060)) &&
       // uri.proto is PROTO_NONE without a transport parameter: it never equals the received proto.
       uproto !== null &&
-      PROTO_NUM[uproto] === PROTO_NUM[ctx.rcv.proto]
+      PROTO_IDS[uproto] === PROTO_IDS[ctx.rcv.proto]
     ) return 2;
   }
-  const n = PROTO_NUM[ctx.rcv.proto];
+  const n = PROTO_IDS[ctx.rcv.proto];
   if (!n) return -1;
   return insertAlias(ctx, c, `${srcHost(ctx)}~${ctx.rcv.srcPort}~${n}`);
 }
@@ -470,7 +469,7 @@ function addContactAliasAddr(ctx: MsgContext, ip: string, port: string, proto: s
     ctx.proxy.log(ctx, 'err', 'nathelper: port param value is not valid port');
     return -1;
   }
-  const n = PROTO_NUM[proto.toLowerCase()];
+  const n = PROTO_IDS[proto.toLowerCase()];
   if (!n) {
     ctx.proxy.log(ctx, 'err', `nathelper: proto param value ${proto} is not a known protocol`);
     return -1;

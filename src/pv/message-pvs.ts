@@ -14,6 +14,7 @@ import { parseNameAddrList, parseUri, rawDisplayName, splitList, type NameAddr, 
 import type { PvRegistry } from './registry.js';
 import { isIP } from 'node:net';
 import { nameTable } from '../lib/name-table.js';
+import { PROTO_IDS } from '../transport/types.js';
 
 const ro = (get: (ctx: MsgContext, arg: string, index: number | null) => PvValue | null | undefined) => ({
   get: (ctx: MsgContext, arg: string, index: number | null): PvValue | null => get(ctx, arg, index) ?? null,
@@ -34,9 +35,6 @@ const METHOD_IDS = nameTable({
   GET: 32768, POST: 65536, PUT: 131072, DELETE: 262144,
 });
 const METHOD_OTHER = 524288;
-
-/** Kamailio's PROTO_* ids. */
-export const PROTO_IDS: Record<string, number> = { udp: 1, tcp: 2, tls: 3, sctp: 4, ws: 5, wss: 6 };
 
 /** Every name-addr of every header called `name`, in order ($pu/$ai index across headers). */
 function identities(ctx: MsgContext, name: string): NameAddr[] {

@@ -4,7 +4,7 @@
  * 10, proto: 1 udp .. 6 wss, sproto), and its bytes (buf, len). $null outside the onsend route.
  */
 import type { MsgContext, PvValue } from '../context/msg-context.js';
-import type { ListenSocket, Proto } from '../transport/types.js';
+import { PROTO_IDS, type ListenSocket, type Proto } from '../transport/types.js';
 import type { PvRegistry } from './registry.js';
 
 export interface OnSendInfo {
@@ -20,8 +20,6 @@ export function setOnSendInfo(ctx: MsgContext, info: OnSendInfo): void {
   ctx.moduleData.set(KEY, info);
 }
 
-/** Kamailio's PROTO_* numbers. */
-const PROTO_NUM: Record<string, number> = { udp: 1, tcp: 2, tls: 3, sctp: 4, ws: 5, wss: 6 };
 const NAMES = new Set(['ip', 'af', 'port', 'proto', 'buf', 'len', 'sproto']);
 
 function value(info: OnSendInfo, name: string, to: boolean): PvValue | null {
@@ -31,7 +29,7 @@ function value(info: OnSendInfo, name: string, to: boolean): PvValue | null {
     case 'port':
       return to ? info.to.port : info.from.port;
     case 'proto':
-      return PROTO_NUM[info.from.proto] ?? null;
+      return PROTO_IDS[info.from.proto] ?? null;
     case 'sproto':
       return info.from.proto;
     case 'buf':

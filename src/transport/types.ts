@@ -2,6 +2,7 @@
  * Transport-layer types: listen specifications, listen sockets and send targets.
  */
 import type { PeerCertificate } from 'node:tls';
+import { nameTable } from '../lib/name-table.js';
 
 export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'sctp';
 
@@ -97,6 +98,9 @@ const PROTO_NAMES = new Map<string, Proto>([['udp', 'udp'], ['tcp', 'tcp'], ['tl
 export function protoNamed(name: string): Proto | undefined {
   return PROTO_NAMES.get(name.toLowerCase());
 }
+
+/** Kamailio's PROTO_* ids by protocol name ($prid, $snd(proto), KSR.kx.get_protoid, nathelper's alias). */
+export const PROTO_IDS = nameTable({ udp: 1, tcp: 2, tls: 3, sctp: 4, ws: 5, wss: 6 });
 
 export function socketId(proto: string, address: string, port: number): string {
   return `${proto}:${address.includes(':') ? `[${address}]` : address}:${port}`;
