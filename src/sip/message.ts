@@ -140,6 +140,11 @@ function isToken(s: string): boolean {
  */
 const METHODS = new Map(['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER', 'PUBLISH'].map((m) => [m, m]));
 
+/** One of the SIP methods a proxy knows (the RFC 3261 family and its extensions), case-sensitive. */
+export function isKnownMethod(method: string): boolean {
+  return METHODS.has(method);
+}
+
 /** Cache keys of the name-addr lists, built once (not a string concatenation per read). */
 const NAME_ADDR_KEYS = { route: 'na:route', 'record-route': 'na:record-route', contact: 'na:contact' } as const;
 
