@@ -406,8 +406,11 @@ export abstract class ByteStreamTransport implements Transport {
     const c = this.adopt(made.sock, l.info, address, t.port, false);
     made.sock.once(made.readyEvent, () => {
       c.connected = true;
-      const tls = this.tlsFacts(made.sock);
-      if (tls) this.env.connOpened?.(this.proto, c.id, c.remoteAddress, c.remotePort, tls);
+      // Announced again with the facts of its handshake, only where other workers listen.
+      if (this.env.connOpened) {
+        const tls = this.tlsFacts(made.sock);
+        if (tls) this.env.connOpened(this.proto, c.id, c.remoteAddress, c.remotePort, tls);
+      }
       for (const d of c.pending) made.sock.write(d);
       c.pending = [];
     });
