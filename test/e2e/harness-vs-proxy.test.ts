@@ -49,6 +49,45 @@ function exact(text: string): string {
   return t.slice(0, end + 4) + t.slice(end + 4, end + 4 + len);
 }
 
+interface Input extends Traced {
+  from: number;
+}
+
+/**
+ * The messages the endpoints sent, merged in an order that respects cause: a message an endpoint
+ * sent after receiving N messages is fed only once the harness has sent that endpoint N messages.
+ * Timestamps of two SIPp processes only break ties; each SIPp stamps with a clock it refreshes once
+ * per loop, so a reply's ACK can carry an earlier time than the reply it answers.
+ */
+function* causalOrder(endpoints: { log: Traced[]; port: number }[], sentSoFar: () => readonly SentMessage[]): Generator<Input> {
+  const next = endpoints.map(() => 0);
+  const pending = (e: number): { m: Traced; after: number } | undefined => {
+    const log = endpoints[e]!.log;
+    let i = next[e]!;
+    while (i < log.length && log[i]!.dir !== 'sent') i++;
+    if (i >= log.length) return undefined;
+    return { m: log[i]!, after: log.slice(0, i).filter((t) => t.dir === 'received').length };
+  };
+  for (;;) {
+    const heads = endpoints.map((_, e) => pending(e));
+    const sent = sentSoFar();
+    const got = endpoints.map((ep) => sent.filter((s) => !s.retransmission && s.target.port === ep.port).length);
+    let pick = -1;
+    for (const ready of [true, false]) {
+      for (let e = 0; e < endpoints.length; e++) {
+        const hd = heads[e];
+        if (!hd || (ready && got[e]! < hd.after)) continue;
+        if (pick < 0 || hd.m.at < heads[pick]!.m.at) pick = e;
+      }
+      if (pick >= 0) break;
+    }
+    if (pick < 0) return;
+    const hd = heads[pick]!;
+    next[pick] = endpoints[pick]!.log.indexOf(hd.m) + 1;
+    yield { ...hd.m, from: endpoints[pick]!.port };
+  }
+}
+
 const mask = (m: string): string => m.replace(/branch=z9hG4bK[^;,\s>]*/g, 'branch=B').trimEnd();
 
 interface CallCase {
@@ -101,15 +140,11 @@ describe('the harness and a running kemi-proxy give the same messages (routes/ro
         uas: uasLog.filter((m) => m.dir === 'received').map((m) => mask(m.text)),
       };
 
-      // The same messages into the harness, in the order the endpoints sent them.
-      const inputs = [
-        ...uacLog.filter((m) => m.dir === 'sent').map((m) => ({ ...m, from: uacPort })),
-        ...uasLog.filter((m) => m.dir === 'sent').map((m) => ({ ...m, from: uasPort })),
-      ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
       const h = await scriptHarness({ script, listen: [`udp:127.0.0.1:${proxyPort}`], aliases: ['kemi.test'] });
       try {
         const toUas: SentMessage[] = [];
-        for (const m of inputs) {
+        // The same messages into the harness, in the order the endpoints sent them.
+        for (const m of causalOrder([{ log: uacLog, port: uacPort }, { log: uasLog, port: uasPort }], () => h.sent)) {
           let text = m.text;
           if (m.from === uasPort && text.startsWith('SIP/2.0')) {
             // The UAS copied the real proxy's Vias; give it the ones the harness relayed with.
