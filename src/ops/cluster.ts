@@ -26,8 +26,9 @@
  *   so usrloc and htable data are one set for all workers (Redis, when configured, is used by the
  *   workers directly).
  */
-import { withLatencyGc } from './gc-flags.js';
+import { workerExecArgv } from './gc-flags.js';
 import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { PeerCertificate } from 'node:tls';
@@ -372,7 +373,7 @@ const SUMMED = new Set(['tm.stats', 'stats.get_statistics']);
 
 export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
   // Workers run the same command line; they see themselves as workers through node:cluster.
-  cluster.setupPrimary({ serialization: 'advanced', execArgv: withLatencyGc(process.execArgv) });
+  cluster.setupPrimary({ serialization: 'advanced', execArgv: workerExecArgv(process.execArgv, availableParallelism(), cfg.workers) });
   const store = new MemoryStore();
   const workers: (Worker | null)[] = new Array<Worker | null>(cfg.workers).fill(null);
   const ready = new Set<number>();

@@ -5,8 +5,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { ownerOf } from '../../src/ops/cluster.js';
+import { v8PoolSize } from '../../src/ops/gc-flags.js';
 import { freePort, REPO, startProxy, startSipp, type ProxyHandle, type SippHandle } from './harness.js';
 import { rpcCall } from '../../src/ops/ctl.js';
 
@@ -42,7 +45,13 @@ describe('--workers 2', () => {
       extraArgs: ['--workers', '2', '--metrics', `127.0.0.1:${mport}`, '--rpc', `127.0.0.1:${rport}`],
     }));
     const psx = await rpcCall(`127.0.0.1:${rport}`, 'core.psx', []);
-    expect((psx.result as unknown[]).length).toBe(3);
+    const procs = psx.result as { PID: number; DSC: string }[];
+    expect(procs.length).toBe(3);
+    // Each worker runs with its share of the cores as V8's thread pool (src/ops/gc-flags.ts).
+    for (const p of procs.filter((q) => q.DSC.includes('worker'))) {
+      const argv = readFileSync(`/proc/${p.PID}/cmdline`, 'utf8').split('\0');
+      expect(argv).toContain(`--v8-pool-size=${v8PoolSize(availableParallelism(), 2)}`);
+    }
 
     const uasPort = await freePort();
     // The reload stalls a worker for a moment; the proxy then retransmits INVITEs, which uas.xml cannot take.
