@@ -70,19 +70,19 @@ export default defineModule('siputils', [
   { name: 'uri_param_rm', params: ['str'], ret: 'int', fn: (ctx, p) => {
     const u = ruri(ctx);
     if (!u) return -1;
-    const c = parseUri(u.raw);
-    if (!c.params.delete(str(p).toLowerCase())) return 1;
-    setRuri(ctx, c);
+    const params = new Map(u.params);
+    if (!params.delete(str(p).toLowerCase())) return 1;
+    setRuri(ctx, { ...u, params });
     return 1;
   } },
   { name: 'add_uri_param', params: ['str'], ret: 'int', fn: (ctx, p) => {
     const u = ruri(ctx);
     const s = str(p);
     if (!u || !s) return -1;
-    const c = parseUri(u.raw);
+    const params = new Map(u.params);
     const eq = s.indexOf('=');
-    c.params.set(eq < 0 ? s : s.slice(0, eq), eq < 0 ? null : s.slice(eq + 1));
-    setRuri(ctx, c);
+    params.set(eq < 0 ? s : s.slice(0, eq), eq < 0 ? null : s.slice(eq + 1));
+    setRuri(ctx, { ...u, params });
     return 1;
   } },
   // Kamailio's codes: -2 empty or a bad digit, -3 a character outside the set.

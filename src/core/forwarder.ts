@@ -43,17 +43,21 @@ export class Forwarder {
     const msg = ctx.msg;
     if (!msg.isRequest) return -1;
     const dest = uri || ctx.dstUri || msg.ruri;
-    const targets = this.resolveUri(dest);
+    // The R-URI is parsed once per message (validation did it): no second parse for it.
+    const targets = this.resolveUri(dest, dest === msg.ruri ? msg : undefined);
     if (targets === null) return -1;
     if (targets instanceof Promise) return targets.then((t) => this.sendStateless(ctx, t, dest), () => -1);
     return this.sendStateless(ctx, targets, dest);
   }
 
-  /** RFC 3263 targets of a SIP URI; null when the URI does not parse. */
-  resolveUri(dest: string): Target[] | Promise<Target[]> | null {
+  /**
+   * RFC 3263 targets of a SIP URI; null when the URI does not parse. `ruriOf`: `dest` is this
+   * request's R-URI, whose parse the message keeps.
+   */
+  resolveUri(dest: string, ruriOf?: SipMessage): Target[] | Promise<Target[]> | null {
     let u;
     try {
-      u = parseUri(dest);
+      u = ruriOf ? ruriOf.parsedRuri() : parseUri(dest);
     } catch {
       return null;
     }

@@ -10,10 +10,14 @@ export interface NameAddr {
   /** Display name, unquoted, quoted-pairs resolved. */
   displayName: string | undefined;
   uri: string;
-  params: Map<string, string | null>;
+  /** Read-only: a value without parameters shares one empty map. */
+  params: ReadonlyMap<string, string | null>;
   tag: string | undefined;
   raw: string;
 }
+
+/** What a value without parameters has: one map for all of them, never written. */
+const NO_PARAMS: ReadonlyMap<string, string | null> = new Map<string, string | null>();
 
 const TOKEN_WORDS = /^[A-Za-z0-9\-.!%*_+`'~]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~]+)*$/;
 
@@ -28,7 +32,7 @@ export function rawDisplayName(na: NameAddr | undefined): string | undefined {
 
 export function parseNameAddr(value: string): NameAddr {
   const raw = value.trim();
-  if (raw === '*') return { displayName: undefined, uri: '*', params: new Map(), tag: undefined, raw };
+  if (raw === '*') return { displayName: undefined, uri: '*', params: NO_PARAMS, tag: undefined, raw };
   let i = 0;
   let displayName: string | undefined;
   let uri: string;
@@ -85,10 +89,10 @@ export function parseNameAddr(value: string): NameAddr {
 }
 
 /** `;name=value;flag` header parameters (quoted values may contain `;`). */
-export function parseHeaderParams(rest: string): Map<string, string | null> {
-  const params = new Map<string, string | null>();
+export function parseHeaderParams(rest: string): ReadonlyMap<string, string | null> {
   const s = rest.trim();
-  if (!s) return params;
+  if (!s) return NO_PARAMS;
+  const params = new Map<string, string | null>();
   if (s[0] !== ';') throw new SipParseError(400, `unexpected text '${s}' after URI`);
   let i = 1;
   const n = s.length;

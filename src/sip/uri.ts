@@ -11,10 +11,14 @@ export interface SipUri {
   /** Host as written; IPv6 keeps its brackets. For tel: the number. */
   host: string;
   port: number | undefined;
-  params: Map<string, string | null>;
-  headers: Map<string, string>;
+  /** Read-only: a URI without parameters or headers shares one empty map (copy to edit). */
+  params: ReadonlyMap<string, string | null>;
+  headers: ReadonlyMap<string, string>;
   raw: string;
 }
+
+/** What a URI without parameters (or headers) has: one map for all of them, never written. */
+const NONE: ReadonlyMap<string, never> = new Map<string, never>();
 
 const HOST_CHAR = /^[A-Za-z0-9.\-_]+$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -54,14 +58,17 @@ export function unescape(s: string): string {
   return s.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-function parseParams(s: string, into: Map<string, string | null>): void {
-  if (!s) return;
+function parseParams(s: string): ReadonlyMap<string, string | null> {
+  if (!s) return NONE;
+  let into: Map<string, string | null> | null = null;
   for (const p of s.split(';')) {
     if (!p) continue;
+    into ??= new Map();
     const eq = p.indexOf('=');
     if (eq < 0) into.set(p.toLowerCase(), null);
     else into.set(p.slice(0, eq).toLowerCase(), p.slice(eq + 1));
   }
+  return into ?? NONE;
 }
 
 export function parseUri(text: string): SipUri {
@@ -125,14 +132,15 @@ export function parseUri(text: string): SipUri {
     }
     if (!host || !HOST_CHAR.test(host)) throw new SipParseError(400, `bad host in '${raw}'`);
   }
-  const params = new Map<string, string | null>();
-  parseParams(paramsPart, params);
-  const headers = new Map<string, string>();
+  const params = parseParams(paramsPart);
+  let headers: ReadonlyMap<string, string> = NONE;
   if (headersPart) {
-    for (const h of headersPart.split('&')) {
-      const eq = h.indexOf('=');
-      if (eq > 0) headers.set(h.slice(0, eq), h.slice(eq + 1));
+    const h = new Map<string, string>();
+    for (const kv of headersPart.split('&')) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) h.set(kv.slice(0, eq), kv.slice(eq + 1));
     }
+    if (h.size > 0) headers = h;
   }
   return { scheme, user, password, host, port, params, headers, raw };
 }
@@ -149,9 +157,8 @@ function parseTel(raw: string, colon: number): SipUri {
   const semi = body.indexOf(';');
   const number = semi >= 0 ? body.slice(0, semi) : body;
   if (!number || !/^[+0-9A-Fa-f*#\-.()pPwW]+$/.test(number)) throw new SipParseError(400, `bad tel URI '${raw}'`);
-  const params = new Map<string, string | null>();
-  parseParams(semi >= 0 ? body.slice(semi + 1) : '', params);
-  return { scheme: 'tel', user: number, password: undefined, host: number, port: undefined, params, headers: new Map(), raw };
+  const params = parseParams(semi >= 0 ? body.slice(semi + 1) : '');
+  return { scheme: 'tel', user: number, password: undefined, host: number, port: undefined, params, headers: NONE, raw };
 }
 
 export function formatUri(u: SipUri): string {

@@ -51,7 +51,7 @@ function fastVia(raw: string): Via | null {
 
 const HOST_RE = /^[A-Za-z0-9.\-_]+$/;
 
-function build(protocol: string, transport: string, host: string, port: number | undefined, params: Map<string, string | null>, raw: string): Via {
+function build(protocol: string, transport: string, host: string, port: number | undefined, params: ReadonlyMap<string, string | null>, raw: string): Via {
   const get = (k: string): string | undefined => {
     const v = params.get(k);
     return v === null ? undefined : v;
