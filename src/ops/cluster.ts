@@ -44,9 +44,8 @@ import { RpcError, RpcServer, type RpcParams } from './rpc.js';
 type IpcMessage =
   | { k: 'ready'; peerPort: number; branchPrefix: string }
   | { k: 'peers'; ports: number[]; branchPrefixes: string[] }
-  | { k: 'msg'; to: number; data: Uint8Array; rcv: ReceiveInfo }
-  | { k: 'send'; to: number; data: Uint8Array; target: SendTarget }
-  | { k: 'close-ws'; to: number; connId: number; status: number; reason: string }
+  /** A hand-over that did not fit the peer channel (or before it knew the ports): the same kinds. */
+  | { k: 'handover'; to: number; h: HandOver }
   | { k: 'conn'; note: ConnNote; open: boolean }
   | { k: 'conns'; notes: ConnNote[] }
   | { k: 'rpc'; id: number; method: string; params: RpcParams }
@@ -183,7 +182,7 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void {
     if (this.channel?.queue(to, { kind: 'received', rcv, data })) return;
     this.channel?.flush(); // what was queued before goes first
-    process.send!({ k: 'msg', to, data, rcv } satisfies IpcMessage);
+    process.send!({ k: 'handover', to, h: { kind: 'received', rcv, data } } satisfies IpcMessage);
   }
 
   flush(): void {
@@ -202,8 +201,9 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
   }
 
   handOver(worker: number, target: SendTarget, data: Buffer): boolean {
-    if (this.channel?.send(worker, { kind: 'send', target, data })) return true;
-    return process.send!({ k: 'send', to: worker, data, target } satisfies IpcMessage);
+    const h: HandOver = { kind: 'send', target, data };
+    if (this.channel?.send(worker, h)) return true;
+    return process.send!({ k: 'handover', to: worker, h } satisfies IpcMessage);
   }
 
   closeHeld(connId: number, status: number, reason: string): boolean {
@@ -212,8 +212,9 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
     // A status no close frame carries does not travel (it would not fit the datagram's 16 bits either).
     if (!Number.isInteger(status) || status < 1000 || status > 4999) return false;
     // After the sends handed to it so far: a reply sent before the close goes out before it.
-    if (this.channel?.send(n.worker, { kind: 'close', connId, status, data: Buffer.from(reason, 'utf8') })) return true;
-    return process.send!({ k: 'close-ws', to: n.worker, connId, status, reason } satisfies IpcMessage);
+    const h: HandOver = { kind: 'close', connId, status, data: Buffer.from(reason, 'utf8') };
+    if (this.channel?.send(n.worker, h)) return true;
+    return process.send!({ k: 'handover', to: n.worker, h } satisfies IpcMessage);
   }
 
   opened(proto: Proto, connId: number, address: string, port: number, tls?: TlsConnInfo): void {
@@ -261,11 +262,9 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
     const channel = new PeerChannel(process.env.KEMI_CLUSTER_SECRET ?? '', (x) => this.handed(x, h.onMessage));
     const peerPort = await channel.bind();
     this.channel = channel;
-    const buf = (d: Uint8Array): Buffer => Buffer.from(d.buffer, d.byteOffset, d.byteLength);
     process.on('message', (m: IpcMessage) => {
-      if (m.k === 'msg') h.onMessage(buf(m.data), m.rcv);
-      else if (m.k === 'send') this.here?.send(m.target, buf(m.data));
-      else if (m.k === 'close-ws') this.here?.closeWebSocket(m.connId, m.status, m.reason);
+      // IPC's advanced serialization gives back a Buffer as a Uint8Array.
+      if (m.k === 'handover') this.handed({ ...m.h, data: Buffer.from(m.h.data.buffer, m.h.data.byteOffset, m.h.data.byteLength) }, h.onMessage);
       else if (m.k === 'peers') {
         channel.setPorts(m.ports);
         this.branchPrefixes = m.branchPrefixes;
@@ -413,9 +412,7 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
         announcePeers();
         workers[i]?.send({ k: 'conns', notes: [...conns.values()].filter((n) => n.worker !== i) } satisfies IpcMessage);
         break;
-      case 'msg':
-      case 'send':
-      case 'close-ws':
+      case 'handover':
         workers[m.to]?.send(m);
         break;
       case 'conn':
