@@ -18,12 +18,16 @@
  *
  *   npm run bench:sipp -- [--script routes/route.lua] [--seconds 5] [--transport u1|t1]
  *        [--rates 500,1000,2000 | --step-rates auto | --step-rates 500..5000/500]
- *        [--target kemi,kamailio] [--workers N] [--children N] [--out chart.svg]
+ *        [--target kemi,kamailio] [--workers N] [--children N] [--rounds N] [--out chart.svg]
  *
  * `--step-rates auto` (500..5000/500): rates rise until a step is not clean, then one step at
  * twice the last clean rate. A target may carry kemi-proxy options, `kemi:OPT=VALUE:...` runs
  * `--OPT VALUE` (e.g. `--target kemi,kemi:overload=off,kemi:workers=2,kamailio`); `kemi:build=DIR`
  * runs the build in DIR (a worktree of another commit, built) for a before/after in one run.
+ * `--rounds N` (with `--rates`) interleaves the targets instead: all of them are started and warmed
+ * up, then each rate is run on every target back to back, N times over; a target's figure at a rate
+ * is the median of its N steps (clean when all N were), so a busy minute of a shared box falls on
+ * every target alike instead of on whichever ran then.
  * The chart (a self-contained SVG: offered vs completed calls/s, p50/p99 per step, one curve per
  * target) is written to --out, by default into a new temp directory; its path is printed.
  */
@@ -67,6 +71,7 @@ const { values } = parseArgs({
     uac: { type: 'string', default: 'uac.xml' },
     uas: { type: 'string', default: 'uas.xml' },
     out: { type: 'string' },
+    rounds: { type: 'string' },
   },
 });
 
@@ -285,21 +290,79 @@ function highestClean(steps: Step[]): Step | undefined {
   return steps.filter((s) => s.clean).sort((a, b) => b.offered - a.offered)[0];
 }
 
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
+
+/** A target's steps at one rate as one: medians of the figures, clean when every step was. */
+function medianStep(steps: Step[]): Step {
+  const m = (f: (s: Step) => number): number => median(steps.map(f));
+  const s0 = steps[0]!;
+  return {
+    target: s0.target, offered: s0.offered, calls: s0.calls, ok: m((s) => s.ok), failed: m((s) => s.failed), uasFailed: m((s) => s.uasFailed),
+    unexpected: m((s) => s.unexpected), cps: m((s) => s.cps), cpuPer1000: m((s) => s.cpuPer1000), p50: m((s) => s.p50), p99: m((s) => s.p99),
+    max: m((s) => s.max), clean: steps.every((s) => s.clean),
+  };
+}
+
+/** `--rounds N`: every target warmed up, then each rate on every target in turn, N times. */
+async function benchInterleaved(targets: Target[], rounds: number): Promise<Step[]> {
+  for (const t of targets) {
+    const warm = await runStep(t, Number(values['warmup-rate']), Number(values['warmup-seconds']));
+    console.log(`${t.name.padEnd(34)} warm-up: ${warm.ok}/${warm.calls} calls at ${warm.offered}/s (not counted)`);
+  }
+  const rates = (values.rates ?? '500,1000,1500,2000').split(',').map(Number);
+  const raw: Step[] = [];
+  for (let r = 1; r <= rounds; r++) {
+    for (const rate of rates) {
+      for (const t of targets) {
+        const s = await runStep(t, rate, seconds);
+        printStep({ ...s, target: `${s.target} [${r}/${rounds}]` });
+        raw.push(s);
+      }
+    }
+  }
+  const out: Step[] = [];
+  for (const t of targets) {
+    for (const rate of rates) out.push(medianStep(raw.filter((s) => s.target === t.name && s.offered === rate)));
+    const best = highestClean(out.filter((s) => s.target === t.name));
+    if (best && !rates.includes(best.offered * 2)) {
+      const s = await runStep(t, best.offered * 2, seconds);
+      printStep(s);
+      out.push(s);
+    }
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const all: Step[] = [];
   const names = new Set<string>();
-  for (const spec of values.target!.split(',')) {
-    const t = spec === 'kamailio' ? await startKamailio() : await startKemi(spec);
-    if (!t) continue;
-    // The same target twice in one run (an A/B/A/B): its curves stay apart.
-    for (let i = 2; names.has(t.name); i++) t.name = `${t.name.replace(/ #\d+$/, '')} #${i}`;
-    names.add(t.name);
-    try {
-      all.push(...(await benchTarget(t)));
-    } finally {
-      await t.stop();
-    }
+  const rounds = values.rounds === undefined ? 0 : Number(values.rounds);
+  if (values.rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1 || values['step-rates'] !== undefined)) {
+    throw new Error('--rounds: a whole number >= 1, with --rates (not --step-rates)');
   }
+  const started: Target[] = [];
+  try {
+    for (const spec of values.target!.split(',')) {
+      const t = spec === 'kamailio' ? await startKamailio() : await startKemi(spec);
+      if (!t) continue;
+      // The same target twice in one run (an A/B/A/B): its curves stay apart.
+      for (let i = 2; names.has(t.name); i++) t.name = `${t.name.replace(/ #\d+$/, '')} #${i}`;
+      names.add(t.name);
+      if (rounds) {
+        started.push(t);
+        continue;
+      }
+      try {
+        all.push(...(await benchTarget(t)));
+      } finally {
+        await t.stop();
+      }
+    }
+    if (rounds) all.push(...(await benchInterleaved(started, rounds)));
+  } finally {
+    for (const t of started) await t.stop();
+  }
+  if (rounds) console.log(`\n(figures per rate: the median of ${rounds} interleaved steps; clean when all were)`);
   console.log(`\nsummary (${transport}, script ${values.script}, ${seconds} s steps, warm-up excluded):`);
   const series: ChartSeries[] = [];
   for (const target of new Set(all.map((r) => r.target))) {
