@@ -20,6 +20,35 @@ afterEach(async () => {
 });
 const track = <T extends ProxyHandle | SippHandle>(h: T): T => (running.push(h), h);
 
+/**
+ * Sends `request` for one Call-ID owned by each of two workers (whichever worker reads our socket
+ * hands the other's over) from one UDP socket, up to three times each, and gives the start line
+ * of the first reply per Call-ID ('no reply' without one).
+ */
+async function askEachWorker(port: number, prefix: string, request: (callId: string, via: string) => string | Buffer): Promise<Record<string, string>> {
+  const udp = createSocket('udp4');
+  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+  const me = udp.address().port;
+  const got = new Map<string, string>();
+  udp.on('message', (b) => {
+    const m = b.toString();
+    const id = /\r\nCall-ID: *([^\r]+)/i.exec(m)?.[1] ?? '';
+    if (!got.has(id)) got.set(id, m.split('\r\n')[0]!);
+  });
+  const ids = [0, 1].map((w) => {
+    for (let i = 0; ; i++) if (ownerOf(`${prefix}-${i}@kemi.test`, 2) === w) return `${prefix}-${i}@kemi.test`;
+  });
+  try {
+    for (let attempt = 0; attempt < 3 && got.size < ids.length; attempt++) {
+      for (const id of ids) if (!got.has(id)) udp.send(request(id, `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bK-${id}-${attempt}`), port, '127.0.0.1');
+      for (let i = 0; i < 20 && got.size < ids.length; i++) await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    udp.close();
+  }
+  return Object.fromEntries(ids.map((id) => [id, got.get(id) ?? 'no reply']));
+}
+
 function metricValue(text: string, name: string, labels = ''): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
   return line ? Number(line.split(' ').pop()) : NaN;
@@ -103,65 +132,23 @@ describe('--workers 2', () => {
 
   it('a datagram too big for the peer channel reaches the worker owning its Call-ID over IPC', async () => {
     const proxy = track(await startProxy({ script: join(REPO, 'routes/route.lua'), extraArgs: ['--workers', '2'] }));
-    const udp = createSocket('udp4');
-    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
-    const me = udp.address().port;
-    const got = new Map<string, string>();
-    udp.on('message', (b) => {
-      const m = b.toString();
-      const id = /\r\nCall-ID: *([^\r]+)/i.exec(m)?.[1] ?? '';
-      if (!got.has(id)) got.set(id, m.split('\r\n')[0]!);
-    });
-    // One Call-ID per worker: whichever worker reads the source hands the other's over.
-    const ids = [0, 1].map((w) => {
-      for (let i = 0; ; i++) if (ownerOf(`big-${i}@kemi.test`, 2) === w) return `big-${i}@kemi.test`;
-    });
     // 65480 bytes: with the hand-over's own header the datagram would pass UDP's 65507.
-    const request = (id: string, attempt: number): Buffer => {
-      const head = (len: number): string => [`OPTIONS sip:kemi.test SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bK-${id}-${attempt}`, 'Max-Forwards: 70',
-        `From: <sip:u@kemi.test>;tag=1`, 'To: <sip:kemi.test>', `Call-ID: ${id}`, 'CSeq: 1 OPTIONS', 'Content-Type: text/plain', `Content-Length: ${len}`, '', ''].join('\r\n');
+    const request = (id: string, via: string): Buffer => {
+      const head = (len: number): string => ['OPTIONS sip:kemi.test SIP/2.0', via, 'Max-Forwards: 70', 'From: <sip:u@kemi.test>;tag=1', 'To: <sip:kemi.test>',
+        `Call-ID: ${id}`, 'CSeq: 1 OPTIONS', 'Content-Type: text/plain', `Content-Length: ${len}`, '', ''].join('\r\n');
       const len = 65480 - head(10000).length;
       return Buffer.concat([Buffer.from(head(len)), Buffer.alloc(len, 'x')]);
     };
-    try {
-      for (let attempt = 0; attempt < 3 && got.size < ids.length; attempt++) {
-        for (const id of ids) if (!got.has(id)) udp.send(request(id, attempt), proxy.port, '127.0.0.1');
-        for (let i = 0; i < 20 && got.size < ids.length; i++) await new Promise((r) => setTimeout(r, 100));
-      }
-    } finally {
-      udp.close();
-    }
-    expect(request('x', 0).length).toBe(65480);
-    expect(Object.fromEntries(ids.map((id) => [id, got.get(id) ?? 'no reply'])), proxy.output().slice(-2000)).toEqual(Object.fromEntries(ids.map((id) => [id, 'SIP/2.0 200 Keepalive'])));
+    expect(request('x', 'Via: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bK-x').length).toBe(65480);
+    const got = await askEachWorker(proxy.port, 'big', request);
+    expect(got, proxy.output().slice(-2000)).toEqual(Object.fromEntries(Object.keys(got).map((id) => [id, 'SIP/2.0 200 Keepalive'])));
   });
 
   it('a malformed request is answered 400 whichever worker owns its Call-ID (the owner validates what it is handed)', async () => {
     const proxy = track(await startProxy({ script: join(REPO, 'routes/route.lua'), extraArgs: ['--workers', '2'] }));
-    const udp = createSocket('udp4');
-    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
-    const me = udp.address().port;
-    const got = new Map<string, string>();
-    udp.on('message', (b) => {
-      const m = b.toString();
-      const id = /\r\nCall-ID: *([^\r]+)/i.exec(m)?.[1] ?? '';
-      if (!got.has(id)) got.set(id, m.split('\r\n')[0]!);
-    });
-    const ids = [0, 1].map((w) => {
-      for (let i = 0; ; i++) if (ownerOf(`bad-${i}@kemi.test`, 2) === w) return `bad-${i}@kemi.test`;
-    });
-    try {
-      for (let attempt = 0; attempt < 3 && got.size < ids.length; attempt++) {
-        for (const id of ids) {
-          if (got.has(id)) continue;
-          // The CSeq method does not match the request's: 400 (RFC 3261 8.2 / 16.3).
-          udp.send([`OPTIONS sip:kemi.test SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bK-${id}-${attempt}`, 'Max-Forwards: 70', `From: <sip:u@kemi.test>;tag=1`,
-            'To: <sip:kemi.test>', `Call-ID: ${id}`, 'CSeq: 1 INVITE', 'Content-Length: 0', '', ''].join('\r\n'), proxy.port, '127.0.0.1');
-        }
-        for (let i = 0; i < 20 && got.size < ids.length; i++) await new Promise((r) => setTimeout(r, 100));
-      }
-    } finally {
-      udp.close();
-    }
-    expect(Object.fromEntries(ids.map((id) => [id, got.get(id) ?? 'no reply'])), proxy.output().slice(-2000)).toEqual(Object.fromEntries(ids.map((id) => [id, expect.stringMatching(/^SIP\/2.0 400 /)])));
+    // The CSeq method does not match the request's: 400 (RFC 3261 8.2 / 16.3).
+    const got = await askEachWorker(proxy.port, 'bad', (id, via) => ['OPTIONS sip:kemi.test SIP/2.0', via, 'Max-Forwards: 70', 'From: <sip:u@kemi.test>;tag=1',
+      'To: <sip:kemi.test>', `Call-ID: ${id}`, 'CSeq: 1 INVITE', 'Content-Length: 0', '', ''].join('\r\n'));
+    expect(got, proxy.output().slice(-2000)).toEqual(Object.fromEntries(Object.keys(got).map((id) => [id, expect.stringMatching(/^SIP\/2.0 400 /)])));
   });
 });
