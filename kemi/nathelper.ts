@@ -45,8 +45,8 @@ function nathelperSettings(p: Readonly<Record<string, string | number>>): Nathel
   };
 }
 
-/** Kamailio's PROTO_* numbers, used in ;alias=ip~port~proto. */
-const PROTO_NAME: Record<number, string> = { 1: 'udp', 2: 'tcp', 3: 'tls', 4: 'sctp', 5: 'ws', 6: 'wss' };
+/** The protocol named by a Kamailio PROTO_* number in ;alias=ip~port~proto: PROTO_IDS reversed. */
+const PROTO_NAME = new Map(Object.entries(PROTO_IDS).map(([name, id]) => [id, name]));
 /** Marks a message whose first Contact URI was already rewritten ("you can't call ... twice"). */
 const REWRITTEN = 'nathelper:contact';
 
@@ -528,7 +528,7 @@ function handleRuriAlias(ctx: MsgContext, mode: number): number {
   const pnum = protoPart.charCodeAt(0) - 48;
   let du = 'sip:' + (ip.includes(':') && !ip.startsWith('[') ? `[${ip}]` : ip) + (port ? `:${port}` : '');
   if (pnum !== 1) {
-    const name = PROTO_NAME[pnum];
+    const name = PROTO_NAME.get(pnum);
     if (!name) {
       ctx.proxy.log(ctx, 'err', 'nathelper: unknown proto in alias param');
       return -1;
