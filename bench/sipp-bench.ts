@@ -265,9 +265,28 @@ function stepRates(): number[] | null {
   return out;
 }
 
-async function benchTarget(t: Target): Promise<Step[]> {
+/** A step at the warm-up rate, printed as such and not counted. */
+async function warmUp(t: Target): Promise<void> {
   const warm = await runStep(t, Number(values['warmup-rate']), Number(values['warmup-seconds']));
   console.log(`${t.name.padEnd(34)} warm-up: ${warm.ok}/${warm.calls} calls at ${warm.offered}/s (not counted)`);
+}
+
+/** The rates of `--rates`. */
+function fixedRates(): number[] {
+  return (values.rates ?? '500,1000,1500,2000').split(',').map(Number);
+}
+
+/** The step at twice the highest clean rate of `steps` (unless they have one): printed and added to them. */
+async function addTwiceStep(t: Target, steps: Step[]): Promise<void> {
+  const best = highestClean(steps);
+  if (!best || steps.some((s) => s.offered === best.offered * 2)) return;
+  const s = await runStep(t, best.offered * 2, seconds);
+  printStep(s);
+  steps.push(s);
+}
+
+async function benchTarget(t: Target): Promise<Step[]> {
+  await warmUp(t);
   const steps: Step[] = [];
   const run = async (rate: number): Promise<Step> => {
     const s = await runStep(t, rate, seconds);
@@ -279,10 +298,9 @@ async function benchTarget(t: Target): Promise<Step[]> {
   if (auto) {
     for (const rate of auto) if (!(await run(rate)).clean) break;
   } else {
-    for (const rate of (values.rates ?? '500,1000,1500,2000').split(',').map(Number)) await run(rate);
+    for (const rate of fixedRates()) await run(rate);
   }
-  const best = highestClean(steps);
-  if (best && !steps.some((s) => s.offered === best.offered * 2)) await run(best.offered * 2);
+  await addTwiceStep(t, steps);
   return steps;
 }
 
@@ -305,11 +323,8 @@ function medianStep(steps: Step[]): Step {
 
 /** `--rounds N`: every target warmed up, then each rate on every target in turn, N times. */
 async function benchInterleaved(targets: Target[], rounds: number): Promise<Step[]> {
-  for (const t of targets) {
-    const warm = await runStep(t, Number(values['warmup-rate']), Number(values['warmup-seconds']));
-    console.log(`${t.name.padEnd(34)} warm-up: ${warm.ok}/${warm.calls} calls at ${warm.offered}/s (not counted)`);
-  }
-  const rates = (values.rates ?? '500,1000,1500,2000').split(',').map(Number);
+  for (const t of targets) await warmUp(t);
+  const rates = fixedRates();
   const raw: Step[] = [];
   for (let r = 1; r <= rounds; r++) {
     for (const rate of rates) {
@@ -322,13 +337,9 @@ async function benchInterleaved(targets: Target[], rounds: number): Promise<Step
   }
   const out: Step[] = [];
   for (const t of targets) {
-    for (const rate of rates) out.push(medianStep(raw.filter((s) => s.target === t.name && s.offered === rate)));
-    const best = highestClean(out.filter((s) => s.target === t.name));
-    if (best && !rates.includes(best.offered * 2)) {
-      const s = await runStep(t, best.offered * 2, seconds);
-      printStep(s);
-      out.push(s);
-    }
+    const steps = rates.map((rate) => medianStep(raw.filter((s) => s.target === t.name && s.offered === rate)));
+    await addTwiceStep(t, steps);
+    out.push(...steps);
   }
   return out;
 }
