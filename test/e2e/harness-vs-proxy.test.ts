@@ -61,12 +61,12 @@ interface Input extends Traced {
  */
 function* causalOrder(endpoints: { log: Traced[]; port: number }[], sentSoFar: () => readonly SentMessage[]): Generator<Input> {
   const next = endpoints.map(() => 0);
-  const pending = (e: number): { m: Traced; after: number } | undefined => {
+  const pending = (e: number): { i: number; m: Traced; after: number } | undefined => {
     const log = endpoints[e]!.log;
     let i = next[e]!;
     while (i < log.length && log[i]!.dir !== 'sent') i++;
     if (i >= log.length) return undefined;
-    return { m: log[i]!, after: log.slice(0, i).filter((t) => t.dir === 'received').length };
+    return { i, m: log[i]!, after: log.slice(0, i).filter((t) => t.dir === 'received').length };
   };
   for (;;) {
     const heads = endpoints.map((_, e) => pending(e));
@@ -83,7 +83,7 @@ function* causalOrder(endpoints: { log: Traced[]; port: number }[], sentSoFar: (
     }
     if (pick < 0) return;
     const hd = heads[pick]!;
-    next[pick] = endpoints[pick]!.log.indexOf(hd.m) + 1;
+    next[pick] = hd.i + 1;
     yield { ...hd.m, from: endpoints[pick]!.port };
   }
 }
