@@ -34,7 +34,7 @@ interface Edit {
 /** What parsing found; shared by a message and its clones (never changed after parse). */
 interface Parsed {
   buf: Buffer;
-  /** buf[0, bodyStart) as latin1 text (at least the header block). */
+  /** The whole of buf as latin1 text (a character per byte: indices are offsets). */
   text: string;
   msgStart: number;
   isRequest: boolean;
@@ -52,7 +52,8 @@ interface Parsed {
   bodyEnd: number;
   /** Content-Length as received (-1: absent). */
   contentLength: number;
-  cache: Map<string, unknown>;
+  /** Values parsed on demand, by slot (slotOf); UNDEFINED stands for a value that is undefined. */
+  cache: unknown[];
   /** Parsed as one datagram (a re-parse of the same bytes needs it). */
   datagram: boolean;
   /** A plain parse (not lenient, not HTTP): parsing the bytes again gives the same. */
@@ -98,7 +99,7 @@ class ParsedAgain implements Parsed {
   get bodyStart(): number { return this.p.bodyStart; }
   get bodyEnd(): number { return this.p.bodyEnd; }
   get contentLength(): number { return this.p.contentLength; }
-  get cache(): Map<string, unknown> { return this.p.cache; }
+  get cache(): unknown[] { return this.p.cache; }
 }
 
 export interface ParseOptions {
@@ -145,8 +146,33 @@ export function isKnownMethod(method: string): boolean {
   return METHODS.has(method);
 }
 
-/** Cache keys of the name-addr lists, built once (not a string concatenation per read). */
-const NAME_ADDR_KEYS = { route: 'na:route', 'record-route': 'na:record-route', contact: 'na:contact' } as const;
+/**
+ * Where a message keeps a value parsed on demand: a slot number per key, given on first use.
+ * An array indexed by constants instead of a Map keyed by name: no hashing per read, and no Map
+ * per parse growing (and rehashing) as values are read (issue 14: hot path).
+ */
+const SLOT_KEYS = new Map<string, number>();
+function slotOf(key: string): number {
+  let i = SLOT_KEYS.get(key);
+  if (i === undefined) {
+    i = SLOT_KEYS.size;
+    SLOT_KEYS.set(key, i);
+  }
+  return i;
+}
+const S_CALL_ID = slotOf('call-id');
+const S_CSEQ = slotOf('cseq');
+const S_FROM = slotOf('from');
+const S_TO = slotOf('to');
+const S_FROM_URI = slotOf('uri:from');
+const S_TO_URI = slotOf('uri:to');
+const S_VIA1 = slotOf('via1');
+const S_VIAS = slotOf('vias');
+const S_MAX_FORWARDS = slotOf('max-forwards');
+/** Slots of the name-addr lists. */
+const NAME_ADDR_SLOTS = { route: slotOf('na:route'), 'record-route': slotOf('na:record-route'), contact: slotOf('na:contact') } as const;
+/** Stored for a parsed value that is undefined (an empty slot is a value not parsed yet). */
+const UNDEFINED = Symbol('undefined');
 
 export class SipMessage {
   private p: Parsed;
@@ -275,20 +301,25 @@ export class SipMessage {
     if (this.retired) throw new Error(`SipMessage.${what}: this ${this.method || 'message'} was retired (a settled transaction's request is not sent again)`);
   }
 
+  /** The value `make` gives for this message, made once (a parse error too is kept, and thrown again). */
   derived<T>(key: string, make: (m: SipMessage) => T): T {
+    return this.slotted(slotOf(key), make);
+  }
+
+  private slotted<T>(slot: number, make: (m: SipMessage) => T): T {
     const c = this.p.cache;
-    // One lookup on the hot path; has() only for a value that is undefined.
-    const v = c.get(key);
-    if (v !== undefined || c.has(key)) {
+    const v = c[slot];
+    if (v !== undefined) {
+      if (v === UNDEFINED) return undefined as T;
       if (v instanceof SipParseError) throw v;
       return v as T;
     }
     try {
       const made = make(this);
-      c.set(key, made);
+      c[slot] = made === undefined ? UNDEFINED : made;
       return made;
     } catch (e) {
-      if (e instanceof SipParseError) c.set(key, e);
+      if (e instanceof SipParseError) c[slot] = e;
       throw e;
     }
   }
@@ -296,7 +327,7 @@ export class SipMessage {
   // The parsers below are static (no closure per read) and reach the private header index.
 
   get callId(): string {
-    return this.derived('call-id', SipMessage.parseCallId);
+    return this.slotted(S_CALL_ID, SipMessage.parseCallId);
   }
 
   private static parseCallId(m: SipMessage): string {
@@ -307,7 +338,7 @@ export class SipMessage {
   }
 
   get cseq(): { seq: number; method: string } {
-    return this.derived('cseq', SipMessage.parseCseq);
+    return this.slotted(S_CSEQ, SipMessage.parseCseq);
   }
 
   private static parseCseq(m: SipMessage): { seq: number; method: string } {
@@ -332,7 +363,7 @@ export class SipMessage {
   }
 
   get from(): NameAddr {
-    return this.derived('from', SipMessage.parseFrom);
+    return this.slotted(S_FROM, SipMessage.parseFrom);
   }
 
   private static parseFrom(m: SipMessage): NameAddr {
@@ -342,7 +373,7 @@ export class SipMessage {
   }
 
   get to(): NameAddr {
-    return this.derived('to', SipMessage.parseTo);
+    return this.slotted(S_TO, SipMessage.parseTo);
   }
 
   private static parseTo(m: SipMessage): NameAddr {
@@ -356,7 +387,7 @@ export class SipMessage {
    * Callers must not change the object: it is shared.
    */
   nameAddrUri(which: 'from' | 'to'): SipUri {
-    return which === 'from' ? this.derived('uri:from', SipMessage.parseFromUri) : this.derived('uri:to', SipMessage.parseToUri);
+    return which === 'from' ? this.slotted(S_FROM_URI, SipMessage.parseFromUri) : this.slotted(S_TO_URI, SipMessage.parseToUri);
   }
 
   private static parseFromUri(m: SipMessage): SipUri {
@@ -368,7 +399,7 @@ export class SipMessage {
   }
 
   get topVia(): Via {
-    return this.derived('via1', SipMessage.parseTopVia);
+    return this.slotted(S_VIA1, SipMessage.parseTopVia);
   }
 
   private static parseTopVia(m: SipMessage): Via {
@@ -382,7 +413,7 @@ export class SipMessage {
   }
 
   vias(): Via[] {
-    return this.derived('vias', SipMessage.parseVias);
+    return this.slotted(S_VIAS, SipMessage.parseVias);
   }
 
   private static parseVias(m: SipMessage): Via[] {
@@ -409,7 +440,7 @@ export class SipMessage {
   }
 
   get maxForwards(): number | undefined {
-    return this.derived('max-forwards', SipMessage.parseMaxForwards);
+    return this.slotted(S_MAX_FORWARDS, SipMessage.parseMaxForwards);
   }
 
   private static parseMaxForwards(m: SipMessage): number | undefined {
@@ -475,7 +506,7 @@ export class SipMessage {
   }
 
   private nameAddrs(lname: 'route' | 'record-route' | 'contact'): NameAddr[] {
-    return this.derived(NAME_ADDR_KEYS[lname], (m) => {
+    return this.slotted(NAME_ADDR_SLOTS[lname], (m) => {
       const out: NameAddr[] = [];
       for (const f of m.p.fields) if (f.lname === lname) out.push(...parseNameAddrList(f.value));
       return out;
@@ -821,13 +852,15 @@ function parseBuffer(buf: Buffer, datagram: boolean, lenient = false, http = fal
   const n = buf.length;
   while (pos < n && (buf[pos] === CR || buf[pos] === LF)) pos++;
   if (pos >= n) throw new SipParseError(0, 'empty message');
-  // The header block as one latin1 string: characters are bytes, so string indices are offsets.
-  const crlf2 = buf.indexOf('\r\n\r\n', pos, 'latin1');
+  // The message as one latin1 string: characters are bytes, so string indices are offsets. The
+  // whole of it, body included, and the header block's end searched in the string: a
+  // Buffer.indexOf of a string is a call into C++ per message.
+  const text = buf.toString('latin1', 0, n);
+  const crlf2 = text.indexOf('\r\n\r\n', pos);
   const textEnd = crlf2 >= 0 ? crlf2 + 4 : n;
-  const text = buf.toString('latin1', 0, textEnd);
   const p: Parsed = {
     buf, text, msgStart: pos, isRequest: false, method: '', version: '', status: 0, reason: '', ruri: '', ruriStart: 0, ruriEnd: 0,
-    fields: [], headersEnd: n, bodyStart: n, bodyEnd: n, contentLength: -1, cache: new Map(), datagram, reparsable: !lenient && !http,
+    fields: [], headersEnd: n, bodyStart: n, bodyEnd: n, contentLength: -1, cache: new Array<unknown>(SLOT_KEYS.size), datagram, reparsable: !lenient && !http,
   };
   let le = text.indexOf('\n', pos);
   if (le < 0) le = textEnd;
