@@ -11,7 +11,7 @@
  * last of them was answered, at least the step's length),
  * failed calls, unexpected messages at either SIPp, the proxy's CPU seconds per 1000 completed
  * calls (utime+stime of the whole process tree, from /proc), and p50/p99/max INVITE->200 (ms,
- * SIPp's 1 ms resolution).
+ * whole ms; on a CONFIG_HZ=250 kernel every value was a multiple of 4 ms, the tick).
  *
  * A step is clean when: 0 failed calls at the uac and the uas, 0 unexpected messages at either,
  * and completed >= 95% of offered. Per target the summary gives the highest clean rate, CPU and
