@@ -10,6 +10,7 @@ import type { Branch, MsgContext, PvValue } from '../context/msg-context.js';
 import { expandFormat, type PvRegistry } from './registry.js';
 import { strftime, type TimeParts, timeParts } from './strftime.js';
 import { envVar, nameTable } from '../lib/name-table.js';
+import { hex8 } from '../sip/branch.js';
 
 /** $K(name): Kamailio's address family and protocol constants. */
 const K_CONSTANTS = nameTable({ IPv4: 2, IPv6: 10, UDP: 1, TCP: 2, TLS: 3, SCTP: 4, WS: 5, WSS: 6 });
@@ -21,8 +22,6 @@ const ro = (get: (ctx: MsgContext, arg: string, index: number | null) => PvValue
 /** The Kamailio release whose KEMI and PVs kemi-proxy follows ($version(num)). */
 export const KAMAILIO_VERSION = '5.6.3';
 
-/** Kamailio's int_to_8hex: 8 hex digits, as $mF, $sF, $bF show flags. */
-const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 
 function flagBit(arg: string): number {
   const n = Number(arg);

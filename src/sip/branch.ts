@@ -46,7 +46,22 @@ export function stableHash(...parts: string[]): string {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
+  const x = HEX_CODES;
+  return String.fromCharCode(x[h2 >>> 28]!, x[(h2 >>> 24) & 15]!, x[(h2 >>> 20) & 15]!, x[(h2 >>> 16) & 15]!, x[(h2 >>> 12) & 15]!, x[(h2 >>> 8) & 15]!, x[(h2 >>> 4) & 15]!, x[h2 & 15]!,
+    x[h1 >>> 28]!, x[(h1 >>> 24) & 15]!, x[(h1 >>> 20) & 15]!, x[(h1 >>> 16) & 15]!, x[(h1 >>> 12) & 15]!, x[(h1 >>> 8) & 15]!, x[(h1 >>> 4) & 15]!, x[h1 & 15]!);
+}
+
+/** The character codes of the lowercase hex digits. */
+const HEX_CODES = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/**
+ * `n` as 8 lowercase hex digits (Kamailio's int_to_8hex). Not `toString(16).padStart(8, '0')`:
+ * a value of 2^31 or more is a heap number to V8, and its radix conversion takes about 0.3 us,
+ * this about 0.01 us.
+ */
+export function hex8(n: number): string {
+  const x = HEX_CODES;
+  return String.fromCharCode(x[n >>> 28]!, x[(n >>> 24) & 15]!, x[(n >>> 20) & 15]!, x[(n >>> 16) & 15]!, x[(n >>> 12) & 15]!, x[(n >>> 8) & 15]!, x[(n >>> 4) & 15]!, x[n & 15]!);
 }
 
 /**

@@ -140,6 +140,8 @@ function isToken(s: string): boolean {
  * method sliced from each message would be one more string per call for the GC to keep.
  */
 const METHODS = new Map(['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER', 'PUBLISH'].map((m) => [m, m]));
+const METHODS_BY_LENGTH: string[][] = [];
+for (const m of METHODS.keys()) (METHODS_BY_LENGTH[m.length] ??= []).push(m);
 
 /** One of the SIP methods a proxy knows (the RFC 3261 family and its extensions), case-sensitive. */
 export function isKnownMethod(method: string): boolean {
@@ -357,9 +359,11 @@ export class SipMessage {
     let j = i;
     while (j < v.length && (v.charCodeAt(j) === SP || v.charCodeAt(j) === HT)) j++;
     if (j === i) throw bad(`bad CSeq '${v}'`, 400, 'CSeq number is illegal');
+    const known = knownMethodAt(v, j, v.length);
+    if (known !== undefined) return { seq, method: known };
     const method = v.slice(j);
     if (!isToken(method)) throw bad(`bad CSeq method '${method}'`);
-    return { seq, method: METHODS.get(method) ?? method };
+    return { seq, method };
   }
 
   get from(): NameAddr {
@@ -785,11 +789,20 @@ export class SipMessage {
 
 function parseStartLine(p: Parsed, line: string, start: number, http = false): void {
   if (line.startsWith('SIP/')) {
-    const m = /^(SIP\/\d+\.\d+) (\d{3}) (.*)$/.exec(line) ?? /^(SIP\/\d+\.\d+) (\d{3})$/.exec(line);
-    if (!m) throw new SipParseError(0, `bad status line '${line.slice(0, 80)}'`);
-    p.version = m[1]!;
-    p.status = Number(m[2]);
-    p.reason = m[3] ?? '';
+    // The usual "SIP/2.0 DDD reason" read without regular expressions; anything else (other
+    // versions, odd spacing, a CR inside the reason) takes the regular expressions and their errors.
+    if (line.startsWith('SIP/2.0 ') && line.length >= 11 && isDigit(line.charCodeAt(8)) && isDigit(line.charCodeAt(9)) && isDigit(line.charCodeAt(10))
+      && (line.length === 11 || (line.charCodeAt(11) === SP && line.indexOf('\r', 12) < 0))) {
+      p.version = 'SIP/2.0';
+      p.status = (line.charCodeAt(8) - 48) * 100 + (line.charCodeAt(9) - 48) * 10 + (line.charCodeAt(10) - 48);
+      p.reason = line.length > 12 ? line.slice(12) : '';
+    } else {
+      const m = /^(SIP\/\d+\.\d+) (\d{3}) (.*)$/.exec(line) ?? /^(SIP\/\d+\.\d+) (\d{3})$/.exec(line);
+      if (!m) throw new SipParseError(0, `bad status line '${line.slice(0, 80)}'`);
+      p.version = m[1]!;
+      p.status = Number(m[2]);
+      p.reason = m[3] ?? '';
+    }
     if (p.version !== 'SIP/2.0') throw new SipParseError(0, `unsupported version ${p.version}`);
     if (p.status < 100 || p.status > 699) throw new SipParseError(0, `status code out of range ${p.status}`);
     p.isRequest = false;
@@ -798,12 +811,13 @@ function parseStartLine(p: Parsed, line: string, start: number, http = false): v
   const s1 = line.indexOf(' ');
   const s2 = s1 < 0 ? -1 : line.indexOf(' ', s1 + 1);
   if (s1 <= 0 || s2 < 0) throw new SipParseError(0, `bad request line '${line.slice(0, 80)}'`);
-  const method = line.slice(0, s1);
+  const known = knownMethodAt(line, 0, s1);
+  const method = known ?? line.slice(0, s1);
   const ruri = line.slice(s1 + 1, s2);
-  const version = line.slice(s2 + 1);
-  if (!isToken(method)) throw new SipParseError(0, `bad method in '${line.slice(0, 80)}'`);
+  const version = line.length - s2 === 8 && line.endsWith('SIP/2.0') ? 'SIP/2.0' : line.slice(s2 + 1);
+  if (known === undefined && !isToken(method)) throw new SipParseError(0, `bad method in '${line.slice(0, 80)}'`);
   p.isRequest = true;
-  p.method = METHODS.get(method) ?? method;
+  p.method = method;
   p.ruriStart = start + s1 + 1;
   p.ruriEnd = start + s2;
   // A copy, not a slice of the header text: a branch keeps its URI for the transaction's life, and
@@ -811,10 +825,32 @@ function parseStartLine(p: Parsed, line: string, start: number, http = false): v
   p.ruri = ruri.length < 13 ? ruri : p.buf.toString('latin1', p.ruriStart, p.ruriEnd);
   p.version = version;
   // From here on the request is identified well enough to be answered.
-  if (!ruri || /[\s<>]/.test(ruri) || version.includes(' ')) throw bad('bad Request-Line (extra whitespace or brackets)');
+  if (!ruri || hasSpaceOrBracket(ruri) || version.includes(' ')) throw bad('bad Request-Line (extra whitespace or brackets)');
+  if (version === 'SIP/2.0') return;
   if (http && /^HTTP\/1\.[01]$/.test(version)) return;
   if (!/^SIP\/\d+\.\d+$/i.test(version)) throw bad(`bad SIP version '${version}'`);
   if (version.toUpperCase() !== 'SIP/2.0') throw new SipParseError(505, 'Version Not Supported');
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** What `/[\s<>]/` finds in a latin1 string: JavaScript's white space (NBSP included), `<` or `>`. */
+function hasSpaceOrBracket(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === SP || (c >= 9 && c <= 13) || c === 0xa0 || c === 60 || c === 62) return true;
+  }
+  return false;
+}
+
+/** The method's one string when s[start, end) is a known method (case-sensitive), found without slicing. */
+function knownMethodAt(s: string, start: number, end: number): string | undefined {
+  const cands = METHODS_BY_LENGTH[end - start];
+  if (!cands) return undefined;
+  for (const m of cands) if (sameAt(s, start, m)) return m;
+  return undefined;
 }
 
 /** Canonical names of the common headers, looked up without building a string for the name. */
@@ -822,29 +858,36 @@ const COMMON = ['via', 'from', 'to', 'call-id', 'cseq', 'contact', 'max-forwards
   'content-type', 'user-agent', 'allow', 'supported', 'expires', 'subject', 'server', 'authorization', 'proxy-authorization',
   'www-authenticate', 'proxy-authenticate', 'require', 'proxy-require', 'accept', 'session-expires', 'min-se', 'reason', 'date',
   'organization', 'p-asserted-identity', 'privacy', 'event', 'path'];
-const BY_LENGTH: string[][] = [];
-for (const c of COMMON) (BY_LENGTH[c.length] ??= []).push(c);
 /**
- * The usual spelling on the wire of each common header: a name received exactly so is this
- * string, not a new copy for every header of every message.
+ * The usual spelling on the wire of each common header, by its index in COMMON: a name received
+ * exactly so is this string, not a new copy for every header of every message.
  */
-const WIRE_NAME = new Map<string, string>(COMMON.map((c) => [c, c === 'call-id' ? 'Call-ID' : c === 'cseq' ? 'CSeq' : c === 'www-authenticate' ? 'WWW-Authenticate'
-  : c === 'min-se' ? 'Min-SE' : c === 'p-asserted-identity' ? 'P-Asserted-Identity' : c.replace(/(^|-)([a-z])/g, (_m, d: string, l: string) => d + l.toUpperCase())]));
+const WIRE_NAME: string[] = COMMON.map((c) => c === 'call-id' ? 'Call-ID' : c === 'cseq' ? 'CSeq' : c === 'www-authenticate' ? 'WWW-Authenticate'
+  : c === 'min-se' ? 'Min-SE' : c === 'p-asserted-identity' ? 'P-Asserted-Identity' : c.replace(/(^|-)([a-z])/g, (_m, d: string, l: string) => d + l.toUpperCase()));
+const BY_LENGTH: number[][] = [];
+COMMON.forEach((c, i) => (BY_LENGTH[c.length] ??= []).push(i));
 
-/** The canonical name when text[start, end) is a common header name (any case), found without allocating. */
-function commonLname(text: string, start: number, end: number): string | undefined {
+/** The index in COMMON when text[start, end) is a common header name (any case), found without allocating; else -1. */
+function commonIndex(text: string, start: number, end: number): number {
   const len = end - start;
   const cands = BY_LENGTH[len];
   if (cands) {
-    outer: for (const c of cands) {
+    outer: for (const k of cands) {
+      const c = COMMON[k]!;
       for (let i = 0; i < len; i++) {
         // ASCII letters compare case-insensitively with |0x20; '-' (0x2d) is unchanged by it.
         if ((text.charCodeAt(start + i) | 0x20) !== c.charCodeAt(i)) continue outer;
       }
-      return c;
+      return k;
     }
   }
-  return undefined;
+  return -1;
+}
+
+/** True when text[start, start + s.length) is s, compared without a call into a builtin. */
+function sameAt(text: string, start: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (text.charCodeAt(start + i) !== s.charCodeAt(i)) return false;
+  return true;
 }
 
 function parseBuffer(buf: Buffer, datagram: boolean, lenient = false, http = false): Parsed {
@@ -853,17 +896,15 @@ function parseBuffer(buf: Buffer, datagram: boolean, lenient = false, http = fal
   while (pos < n && (buf[pos] === CR || buf[pos] === LF)) pos++;
   if (pos >= n) throw new SipParseError(0, 'empty message');
   // The message as one latin1 string: characters are bytes, so string indices are offsets. The
-  // whole of it, body included, and the header block's end searched in the string: a
-  // Buffer.indexOf of a string is a call into C++ per message.
+  // whole of it, body included: the header block's end is the first empty line the loop below
+  // meets, and searching for it first (in the string or the Buffer) would read the headers twice.
   const text = buf.toString('latin1', 0, n);
-  const crlf2 = text.indexOf('\r\n\r\n', pos);
-  const textEnd = crlf2 >= 0 ? crlf2 + 4 : n;
   const p: Parsed = {
     buf, text, msgStart: pos, isRequest: false, method: '', version: '', status: 0, reason: '', ruri: '', ruriStart: 0, ruriEnd: 0,
     fields: [], headersEnd: n, bodyStart: n, bodyEnd: n, contentLength: -1, cache: new Array<unknown>(SLOT_KEYS.size), datagram, reparsable: !lenient && !http,
   };
   let le = text.indexOf('\n', pos);
-  if (le < 0) le = textEnd;
+  if (le < 0) le = n;
   const slEnd = le > pos && text.charCodeAt(le - 1) === CR ? le - 1 : le;
   // A request's start line errors are deferred until the headers are indexed, so the request can
   // still be answered (a reply needs its Via, From, To, Call-ID and CSeq).
@@ -877,7 +918,7 @@ function parseBuffer(buf: Buffer, datagram: boolean, lenient = false, http = fal
   pos = le + 1;
   let headerError: SipParseError | null = null;
   let terminated = false;
-  while (pos < textEnd) {
+  while (pos < n) {
     const c0 = text.charCodeAt(pos);
     // Empty line: end of headers.
     if (c0 === LF || (c0 === CR && text.charCodeAt(pos + 1) === LF)) {
@@ -888,18 +929,18 @@ function parseBuffer(buf: Buffer, datagram: boolean, lenient = false, http = fal
     }
     const start = pos;
     le = text.indexOf('\n', pos);
-    if (le < 0) le = textEnd;
+    if (le < 0) le = n;
     // Folded continuation lines (RFC 3261 7.3.1) belong to this header.
     let folded = false;
-    while (le + 1 < textEnd) {
+    while (le + 1 < n) {
       const nc = text.charCodeAt(le + 1);
       if (nc !== SP && nc !== HT) break;
       folded = true;
       const nx = text.indexOf('\n', le + 1);
-      le = nx < 0 ? textEnd : nx;
+      le = nx < 0 ? n : nx;
     }
-    const end = le < textEnd ? le + 1 : textEnd;
-    const contentEnd = le < textEnd && le > start && text.charCodeAt(le - 1) === CR ? le - 1 : le;
+    const end = le < n ? le + 1 : n;
+    const contentEnd = le < n && le > start && text.charCodeAt(le - 1) === CR ? le - 1 : le;
     const colon = text.indexOf(':', start);
     if (colon < 0 || colon >= contentEnd) {
       headerError ??= bad(`header line without colon: '${text.slice(start, Math.min(contentEnd, start + 60))}'`);
@@ -908,10 +949,15 @@ function parseBuffer(buf: Buffer, datagram: boolean, lenient = false, http = fal
     }
     let nameEnd = colon;
     while (nameEnd > start && (text.charCodeAt(nameEnd - 1) === SP || text.charCodeAt(nameEnd - 1) === HT)) nameEnd--;
-    let ln = commonLname(text, start, nameEnd);
-    const wire = ln === undefined ? undefined : WIRE_NAME.get(ln);
-    const name = wire !== undefined && text.startsWith(wire, start) ? wire : text.slice(start, nameEnd);
-    if (ln === undefined) {
+    const k = commonIndex(text, start, nameEnd);
+    let ln: string;
+    let name: string;
+    if (k >= 0) {
+      ln = COMMON[k]!;
+      const wire = WIRE_NAME[k]!;
+      name = sameAt(text, start, wire) ? wire : text.slice(start, nameEnd);
+    } else {
+      name = text.slice(start, nameEnd);
       if (!isToken(name)) headerError ??= bad(`bad header name '${name.slice(0, 40)}'`);
       ln = canonicalName(name);
     }

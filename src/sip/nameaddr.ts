@@ -108,15 +108,54 @@ export function parseHeaderParams(rest: string): ReadonlyMap<string, string | nu
       else if (c === 59 /* ; */) break;
     }
     if (inQuote) throw new SipParseError(400, 'unterminated quoted parameter value');
-    const p = s.slice(i, j).trim();
-    if (p) {
-      const eq = p.indexOf('=');
-      if (eq < 0) params.set(p.toLowerCase(), null);
-      else params.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim());
+    // The parameter is s[a, b) trimmed; its name s[a, ke), its value after the '=' (trimmed).
+    let a = i;
+    let b = Math.min(j, n);
+    while (a < b && isSpace(s.charCodeAt(a))) a++;
+    while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
+    if (a < b) {
+      let eq = a;
+      while (eq < b && s.charCodeAt(eq) !== 61 /* = */) eq++;
+      let ke = eq;
+      while (ke > a && isSpace(s.charCodeAt(ke - 1))) ke--;
+      const name = commonParamName(s, a, ke) ?? s.slice(a, ke).toLowerCase();
+      if (eq === b) {
+        params.set(name, null);
+      } else {
+        let vs = eq + 1;
+        while (vs < b && isSpace(s.charCodeAt(vs))) vs++;
+        params.set(name, s.slice(vs, b));
+      }
     }
     i = j + 1;
   }
   return params;
+}
+
+/** What String.prototype.trim removes from a latin1 string: white space, line ends and NBSP. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
+}
+
+/**
+ * Parameter names most messages carry, each one string: a name found here is not sliced,
+ * lowercased and hashed again for every parameter of every message.
+ */
+const COMMON_PARAMS = ['branch', 'tag', 'rport', 'received', 'lr', 'transport', 'maddr', 'ttl', 'expires', 'q', 'user', 'method', 'alias', 'ob', 'did'];
+const PARAMS_BY_LENGTH: string[][] = [];
+for (const c of COMMON_PARAMS) (PARAMS_BY_LENGTH[c.length] ??= []).push(c);
+
+/** The common parameter name s[start, end) is, compared case-insensitively, or undefined. */
+function commonParamName(s: string, start: number, end: number): string | undefined {
+  const cands = PARAMS_BY_LENGTH[end - start];
+  if (!cands) return undefined;
+  outer: for (const c of cands) {
+    // The names are lowercase letters: |0x20 folds an uppercase letter onto them (and maps no
+    // other character onto a lowercase letter but its uppercase one).
+    for (let k = 0; k < c.length; k++) if ((s.charCodeAt(start + k) | 0x20) !== c.charCodeAt(k)) continue outer;
+    return c;
+  }
+  return undefined;
 }
 
 export function parseNameAddrList(value: string): NameAddr[] {

@@ -31,25 +31,46 @@ function fastVia(raw: string): Via | null {
   if (!raw.startsWith('SIP/2.0/')) return null;
   const sp = raw.indexOf(' ', 8);
   if (sp < 0) return null;
-  const transport = raw.slice(8, sp).toUpperCase();
+  const transport = knownTransport(raw, 8, sp) ?? raw.slice(8, sp).toUpperCase();
   const semi = raw.indexOf(';', sp + 1);
-  const sentBy = semi < 0 ? raw.slice(sp + 1) : raw.slice(sp + 1, semi);
-  if (sentBy.charCodeAt(0) === 91 /* [ */ || sentBy.includes(' ') || sentBy.includes('(')) return null;
-  const colon = sentBy.indexOf(':');
-  const host = colon < 0 ? sentBy : sentBy.slice(0, colon);
+  const end = semi < 0 ? raw.length : semi;
+  // sent-by: host[:port], the host of letters, digits and .-_ (not IPv6, no spaces or comment).
+  let hostEnd = sp + 1;
+  while (hostEnd < end && isHostChar(raw.charCodeAt(hostEnd))) hostEnd++;
+  if (hostEnd === sp + 1) return null;
   let port: number | undefined;
-  if (colon >= 0) {
-    const ps = sentBy.slice(colon + 1);
-    if (!/^\d{1,5}$/.test(ps)) return null;
-    port = Number(ps);
+  if (hostEnd < end) {
+    if (raw.charCodeAt(hostEnd) !== 58 /* : */ || end - hostEnd - 1 < 1 || end - hostEnd - 1 > 5) return null;
+    port = 0;
+    for (let i = hostEnd + 1; i < end; i++) {
+      const d = raw.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return null;
+      port = port * 10 + d;
+    }
     if (port > 65535) return null;
   }
-  if (!host || !HOST_RE.test(host)) return null;
+  const host = raw.slice(sp + 1, hostEnd);
   const params = parseHeaderParams(semi < 0 ? '' : raw.slice(semi));
   return build('SIP/2.0', transport, host, port, params, raw);
 }
 
-const HOST_RE = /^[A-Za-z0-9.\-_]+$/;
+/** Letters, digits, '.', '-' and '_': what a Via host that is not an IPv6 reference is made of. */
+function isHostChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 45 || c === 95;
+}
+
+const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'];
+
+/** The transport's one upper-case string when s[start, end) names a known one in any case. */
+function knownTransport(s: string, start: number, end: number): string | undefined {
+  outer: for (const t of TRANSPORTS) {
+    if (t.length !== end - start) continue;
+    // |0x20 compares ASCII letters case-insensitively (the names are letters only).
+    for (let i = 0; i < t.length; i++) if ((s.charCodeAt(start + i) | 0x20) !== (t.charCodeAt(i) | 0x20)) continue outer;
+    return t;
+  }
+  return undefined;
+}
 
 function build(protocol: string, transport: string, host: string, port: number | undefined, params: ReadonlyMap<string, string | null>, raw: string): Via {
   const get = (k: string): string | undefined => {
