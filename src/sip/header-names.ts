@@ -66,18 +66,19 @@ export function splitTopLevel(v: string): [number, number][] {
     else if (c === 60 /* < */) inAngle = true;
     else if (c === 62 /* > */) inAngle = false;
     else if (c === 44 /* , */ && !inAngle) {
-      out.push(trimRange(v, start, i));
+      pushTrimmed(out, v, start, i);
       start = i + 1;
     }
   }
-  out.push(trimRange(v, start, v.length));
-  return out.filter(([s, e]) => e > s);
+  pushTrimmed(out, v, start, v.length);
+  return out;
 }
 
-function trimRange(v: string, s: number, e: number): [number, number] {
+/** Adds v[s, e) trimmed, unless nothing is left of it. */
+function pushTrimmed(out: [number, number][], v: string, s: number, e: number): void {
   while (s < e && isWs(v.charCodeAt(s))) s++;
   while (e > s && isWs(v.charCodeAt(e - 1))) e--;
-  return [s, e];
+  if (e > s) out.push([s, e]);
 }
 
 export function isWs(c: number): boolean {

@@ -9,6 +9,7 @@ import { canonicalName, isListHeader, splitTopLevel } from './header-names.js';
 import { parseNameAddr, parseNameAddrList, type NameAddr } from './nameaddr.js';
 import { parseUri, type SipUri } from './uri.js';
 import { parseOneVia, parseVia, type Via } from './via.js';
+import { digitsValue, hasSpaceOr, isDigit, isToken } from './chars.js';
 
 export interface HeaderField {
   /** Name as on the wire. */
@@ -119,21 +120,10 @@ const LF = 10;
 const SP = 32;
 const HT = 9;
 
-const TOKEN_CHARS = (() => {
-  const t = new Uint8Array(256);
-  for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`\'~') t[c.charCodeAt(0)] = 1;
-  return t;
-})();
-
 function isSpace(c: number): boolean {
   return c === SP || c === HT || c === CR || c === 10;
 }
 
-function isToken(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) if (!TOKEN_CHARS[s.charCodeAt(i)]) return false;
-  return true;
-}
 
 /**
  * The methods as one string each: a transaction keeps its request's method for seconds, and a
@@ -451,8 +441,9 @@ export class SipMessage {
     const v = m.field('max-forwards')?.value;
     if (v === undefined) return undefined;
     // Leading zeros are legal (RFC 4475 3.1.1.1); the value itself fits in 0..255.
-    if (!/^\d{1,10}$/.test(v) || Number(v) > 255) throw bad(`bad Max-Forwards '${v}'`);
-    return Number(v);
+    const n = digitsValue(v, 10);
+    if (n < 0 || n > 255) throw bad(`bad Max-Forwards '${v}'`);
+    return n;
   }
 
   get contentLength(): number {
@@ -825,25 +816,14 @@ function parseStartLine(p: Parsed, line: string, start: number, http = false): v
   p.ruri = ruri.length < 13 ? ruri : p.buf.toString('latin1', p.ruriStart, p.ruriEnd);
   p.version = version;
   // From here on the request is identified well enough to be answered.
-  if (!ruri || hasSpaceOrBracket(ruri) || version.includes(' ')) throw bad('bad Request-Line (extra whitespace or brackets)');
+  if (!ruri || hasSpaceOr(ruri, SPACE_OR_BRACKET, 60 /* < */, 62 /* > */) || version.includes(' ')) throw bad('bad Request-Line (extra whitespace or brackets)');
   if (version === 'SIP/2.0') return;
   if (http && /^HTTP\/1\.[01]$/.test(version)) return;
   if (!/^SIP\/\d+\.\d+$/i.test(version)) throw bad(`bad SIP version '${version}'`);
   if (version.toUpperCase() !== 'SIP/2.0') throw new SipParseError(505, 'Version Not Supported');
 }
 
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-/** What `/[\s<>]/` finds in a latin1 string: JavaScript's white space (NBSP included), `<` or `>`. */
-function hasSpaceOrBracket(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === SP || (c >= 9 && c <= 13) || c === 0xa0 || c === 60 || c === 62) return true;
-  }
-  return false;
-}
+const SPACE_OR_BRACKET = /[\s<>]/;
 
 /** The method's one string when s[start, end) is a known method (case-sensitive), found without slicing. */
 function knownMethodAt(s: string, start: number, end: number): string | undefined {

@@ -5,6 +5,7 @@
  */
 import { SipParseError } from './errors.js';
 import { splitTopLevel } from './header-names.js';
+import { hasSpaceOr, isJsSpace, isTokenChar } from './chars.js';
 
 export interface NameAddr {
   /** Display name, unquoted, quoted-pairs resolved. */
@@ -19,7 +20,19 @@ export interface NameAddr {
 /** What a value without parameters has: one map for all of them, never written. */
 const NO_PARAMS: ReadonlyMap<string, string | null> = new Map<string, string | null>();
 
-const TOKEN_WORDS = /^[A-Za-z0-9\-.!%*_+`'~]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~]+)*$/;
+const SPACE = /\s/;
+const SPACE_COMMA_QUESTION = /[\s,?]/;
+
+/** `/^[token]+(?:[ \t]+[token]+)*$/`: words of token characters separated by spaces and tabs. */
+function isTokenWords(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || !isTokenChar(s.charCodeAt(0)) || !isTokenChar(s.charCodeAt(n - 1))) return false;
+  for (let i = 1; i < n - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (!isTokenChar(c) && c !== 32 && c !== 9) return false;
+  }
+  return true;
+}
 
 /** The display name as written (quotes and quoted-pairs kept), as Kamailio's $fn/$tn show it. */
 export function rawDisplayName(na: NameAddr | undefined): string | undefined {
@@ -65,14 +78,14 @@ export function parseNameAddr(value: string): NameAddr {
       const dn = raw.slice(0, lt).trim();
       if (dn) {
         // Token display names are words of token characters separated by LWS.
-        if (!TOKEN_WORDS.test(dn)) throw new SipParseError(400, `bad display name '${dn}'`);
+        if (!isTokenWords(dn)) throw new SipParseError(400, `bad display name '${dn}'`);
         displayName = dn;
       }
     }
     const gt = raw.indexOf('>', lt);
     if (gt < 0) throw new SipParseError(400, 'unterminated <URI>');
     uri = raw.slice(lt + 1, gt);
-    if (/\s/.test(uri)) throw new SipParseError(400, `whitespace inside <${uri}>`);
+    if (hasSpaceOr(uri, SPACE)) throw new SipParseError(400, `whitespace inside <${uri}>`);
     rest = raw.slice(gt + 1);
   } else {
     if (displayName !== undefined) throw new SipParseError(400, 'display name without <URI>');
@@ -80,7 +93,7 @@ export function parseNameAddr(value: string): NameAddr {
     uri = (semi >= 0 ? raw.slice(0, semi) : raw).trim();
     rest = semi >= 0 ? raw.slice(semi) : '';
     // An addr-spec cannot contain these without angle brackets (RFC 3261 20.10).
-    if (/[\s,?]/.test(uri)) throw new SipParseError(400, `bad addr-spec '${uri}'`);
+    if (hasSpaceOr(uri, SPACE_COMMA_QUESTION, 44 /* , */, 63 /* ? */)) throw new SipParseError(400, `bad addr-spec '${uri}'`);
   }
   if (!uri) throw new SipParseError(400, 'empty URI');
   const params = parseHeaderParams(rest);
@@ -111,30 +124,25 @@ export function parseHeaderParams(rest: string): ReadonlyMap<string, string | nu
     // The parameter is s[a, b) trimmed; its name s[a, ke), its value after the '=' (trimmed).
     let a = i;
     let b = Math.min(j, n);
-    while (a < b && isSpace(s.charCodeAt(a))) a++;
-    while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
+    while (a < b && isJsSpace(s.charCodeAt(a))) a++;
+    while (b > a && isJsSpace(s.charCodeAt(b - 1))) b--;
     if (a < b) {
       let eq = a;
       while (eq < b && s.charCodeAt(eq) !== 61 /* = */) eq++;
       let ke = eq;
-      while (ke > a && isSpace(s.charCodeAt(ke - 1))) ke--;
+      while (ke > a && isJsSpace(s.charCodeAt(ke - 1))) ke--;
       const name = commonParamName(s, a, ke) ?? s.slice(a, ke).toLowerCase();
       if (eq === b) {
         params.set(name, null);
       } else {
         let vs = eq + 1;
-        while (vs < b && isSpace(s.charCodeAt(vs))) vs++;
+        while (vs < b && isJsSpace(s.charCodeAt(vs))) vs++;
         params.set(name, s.slice(vs, b));
       }
     }
     i = j + 1;
   }
   return params;
-}
-
-/** What String.prototype.trim removes from a latin1 string: white space, line ends and NBSP. */
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
 }
 
 /**

@@ -3,6 +3,7 @@
  * RFC 3261 19.1.4. Values keep their escapes; `unescape` decodes where a comparison needs it.
  */
 import { SipParseError } from './errors.js';
+import { digitsValue, hasSpaceOr, isHostName } from './chars.js';
 
 export interface SipUri {
   scheme: 'sip' | 'sips' | 'tel';
@@ -20,7 +21,7 @@ export interface SipUri {
 /** What a URI without parameters (or headers) has: one map for all of them, never written. */
 const NONE: ReadonlyMap<string, never> = new Map<string, never>();
 
-const HOST_CHAR = /^[A-Za-z0-9.\-_]+$/;
+const BAD_URI_CHAR = /[\s<>"]/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 export function isIPv4(s: string): boolean {
@@ -75,8 +76,8 @@ export function parseUri(text: string): SipUri {
   const raw = text.trim();
   const colon = raw.indexOf(':');
   if (colon <= 0) throw new SipParseError(400, `bad URI '${raw}'`);
-  const scheme = raw.slice(0, colon).toLowerCase();
-  if (/[\s<>"]/.test(raw)) throw new SipParseError(400, `bad characters in URI '${raw}'`);
+  const scheme = colon === 3 && raw.startsWith('sip') ? 'sip' : raw.slice(0, colon).toLowerCase();
+  if (hasSpaceOr(raw, BAD_URI_CHAR, 60 /* < */, 62 /* > */, 34 /* " */)) throw new SipParseError(400, `bad characters in URI '${raw}'`);
   if (scheme === 'tel') return parseTel(raw, colon);
   if (scheme !== 'sip' && scheme !== 'sips') {
     if (!/^[a-z][a-z0-9+.\-]*$/.test(scheme)) throw new SipParseError(400, `bad URI scheme in '${raw}'`);
@@ -130,7 +131,7 @@ export function parseUri(text: string): SipUri {
     } else {
       host = rest;
     }
-    if (!host || !HOST_CHAR.test(host)) throw new SipParseError(400, `bad host in '${raw}'`);
+    if (!isHostName(host)) throw new SipParseError(400, `bad host in '${raw}'`);
   }
   const params = parseParams(paramsPart);
   let headers: ReadonlyMap<string, string> = NONE;
@@ -146,9 +147,8 @@ export function parseUri(text: string): SipUri {
 }
 
 function parsePort(s: string, raw: string): number {
-  if (!/^\d{1,5}$/.test(s)) throw new SipParseError(400, `bad port in '${raw}'`);
-  const n = Number(s);
-  if (n > 65535) throw new SipParseError(400, `bad port in '${raw}'`);
+  const n = digitsValue(s, 5);
+  if (n < 0 || n > 65535) throw new SipParseError(400, `bad port in '${raw}'`);
   return n;
 }
 

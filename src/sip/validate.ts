@@ -6,18 +6,20 @@
 import { SipParseError, bad } from './errors.js';
 import { isKnownMethod, type SipMessage } from './message.js';
 
-/** Headers of which a request carries at most one (RFC 3261 7.3.1: not list-valued). */
+/** Headers of which a request carries at most one (RFC 3261 7.3.1: not list-valued), in the order a repeat is reported. */
 const SINGLE = ['from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-type'];
 
 export function validateRequest(msg: SipMessage): void {
   if (!msg.isRequest) return;
-  const seen = new Uint8Array(SINGLE.length);
+  // Bit i: SINGLE[i] seen once; bit i + 8: seen again.
+  let seen = 0;
   for (const f of msg.headerFields) {
-    const i = SINGLE.indexOf(f.lname);
-    if (i >= 0 && seen[i]! < 2) seen[i]!++;
+    const i = singleIndex(f.lname);
+    if (i >= 0) seen |= seen & (1 << i) ? 1 << (i + 8) : 1 << i;
   }
-  // The first of SINGLE's order that repeats is the one reported.
-  for (let i = 0; i < SINGLE.length; i++) if (seen[i]! > 1) throw bad(`more than one ${SINGLE[i]} header`);
+  if (seen >= 256) {
+    for (let i = 0; i < SINGLE.length; i++) if (seen & (1 << (i + 8))) throw bad(`more than one ${SINGLE[i]} header`);
+  }
   msg.topVia;
   msg.vias();
   const from = msg.from;
@@ -46,6 +48,19 @@ export function validateRequest(msg: SipMessage): void {
   if (expires !== undefined && !/^\d+$/.test(expires)) throw bad(`bad Expires '${expires}'`, 400, 'Expires value is illegal');
   const date = msg.header('date');
   if (date !== undefined && !/GMT$/.test(date)) throw bad(`bad Date '${date}'`);
+}
+
+/** The index in SINGLE of a canonical header name, else -1 (a switch: no string compares for the other headers' names). */
+function singleIndex(lname: string): number {
+  switch (lname) {
+    case 'from': return 0;
+    case 'to': return 1;
+    case 'call-id': return 2;
+    case 'cseq': return 3;
+    case 'max-forwards': return 4;
+    case 'content-type': return 5;
+    default: return -1;
+  }
 }
 
 /** Checks a reply before it is relayed: Via, CSeq, Call-ID, From, To must be usable. */

@@ -6,6 +6,7 @@ import { SipParseError } from './errors.js';
 import { splitTopLevel } from './header-names.js';
 import { isIPv6 } from './uri.js';
 import { parseHeaderParams } from './nameaddr.js';
+import { isHostChar } from './chars.js';
 
 export interface Via {
   protocol: string;
@@ -52,11 +53,6 @@ function fastVia(raw: string): Via | null {
   const host = raw.slice(sp + 1, hostEnd);
   const params = parseHeaderParams(semi < 0 ? '' : raw.slice(semi));
   return build('SIP/2.0', transport, host, port, params, raw);
-}
-
-/** Letters, digits, '.', '-' and '_': what a Via host that is not an IPv6 reference is made of. */
-function isHostChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 45 || c === 95;
 }
 
 const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'];
