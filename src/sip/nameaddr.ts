@@ -6,6 +6,7 @@
 import { SipParseError } from './errors.js';
 import { splitTopLevel } from './header-names.js';
 import { hasSpaceOr, isJsSpace, isTokenChar } from './chars.js';
+import { ParamsBuilder, commonParamName, countChar } from './params.js';
 
 export interface NameAddr {
   /** Display name, unquoted, quoted-pairs resolved. */
@@ -105,8 +106,8 @@ export function parseNameAddr(value: string): NameAddr {
 export function parseHeaderParams(rest: string): ReadonlyMap<string, string | null> {
   const s = rest.trim();
   if (!s) return NO_PARAMS;
-  const params = new Map<string, string | null>();
   if (s[0] !== ';') throw new SipParseError(400, `unexpected text '${s}' after URI`);
+  const kv = new ParamsBuilder(countChar(s, ';'));
   let i = 1;
   const n = s.length;
   while (i < n) {
@@ -133,38 +134,18 @@ export function parseHeaderParams(rest: string): ReadonlyMap<string, string | nu
       while (ke > a && isJsSpace(s.charCodeAt(ke - 1))) ke--;
       const name = commonParamName(s, a, ke) ?? s.slice(a, ke).toLowerCase();
       if (eq === b) {
-        params.set(name, null);
+        kv.set(name, null);
       } else {
         let vs = eq + 1;
         while (vs < b && isJsSpace(s.charCodeAt(vs))) vs++;
-        params.set(name, s.slice(vs, b));
+        kv.set(name, s.slice(vs, b));
       }
     }
     i = j + 1;
   }
-  return params;
+  return kv.done(NO_PARAMS);
 }
 
-/**
- * Parameter names most messages carry, each one string: a name found here is not sliced,
- * lowercased and hashed again for every parameter of every message.
- */
-const COMMON_PARAMS = ['branch', 'tag', 'rport', 'received', 'lr', 'transport', 'maddr', 'ttl', 'expires', 'q', 'user', 'method', 'alias', 'ob', 'did'];
-const PARAMS_BY_LENGTH: string[][] = [];
-for (const c of COMMON_PARAMS) (PARAMS_BY_LENGTH[c.length] ??= []).push(c);
-
-/** The common parameter name s[start, end) is, compared case-insensitively, or undefined. */
-function commonParamName(s: string, start: number, end: number): string | undefined {
-  const cands = PARAMS_BY_LENGTH[end - start];
-  if (!cands) return undefined;
-  outer: for (const c of cands) {
-    // The names are lowercase letters: |0x20 folds an uppercase letter onto them (and maps no
-    // other character onto a lowercase letter but its uppercase one).
-    for (let k = 0; k < c.length; k++) if ((s.charCodeAt(start + k) | 0x20) !== c.charCodeAt(k)) continue outer;
-    return c;
-  }
-  return undefined;
-}
 
 export function parseNameAddrList(value: string): NameAddr[] {
   return splitTopLevel(value).map(([s, e]) => parseNameAddr(value.slice(s, e)));

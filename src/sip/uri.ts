@@ -4,6 +4,7 @@
  */
 import { SipParseError } from './errors.js';
 import { digitsValue, hasSpaceOr, isHostName } from './chars.js';
+import { ParamsBuilder, commonParamName, countChar } from './params.js';
 
 export interface SipUri {
   scheme: 'sip' | 'sips' | 'tel';
@@ -61,15 +62,20 @@ export function unescape(s: string): string {
 
 function parseParams(s: string): ReadonlyMap<string, string | null> {
   if (!s) return NONE;
-  let into: Map<string, string | null> | null = null;
-  for (const p of s.split(';')) {
-    if (!p) continue;
-    into ??= new Map();
-    const eq = p.indexOf('=');
-    if (eq < 0) into.set(p.toLowerCase(), null);
-    else into.set(p.slice(0, eq).toLowerCase(), p.slice(eq + 1));
+  const kv = new ParamsBuilder(countChar(s, ';') + 1);
+  let i = 0;
+  while (i <= s.length) {
+    let j = s.indexOf(';', i);
+    if (j < 0) j = s.length;
+    if (j > i) {
+      let eq = s.indexOf('=', i);
+      if (eq > j) eq = -1;
+      if (eq < 0) kv.set(commonParamName(s, i, j) ?? s.slice(i, j).toLowerCase(), null);
+      else kv.set(commonParamName(s, i, eq) ?? s.slice(i, eq).toLowerCase(), s.slice(eq + 1, j));
+    }
+    i = j + 1;
   }
-  return into ?? NONE;
+  return kv.done(NONE);
 }
 
 export function parseUri(text: string): SipUri {

@@ -97,3 +97,23 @@ describe('hex', () => {
     expect(stableHash('ab', 'c')).not.toBe(stableHash('a', 'bc'));
   });
 });
+
+describe('parameter maps', () => {
+  it('behave as the Map they replace: a repeated name keeps its place with the last value, iteration in order', () => {
+    const p = parseHeaderParams(';a=1;lr;A=2;b');
+    expect(p.size).toBe(3);
+    expect([p.get('a'), p.get('lr'), p.get('b'), p.get('c')]).toEqual(['2', null, null, undefined]);
+    expect([p.has('lr'), p.has('x')]).toEqual([true, false]);
+    expect([...p]).toEqual([['a', '2'], ['lr', null], ['b', null]]);
+    expect([...p.keys()]).toEqual(['a', 'lr', 'b']);
+    expect([...p.values()]).toEqual(['2', null, null]);
+    const seen: string[] = [];
+    p.forEach((v, k) => seen.push(`${k}=${v}`));
+    expect(seen).toEqual(['a=2', 'lr=null', 'b=null']);
+    expect(new Map(p)).toEqual(new Map([['a', '2'], ['lr', null], ['b', null]]));
+  });
+  it('in URIs too, with empty parameters skipped', () => {
+    const u = SipMessage.parse(Buffer.from(`INVITE sip:b@h;Transport=TCP;;LR;x=1;x=2 SIP/2.0\r\n${HEADERS}`)).parsedRuri();
+    expect([...u.params]).toEqual([['transport', 'TCP'], ['lr', null], ['x', '2']]);
+  });
+});
