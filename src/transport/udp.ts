@@ -74,12 +74,7 @@ export class UdpTransport implements Transport {
       return false;
     }
     try {
-      l.sock.send(data, t.port, t.address, (e) => {
-        if (e) {
-          this.stats.sendErrors++;
-          this.env.error(e, `udp send to ${t.address}:${t.port}`);
-        }
-      });
+      l.sock.send(data, t.port, t.address, this.afterSend);
     } catch (e) {
       this.stats.sendErrors++;
       this.env.error(e instanceof Error ? e : new Error(String(e)), `udp send to ${t.address}:${t.port}`);
@@ -89,6 +84,16 @@ export class UdpTransport implements Transport {
     this.stats.bytesSent += data.length;
     return true;
   }
+
+  /**
+   * The callback of every send: one function, not a closure per datagram. Node reports a failed
+   * send only to a callback (without one it is lost silently); its error names the address and port.
+   */
+  private readonly afterSend = (e: Error | null): void => {
+    if (!e) return;
+    this.stats.sendErrors++;
+    this.env.error(e, 'udp send');
+  };
 
   private listenerFor(t: SendTarget): UdpListener | undefined {
     const family = familyOf(t.address);

@@ -65,6 +65,25 @@ describe('TransportManager', () => {
     client.close();
   });
 
+  it('counts and reports a UDP send the kernel refuses (a datagram over 64 KiB), and goes on sending', async () => {
+    const errors: string[] = [];
+    const tm = new TransportManager({ onMessage: () => undefined, onError: (e, where) => errors.push(`${where}: ${e.message}`) });
+    await tm.listen([parseListen('udp:127.0.0.1:0')]);
+    managers.push(tm);
+    const client = createSocket('udp4');
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+    const got: string[] = [];
+    client.on('message', (m) => got.push(m.toString()));
+    const to = { proto: 'udp' as const, address: '127.0.0.1', port: client.address().port };
+    tm.send(to, Buffer.alloc(70000));
+    tm.send(to, Buffer.from('after'));
+    await until(() => errors.length === 1 && got.length === 1);
+    expect(tm.stats.sendErrors).toBe(1);
+    expect(errors[0]).toMatch(/EMSGSIZE 127\.0\.0\.1:\d+/);
+    expect(got).toEqual(['after']);
+    client.close();
+  });
+
   it('frames TCP streams split across writes and several messages per write, answers CRLF pings', async () => {
     const { tm, got } = await start(['tcp:127.0.0.1:0']);
     const port = tm.sockets()[0]!.port;
