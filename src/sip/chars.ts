@@ -42,15 +42,39 @@ export function isDigit(c: number): boolean {
 
 /** The value of `/^\d{1,max}$/` (max <= 15), else -1. */
 export function digitsValue(s: string, max: number): number {
-  const n = s.length;
-  if (n === 0 || n > max) return -1;
+  return digitsValueAt(s, 0, s.length, max);
+}
+
+/** digitsValue of s[start, end), without slicing it. */
+export function digitsValueAt(s: string, start: number, end: number, max: number): number {
+  const n = end - start;
+  if (n <= 0 || n > max) return -1;
   let v = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < end; i++) {
     const d = s.charCodeAt(i) - 48;
     if (d < 0 || d > 9) return -1;
     v = v * 10 + d;
   }
   return v;
+}
+
+/** True when s[start, start + t.length) is t, compared a character at a time (no builtin call). */
+export function sameAt(s: string, start: number, t: string): boolean {
+  for (let i = 0; i < t.length; i++) if (s.charCodeAt(start + i) !== t.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * True when s[start, start + lower.length) is `lower` with its ASCII letters in any case
+ * (`lower` in lower case; only a letter matches its upper-case form, nothing else is folded).
+ */
+export function sameIgnoringCaseAt(s: string, start: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const c = s.charCodeAt(start + i);
+    const l = lower.charCodeAt(i);
+    if (c !== l && !(c === l - 32 && l >= 97 && l <= 122)) return false;
+  }
+  return true;
 }
 
 /** JavaScript's `\s` below 256: tab, LF, VT, FF, CR, space and NBSP. */

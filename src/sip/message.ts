@@ -9,7 +9,7 @@ import { canonicalName, isListHeader, splitTopLevel } from './header-names.js';
 import { parseNameAddr, parseNameAddrList, type NameAddr } from './nameaddr.js';
 import { parseUri, type SipUri } from './uri.js';
 import { parseOneVia, parseVia, type Via } from './via.js';
-import { digitsValue, hasSpaceOr, isDigit, isToken } from './chars.js';
+import { digitsValue, hasSpaceOr, isDigit, isToken, sameAt, sameIgnoringCaseAt } from './chars.js';
 
 export interface HeaderField {
   /** Name as on the wire. */
@@ -849,25 +849,9 @@ COMMON.forEach((c, i) => (BY_LENGTH[c.length] ??= []).push(i));
 
 /** The index in COMMON when text[start, end) is a common header name (any case), found without allocating; else -1. */
 function commonIndex(text: string, start: number, end: number): number {
-  const len = end - start;
-  const cands = BY_LENGTH[len];
-  if (cands) {
-    outer: for (const k of cands) {
-      const c = COMMON[k]!;
-      for (let i = 0; i < len; i++) {
-        // ASCII letters compare case-insensitively with |0x20; '-' (0x2d) is unchanged by it.
-        if ((text.charCodeAt(start + i) | 0x20) !== c.charCodeAt(i)) continue outer;
-      }
-      return k;
-    }
-  }
+  const cands = BY_LENGTH[end - start];
+  if (cands) for (const k of cands) if (sameIgnoringCaseAt(text, start, COMMON[k]!)) return k;
   return -1;
-}
-
-/** True when text[start, start + s.length) is s, compared without a call into a builtin. */
-function sameAt(text: string, start: number, s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (text.charCodeAt(start + i) !== s.charCodeAt(i)) return false;
-  return true;
 }
 
 function parseBuffer(buf: Buffer, datagram: boolean, lenient = false, http = false): Parsed {

@@ -6,6 +6,8 @@
  * where a Map is a hash table of at least four entries (issue 14: allocation per call).
  * Never changed after parsing; iteration (rare: formatting a URI) goes through a Map made then.
  */
+import { sameIgnoringCaseAt } from './chars.js';
+
 export class ParamMap implements ReadonlyMap<string, string | null> {
   private map: Map<string, string | null> | null = null;
 
@@ -114,12 +116,6 @@ for (const c of COMMON_PARAMS) (PARAMS_BY_LENGTH[c.length] ??= []).push(c);
 /** The common parameter name s[start, end) is, compared case-insensitively, or undefined. */
 export function commonParamName(s: string, start: number, end: number): string | undefined {
   const cands = PARAMS_BY_LENGTH[end - start];
-  if (!cands) return undefined;
-  outer: for (const c of cands) {
-    // The names are lowercase letters: |0x20 folds an uppercase letter onto them (and maps no
-    // other character onto a lowercase letter but its uppercase one).
-    for (let k = 0; k < c.length; k++) if ((s.charCodeAt(start + k) | 0x20) !== c.charCodeAt(k)) continue outer;
-    return c;
-  }
+  if (cands) for (const c of cands) if (sameIgnoringCaseAt(s, start, c)) return c;
   return undefined;
 }

@@ -6,7 +6,7 @@ import { SipParseError } from './errors.js';
 import { splitTopLevel } from './header-names.js';
 import { isIPv6 } from './uri.js';
 import { parseHeaderParams } from './nameaddr.js';
-import { isHostChar } from './chars.js';
+import { digitsValueAt, isHostChar, sameIgnoringCaseAt } from './chars.js';
 
 export interface Via {
   protocol: string;
@@ -41,14 +41,9 @@ function fastVia(raw: string): Via | null {
   if (hostEnd === sp + 1) return null;
   let port: number | undefined;
   if (hostEnd < end) {
-    if (raw.charCodeAt(hostEnd) !== 58 /* : */ || end - hostEnd - 1 < 1 || end - hostEnd - 1 > 5) return null;
-    port = 0;
-    for (let i = hostEnd + 1; i < end; i++) {
-      const d = raw.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) return null;
-      port = port * 10 + d;
-    }
-    if (port > 65535) return null;
+    if (raw.charCodeAt(hostEnd) !== 58 /* : */) return null;
+    port = digitsValueAt(raw, hostEnd + 1, end, 5);
+    if (port < 0 || port > 65535) return null;
   }
   const host = raw.slice(sp + 1, hostEnd);
   const params = parseHeaderParams(semi < 0 ? '' : raw.slice(semi));
@@ -56,14 +51,13 @@ function fastVia(raw: string): Via | null {
 }
 
 const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'];
+const TRANSPORTS_LOWER = TRANSPORTS.map((t) => t.toLowerCase());
 
 /** The transport's one upper-case string when s[start, end) names a known one in any case. */
 function knownTransport(s: string, start: number, end: number): string | undefined {
-  outer: for (const t of TRANSPORTS) {
-    if (t.length !== end - start) continue;
-    // |0x20 compares ASCII letters case-insensitively (the names are letters only).
-    for (let i = 0; i < t.length; i++) if ((s.charCodeAt(start + i) | 0x20) !== (t.charCodeAt(i) | 0x20)) continue outer;
-    return t;
+  for (let k = 0; k < TRANSPORTS.length; k++) {
+    const t = TRANSPORTS_LOWER[k]!;
+    if (t.length === end - start && sameIgnoringCaseAt(s, start, t)) return TRANSPORTS[k];
   }
   return undefined;
 }

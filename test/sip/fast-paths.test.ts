@@ -52,6 +52,12 @@ describe('header names', () => {
       ['VIA', 'via'], ['from', 'from'], ['t', 'to'], ['Call-Id', 'call-id'], ['CSEQ', 'cseq'], ['X-Foo', 'x-foo'],
     ]);
   });
+  it('folds only letters: a name with a CR where a common name has its hyphen is no such header', () => {
+    // CR (0x0d) | 0x20 is '-' (0x2d): a case fold by |0x20 alone took "Call\rID" for Call-ID.
+    expect(() => parse('OPTIONS sip:b@h SIP/2.0', HEADERS.replace('Call-ID: c', 'Call\rID: c'))).toThrow(/bad header name/);
+    expect(() => parseOneVia('SIP/2.0/U\x04P h')).not.toThrow();
+    expect(parseOneVia('SIP/2.0/U\x04P h').transport).toBe('U\x04P');
+  });
   it('ends the header block at the first empty line, CRLF or bare LF, and leaves the body alone', () => {
     const m = SipMessage.parse(Buffer.from('MESSAGE sip:b@h SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nFrom: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: c\nCSeq: 1 MESSAGE\nContent-Length: 12\n\nX: y\r\n\r\nabcd'));
     expect(m.headerFields.map((f) => f.lname)).toEqual(['via', 'from', 'to', 'call-id', 'cseq', 'content-length']);
