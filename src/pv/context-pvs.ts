@@ -22,7 +22,6 @@ const ro = (get: (ctx: MsgContext, arg: string, index: number | null) => PvValue
 /** The Kamailio release whose KEMI and PVs kemi-proxy follows ($version(num)). */
 export const KAMAILIO_VERSION = '5.6.3';
 
-
 function flagBit(arg: string): number {
   const n = Number(arg);
   if (!Number.isInteger(n) || n < 0 || n > 31) throw new Error(`invalid flag index '${arg}'`);

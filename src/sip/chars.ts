@@ -36,10 +36,6 @@ export function isHostName(s: string): boolean {
   return true;
 }
 
-export function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
 /** The value of `/^\d{1,max}$/` (max <= 15), else -1. */
 export function digitsValue(s: string, max: number): number {
   return digitsValueAt(s, 0, s.length, max);

@@ -5,11 +5,11 @@
  * Request-URI is the exception (a rewrite is seen at once, as $ru is).
  */
 import { SipParseError, bad } from './errors.js';
-import { canonicalName, isListHeader, splitTopLevel } from './header-names.js';
+import { canonicalName, isListHeader, isWs, splitTopLevel } from './header-names.js';
 import { parseNameAddr, parseNameAddrList, type NameAddr } from './nameaddr.js';
 import { parseUri, type SipUri } from './uri.js';
 import { parseOneVia, parseVia, type Via } from './via.js';
-import { digitsValue, hasSpaceOr, isDigit, isToken, sameAt, sameIgnoringCaseAt } from './chars.js';
+import { digitsValue, digitsValueAt, hasSpaceOr, isToken, sameAt, sameIgnoringCaseAt } from './chars.js';
 
 export interface HeaderField {
   /** Name as on the wire. */
@@ -119,11 +119,6 @@ const CR = 13;
 const LF = 10;
 const SP = 32;
 const HT = 9;
-
-function isSpace(c: number): boolean {
-  return c === SP || c === HT || c === CR || c === 10;
-}
-
 
 /**
  * The methods as one string each: a transaction keeps its request's method for seconds, and a
@@ -644,14 +639,14 @@ export class SipMessage {
       } else if (c === 34) inQuote = true;
       else if (c === 44 /* , */) {
         let e = i;
-        while (e > f.valueStart && isSpace(t.charCodeAt(e - 1))) e--;
+        while (e > f.valueStart && isWs(t.charCodeAt(e - 1))) e--;
         let n = i + 1;
-        while (n < f.valueEnd && isSpace(t.charCodeAt(n))) n++;
+        while (n < f.valueEnd && isWs(t.charCodeAt(n))) n++;
         return { f, firstEnd: e, secondStart: n };
       }
     }
     let e = f.valueEnd;
-    while (e > f.valueStart && isSpace(t.charCodeAt(e - 1))) e--;
+    while (e > f.valueStart && isWs(t.charCodeAt(e - 1))) e--;
     return { f, firstEnd: e, secondStart: -1 };
   }
 
@@ -782,10 +777,10 @@ function parseStartLine(p: Parsed, line: string, start: number, http = false): v
   if (line.startsWith('SIP/')) {
     // The usual "SIP/2.0 DDD reason" read without regular expressions; anything else (other
     // versions, odd spacing, a CR inside the reason) takes the regular expressions and their errors.
-    if (line.startsWith('SIP/2.0 ') && line.length >= 11 && isDigit(line.charCodeAt(8)) && isDigit(line.charCodeAt(9)) && isDigit(line.charCodeAt(10))
-      && (line.length === 11 || (line.charCodeAt(11) === SP && line.indexOf('\r', 12) < 0))) {
+    const code = line.length >= 11 && line.startsWith('SIP/2.0 ') ? digitsValueAt(line, 8, 11, 3) : -1;
+    if (code >= 0 && (line.length === 11 || (line.charCodeAt(11) === SP && line.indexOf('\r', 12) < 0))) {
       p.version = 'SIP/2.0';
-      p.status = (line.charCodeAt(8) - 48) * 100 + (line.charCodeAt(9) - 48) * 10 + (line.charCodeAt(10) - 48);
+      p.status = code;
       p.reason = line.length > 12 ? line.slice(12) : '';
     } else {
       const m = /^(SIP\/\d+\.\d+) (\d{3}) (.*)$/.exec(line) ?? /^(SIP\/\d+\.\d+) (\d{3})$/.exec(line);

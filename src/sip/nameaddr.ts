@@ -146,7 +146,6 @@ export function parseHeaderParams(rest: string): ReadonlyMap<string, string | nu
   return kv.done(NO_PARAMS);
 }
 
-
 export function parseNameAddrList(value: string): NameAddr[] {
   return splitTopLevel(value).map(([s, e]) => parseNameAddr(value.slice(s, e)));
 }
