@@ -24,7 +24,9 @@
  * `--step-rates auto` (500..5000/500): rates rise until a step is not clean, then one step at
  * twice the last clean rate. A target may carry kemi-proxy options, `kemi:OPT=VALUE:...` runs
  * `--OPT VALUE` (e.g. `--target kemi,kemi:overload=off,kemi:workers=2,kamailio`); `kemi:build=DIR`
- * runs the build in DIR (a worktree of another commit, built) for a before/after in one run.
+ * runs the build in DIR (a worktree of another commit, built) for a before/after in one run;
+ * `kemi:node=FLAG+FLAG` adds node flags to that target (e.g. `node=--max-semi-space-size=16`).
+ * `kemi` runs kemi-proxy's defaults, the overload guard on.
  * `--rounds N` (with `--rates`) interleaves the targets instead: all of them are started and warmed
  * up, then each rate is run on every target back to back, N times over; a target's figure at a rate
  * is the median of its N steps (clean when all N were), so a busy minute of a shared box falls on
@@ -98,10 +100,15 @@ async function startKemi(spec: string): Promise<Target> {
   }
   const build = opts.get('build');
   opts.delete('build');
+  // node=FLAG+FLAG: node flags for this target only (e.g. node=--max-semi-space-size=16).
+  const node = opts.get('node');
+  opts.delete('node');
   const extra = ['--log-level', 'warn'];
   for (const [k, v] of opts) extra.push(`--${k}`, ...(v === '' ? [] : [v]));
-  const h: ProxyHandle = await startProxy({ script, extraArgs: extra, cli: build ? resolve(build, 'dist/src/cli.js') : undefined });
-  const label = [...opts].map(([k, v]) => (v === '' ? k : `${k}=${v}`)).concat(build ? [`build=${build}`] : []).join(',');
+  // kemi-proxy as users run it: the overload guard at its default unless the target says
+  // overload=MS|off (startProxy turns it off for functional tests).
+  const h: ProxyHandle = await startProxy({ script, extraArgs: extra, overloadDefault: true, cli: build ? resolve(build, 'dist/src/cli.js') : undefined, nodeArgs: node ? node.split('+') : undefined });
+  const label = [...opts].map(([k, v]) => (v === '' ? k : `${k}=${v}`)).concat(build ? [`build=${build}`] : [], node ? [`node=${node}`] : []).join(',');
   return { name: `kemi-proxy(${label})`, pid: h.pid, port: h.port, stop: () => h.stop() };
 }
 

@@ -73,6 +73,8 @@ export interface ProxyOptions {
   overloadDefault?: boolean;
   /** Another build's dist/src/cli.js (a bench comparing two commits); this checkout's by default. */
   cli?: string;
+  /** Node flags before the script, after KEMI_PROXY_NODE_ARGS (a bench comparing V8 settings). */
+  nodeArgs?: readonly string[];
 }
 
 /** Starts kemi-proxy (node dist/src/cli.js) and waits until it says it is ready. */
@@ -92,7 +94,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   args.push(...extra);
   // Profiling a bench's proxy: KEMI_PROXY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (Node refuses --cpu-prof in NODE_OPTIONS).
   // The young-generation size `npm start` and the workers run with (src/ops/cluster.ts).
-  const nodeArgs = withLatencyGc((process.env.KEMI_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  const nodeArgs = withLatencyGc([...(process.env.KEMI_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(opts.nodeArgs ?? [])]);
   const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
