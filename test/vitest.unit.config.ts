@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     root: '.',
-    include: ['test/{sip,engine,kemi,pv,ops,state,transport,check,context,drachtio,media,testing,tm}/**/*.test.ts', 'test/*.test.ts'],
+    include: ['test/{sip,engine,kemi,pv,ops,state,transport,check,context,core,drachtio,media,testing,tm}/**/*.test.ts', 'test/*.test.ts'],
     // These start redis-server.
     exclude: ['test/kemi/ndb-redis.test.ts', 'test/state/store.test.ts'],
     environment: 'node',

@@ -17,6 +17,10 @@
  * progress (To tag, ACK, CANCEL, BYE, PRACK, UPDATE) and retransmissions tm already knows always
  * go through (proxy.ts `shedding`), so calls already set up finish. Only UDP is watched.
  *
+ * A refused request is remembered for 4-8 s (by Call-ID and CSeq number): its retransmissions,
+ * which the backlog often already holds, get the same 503 instead of a decision of their own, which
+ * could admit and relay a request whose UAC has already taken the first 503 as the final answer.
+ *
  * It also measures event-loop lag (how late a `tickMs` timer fires) and utilization, for /metrics.
  */
 import { createHistogram, performance, type EventLoopUtilization, type RecordableHistogram } from 'node:perf_hooks';
@@ -24,6 +28,10 @@ import { createHistogram, performance, type EventLoopUtilization, type Recordabl
 /** Per window with a full backlog, the admitted fraction is multiplied by this, down to MIN_ADMITTED. */
 const DECREASE = 0.85;
 const MIN_ADMITTED = 0.1;
+/** A refused request is remembered for one to two of these (ms): two generations, swapped. */
+const REFUSALS_KEPT_MS = 4000;
+/** Refusals one generation keeps at most (about 8 MB of keys): a flood is bounded. */
+const MAX_REFUSALS = 100_000;
 /** libuv's most datagrams read from one socket in one loop turn (uv__udp_io). */
 export const UDP_READS_PER_TURN = 32;
 
@@ -50,8 +58,12 @@ export class OverloadGuard {
   admitted = 1;
   /** Utilization of the last full window (0..1), for /metrics. */
   utilization = 0;
-  /** Requests answered 503 by the guard (kemi_overload_rejected_total). */
+  /** Requests answered 503 by the guard (kemi_overload_rejected_total); retransmissions not counted. */
   rejected = 0;
+  /** Keys (Call-ID and CSeq number) of requests refused lately: this generation and the one before. */
+  private refusals = new Set<string>();
+  private olderRefusals = new Set<string>();
+  private refusalsSince = 0;
   /** How late the lag timer fired, in ns (at least 1): read and reset by /metrics. */
   readonly lag: RecordableHistogram = createHistogram();
   readonly backlogMs: number;
@@ -105,6 +117,30 @@ export class OverloadGuard {
     m.set(socket, (m.get(socket) ?? 0) + 1);
   }
 
+  /** Some refusals are remembered: requests that are not new dialogs' may be their retransmissions. */
+  get remembersRefusals(): boolean {
+    return this.refusals.size > 0 || this.olderRefusals.size > 0;
+  }
+
+  /** Whether the request of this key (its Call-ID and CSeq number) was refused lately. */
+  wasRefused(key: string): boolean {
+    return this.refusals.has(key) || this.olderRefusals.has(key);
+  }
+
+  /** Remembers a refusal so that the request's retransmissions are refused too. */
+  noteRefusal(key: string): void {
+    if (this.refusals.size < MAX_REFUSALS) this.refusals.add(key);
+  }
+
+  /** Starts a new generation of refusals every REFUSALS_KEPT_MS, dropping the one before the last. */
+  forgetRefusals(now: number): void {
+    if (now - this.refusalsSince < REFUSALS_KEPT_MS) return;
+    this.refusalsSince = now;
+    if (!this.remembersRefusals) return;
+    this.olderRefusals = this.refusals;
+    this.refusals = new Set();
+  }
+
   /** When a turn last found every UDP socket it read drained (performance.now() ms). */
   get drainedAt(): number {
     return this.dryAt;
@@ -128,6 +164,7 @@ export class OverloadGuard {
     // No reads since the last tick: the socket was empty.
     if (this.turnsSinceTick === 0 && this.turnReads === 0) this.dryAt = now;
     this.turnsSinceTick = 0;
+    this.forgetRefusals(now);
     const dt = now - this.windowStart;
     if (dt < this.windowMs) return;
     this.windowStart = now;

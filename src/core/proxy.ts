@@ -376,6 +376,20 @@ export class KemiProxy implements ProxyServices, TmCore {
     return !this.tm?.lookup(msg);
   }
 
+  /**
+   * A new dialog the overload guard refuses (503 + Retry-After, before the script), or a
+   * retransmission of one it refused, which gets the same answer even once the guard admits again.
+   */
+  private refusedUnderOverload(msg: SipMessage): boolean {
+    if (!this.shedding(msg)) return false;
+    const g = this.overload;
+    const key = `${msg.callId} ${msg.cseq.seq}`;
+    if (g.wasRefused(key)) return true;
+    if (!g.active || !g.shed()) return false;
+    g.noteRefusal(key);
+    return true;
+  }
+
   private badMessage(data: Buffer, rcv: ReceiveInfo, e: unknown): void {
     this.stats.parseErrors++;
     const reason = e instanceof Error ? e.message : String(e);
@@ -421,7 +435,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     const ctx = new MsgContext(msg, rcv, this);
     ctx.msgId = ++this.msgIds;
     ctx.startedAt = performance.now();
-    if (this.overload.active && this.shedding(msg) && this.overload.shed()) {
+    if ((this.overload.active || this.overload.remembersRefusals) && this.refusedUnderOverload(msg)) {
       this.sendReply(ctx, 503, 'Service Unavailable', 'Retry-After: 1\r\n');
       return;
     }

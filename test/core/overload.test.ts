@@ -54,6 +54,26 @@ describe('OverloadGuard controller', () => {
     expect(sheds(g, 100)).toBe(0);
   });
 
+  it('remembers a refusal for one to two generations of 4 s, so retransmissions get the same answer', () => {
+    const g = new OverloadGuard({ backlogMs: 1000 });
+    g.forgetRefusals(0);
+    expect(g.remembersRefusals).toBe(false);
+    g.noteRefusal('c1 1');
+    expect(g.remembersRefusals).toBe(true);
+    expect(g.wasRefused('c1 1')).toBe(true);
+    expect(g.wasRefused('c1 2')).toBe(false);
+    g.forgetRefusals(3999);
+    expect(g.wasRefused('c1 1')).toBe(true);
+    g.forgetRefusals(4000); // a new generation: the last one is still asked
+    expect(g.wasRefused('c1 1')).toBe(true);
+    g.noteRefusal('c2 1');
+    g.forgetRefusals(8000);
+    expect(g.wasRefused('c1 1')).toBe(false);
+    expect(g.wasRefused('c2 1')).toBe(true);
+    g.forgetRefusals(12000);
+    expect(g.remembersRefusals).toBe(false);
+  });
+
   it('never sheds when off (0)', () => {
     const g = new OverloadGuard(0);
     g.start();
