@@ -65,20 +65,33 @@ export class ParamMap implements ReadonlyMap<string, string | null> {
 }
 
 /**
+ * Values with more parameters than this go into a Map: the flat list finds a name again by a
+ * linear scan, which over thousands of distinct names (one crafted 60 KB header) is quadratic.
+ */
+const MAX_FLAT = 16;
+
+/**
  * A [name, value, ...] list being built, sized for at most `max` parameters up front: an array
- * grown by push() starts at 17 slots, more than most values' parameters need.
+ * grown by push() starts at 17 slots, more than most values' parameters need. More than MAX_FLAT
+ * parameters are kept in a Map instead.
  */
 export class ParamsBuilder {
-  private readonly kv: (string | null)[];
+  private readonly kv: (string | null)[] | null;
+  private readonly map: Map<string, string | null> | null;
   private n = 0;
 
   constructor(max: number) {
-    this.kv = new Array<string | null>(2 * max);
+    this.kv = max <= MAX_FLAT ? new Array<string | null>(2 * max) : null;
+    this.map = max <= MAX_FLAT ? null : new Map();
   }
 
   /** Adds name=value; a name given again replaces its value in place, as Map.set would. */
   set(name: string, value: string | null): void {
     const kv = this.kv;
+    if (kv === null) {
+      this.map!.set(name, value);
+      return;
+    }
     for (let i = 0; i < this.n; i += 2) {
       if (kv[i] === name) {
         kv[i + 1] = value;
@@ -92,9 +105,11 @@ export class ParamsBuilder {
 
   /** The parameters, or `empty` when there were none. */
   done(empty: ReadonlyMap<string, string | null>): ReadonlyMap<string, string | null> {
+    const kv = this.kv;
+    if (kv === null) return this.map!.size > 0 ? this.map! : empty;
     if (this.n === 0) return empty;
-    this.kv.length = this.n;
-    return new ParamMap(this.kv);
+    kv.length = this.n;
+    return new ParamMap(kv);
   }
 }
 

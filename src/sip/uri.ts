@@ -63,13 +63,16 @@ export function unescape(s: string): string {
 function parseParams(s: string): ReadonlyMap<string, string | null> {
   if (!s) return NONE;
   const kv = new ParamsBuilder(countChar(s, ';') + 1);
+  // The first '=' at or after i (-1: none left), searched again only once passed: searching from
+  // each parameter to the next '=' would read a long run of flags once per flag.
+  let nextEq = s.indexOf('=');
   let i = 0;
   while (i <= s.length) {
     let j = s.indexOf(';', i);
     if (j < 0) j = s.length;
     if (j > i) {
-      let eq = s.indexOf('=', i);
-      if (eq > j) eq = -1;
+      if (nextEq >= 0 && nextEq < i) nextEq = s.indexOf('=', i);
+      const eq = nextEq >= 0 && nextEq < j ? nextEq : -1;
       if (eq < 0) kv.set(commonParamName(s, i, j) ?? s.slice(i, j).toLowerCase(), null);
       else kv.set(commonParamName(s, i, eq) ?? s.slice(i, eq).toLowerCase(), s.slice(eq + 1, j));
     }

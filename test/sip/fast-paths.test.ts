@@ -122,4 +122,12 @@ describe('parameter maps', () => {
     const u = SipMessage.parse(Buffer.from(`INVITE sip:b@h;Transport=TCP;;LR;x=1;x=2 SIP/2.0\r\n${HEADERS}`)).parsedRuri();
     expect([...u.params]).toEqual([['transport', 'TCP'], ['lr', null], ['x', '2']]);
   });
+  it('hold many parameters the same way (past the flat list, a Map), flags before and after values', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `p${i}`);
+    const text = names.map((n, i) => (i % 3 === 0 ? `${n}=v${i}` : n)).join(';') + ';P0=last';
+    const want = names.map((n, i) => [n, n === 'p0' ? 'last' : i % 3 === 0 ? `v${i}` : null]);
+    expect([...parseHeaderParams(`;${text}`)]).toEqual(want);
+    const u = SipMessage.parse(Buffer.from(`INVITE sip:b@h;${text} SIP/2.0\r\n${HEADERS}`)).parsedRuri();
+    expect([...u.params]).toEqual(want);
+  });
 });
