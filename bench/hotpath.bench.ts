@@ -5,7 +5,10 @@
  * call. It measures what the proxy's code costs (parse, script, tm, serialise), apart from the
  * kernel's UDP path and from what other processes do to wall-clock figures on a shared machine.
  *
- *   npx tsc -p . && node dist/bench/hotpath.bench.js [--calls 20000] [--rate 1000] [--script routes/route.lua]
+ *   npx tsc -p . && node dist/bench/hotpath.bench.js [--calls 20000] [--rate 1000] [--script routes/route.lua] [--shed]
+ *
+ * `--shed`: the measured calls are refused by the overload guard instead (INVITE answered 503, the
+ * UAC's ACK to it), what each call costs the proxy while it sheds load.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5000' },
     rate: { type: 'string', default: '1000' },
     script: { type: 'string', default: 'routes/route.lua' },
+    shed: { type: 'boolean', default: false },
     /** Writes a heap snapshot after the measured calls, while the last wait_timer of them are live. */
     'heap-snapshot': { type: 'string' },
   },
@@ -151,8 +155,25 @@ async function main(): Promise<void> {
     if (!relayed('BYE', UAC)) failed++;
     await clock.advance(step);
   };
+  /** A call the guard refuses: INVITE, our 503, the UAC's ACK to it (same branch, our To tag). */
+  const refused = async (): Promise<void> => {
+    n++;
+    proxy.onMessage(uacRequest('INVITE', n, 1, `sip:bob@${UAS.address}:${UAS.port};transport=UDP`, [], '', 1), rcvFrom(UAC));
+    const sent = transports.take();
+    const r = sent.length === 1 ? SipMessage.parse(sent[0]!.data) : undefined;
+    if (r?.status !== 503) return void failed++;
+    proxy.onMessage(uacRequest('ACK', n, 1, `sip:bob@${UAS.address}:${UAS.port};transport=UDP`, [], r.to.tag ?? '', 1), rcvFrom(UAC));
+    if (transports.take().length !== 0) failed++;
+    await clock.advance(step);
+  };
   const warm = Number(values.warmup);
   for (let i = 0; i < warm; i++) await call();
+  const measured = values.shed ? refused : call;
+  if (values.shed) {
+    // Refuse every new dialog from here on (the guard's controller does not run: overloadBacklogMs 0).
+    proxy.overload.admitted = 0;
+    for (let i = 0; i < warm; i++) await refused();
+  }
   const calls = Number(values.calls);
   failed = 0;
   // Young-generation (scavenge) pauses of the measured calls: their length is what a message
@@ -164,11 +185,11 @@ async function main(): Promise<void> {
   gcObs.observe({ entryTypes: ['gc'] });
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  for (let i = 0; i < calls; i++) await call();
+  for (let i = 0; i < calls; i++) await measured();
   const wall = performance.now() - t0;
   const c = process.cpuUsage(c0);
   const heap = process.memoryUsage().heapUsed;
-  console.log(`${calls} calls (${failed} failed) through ${values.script}: ${(((c.user + c.system) / 1000 / calls) * 1000).toFixed(1)} µs CPU per call ` +
+  console.log(`${calls} ${values.shed ? 'refused ' : ''}calls (${failed} failed) through ${values.script}: ${(((c.user + c.system) / 1000 / calls) * 1000).toFixed(1)} µs CPU per call ` +
     `(${((c.user + c.system) / 1000 / calls).toFixed(3)} CPU s/1000 calls; user ${(c.user / 1e6).toFixed(2)} s, sys ${(c.system / 1e6).toFixed(2)} s, wall ${(wall / 1000).toFixed(2)} s), heap used ${(heap / 1048576).toFixed(0)} MB`);
   console.log('(includes building and parsing the UAC/UAS side of each call in this process)');
   await new Promise((r) => setTimeout(r, 100));

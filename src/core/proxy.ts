@@ -181,7 +181,8 @@ export class KemiProxy implements ProxyServices, TmCore {
   overload = new OverloadGuard(0);
 
   async start(): Promise<void> {
-    this.overload = new OverloadGuard(this.cfg.overloadBacklogMs ?? 0);
+    const t = this.transports;
+    this.overload = new OverloadGuard({ backlogMs: this.cfg.overloadBacklogMs ?? 0, backlog: t.udpBacklog ? () => t.udpBacklog?.() : undefined });
     this.overload.start();
     const defines = new Map(Object.entries(this.cfg.defines ?? {}).map(([k, v]) => [k, String(v)]));
     for (const m of this.deps.modules) {

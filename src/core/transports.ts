@@ -23,6 +23,12 @@ export interface CoreTransports extends ConnectionQueries {
   reloadCertificates(): boolean;
   listen(specs: readonly ListenSpec[]): Promise<void>;
   sockets(): readonly ListenSocket[];
+  /**
+   * How full the fullest UDP receive buffer is (queued bytes as a share of its size), for the
+   * overload guard; undefined where the OS does not tell. Optional: transports without kernel
+   * sockets (the offline harness) have none.
+   */
+  udpBacklog?(): number | undefined;
   /** Sends one message; false when it could not be sent. */
   send(target: SendTarget, data: Buffer): boolean;
   close(): Promise<void>;

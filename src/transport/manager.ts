@@ -159,6 +159,11 @@ export class TransportManager implements ConnectionQueries {
     }
   }
 
+  /** The fullest UDP receive buffer, as a share of its size; undefined without UDP or where the OS does not tell. */
+  udpBacklog(): number | undefined {
+    return this.udp?.backlog();
+  }
+
   /** Sends one message; false only on an immediate failure (async failures go to onError). */
   send(t: SendTarget, data: Buffer): boolean {
     if (t.proto === 'udp' && this.udp) return this.udp.send(t, data);

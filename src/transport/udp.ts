@@ -7,10 +7,12 @@ import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { familyOf, newCounters, type Transport, type TransportEnv } from './transport.js';
 import { socketId, type ListenSocket, type ListenSpec, type SendTarget, type UdpBind } from './types.js';
+import { UdpQueueProbe, type UdpQueueSocket } from './udp-queue.js';
 
 interface UdpListener {
   info: ListenSocket;
   sock: Socket;
+  queue: UdpQueueSocket;
 }
 
 export class UdpTransport implements Transport {
@@ -18,6 +20,7 @@ export class UdpTransport implements Transport {
   readonly stats = newCounters();
   private readonly listeners: UdpListener[] = [];
   private infos: ListenSocket[] = [];
+  private readonly queues = new UdpQueueProbe(() => this.listeners.map((l) => l.queue));
 
   /**
    * @param bind 'shared': a plain bind (in a cluster worker, the primary's shared handle). Else each
@@ -57,9 +60,15 @@ export class UdpTransport implements Transport {
       if (data.length <= 4 && (data[0] === 13 || data[0] === 10 || data.length === 0)) return;
       env.deliver(data, { proto: 'udp', srcAddress: r.address, srcPort: r.port, localAddress: info.address, localPort: info.port, family });
     });
-    this.listeners.push({ info, sock });
+    this.listeners.push({ info, sock, queue: { port, family, bufferBytes: sock.getRecvBufferSize() } });
     this.infos = [...this.infos, info];
+    this.queues.reset();
     return info;
+  }
+
+  /** The fullest receive buffer of our sockets, as a share of its size; undefined where unknown (udp-queue.ts). */
+  backlog(): number | undefined {
+    return this.queues.fullness();
   }
 
   send(t: SendTarget, data: Buffer): boolean {
@@ -109,5 +118,6 @@ export class UdpTransport implements Transport {
     await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.sock.close(() => r()))));
     this.listeners.length = 0;
     this.infos = [];
+    this.queues.reset();
   }
 }

@@ -74,6 +74,42 @@ describe('OverloadGuard controller', () => {
     expect(g.remembersRefusals).toBe(false);
   });
 
+  it('sheds at once, before the threshold, when the kernel says the receive queue is near overflowing', () => {
+    const g = new OverloadGuard({ backlogMs: 1000 });
+    g.adjust(300, 250, false);
+    expect(g.active).toBe(false);
+    g.adjust(300, 250, true);
+    expect(g.admitted).toBeCloseTo(0.85);
+    g.adjust(550, 250, true);
+    expect(g.admitted).toBeCloseTo(0.85 ** 2);
+    // Not deep any more, not drained either, under the threshold: holds.
+    g.adjust(800, 250, false);
+    expect(g.admitted).toBeCloseTo(0.85 ** 2);
+  });
+
+  it('reads the kernel queue only while the socket is not being drained, and sheds on a deep one', async () => {
+    let reads = 0;
+    // A threshold no loop here reaches: only the kernel queue can start the shedding.
+    const g = new OverloadGuard({ backlogMs: 600_000, windowMs: 20, tickMs: 5, backlog: () => (reads++, 0.9) });
+    g.start();
+    try {
+      await new Promise((r) => setTimeout(r, 150)); // idle: every tick finds the socket empty
+      expect(reads).toBe(0);
+      expect(g.active).toBe(false);
+      // Every loop turn reads libuv's 32 from one socket: never drained.
+      const until = performance.now() + 5000;
+      while (!g.active && performance.now() < until) {
+        for (let i = 0; i < 32; i++) g.noteDatagram(5060);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      expect(reads).toBeGreaterThan(0);
+      expect(g.active).toBe(true);
+      expect(g.queueFullness).toBe(0.9);
+    } finally {
+      g.stop();
+    }
+  });
+
   it('never sheds when off (0)', () => {
     const g = new OverloadGuard(0);
     g.start();
