@@ -8,6 +8,7 @@ import cluster from 'node:cluster';
 import { parseCli, USAGE } from './ops/config.js';
 import { startProxy, type RunningProxy } from './app/start.js';
 import { Logger } from './lib/log.js';
+import { UDP_BATCH_FLAG, udpSendsBatched } from './ops/node-flags.js';
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'check' || process.argv[2] === 'types') {
@@ -45,6 +46,9 @@ async function main(): Promise<void> {
   // A bug on one message must not take the proxy down: log it and go on with the next.
   process.on('uncaughtException', (e) => log.err(`uncaught exception: ${e.stack ?? e.message}`));
   process.on('unhandledRejection', (e) => log.err(`unhandled rejection: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
+  if (cluster.isPrimary && !udpSendsBatched()) {
+    log.info(`UDP sends: one system call per datagram (node ${UDP_BATCH_FLAG} batches them, as npm start and --workers do)`);
+  }
   try {
     proxy = await startProxy(cfg, log, { handleSignals: true });
   } catch (e) {

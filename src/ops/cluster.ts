@@ -26,7 +26,7 @@
  *   so usrloc and htable data are one set for all workers (Redis, when configured, is used by the
  *   workers directly).
  */
-import { workerExecArgv } from './gc-flags.js';
+import { workerExecArgv } from './node-flags.js';
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';

@@ -7,7 +7,7 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { withLatencyGc } from '../../src/ops/gc-flags.js';
+import { withProxyFlags } from '../../src/ops/node-flags.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -94,7 +94,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   args.push(...extra);
   // Profiling a bench's proxy: KEMI_PROXY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (Node refuses --cpu-prof in NODE_OPTIONS).
   // The young-generation size `npm start` and the workers run with (src/ops/cluster.ts).
-  const nodeArgs = withLatencyGc([...(process.env.KEMI_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(opts.nodeArgs ?? [])]);
+  const nodeArgs = withProxyFlags([...(process.env.KEMI_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(opts.nodeArgs ?? [])]);
   const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

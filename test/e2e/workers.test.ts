@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { ownerOf } from '../../src/ops/cluster.js';
-import { v8PoolSize } from '../../src/ops/gc-flags.js';
+import { v8PoolSize } from '../../src/ops/node-flags.js';
 import { freePort, REPO, startProxy, startSipp, type ProxyHandle, type SippHandle } from './harness.js';
 import { rpcCall } from '../../src/ops/ctl.js';
 
@@ -76,7 +76,7 @@ describe('--workers 2', () => {
     const psx = await rpcCall(`127.0.0.1:${rport}`, 'core.psx', []);
     const procs = psx.result as { PID: number; DSC: string }[];
     expect(procs.length).toBe(3);
-    // Each worker runs with its share of the cores as V8's thread pool (src/ops/gc-flags.ts).
+    // Each worker runs with its share of the cores as V8's thread pool (src/ops/node-flags.ts).
     for (const p of procs.filter((q) => q.DSC.includes('worker'))) {
       const argv = readFileSync(`/proc/${p.PID}/cmdline`, 'utf8').split('\0');
       expect(argv).toContain(`--v8-pool-size=${v8PoolSize(availableParallelism(), 2)}`);
