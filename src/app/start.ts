@@ -35,7 +35,7 @@ export async function startProxy(cfg: ProxyConfig, logger: Logger, opts: StartOp
   // Workers share the primary's embedded store; Redis they reach themselves.
   const state: StateStore = link && cfg.state === 'memory' ? new IpcStore() : await openStore(cfg.state, (level, text) => logger.log(level, text));
   const handover = link
-    ? { index: link.index, count: link.count, ownerOf: (callId: string) => ownerOf(callId, link.count), ownerOfBranch: link.ownerOfBranch.bind(link), udpBind: link.udpBind, forward: link.forward.bind(link), flush: link.flush.bind(link), connections: link }
+    ? { index: link.index, count: link.count, ownerOf: (callId: string) => ownerOf(callId, link.count), ownerOfBranch: link.ownerOfBranch.bind(link), udpBind: link.udpBind, forward: link.forward.bind(link), flush: link.flush.bind(link), shareOverload: link.shareOverload.bind(link), connections: link }
     : null;
   const proxy = new KemiProxy(cfg, { logger, state, modules, catalog: KEMI_CATALOG, handover, handleSignals: opts.handleSignals });
   // drachtio-srf apps hold their calls on one connection: every message of them must reach one process.
@@ -73,7 +73,12 @@ export async function startProxy(cfg: ProxyConfig, logger: Logger, opts: StartOp
       // Constructing one installs prom-client's worker-side answer to the primary's scrape requests.
       void new AggregatorRegistry();
       rpc = withRpc(new RpcServer());
-      await link.attach({ onMessage: (data, rcv) => proxy.onMessage(data, rcv, true), rpc, branchPrefix: branchPrefix() });
+      await link.attach({
+        onMessage: (data, rcv) => proxy.onMessage(data, rcv, true),
+        rpc,
+        branchPrefix: branchPrefix(),
+        onPeerOverload: (a) => proxy.overload.notePeerAdmitted(a),
+      });
       return { proxy, stop };
     }
     if (cfg.metrics) {

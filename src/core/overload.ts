@@ -55,7 +55,15 @@ export interface OverloadOptions {
    * read at most once per window, and only while the socket is not being drained.
    */
   readonly backlog?: () => number | undefined;
+  /**
+   * With workers: told the admitted fraction at the end of each window in which it is below 1 or
+   * has just changed, for the other workers (notePeerAdmitted).
+   */
+  readonly share?: (admitted: number) => void;
 }
+
+/** How long another worker's admitted fraction holds without being told again (ms). */
+const PEER_HOLD_MS = 1000;
 
 export class OverloadGuard {
   private timer: NodeJS.Timeout | null = null;
@@ -87,6 +95,10 @@ export class OverloadGuard {
   private readonly windowMs: number;
   private readonly tickMs: number;
   private readonly backlog: (() => number | undefined) | undefined;
+  private readonly share: ((admitted: number) => void) | undefined;
+  /** The lowest admitted fraction of the other workers, and until when it holds. */
+  private peerAdmitted = 1;
+  private peerUntil = 0;
 
   constructor(o: OverloadOptions | number) {
     const opts: OverloadOptions = typeof o === 'number' ? { backlogMs: o } : o;
@@ -94,6 +106,7 @@ export class OverloadGuard {
     this.windowMs = opts.windowMs ?? 250;
     this.tickMs = opts.tickMs ?? 10;
     this.backlog = opts.backlog;
+    this.share = opts.share;
   }
 
   start(): void {
@@ -111,7 +124,25 @@ export class OverloadGuard {
 
   /** Shedding now (some new dialogs are refused): checked before the per-request test. */
   get active(): boolean {
-    return this.admitted < 1;
+    return this.effective() < 1;
+  }
+
+  /**
+   * The fraction admitted: this process's, or lower when another worker sheds. With workers, the
+   * worker that reads a source's datagrams hands the calls other workers own over to them: when
+   * it is the one overloaded (its socket full), only the owners can shed those calls.
+   */
+  effective(): number {
+    if (this.peerUntil === 0) return this.admitted;
+    if (performance.now() < this.peerUntil) return Math.min(this.admitted, this.peerAdmitted);
+    this.peerUntil = 0;
+    return this.admitted;
+  }
+
+  /** The lowest admitted fraction of the other workers now (1 when none sheds). */
+  notePeerAdmitted(admitted: number, now = performance.now()): void {
+    this.peerAdmitted = admitted;
+    this.peerUntil = admitted < 1 ? now + PEER_HOLD_MS : 0;
   }
 
   /**
@@ -119,7 +150,7 @@ export class OverloadGuard {
    * Call only for dialog-creating requests, while `active`.
    */
   shed(): boolean {
-    this.credit += 1 - this.admitted;
+    this.credit += 1 - this.effective();
     if (this.credit < 0.5) return false;
     this.credit -= 1;
     this.rejected++;
@@ -190,7 +221,10 @@ export class OverloadGuard {
     const elu = performance.eventLoopUtilization();
     this.utilization = performance.eventLoopUtilization(elu, this.elu!).utilization;
     this.elu = elu;
-    if (this.backlogMs > 0) this.adjust(now - this.dryAt, dt, this.deepQueue(now - this.dryAt));
+    if (this.backlogMs <= 0) return;
+    const before = this.admitted;
+    this.adjust(now - this.dryAt, dt, this.deepQueue(now - this.dryAt));
+    if (this.share && (this.admitted < 1 || before < 1)) this.share(this.admitted);
   }
 
   /** Whether the kernel's receive queue is near overflowing, read only when not drained lately. */
@@ -217,7 +251,7 @@ export class OverloadGuard {
     } else if (this.admitted < 1 && fullMs < dt) {
       // The socket ran dry during this window.
       this.admitted = Math.min(1, this.admitted + 0.1);
-      if (this.admitted === 1) this.credit = 0;
+      if (this.effective() === 1) this.credit = 0;
     }
   }
 }

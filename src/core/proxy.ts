@@ -77,6 +77,8 @@ export interface Handover {
   /** Queues a message read here for its owner; flush() sends what was queued. */
   forward(owner: number, data: Buffer, rcv: ReceiveInfo): void;
   flush(): void;
+  /** Tells the other workers this worker's admitted fraction (overload.ts `share`). */
+  shareOverload?(admitted: number): void;
 }
 
 /**
@@ -182,7 +184,12 @@ export class KemiProxy implements ProxyServices, TmCore {
 
   async start(): Promise<void> {
     const t = this.transports;
-    this.overload = new OverloadGuard({ backlogMs: this.cfg.overloadBacklogMs ?? 0, backlog: t.udpBacklog ? () => t.udpBacklog?.() : undefined });
+    const h = this.handover;
+    this.overload = new OverloadGuard({
+      backlogMs: this.cfg.overloadBacklogMs ?? 0,
+      backlog: t.udpBacklog ? () => t.udpBacklog?.() : undefined,
+      share: h?.shareOverload ? (a) => h.shareOverload?.(a) : undefined,
+    });
     this.overload.start();
     const defines = new Map(Object.entries(this.cfg.defines ?? {}).map(([k, v]) => [k, String(v)]));
     for (const m of this.deps.modules) {

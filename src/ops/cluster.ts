@@ -51,7 +51,9 @@ type IpcMessage =
   | { k: 'rpc'; id: number; method: string; params: RpcParams }
   | { k: 'rpc-res'; id: number; ok: boolean; result?: unknown; code?: number; error?: string }
   | { k: 'state'; id: number; op: StateOp; args: unknown[] }
-  | { k: 'state-res'; id: number; ok: boolean; value?: unknown; error?: string };
+  | { k: 'state-res'; id: number; ok: boolean; value?: unknown; error?: string }
+  /** Worker to primary: its overload guard's admitted fraction; primary to worker: the lowest of the others'. */
+  | { k: 'overload'; admitted: number };
 
 /** A stream connection a worker holds, as the other workers learn of it. */
 interface ConnNote {
@@ -129,6 +131,8 @@ export interface WorkerLink {
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void;
   /** Sends what forward() queued: one datagram per worker for everything read in a poll phase. */
   flush(): void;
+  /** Tells the other workers (through the primary) this worker's overload guard's admitted fraction. */
+  shareOverload(admitted: number): void;
   /** Messages and datagrams handed to and from the other workers. */
   readonly handoverStats: Readonly<HandoverStats>;
   /**
@@ -144,6 +148,8 @@ export interface WorkerHandlers {
   rpc: RpcServer;
   /** What every branch this worker makes starts with. */
   branchPrefix: string;
+  /** The lowest admitted fraction of the other workers' overload guards, when it changes. */
+  onPeerOverload(admitted: number): void;
 }
 
 /** Where a worker's stream connection is found by the others: its id, and its protocol and peer. */
@@ -257,6 +263,10 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
     else this.here?.closeWebSocket(h.connId, h.status, h.data.toString('utf8'));
   }
 
+  shareOverload(admitted: number): void {
+    if (process.connected) process.send!({ k: 'overload', admitted } satisfies IpcMessage);
+  }
+
   /** Wires the worker to the primary and its peers: messages handed over, RPC calls, and "ready". */
   async attach(h: WorkerHandlers): Promise<void> {
     const channel = new PeerChannel(process.env.KEMI_CLUSTER_SECRET ?? '', (x) => this.handed(x, h.onMessage));
@@ -265,6 +275,7 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
     process.on('message', (m: IpcMessage) => {
       // IPC's advanced serialization gives back a Buffer as a Uint8Array.
       if (m.k === 'handover') this.handed({ ...m.h, data: Buffer.from(m.h.data.buffer, m.h.data.byteOffset, m.h.data.byteLength) }, h.onMessage);
+      else if (m.k === 'overload') h.onPeerOverload(m.admitted);
       else if (m.k === 'peers') {
         channel.setPorts(m.ports);
         this.branchPrefixes = m.branchPrefixes;
@@ -388,6 +399,8 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
     else log.info(`UDP with ${cfg.workers} workers: ${how}; each source is read by one worker`);
   }
   const peerPorts: number[] = new Array<number>(cfg.workers).fill(0);
+  /** Each worker's overload guard's admitted fraction, as it last told (1: not shedding). */
+  const admitted: number[] = new Array<number>(cfg.workers).fill(1);
   const branchPrefixes: string[] = new Array<string>(cfg.workers).fill('');
   /** Every worker learns every worker's hand-over port and branch prefix (again when one restarts). */
   const announcePeers = (): void => {
@@ -414,6 +427,12 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
         break;
       case 'handover':
         workers[m.to]?.send(m);
+        break;
+      case 'overload':
+        admitted[i] = m.admitted;
+        workers.forEach((w, j) => {
+          if (j !== i) w?.send({ k: 'overload', admitted: Math.min(1, ...admitted.filter((_, x) => x !== j)) } satisfies IpcMessage);
+        });
         break;
       case 'conn':
         if (m.open) conns.set(connKey(m.note), m.note);
@@ -448,6 +467,8 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
       workers[i] = null;
       peerPorts[i] = 0;
       branchPrefixes[i] = '';
+      // A dead worker sheds nothing (the others stop holding its fraction within a second anyway).
+      admitted[i] = 1;
       announcePeers();
       // Its connections died with it.
       for (const [key, note] of conns) {

@@ -110,6 +110,47 @@ describe('OverloadGuard controller', () => {
     }
   });
 
+  it("sheds at another worker's fraction while it is told, and stops when told 1 or no longer told", () => {
+    const g = new OverloadGuard({ backlogMs: 1000 });
+    expect(g.active).toBe(false);
+    g.notePeerAdmitted(0.5);
+    expect(g.active).toBe(true);
+    expect(g.effective()).toBe(0.5);
+    expect(sheds(g, 100)).toBe(50);
+    g.notePeerAdmitted(1);
+    expect(g.active).toBe(false);
+    g.notePeerAdmitted(0.2, performance.now() - 1500); // told more than the hold (1 s) ago
+    expect(g.active).toBe(false);
+    // Its own fraction, when lower, wins.
+    g.adjust(3000, 3000);
+    g.notePeerAdmitted(0.9);
+    expect(g.effective()).toBeCloseTo(g.admitted);
+    expect(g.effective()).toBeLessThan(0.9);
+  });
+
+  it('tells the other workers its fraction each window it sheds, and once more when it stops', async () => {
+    const told: number[] = [];
+    const g = new OverloadGuard({ backlogMs: 600_000, windowMs: 20, tickMs: 5, backlog: () => 0.9, share: (a) => told.push(a) });
+    g.start();
+    try {
+      const until = performance.now() + 5000;
+      while (told.length < 3 && performance.now() < until) {
+        for (let i = 0; i < 32; i++) g.noteDatagram(5060);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      expect(told.length).toBeGreaterThanOrEqual(3);
+      expect(told.every((a) => a < 1)).toBe(true);
+      // Idle now: every tick finds the socket empty, the fraction climbs back to 1 and is told.
+      while (told.at(-1) !== 1 && performance.now() < until + 5000) await new Promise((r) => setTimeout(r, 10));
+      expect(told.at(-1)).toBe(1);
+      const n = told.length;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(told.length).toBe(n);
+    } finally {
+      g.stop();
+    }
+  });
+
   it('never sheds when off (0)', () => {
     const g = new OverloadGuard(0);
     g.start();
