@@ -108,6 +108,10 @@ function loopMetrics(r: Registry, o: OverloadCounters): PerformanceObserver {
     name: 'kemi_overload_admitted_ratio', help: 'Share of new dialogs the overload guard lets through now (1: not shedding)',
     registers: [r], aggregator: 'min', collect() { admitted.set(o.admitted ?? 1); },
   });
+  const queue = new Gauge({
+    name: 'kemi_udp_receive_queue_ratio', help: 'How full the fullest UDP receive buffer was at the overload guard\'s last look (0..1; read from the kernel, Linux, only while the socket is not drained; else 0)',
+    registers: [r], aggregator: 'max', collect() { queue.set(o.queueFullness ?? 0); },
+  });
   const gc = new Histogram({
     name: 'kemi_gc_pause_seconds', help: 'Garbage collection pauses by kind (major, minor, incremental, weakcb)',
     labelNames: ['kind'], buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1], registers: [r],

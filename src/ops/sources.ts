@@ -64,6 +64,8 @@ export interface OverloadCounters {
   readonly rejected: number;
   /** Fraction of new dialogs admitted now (1: not shedding). */
   readonly admitted?: number;
+  /** The fullest UDP receive buffer at the guard's last read of the kernel's queue (0..1; 0 when drained). */
+  readonly queueFullness?: number;
   /** Event-loop utilization (0..1) of the guard's last window. */
   readonly utilization?: number;
   /** Event-loop lag samples in ns (perf_hooks RecordableHistogram): read and reset at each scrape. */

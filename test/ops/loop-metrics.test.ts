@@ -43,9 +43,16 @@ describe('event loop and GC metrics', () => {
     expect(value(text, 'kemi_event_loop_lag_p99_seconds')).toBeGreaterThanOrEqual(value(text, 'kemi_event_loop_lag_p50_seconds'));
     expect(value(text, 'kemi_event_loop_utilization')).toBeGreaterThan(0);
     expect(value(text, 'kemi_overload_admitted_ratio')).toBe(1);
+    expect(value(text, 'kemi_udp_receive_queue_ratio')).toBe(0);
     // The next scrape covers only the time since this one: the 120 ms block is not in it.
     await sleep(50);
     expect(value(await metrics.text(), 'kemi_event_loop_lag_max_seconds')).toBeLessThan(value(text, 'kemi_event_loop_lag_max_seconds'));
+  });
+
+  it("reports the guard's last look at the kernel's receive queue", async () => {
+    const { guard, metrics } = setup();
+    guard.queueFullness = 0.4;
+    expect(value(await metrics.text(), 'kemi_udp_receive_queue_ratio')).toBe(0.4);
   });
 
   it('counts every GC pause by kind in kemi_gc_pause_seconds', async () => {
