@@ -73,6 +73,8 @@ class LastSends implements CoreTransports {
 const PROXY = { address: '127.0.0.1', port: 5060 };
 const UAC = { address: '127.0.0.1', port: 5061 };
 const UAS = { address: '127.0.0.1', port: 5070 };
+/** The R-URI of every call's requests, as uac.xml sends them. */
+const BOB = `sip:bob@${UAS.address}:${UAS.port};transport=UDP`;
 const SDP = 'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
 
 function rcvFrom(src: { address: string; port: number }): ReceiveInfo {
@@ -136,7 +138,7 @@ async function main(): Promise<void> {
   };
   const call = async (): Promise<void> => {
     n++;
-    proxy.onMessage(uacRequest('INVITE', n, 1, `sip:bob@${UAS.address}:${UAS.port};transport=UDP`, [], '', 1), rcvFrom(UAC));
+    proxy.onMessage(uacRequest('INVITE', n, 1, BOB, [], '', 1), rcvFrom(UAC));
     const inv = relayed('INVITE', UAS);
     if (!inv) return void failed++;
     proxy.onMessage(uasReply(inv, 180, 'Ringing', n), rcvFrom(UAS));
@@ -145,10 +147,9 @@ async function main(): Promise<void> {
     const ok = relayed('INVITE', UAC);
     if (!ok) return void failed++;
     const routes = ok.headers('record-route').reverse();
-    const ruri = `sip:bob@${UAS.address}:${UAS.port};transport=UDP`;
-    proxy.onMessage(uacRequest('ACK', n, 1, ruri, routes, `uas${n}`, 2), rcvFrom(UAC));
+    proxy.onMessage(uacRequest('ACK', n, 1, BOB, routes, `uas${n}`, 2), rcvFrom(UAC));
     transports.take();
-    proxy.onMessage(uacRequest('BYE', n, 2, ruri, routes, `uas${n}`, 3), rcvFrom(UAC));
+    proxy.onMessage(uacRequest('BYE', n, 2, BOB, routes, `uas${n}`, 3), rcvFrom(UAC));
     const bye = relayed('BYE', UAS);
     if (!bye) return void failed++;
     proxy.onMessage(uasReply(bye, 200, 'OK', n), rcvFrom(UAS));
@@ -158,11 +159,11 @@ async function main(): Promise<void> {
   /** A call the guard refuses: INVITE, our 503, the UAC's ACK to it (same branch, our To tag). */
   const refused = async (): Promise<void> => {
     n++;
-    proxy.onMessage(uacRequest('INVITE', n, 1, `sip:bob@${UAS.address}:${UAS.port};transport=UDP`, [], '', 1), rcvFrom(UAC));
+    proxy.onMessage(uacRequest('INVITE', n, 1, BOB, [], '', 1), rcvFrom(UAC));
     const sent = transports.take();
     const r = sent.length === 1 ? SipMessage.parse(sent[0]!.data) : undefined;
     if (r?.status !== 503) return void failed++;
-    proxy.onMessage(uacRequest('ACK', n, 1, `sip:bob@${UAS.address}:${UAS.port};transport=UDP`, [], r.to.tag ?? '', 1), rcvFrom(UAC));
+    proxy.onMessage(uacRequest('ACK', n, 1, BOB, [], r.to.tag ?? '', 1), rcvFrom(UAC));
     if (transports.take().length !== 0) failed++;
     await clock.advance(step);
   };

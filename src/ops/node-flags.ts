@@ -13,7 +13,8 @@
  * at once, the ones behind it wait until the turn ends and go out together, up to 20 per sendmmsg.
  * A message read in the same turn is answered a few hundred microseconds later at most, and the
  * system calls per call drop: 5-30% less CPU per call in bench/sipp-bench.ts on a 2-core VM
- * where a system call is dear (the more messages a loop turn handles, the more; README, Benchmarks). The datagrams are the same, in the same order.
+ * where a system call is dear (the more messages a loop turn handles, the more; README,
+ * Benchmarks). The datagrams are the same, in the same order.
  *
  * Background threads: each Node process starts 4 V8 platform threads (concurrent marking,
  * parallel scavenges, sweeping, compilation). With several workers on few cores the workers'
