@@ -25,23 +25,40 @@ function findRepo(from: string): string {
 export const SCENARIOS = join(REPO, 'test/e2e/scenarios');
 const CLI = join(REPO, 'dist/src/cli.js');
 
-/** A port free for both UDP and TCP on 127.0.0.1 right now. */
+/**
+ * Ports this process hands out: below the kernel's ephemeral range (32768 up on Linux), so that no
+ * socket bound to port 0 (a SIPp's media or control socket, a proxy's outgoing TCP connection) can
+ * take one between our check and the bind of the process we give it to; and never the same one twice
+ * in a process, so that two SIPps or a SIPp and a proxy started side by side cannot get the same port
+ * before either has bound it. Each test file starts at a random place in the range.
+ */
+const PORT_LOW = 10_000;
+const PORT_HIGH = 30_000; // rtpengine's media ports in the rtpengine tests start here (rtpengine-call.ts)
+let nextPort = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW));
+
+function takePort(): number {
+  const p = nextPort;
+  nextPort = nextPort + 1 >= PORT_HIGH ? PORT_LOW : nextPort + 1;
+  return p;
+}
+
+function bindsFree(port: number): Promise<boolean> {
+  return new Promise<boolean>((res) => {
+    const srv = createServer();
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+  }).then((tcpFree) => tcpFree && new Promise<boolean>((res) => {
+    const s = createSocket('udp4');
+    s.once('error', () => res(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => res(true)));
+  }));
+}
+
+/** A port free for both UDP and TCP on 127.0.0.1 right now, not handed out before by this process. */
 export async function freePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = await new Promise<number>((res, rej) => {
-      const srv = createServer();
-      srv.once('error', rej);
-      srv.listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => res(p));
-      });
-    });
-    const udpFree = await new Promise<boolean>((res) => {
-      const s = createSocket('udp4');
-      s.once('error', () => res(false));
-      s.bind(port, '127.0.0.1', () => s.close(() => res(true)));
-    });
-    if (udpFree) return port;
+  for (let i = 0; i < 200; i++) {
+    const port = takePort();
+    if (await bindsFree(port)) return port;
   }
   throw new Error('no free port');
 }
