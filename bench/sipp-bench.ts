@@ -26,7 +26,8 @@
  * `--OPT VALUE` (e.g. `--target kemi,kemi:overload=off,kemi:workers=2,kamailio`); `kemi:build=DIR`
  * runs the build in DIR (a worktree of another commit, built) for a before/after in one run;
  * `kemi:node=FLAG+FLAG` adds node flags to that target (e.g. `node=--max-semi-space-size=16`).
- * `kemi` runs kemi-proxy's defaults, the overload guard on.
+ * `kemi` runs kemi-proxy's defaults, the overload guard on. `direct` runs the same steps with no
+ * proxy (the uac sends to the uas): the latency floor of the SIPps and the machine.
  * `--rounds N` (with `--rates`) interleaves the targets instead: all of them are started and warmed
  * up, then each rate is run on every target back to back, N times over; a target's figure at a rate
  * is the median of its N steps (clean when all N were), so a busy minute of a shared box falls on
@@ -86,7 +87,17 @@ const seconds = Number(values.seconds);
 const transport = values.transport as 'u1' | 't1';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface Target { name: string; pid: number; port: number; stop(): Promise<void> }
+/** A proxy under test (pid: its process tree's CPU is counted), or no proxy (`direct`). */
+interface Target { name: string; pid: number | null; port: number; stop(): Promise<void> }
+
+/**
+ * `direct`: no proxy, the uac sends to the uas itself. Its INVITE->200 times are what the two
+ * SIPps and this machine add to every target's (SIPp's timer resolution, scheduling on a shared
+ * box): a floor under the proxies' figures, not a proxy's. No CPU is counted for it.
+ */
+function directTarget(): Target {
+  return { name: 'direct (no proxy)', pid: null, port: 0, stop: async () => {} };
+}
 
 /**
  * `kemi` or `kemi:OPT=VALUE:...`: kemi-proxy with `--workers` and any extra `--OPT VALUE`;
@@ -217,11 +228,11 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
   const calls = Math.round(rate * stepSeconds);
   const uas = startSipp({ scenario: values.uas!, port: uasPort, transport, timeoutS: stepSeconds * 3 + 60, extra: ['-fd', '1'] });
   await sleep(300);
-  const cpu0 = treeCpuSeconds(t.pid);
+  const cpu0 = t.pid === null ? 0 : treeCpuSeconds(t.pid);
   const t0 = Date.now();
   // No limit on simultaneous calls below the total: the offered rate stays the offered rate when the proxy slows down.
   const uac = startSipp({
-    scenario: values.uac!, port: await freePort(), transport, remote: `127.0.0.1:${uasPort}`, rsa: `127.0.0.1:${t.port}`,
+    scenario: values.uac!, port: await freePort(), transport, remote: `127.0.0.1:${uasPort}`, rsa: `127.0.0.1:${t.pid === null ? uasPort : t.port}`,
     calls, rate, limit: calls, timeoutS: stepSeconds * 3 + 30, service: 'bob', extra: ['-trace_rtt', '-rtt_freq', '200'],
   });
   let res;
@@ -230,7 +241,7 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
   try {
     res = await uac.done;
     wall = (Date.now() - t0) / 1000;
-    cpu = treeCpuSeconds(t.pid) - cpu0;
+    cpu = t.pid === null ? NaN : treeCpuSeconds(t.pid) - cpu0;
   } finally {
     await uac.stop();
     await endUas(uas);
@@ -256,11 +267,16 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
   };
 }
 
+/** CPU s per 1000 calls, '-' for the direct target (no proxy to count). */
+function cpuText(v: number): string {
+  return Number.isNaN(v) ? '-' : v.toFixed(3);
+}
+
 function printStep(s: Step): void {
   const ms = (v: number): string => (Number.isNaN(v) ? '-' : String(v)).padStart(5);
   console.log(
     `${s.target.padEnd(34)} offered ${String(s.offered).padStart(5)}/s  completed ${s.cps.toFixed(0).padStart(5)}/s  ` +
-      `ok ${s.ok}/${s.calls}  failed ${s.failed}/${s.uasFailed} (uac/uas)  unexpected ${s.unexpected}  ${s.cpuPer1000.toFixed(3)} CPU s/1000  ` +
+      `ok ${s.ok}/${s.calls}  failed ${s.failed}/${s.uasFailed} (uac/uas)  unexpected ${s.unexpected}  ${cpuText(s.cpuPer1000)} CPU s/1000  ` +
       `INVITE->200 p50 ${ms(s.p50)} p99 ${ms(s.p99)} max ${ms(s.max)} ms  ${s.clean ? 'clean' : 'NOT clean'}`,
   );
 }
@@ -365,7 +381,7 @@ async function main(): Promise<void> {
   const started: Target[] = [];
   try {
     for (const spec of values.target!.split(',')) {
-      const t = spec === 'kamailio' ? await startKamailio() : await startKemi(spec);
+      const t = spec === 'kamailio' ? await startKamailio() : spec === 'direct' ? directTarget() : await startKemi(spec);
       if (!t) continue;
       // The same target twice in one run (an A/B/A/B): its curves stay apart.
       for (let i = 2; names.has(t.name); i++) t.name = `${t.name.replace(/ #\d+$/, '')} #${i}`;
@@ -397,7 +413,7 @@ async function main(): Promise<void> {
     }
     const twice = steps.find((s) => s.offered === best.offered * 2);
     console.log(
-      `  ${target}: highest clean rate ${best.offered}/s (${best.cpuPer1000.toFixed(3)} CPU s per 1000 calls, INVITE->200 p50 ${best.p50} p99 ${best.p99} max ${best.max} ms); ` +
+      `  ${target}: highest clean rate ${best.offered}/s (${cpuText(best.cpuPer1000)} CPU s per 1000 calls, INVITE->200 p50 ${best.p50} p99 ${best.p99} max ${best.max} ms); ` +
         `at ${best.offered * 2}/s offered: ${twice ? `${twice.cps.toFixed(0)}/s completed (${((twice.cps / best.offered) * 100).toFixed(0)}% of the clean rate)` : 'not run'}`,
     );
   }
