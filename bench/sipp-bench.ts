@@ -17,7 +17,7 @@
  * and completed >= 95% of offered. Per target the summary gives the highest clean rate, CPU and
  * latency there, and the completed rate when twice that rate is offered (a step run for it).
  *
- *   npm run bench:sipp -- [--script routes/route.lua] [--seconds 5] [--transport u1|t1]
+ *   npm run bench:sipp -- [--script routes/route.lua] [--seconds 5] [--transport u1|t1] [--uac-transport un]
  *        [--rates 500,1000,2000 | --step-rates auto | --step-rates 500..5000/500]
  *        [--target kemi,kamailio] [--workers N] [--children N] [--rounds N] [--out chart.svg]
  *
@@ -72,6 +72,8 @@ const { values } = parseArgs({
     'warmup-rate': { type: 'string', default: '1000' },
     'warmup-seconds': { type: 'string', default: '8' },
     transport: { type: 'string', default: 'u1' },
+    /** The uac's alone (default: --transport): `un` gives each call its own source port. */
+    'uac-transport': { type: 'string' },
     target: { type: 'string', default: 'kemi,kamailio' },
     workers: { type: 'string', default: '1' },
     children: { type: 'string', default: '2' },
@@ -85,6 +87,7 @@ const { values } = parseArgs({
 const script = resolve(REPO, values.script!);
 const seconds = Number(values.seconds);
 const transport = values.transport as 'u1' | 't1';
+const uacTransport = (values['uac-transport'] ?? transport) as 'u1' | 'un' | 't1' | 'tn';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A proxy under test (pid: its process tree's CPU is counted), or no proxy (`direct`). */
@@ -232,7 +235,7 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
   const t0 = Date.now();
   // No limit on simultaneous calls below the total: the offered rate stays the offered rate when the proxy slows down.
   const uac = startSipp({
-    scenario: values.uac!, port: await freePort(), transport, remote: `127.0.0.1:${uasPort}`, rsa: `127.0.0.1:${t.pid === null ? uasPort : t.port}`,
+    scenario: values.uac!, port: await freePort(), transport: uacTransport, remote: `127.0.0.1:${uasPort}`, rsa: `127.0.0.1:${t.pid === null ? uasPort : t.port}`,
     calls, rate, limit: calls, timeoutS: stepSeconds * 3 + 30, service: 'bob', extra: ['-trace_rtt', '-rtt_freq', '200'],
   });
   let res;
@@ -401,7 +404,7 @@ async function main(): Promise<void> {
     for (const t of started) await t.stop();
   }
   if (rounds) console.log(`\n(figures per rate: the median of ${rounds} interleaved steps; clean when all were)`);
-  console.log(`\nsummary (${transport}, script ${values.script}, ${seconds} s steps, warm-up excluded):`);
+  console.log(`\nsummary (${transport}${uacTransport === transport ? '' : `, uac ${uacTransport}`}, script ${values.script}, ${seconds} s steps, warm-up excluded):`);
   const series: ChartSeries[] = [];
   for (const target of new Set(all.map((r) => r.target))) {
     const steps = all.filter((r) => r.target === target).sort((a, b) => a.offered - b.offered);
