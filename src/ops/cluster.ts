@@ -188,7 +188,7 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
   forward(to: number, data: Buffer, rcv: ReceiveInfo): void {
     if (this.channel?.queue(to, { kind: 'received', rcv, data })) return;
     this.channel?.flush(); // what was queued before goes first
-    process.send!({ k: 'handover', to, h: { kind: 'received', rcv, data } } satisfies IpcMessage);
+    toPrimary({ k: 'handover', to, h: { kind: 'received', rcv, data } } satisfies IpcMessage);
   }
 
   flush(): void {
@@ -209,7 +209,7 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
   handOver(worker: number, target: SendTarget, data: Buffer): boolean {
     const h: HandOver = { kind: 'send', target, data };
     if (this.channel?.send(worker, h)) return true;
-    return process.send!({ k: 'handover', to: worker, h } satisfies IpcMessage);
+    return toPrimary({ k: 'handover', to: worker, h } satisfies IpcMessage);
   }
 
   closeHeld(connId: number, status: number, reason: string): boolean {
@@ -220,13 +220,13 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
     // After the sends handed to it so far: a reply sent before the close goes out before it.
     const h: HandOver = { kind: 'close', connId, status, data: Buffer.from(reason, 'utf8') };
     if (this.channel?.send(n.worker, h)) return true;
-    return process.send!({ k: 'handover', to: n.worker, h } satisfies IpcMessage);
+    return toPrimary({ k: 'handover', to: n.worker, h } satisfies IpcMessage);
   }
 
   opened(proto: Proto, connId: number, address: string, port: number, tls?: TlsConnInfo): void {
     const note: ConnNote = { worker: this.index, proto, connId, address, port };
     if (tls) note.tls = { ...tls, peerCert: portableCert(tls.peerCert), localCert: portableCert(tls.localCert) };
-    process.send!({ k: 'conn', open: true, note } satisfies IpcMessage);
+    toPrimary({ k: 'conn', open: true, note } satisfies IpcMessage);
   }
 
   connInfo(connId: number): ConnInfo | undefined {
@@ -236,7 +236,7 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
   }
 
   closed(proto: Proto, connId: number, address: string, port: number): void {
-    process.send!({ k: 'conn', open: false, note: { worker: this.index, proto, connId, address, port } } satisfies IpcMessage);
+    toPrimary({ k: 'conn', open: false, note: { worker: this.index, proto, connId, address, port } } satisfies IpcMessage);
   }
 
   serve(here: Here): void {
@@ -264,7 +264,7 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
   }
 
   shareOverload(admitted: number): void {
-    if (process.connected) process.send!({ k: 'overload', admitted } satisfies IpcMessage);
+    toPrimary({ k: 'overload', admitted } satisfies IpcMessage);
   }
 
   /** Wires the worker to the primary and its peers: messages handed over, RPC calls, and "ready". */
@@ -283,14 +283,24 @@ class ClusterWorkerLink implements WorkerLink, PeerConnections {
       else if (m.k === 'rpc') {
         void h.rpc.call({ jsonrpc: '2.0', method: m.method, params: m.params, id: m.id }).then((r) => {
           const err = r?.error as { code: number; message: string } | undefined;
-          process.send!({ k: 'rpc-res', id: m.id, ok: !err, result: r?.result, code: err?.code, error: err?.message } satisfies IpcMessage);
+          toPrimary({ k: 'rpc-res', id: m.id, ok: !err, result: r?.result, code: err?.code, error: err?.message } satisfies IpcMessage);
         });
       }
     });
     // The primary went away: nobody can stop us any more, so stop now.
     process.on('disconnect', () => process.exit(0));
-    process.send!({ k: 'ready', peerPort, branchPrefix: h.branchPrefix } satisfies IpcMessage);
+    toPrimary({ k: 'ready', peerPort, branchPrefix: h.branchPrefix } satisfies IpcMessage);
   }
+}
+
+/**
+ * A worker's message to the primary. Once the primary is gone (or going), the channel is closed and
+ * process.send without a callback would throw that as an 'error' event: the message is dropped
+ * instead (the worker exits on 'disconnect').
+ */
+function toPrimary(m: IpcMessage): boolean {
+  if (!process.connected || !process.send) return false;
+  return process.send(m, undefined, {}, () => undefined);
 }
 
 /** The worker's link, or null when this process is not a cluster worker. */
@@ -332,7 +342,7 @@ export class IpcStore implements StateStore {
         reject(new StateError(`state ${op}: no answer from the primary within 1 s`));
       }, 1000);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      process.send!({ k: 'state', id, op, args } satisfies IpcMessage);
+      toPrimary({ k: 'state', id, op, args } satisfies IpcMessage);
     });
   }
 
@@ -402,9 +412,20 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
   /** Each worker's overload guard's admitted fraction, as it last told (1: not shedding). */
   const admitted: number[] = new Array<number>(cfg.workers).fill(1);
   const branchPrefixes: string[] = new Array<string>(cfg.workers).fill('');
+  /**
+   * Sends to a worker over its IPC channel, when it still has one. A worker that is exiting (every
+   * worker, once the primary stops them) has a closed channel or pipe: Worker.send without a
+   * callback reports that as an 'error' event, which killed the primary on SIGTERM.
+   */
+  const tell = (w: Worker | null | undefined, m: IpcMessage): void => {
+    if (!w?.isConnected()) return;
+    w.send(m, undefined, (err) => {
+      if (err && !stopping) log.warn(`message to worker pid ${w.process.pid} not sent: ${err.message}`);
+    });
+  };
   /** Every worker learns every worker's hand-over port and branch prefix (again when one restarts). */
   const announcePeers = (): void => {
-    for (const w of workers) w?.send({ k: 'peers', ports: peerPorts, branchPrefixes } satisfies IpcMessage);
+    for (const w of workers) tell(w, { k: 'peers', ports: peerPorts, branchPrefixes });
   };
 
   /** Every worker's stream connections, so a worker (re)started later learns the others'. */
@@ -412,7 +433,7 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
   const connKey = (n: ConnNote): string => `${n.worker}:${n.connId}`;
   const tellOthers = (from: number, m: IpcMessage): void => {
     workers.forEach((w, j) => {
-      if (j !== from) w?.send(m);
+      if (j !== from) tell(w, m);
     });
   };
 
@@ -423,15 +444,15 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
         peerPorts[i] = m.peerPort;
         branchPrefixes[i] = m.branchPrefix;
         announcePeers();
-        workers[i]?.send({ k: 'conns', notes: [...conns.values()].filter((n) => n.worker !== i) } satisfies IpcMessage);
+        tell(workers[i], { k: 'conns', notes: [...conns.values()].filter((n) => n.worker !== i) });
         break;
       case 'handover':
-        workers[m.to]?.send(m);
+        tell(workers[m.to], m);
         break;
       case 'overload':
         admitted[i] = m.admitted;
         workers.forEach((w, j) => {
-          if (j !== i) w?.send({ k: 'overload', admitted: Math.min(1, ...admitted.filter((_, x) => x !== j)) } satisfies IpcMessage);
+          if (j !== i) tell(w, { k: 'overload', admitted: Math.min(1, ...admitted.filter((_, x) => x !== j)) });
         });
         break;
       case 'conn':
@@ -447,9 +468,9 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
         try {
           const fn = store[m.op] as (...a: unknown[]) => unknown;
           const value = fn.apply(store, m.args);
-          w?.send({ k: 'state-res', id: m.id, ok: true, value } satisfies IpcMessage);
+          tell(w, { k: 'state-res', id: m.id, ok: true, value });
         } catch (e) {
-          w?.send({ k: 'state-res', id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) } satisfies IpcMessage);
+          tell(w, { k: 'state-res', id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) });
         }
         break;
       }
@@ -462,9 +483,14 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
     const w = cluster.fork({ KEMI_WORKER_INDEX: String(i), KEMI_WORKERS: String(cfg.workers), KEMI_CLUSTER_SECRET: secret, KEMI_UDP_BIND: udp.mode });
     workers[i] = w;
     w.on('message', (m: IpcMessage) => onWorkerMessage(i, m));
+    // A broken IPC pipe shows here too (sends go through tell(), with a callback); log it, never throw.
+    w.on('error', (e: Error) => {
+      if (!stopping) log.warn(`worker ${i} (pid ${w.process.pid}): ${e.message}`);
+    });
     w.on('exit', (code, signal) => {
       ready.delete(i);
       workers[i] = null;
+      if (stopping) return;
       peerPorts[i] = 0;
       branchPrefixes[i] = '';
       // A dead worker sheds nothing (the others stop holding its fraction within a second anyway).
@@ -476,7 +502,6 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
         conns.delete(key);
         tellOthers(i, { k: 'conn', open: false, note });
       }
-      if (stopping) return;
       log.err(`worker ${i} (pid ${w.process.pid}) exited (${signal ?? code}); starting a new one`);
       setTimeout(() => fork(i), 500);
     });
@@ -503,7 +528,7 @@ export async function runPrimary(cfg: ProxyConfig, log: Logger): Promise<void> {
         rpcWaiters.delete(id);
         resolve(r);
       });
-      w.send({ k: 'rpc', id, method, params } satisfies IpcMessage);
+      tell(w, { k: 'rpc', id, method, params });
     })));
   };
 

@@ -75,6 +75,8 @@ export interface ProxyHandle {
   /** Resolves when the output matches, within the time limit. */
   waitForOutput(re: RegExp, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
+  /** How the process ended: its exit code, or the signal that ended it (both null while it runs). */
+  exit(): { code: number | null; signal: NodeJS.Signals | null };
 }
 
 export interface ProxyOptions {
@@ -122,6 +124,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     output: () => out,
     waitForOutput: (re, timeoutMs = 10_000) => waitFor(() => re.test(out), timeoutMs, () => `proxy output never matched ${re}:\n${out}`),
     stop: () => stopChild(child),
+    exit: () => ({ code: child.exitCode, signal: child.signalCode }),
   };
   try {
     await waitFor(() => /kemi-proxy ready/.test(out) || child.exitCode !== null, 15_000, () => `proxy did not start:\n${out}`);
