@@ -10,7 +10,7 @@
  * ELU-based guard shed calls at 200 calls/s on a loaded 2-core box where the proxy, unguarded,
  * completed them all). A starved proxy that keeps up still empties its socket now and then.
  *
- * Once no turn has found the socket empty for `backlogMs` (1 s by default), or sooner where the
+ * Once no turn has found the socket empty for `backlogMs` (500 ms by default, SIP's T1; 1 s with workers), or sooner where the
  * kernel tells that the socket's receive buffer is a quarter full (Linux: udp-queue.ts), the fraction of new
  * dialogs admitted shrinks (x0.85 per 250 ms window still without an empty read, down to 0.1) and
  * grows back (+0.1 per window) once reads find the socket empty again: an AIMD controller. Shed

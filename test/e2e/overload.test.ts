@@ -87,7 +87,7 @@ async function run(extra: string[]): Promise<{ options: string[]; invites: strin
 }
 
 describe('overload guard', () => {
-  it('is on by default: with the UDP backlog full for 1 s, new dialogs get 503 + Retry-After, in-dialog requests go on, then it recovers', async () => {
+  it('is on by default: with the UDP backlog full for 500 ms, new dialogs get 503 + Retry-After, in-dialog requests go on, then it recovers', async () => {
     const r = await run([]);
     expect(r.options).toEqual(['SIP/2.0 200 OK']);
     expect(r.invites).toContain('SIP/2.0 503 Service Unavailable +Retry-After');
