@@ -64,7 +64,7 @@ export interface DrachtioConfig {
  * its UDP socket many times a second; one that has not for T1 (500 ms) is past capacity, and every
  * request still queued then is being retransmitted by its sender (README "Overload"). Measured at
  * twice one process's clean rate (issue 14): with 500 ms no run collapsed (7 of 7 completed at
- * least the clean rate), with 1000 ms 6 of 10 completed under 80% of it.
+ * least the clean rate), with 1000 ms 5 of 10 completed under 80% of it.
  */
 export const DEFAULT_OVERLOAD_BACKLOG_MS = 500;
 /**
