@@ -10,8 +10,9 @@
  * Per step it prints: offered and completed calls/s (successful calls over the time until the
  * last of them was answered, at least the step's length),
  * failed calls, unexpected messages at either SIPp, the proxy's CPU seconds per 1000 completed
- * calls (utime+stime of the whole process tree, from /proc), and p50/p99/max INVITE->200 (ms,
- * whole ms; on a CONFIG_HZ=250 kernel every value was a multiple of 4 ms, the tick).
+ * calls (utime+stime of the whole process tree, from /proc), p50/p99/max INVITE->200 (ms,
+ * whole ms; on a CONFIG_HZ=250 kernel every value was a multiple of 4 ms, the tick), and the
+ * datagrams dropped by the kernel at the proxy's and the UAS's UDP sockets (udp-drops.ts).
  *
  * A step is clean when: 0 failed calls at the uac and the uas, 0 unexpected messages at either,
  * and completed >= 95% of offered. Per target the summary gives the highest clean rate, CPU and
@@ -41,6 +42,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, REPO, startProxy, startSipp, stopChild, tempDir, waitFor, type ProxyHandle, type SippHandle } from '../test/e2e/harness.js';
 import { treeCpuSeconds } from './proc-cpu.js';
+import { udpDrops } from './udp-drops.js';
 import { renderChart, type ChartSeries } from './sipp-chart.js';
 
 export interface Step {
@@ -57,6 +59,9 @@ export interface Step {
   p50: number;
   p99: number;
   max: number;
+  /** Datagrams the kernel dropped during the step at the proxy's UDP sockets and at the UAS's (udp-drops.ts; NaN: unknown). */
+  proxyDrops: number;
+  uasDrops: number;
   clean: boolean;
 }
 
@@ -232,6 +237,8 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
   const uas = startSipp({ scenario: values.uas!, port: uasPort, transport, timeoutS: stepSeconds * 3 + 60, extra: ['-fd', '1'] });
   await sleep(300);
   const cpu0 = t.pid === null ? 0 : treeCpuSeconds(t.pid);
+  const proxyDrops0 = t.pid === null ? NaN : udpDrops(t.port);
+  const uasDrops0 = udpDrops(uasPort);
   const t0 = Date.now();
   // No limit on simultaneous calls below the total: the offered rate stays the offered rate when the proxy slows down.
   const uac = startSipp({
@@ -241,10 +248,14 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
   let res;
   let wall: number;
   let cpu: number;
+  let proxyDrops: number;
+  let uasDrops: number;
   try {
     res = await uac.done;
     wall = (Date.now() - t0) / 1000;
     cpu = t.pid === null ? NaN : treeCpuSeconds(t.pid) - cpu0;
+    proxyDrops = t.pid === null ? NaN : udpDrops(t.port) - proxyDrops0;
+    uasDrops = udpDrops(uasPort) - uasDrops0;
   } finally {
     await uac.stop();
     await endUas(uas);
@@ -265,9 +276,14 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
   return {
     target: t.name, offered: rate, calls, ok, failed, uasFailed, unexpected, cps,
     cpuPer1000: (cpu / Math.max(1, ok)) * 1000,
-    p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1) ?? NaN,
+    p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1) ?? NaN, proxyDrops, uasDrops,
     clean: failed === 0 && uasFailed === 0 && unexpected === 0 && cps >= 0.95 * rate,
   };
+}
+
+/** A count, '-' where unknown (the direct target's proxy drops; no /proc/net/udp). */
+function countText(v: number): string {
+  return Number.isNaN(v) ? '-' : String(v);
 }
 
 /** CPU s per 1000 calls, '-' for the direct target (no proxy to count). */
@@ -280,7 +296,7 @@ function printStep(s: Step): void {
   console.log(
     `${s.target.padEnd(34)} offered ${String(s.offered).padStart(5)}/s  completed ${s.cps.toFixed(0).padStart(5)}/s  ` +
       `ok ${s.ok}/${s.calls}  failed ${s.failed}/${s.uasFailed} (uac/uas)  unexpected ${s.unexpected}  ${cpuText(s.cpuPer1000)} CPU s/1000  ` +
-      `INVITE->200 p50 ${ms(s.p50)} p99 ${ms(s.p99)} max ${ms(s.max)} ms  ${s.clean ? 'clean' : 'NOT clean'}`,
+      `INVITE->200 p50 ${ms(s.p50)} p99 ${ms(s.p99)} max ${ms(s.max)} ms  drops ${countText(s.proxyDrops)}/${countText(s.uasDrops)} (proxy/uas)  ${s.clean ? 'clean' : 'NOT clean'}`,
   );
 }
 
@@ -347,7 +363,7 @@ function medianStep(steps: Step[]): Step {
   return {
     target: s0.target, offered: s0.offered, calls: s0.calls, ok: m((s) => s.ok), failed: m((s) => s.failed), uasFailed: m((s) => s.uasFailed),
     unexpected: m((s) => s.unexpected), cps: m((s) => s.cps), cpuPer1000: m((s) => s.cpuPer1000), p50: m((s) => s.p50), p99: m((s) => s.p99),
-    max: m((s) => s.max), clean: steps.every((s) => s.clean),
+    max: m((s) => s.max), proxyDrops: m((s) => s.proxyDrops), uasDrops: m((s) => s.uasDrops), clean: steps.every((s) => s.clean),
   };
 }
 
