@@ -5,23 +5,22 @@
  * call that fails at the UAS after the proxy admitted it lost an ACK or BYE somewhere, and this
  * tells whose socket overflowed.
  */
-import { readFileSync } from 'node:fs';
-import { parseProcUdp } from '../src/transport/udp-queue.js';
+import { readProcUdp } from '../src/transport/udp-queue.js';
 
 /** The drops so far at `port`'s UDP sockets; NaN where /proc/net/udp cannot be read (not Linux). */
 export function udpDrops(port: number): number {
   const ports = new Set([port]);
   let read = false;
   let drops = 0;
-  for (const [file, family] of [['/proc/net/udp', 4], ['/proc/net/udp6', 6]] as const) {
-    let text: string;
+  for (const family of [4, 6] as const) {
+    let lines;
     try {
-      text = readFileSync(file, 'latin1');
+      lines = readProcUdp(family, ports);
     } catch {
-      continue;
+      continue; // udp6 is absent where IPv6 is off
     }
     read = true;
-    for (const line of parseProcUdp(text, family, ports)) drops += line.drops;
+    for (const line of lines) drops += line.drops;
   }
   return read ? drops : NaN;
 }

@@ -50,6 +50,11 @@ export function parseProcUdp(text: string, family: 4 | 6, ports: ReadonlySet<num
   return out;
 }
 
+/** The lines of /proc/net/udp (family 4) or udp6 at `ports`, read now; throws where the file cannot be read. */
+export function readProcUdp(family: 4 | 6, ports: ReadonlySet<number>): UdpQueueLine[] {
+  return parseProcUdp(readFileSync(family === 4 ? '/proc/net/udp' : '/proc/net/udp6', 'latin1'), family, ports);
+}
+
 /** The inodes of the sockets this process holds (socket:[N] links in /proc/self/fd). */
 function ownSocketInodes(): Set<number> {
   const inodes = new Set<number>();
@@ -111,7 +116,7 @@ export class UdpQueueProbe {
     for (const family of [4, 6] as const) {
       const ports = new Set(socks.filter((s) => s.family === family).map((s) => s.port));
       if (ports.size === 0) continue;
-      lines.push(...parseProcUdp(readFileSync(family === 4 ? '/proc/net/udp' : '/proc/net/udp6', 'latin1'), family, ports));
+      lines.push(...readProcUdp(family, ports));
     }
     return lines;
   }
