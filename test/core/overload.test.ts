@@ -76,15 +76,20 @@ describe('OverloadGuard controller', () => {
 
   it('sheds at once, before the threshold, when the kernel says the receive queue is near overflowing', () => {
     const g = new OverloadGuard({ backlogMs: 1000 });
-    g.adjust(300, 250, false);
+    g.adjust(300, 250, 0.2); // under a quarter full, under the threshold: nothing yet
     expect(g.active).toBe(false);
-    g.adjust(300, 250, true);
-    expect(g.admitted).toBeCloseTo(0.85);
-    g.adjust(550, 250, true);
-    expect(g.admitted).toBeCloseTo(0.85 ** 2);
-    // Not deep any more, not drained either, under the threshold: holds.
-    g.adjust(800, 250, false);
-    expect(g.admitted).toBeCloseTo(0.85 ** 2);
+    g.adjust(300, 250, 0.25); // a quarter full: x0.75, harder than the x0.85 of a full backlog
+    expect(g.admitted).toBeCloseTo(0.75);
+    g.adjust(550, 250, 0.1); // quarter-full no more, under the threshold, not drained: holds
+    expect(g.admitted).toBeCloseTo(0.75);
+    g.adjust(800, 250, 0.6); // in proportion to the fullness
+    expect(g.admitted).toBeCloseTo(0.75 * 0.4);
+    g.adjust(1050, 250, 0.3); // past the threshold too: the harder cut of the two
+    expect(g.admitted).toBeCloseTo(0.75 * 0.4 * 0.7);
+    g.adjust(1300, 250, 0.95); // never under the floor
+    expect(g.admitted).toBeCloseTo(0.1);
+    g.adjust(100, 250, 0); // drained in this window: grows back
+    expect(g.admitted).toBeCloseTo(0.2);
   });
 
   it('reads the kernel queue only while the socket is not being drained, and sheds on a deep one', async () => {
