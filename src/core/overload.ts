@@ -10,11 +10,13 @@
  * ELU-based guard shed calls at 200 calls/s on a loaded 2-core box where the proxy, unguarded,
  * completed them all). A starved proxy that keeps up still empties its socket now and then.
  *
- * Once no turn has found the socket empty for `backlogMs` (500 ms by default, SIP's T1; 1 s with workers), or sooner where the
- * kernel tells that the socket's receive buffer is a quarter full (Linux: udp-queue.ts), the fraction of new
- * dialogs admitted shrinks (x0.85 per 250 ms window still without an empty read, down to 0.1) and
- * grows back (+0.1 per window) once reads find the socket empty again: an AIMD controller. A
- * kernel queue past a quarter full cuts harder, in proportion to its fullness. Shed
+ * Once no turn has found the socket empty for `backlogMs` (500 ms by default, SIP's T1; 1 s with
+ * workers) while the queue holds at least half that much work (one process: below), or sooner
+ * where the kernel tells that the socket's receive buffer is a quarter full (Linux:
+ * udp-queue.ts), the fraction of new dialogs admitted shrinks (x0.85 per 250 ms window still
+ * without an empty read, down to 0.1) and grows back (+0.1 per window) once reads find the socket
+ * empty again: an AIMD controller. A kernel queue past a quarter full cuts harder, in proportion
+ * to its fullness; in one process, a queue that shrinks while shedding holds the fraction. Shed
  * requests are answered 503 with Retry-After before any script runs; requests of calls in
  * progress (To tag, ACK, CANCEL, BYE, PRACK, UPDATE) and retransmissions tm already knows always
  * go through (proxy.ts `shedding`), so calls already set up finish. Only UDP is watched.
@@ -22,6 +24,15 @@
  * A refused request is remembered for 4-8 s (by Call-ID and CSeq number): its retransmissions,
  * which the backlog often already holds, get the same 503 instead of a decision of their own, which
  * could admit and relay a request whose UAC has already taken the first 503 as the final answer.
+ *
+ * How much work the queue holds (one process): its bytes as the kernel counts them (udp-queue.ts)
+ * over the rate at which the proxy has lately read them (the most of the last few windows, so that
+ * a stall does not pass for slowness). Where the kernel does not tell, and with workers
+ * (`queueIsAllWork`), a backlog full for `backlogMs` is enough. Why: a proxy that reads full
+ * batches for 500 ms is not always behind. Starting cold (V8 still compiling) at 2000 calls/s, or
+ * slowed for a moment by other processes, it read 32 datagrams a turn for 600-1200 ms with a queue
+ * of 1-28% of its buffer, 40-250 ms of messages, and refused 57-2854 calls of those seconds that
+ * it could have served; cutting on while the queue drained took the fraction far below capacity.
  *
  * It also measures event-loop lag (how late a `tickMs` timer fires) and utilization, for /metrics.
  */
@@ -43,6 +54,16 @@ const MAX_REFUSALS = 100_000;
 const DEEP_QUEUE = 0.25;
 /** The kernel's queue is read only once the socket has not been drained for this long (ms). */
 const PROBE_AFTER_MS = 100;
+/**
+ * What the kernel counts for a datagram in a receive queue beyond its payload (sk_buff and its
+ * shared info, the data area rounded up): on Linux 6 over loopback, 1280 bytes in all for a
+ * payload of 300-500 bytes, 2304 for 700-1500. Payload + 1 KB is within a quarter of either.
+ */
+const QUEUED_OVERHEAD = 1024;
+/** A queue holding this share of its bytes a window ago, or less, is shrinking. */
+const SHRINKING = 0.9;
+/** The read rate is the most of this many last windows. */
+const RATE_WINDOWS = 4;
 /** libuv's most datagrams read from one socket in one loop turn (uv__udp_io). */
 export const UDP_READS_PER_TURN = 32;
 
@@ -52,15 +73,23 @@ export interface OverloadOptions {
   readonly windowMs?: number;
   readonly tickMs?: number;
   /**
-   * How full the fullest UDP receive buffer is now (0..1), where the OS tells (udp-queue.ts);
-   * read at most once per window, and only while the socket is not being drained.
+   * The fullest UDP receive buffer now, where the OS tells (udp-queue.ts); read at most once per
+   * window, and only while the socket is not being drained.
    */
-  readonly backlog?: () => number | undefined;
+  readonly backlog?: () => QueueReading | undefined;
+  /** Told when shedding starts and when it ends (a line for the log). */
+  readonly log?: (text: string) => void;
   /**
    * With workers: told the admitted fraction at the end of each window in which it is below 1 or
    * has just changed, for the other workers (notePeerAdmitted).
    */
   readonly share?: (admitted: number) => void;
+}
+
+/** A receive buffer's queued bytes as the kernel counts them, and their share of its size (0..1). */
+export interface QueueReading {
+  readonly fullness: number;
+  readonly bytes: number;
 }
 
 /** How long another worker's admitted fraction holds without being told again (ms). */
@@ -93,10 +122,29 @@ export class OverloadGuard {
   readonly backlogMs: number;
   /** The fullest UDP receive buffer at the last read of it (0..1; 0 when not read: drained). */
   queueFullness = 0;
+  /** The work that buffer held then, in ms at the recent read rate (0 when not read). */
+  queueMs = 0;
+  /** Its queued bytes at the window before, while not drained (-1: not read then). */
+  private queueBytesBefore = -1;
+  /** Datagrams and their bytes read in this window, and the queued bytes per ms read in the last windows. */
+  private windowReads = 0;
+  private windowBytes = 0;
+  private readonly rates: number[] = [];
+  /** `rejected` when the current shedding started. */
+  private rejectedBefore = 0;
   private readonly windowMs: number;
   private readonly tickMs: number;
-  private readonly backlog: (() => number | undefined) | undefined;
+  private readonly backlog: (() => QueueReading | undefined) | undefined;
   private readonly share: ((admitted: number) => void) | undefined;
+  private readonly log: ((text: string) => void) | undefined;
+  /**
+   * The socket's queue is all of this process's work (no workers). With workers it is not: the
+   * reader hands other workers' calls over to them, and their queues are not read here, so a
+   * reader's short or shrinking queue does not tell that the owners keep up. There, the backlog
+   * full for `backlogMs` alone sheds, and the cuts go on until it drains (`--workers 2` at 6000
+   * calls/s offered, 3 interleaved rounds: 2656-2750 calls/s completed with the rules below, 2746-3417 without).
+   */
+  private readonly queueIsAllWork: boolean;
   /** The lowest admitted fraction of the other workers, and until when it holds. */
   private peerAdmitted = 1;
   private peerUntil = 0;
@@ -108,6 +156,8 @@ export class OverloadGuard {
     this.tickMs = opts.tickMs ?? 10;
     this.backlog = opts.backlog;
     this.share = opts.share;
+    this.log = opts.log;
+    this.queueIsAllWork = !opts.share;
   }
 
   start(): void {
@@ -159,10 +209,12 @@ export class OverloadGuard {
   }
 
   /**
-   * A UDP datagram was read on the socket of local port `socket`: counts the reads of this loop
-   * turn (closed in the check phase).
+   * A UDP datagram of `bytes` was read on the socket of local port `socket`: counts the reads of
+   * this loop turn (closed in the check phase) and of this window.
    */
-  noteDatagram(socket = 0): void {
+  noteDatagram(socket = 0, bytes = 0): void {
+    this.windowReads++;
+    this.windowBytes += bytes;
     if (this.turnReads++ === 0) setImmediate(this.endTurn);
     const m = this.turnReadsBySocket;
     m.set(socket, (m.get(socket) ?? 0) + 1);
@@ -222,25 +274,62 @@ export class OverloadGuard {
     const elu = performance.eventLoopUtilization();
     this.utilization = performance.eventLoopUtilization(elu, this.elu!).utilization;
     this.elu = elu;
+    const rate = this.noteRate(dt);
     if (this.backlogMs <= 0) return;
     const before = this.admitted;
-    this.adjust(now - this.dryAt, dt, this.readQueue(now - this.dryAt));
+    const fullMs = now - this.dryAt;
+    const bytesBefore = this.queueBytesBefore;
+    const q = this.readQueue(fullMs, rate);
+    // Shrinking by a tenth or more since the window before: what is admitted is already less than the proxy reads.
+    const shrinking = q !== undefined && bytesBefore >= 0 && q.bytes <= bytesBefore * SHRINKING;
+    const whole = this.queueIsAllWork;
+    this.adjust(fullMs, dt, q?.fullness ?? 0, q && whole ? this.queueMs : Infinity, whole && shrinking);
     if (this.share && (this.admitted < 1 || before < 1)) this.share(this.admitted);
+    if (this.log && before === 1 && this.admitted < 1) {
+      this.rejectedBefore = this.rejected;
+      const queue = q ? `, the kernel's queue ${Math.round(q.fullness * 100)}% full (about ${Math.round(this.queueMs)} ms of messages)` : '';
+      this.log(`overload: shedding new dialogs with 503 (admitting ${Math.round(this.admitted * 100)}%): UDP backlog not drained for ${Math.round(fullMs)} ms${queue}`);
+    } else if (this.log && before < 1 && this.admitted === 1) {
+      this.log(`overload: shedding ended, ${this.rejected - this.rejectedBefore} new dialogs refused`);
+    }
   }
 
-  /** How full the kernel's receive queue is (0..1), read only when not drained lately (else 0). */
-  private readQueue(fullMs: number): number {
-    this.queueFullness = !this.backlog || fullMs < PROBE_AFTER_MS ? 0 : this.backlog() ?? 0;
-    return this.queueFullness;
+  /** Closes the window's read counts: queued bytes read per ms, the most of the last windows. */
+  private noteRate(dt: number): number {
+    const r = this.rates;
+    r.push((this.windowBytes + QUEUED_OVERHEAD * this.windowReads) / dt);
+    if (r.length > RATE_WINDOWS) r.shift();
+    this.windowReads = this.windowBytes = 0;
+    return Math.max(...r);
   }
 
   /**
-   * The controller, at the end of a window of `dt` ms, the backlog having been full for `fullMs`
-   * and the kernel's queue `fullness` full (0..1; 0 when not read).
+   * The kernel's receive queue, read only when not drained lately (else none), and the ms of
+   * messages it holds at `rate` (queued bytes read per ms).
    */
-  adjust(fullMs: number, dt: number, fullness = 0): void {
+  private readQueue(fullMs: number, rate: number): QueueReading | undefined {
+    const q = !this.backlog || fullMs < PROBE_AFTER_MS ? undefined : this.backlog();
+    this.queueFullness = q?.fullness ?? 0;
+    this.queueMs = !q ? 0 : rate > 0 ? q.bytes / rate : Infinity;
+    this.queueBytesBefore = q?.bytes ?? -1;
+    return q;
+  }
+
+  /**
+   * The controller, at the end of a window of `dt` ms, the backlog having been full for `fullMs`,
+   * the kernel's queue `fullness` full (0..1; 0 when not read) and holding `queueMs` of messages
+   * (Infinity where the kernel does not tell), `shrinking` when it holds a tenth less than a window ago.
+   */
+  adjust(fullMs: number, dt: number, fullness = 0, queueMs = Infinity, shrinking = false): void {
     const deep = fullness >= DEEP_QUEUE;
-    if (fullMs >= this.backlogMs || deep) {
+    // Full for the threshold and behind by half of it: a backlog that holds less is read in time.
+    const behind = fullMs >= this.backlogMs && queueMs >= this.backlogMs / 2;
+    if (shrinking && this.admitted < 1) {
+      // Already shedding enough: the queue drains at this fraction. Cutting on until it is empty
+      // took the fraction to the floor, then the socket ran dry and the fraction climbed back past
+      // capacity: --workers 2 at 7000 calls/s offered swung between an empty buffer and 5 MB with
+      // a period of about 3 s, refusing calls it could serve. Hold.
+    } else if (behind || deep) {
       // A long window (the loop was blocked) counts as the windows it spanned past the threshold.
       const windows = Math.max(1, Math.round(Math.min(dt, fullMs - this.backlogMs + this.windowMs) / this.windowMs));
       // A deep queue cuts in proportion to how full it is (to half at half full): it holds

@@ -189,6 +189,7 @@ export class KemiProxy implements ProxyServices, TmCore {
       backlogMs: this.cfg.overloadBacklogMs ?? 0,
       backlog: t.udpBacklog ? () => t.udpBacklog?.() : undefined,
       share: h?.shareOverload ? (a) => h.shareOverload?.(a) : undefined,
+      log: (text) => this.logger.warn(text),
     });
     this.overload.start();
     const defines = new Map(Object.entries(this.cfg.defines ?? {}).map(([k, v]) => [k, String(v)]));
@@ -284,7 +285,7 @@ export class KemiProxy implements ProxyServices, TmCore {
 
   onMessage(data: Buffer, rcv: ReceiveInfo, handedOver = false): void {
     // Reads of the listen sockets (a hand-over from another worker was counted where it was read).
-    if (rcv.proto === 'udp' && !handedOver) this.overload.noteDatagram(rcv.localPort);
+    if (rcv.proto === 'udp' && !handedOver) this.overload.noteDatagram(rcv.localPort, data.length);
     if (this.trace.enabled && !handedOver) this.trace.in(data, rcv);
     let msg: SipMessage;
     try {

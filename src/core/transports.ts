@@ -5,6 +5,7 @@
  * KemiProxy.onMessage for transports made outside.
  */
 import type { ConnectionQueries, ListenSocket, ListenSpec, SendTarget } from '../transport/types.js';
+import type { QueueReading } from './overload.js';
 
 /** The transport counters the metrics read. */
 export interface CoreTransportStats {
@@ -24,11 +25,11 @@ export interface CoreTransports extends ConnectionQueries {
   listen(specs: readonly ListenSpec[]): Promise<void>;
   sockets(): readonly ListenSocket[];
   /**
-   * How full the fullest UDP receive buffer is (queued bytes as a share of its size), for the
+   * The fullest UDP receive buffer (its queued bytes and their share of its size), for the
    * overload guard; undefined where the OS does not tell. Optional: transports without kernel
    * sockets (the offline harness) have none.
    */
-  udpBacklog?(): number | undefined;
+  udpBacklog?(): QueueReading | undefined;
   /** Sends one message; false when it could not be sent. */
   send(target: SendTarget, data: Buffer): boolean;
   close(): Promise<void>;

@@ -9,6 +9,7 @@ import { TcpTransport } from './tcp.js';
 import { TlsCredentials, TlsTransport } from './tls.js';
 import type { Transport, TransportEnv } from './transport.js';
 import { UdpTransport } from './udp.js';
+import type { UdpQueueReading } from './udp-queue.js';
 import type { UdpBind } from './types.js';
 import { WsTransport, type HttpHook, type WsOptions } from './ws.js';
 import type { ConnectionQueries, ConnInfo, ListenProto, ListenSocket, ListenSpec, PeerConnections, Proto, ReceiveInfo, SendTarget } from './types.js';
@@ -159,8 +160,8 @@ export class TransportManager implements ConnectionQueries {
     }
   }
 
-  /** The fullest UDP receive buffer, as a share of its size; undefined without UDP or where the OS does not tell. */
-  udpBacklog(): number | undefined {
+  /** The fullest UDP receive buffer (queued bytes, share of its size); undefined without UDP or where the OS does not tell. */
+  udpBacklog(): UdpQueueReading | undefined {
     return this.udp?.backlog();
   }
 

@@ -18,6 +18,12 @@ export interface UdpQueueSocket {
   readonly bufferBytes: number;
 }
 
+/** A receive buffer's queued bytes (the kernel's count: each datagram's payload and overhead) and their share of its size. */
+export interface UdpQueueReading {
+  readonly fullness: number;
+  readonly bytes: number;
+}
+
 export interface UdpQueueLine {
   readonly family: 4 | 6;
   readonly port: number;
@@ -83,10 +89,11 @@ export class UdpQueueProbe {
   }
 
   /**
-   * The fullest of our UDP receive buffers, as a share of its size (0..1, may pass 1 a little),
-   * or undefined where the kernel does not tell (not Linux, no /proc, or a read too slow).
+   * The fullest of our UDP receive buffers: its queued bytes as the kernel counts them and their
+   * share of its size (0..1, may pass 1 a little); undefined where the kernel does not tell (not
+   * Linux, no /proc, or a read too slow).
    */
-  fullness(): number | undefined {
+  fullest(): UdpQueueReading | undefined {
     if (this.off) return undefined;
     const socks = this.sockets();
     if (socks.length === 0) return undefined;
@@ -102,11 +109,11 @@ export class UdpQueueProbe {
     // Found again while none is (a socket bound since, or a read racing the bind).
     if (!this.inodes || this.inodes.size === 0) this.inodes = this.findOwn(socks, lines);
     const inodes = this.inodes;
-    let worst: number | undefined;
+    let worst: UdpQueueReading | undefined;
     for (const l of lines) {
       const size = inodes.get(l.inode);
       if (size === undefined || size <= 0) continue;
-      worst = Math.max(worst ?? 0, l.queued / size);
+      if (!worst || l.queued / size > worst.fullness) worst = { fullness: l.queued / size, bytes: l.queued };
     }
     return worst;
   }

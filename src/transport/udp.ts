@@ -7,7 +7,7 @@ import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { familyOf, newCounters, type Transport, type TransportEnv } from './transport.js';
 import { socketId, type ListenSocket, type ListenSpec, type SendTarget, type UdpBind } from './types.js';
-import { UdpQueueProbe, type UdpQueueSocket } from './udp-queue.js';
+import { UdpQueueProbe, type UdpQueueReading, type UdpQueueSocket } from './udp-queue.js';
 
 interface UdpListener {
   info: ListenSocket;
@@ -66,9 +66,9 @@ export class UdpTransport implements Transport {
     return info;
   }
 
-  /** The fullest receive buffer of our sockets, as a share of its size; undefined where unknown (udp-queue.ts). */
-  backlog(): number | undefined {
-    return this.queues.fullness();
+  /** The fullest receive buffer of our sockets: queued bytes and their share of its size; undefined where unknown (udp-queue.ts). */
+  backlog(): UdpQueueReading | undefined {
+    return this.queues.fullest();
   }
 
   send(t: SendTarget, data: Buffer): boolean {

@@ -92,10 +92,96 @@ describe('OverloadGuard controller', () => {
     expect(g.admitted).toBeCloseTo(0.2);
   });
 
+  it('does not shed a backlog full past the threshold that holds less than half of it in messages', () => {
+    const g = new OverloadGuard({ backlogMs: 500 });
+    // Cold or slowed for a moment: full batches for 1.2 s, but 40-90 ms of messages queued.
+    for (let full = 250; full <= 1250; full += 250) g.adjust(full, 250, 0.14, 90);
+    expect(g.active).toBe(false);
+    g.adjust(1500, 250, 0.2, 249);
+    expect(g.active).toBe(false);
+    // Behind by half the threshold: x0.85 as before.
+    g.adjust(1750, 250, 0.2, 250);
+    expect(g.admitted).toBeCloseTo(0.85);
+    // Where the kernel does not tell (Infinity), the full backlog is enough.
+    const h = new OverloadGuard({ backlogMs: 500 });
+    h.adjust(500, 250);
+    expect(h.admitted).toBeCloseTo(0.85);
+  });
+
+  it('holds its fraction while the kernel queue shrinks, once shedding: it sheds enough', () => {
+    const g = new OverloadGuard({ backlogMs: 500 });
+    // Not shedding yet: a shrinking queue that is behind starts it all the same (a burst).
+    g.adjust(600, 250, 0.3, 300, true);
+    expect(g.admitted).toBeCloseTo(0.7);
+    g.adjust(850, 250, 0.27, 280, true); // a tenth less than a window ago: holds
+    expect(g.admitted).toBeCloseTo(0.7);
+    g.adjust(1100, 250, 0.27, 280, false); // no longer shrinking: cuts again
+    expect(g.admitted).toBeCloseTo(0.7 * 0.73);
+    g.adjust(100, 250, 0, 0, false); // drained: grows
+    expect(g.admitted).toBeCloseTo(0.7 * 0.73 + 0.1);
+  });
+
+  it('measures the queue in ms at the rate it was read lately, and logs when shedding starts and ends', async () => {
+    let queued = 20_000;
+    const lines: string[] = [];
+    const g = new OverloadGuard({ backlogMs: 100, windowMs: 20, tickMs: 5, backlog: () => ({ fullness: 0.2, bytes: queued }), log: (t) => lines.push(t) });
+    g.start();
+    try {
+      // Every loop turn reads libuv's 32 datagrams of 500 bytes: never drained, about 48 KB of the
+      // kernel's bytes read per turn, so 20 KB queued is a few ms of messages, however slow the box.
+      const until = performance.now() + 600;
+      while (performance.now() < until) {
+        for (let i = 0; i < 32; i++) g.noteDatagram(5060, 500);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      expect(g.queueMs).toBeGreaterThan(0);
+      expect(g.queueMs).toBeLessThan(50);
+      expect(g.active).toBe(false);
+      expect(lines).toEqual([]);
+      // 100 MB queued at the same rate is seconds of messages (the fullness stays under a quarter).
+      queued = 100_000_000;
+      const until2 = performance.now() + 5000;
+      while (!g.active && performance.now() < until2) {
+        for (let i = 0; i < 32; i++) g.noteDatagram(5060, 500);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      expect(g.active).toBe(true);
+      expect(g.queueMs).toBeGreaterThan(50);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^overload: shedding new dialogs with 503 \(admitting 85%\): UDP backlog not drained for \d+ ms, the kernel's queue 20% full \(about \d+ ms of messages\)$/);
+      const refused = sheds(g, 10);
+      expect(refused).toBeGreaterThan(0);
+      // Idle: drained every tick, the fraction climbs back to 1.
+      const until3 = performance.now() + 5000;
+      while (g.active && performance.now() < until3) await new Promise((r) => setTimeout(r, 10));
+      expect(g.active).toBe(false);
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toBe(`overload: shedding ended, ${refused} new dialogs refused`);
+    } finally {
+      g.stop();
+    }
+  });
+
+  it('with workers, sheds on a backlog full past the threshold however short the queue: the owners\' queues are not read', async () => {
+    const g = new OverloadGuard({ backlogMs: 100, windowMs: 20, tickMs: 5, backlog: () => ({ fullness: 0.05, bytes: 20_000 }), share: () => {} });
+    g.start();
+    try {
+      const until = performance.now() + 5000;
+      while (!g.active && performance.now() < until) {
+        for (let i = 0; i < 32; i++) g.noteDatagram(5060, 500);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      expect(g.active).toBe(true);
+      expect(g.queueMs).toBeLessThan(50);
+    } finally {
+      g.stop();
+    }
+  });
+
   it('reads the kernel queue only while the socket is not being drained, and sheds on a deep one', async () => {
     let reads = 0;
     // A threshold no loop here reaches: only the kernel queue can start the shedding.
-    const g = new OverloadGuard({ backlogMs: 600_000, windowMs: 20, tickMs: 5, backlog: () => (reads++, 0.9) });
+    const g = new OverloadGuard({ backlogMs: 600_000, windowMs: 20, tickMs: 5, backlog: () => (reads++, { fullness: 0.9, bytes: 7_500_000 }) });
     g.start();
     try {
       await new Promise((r) => setTimeout(r, 150)); // idle: every tick finds the socket empty
@@ -135,7 +221,7 @@ describe('OverloadGuard controller', () => {
 
   it('tells the other workers its fraction each window it sheds, and once more when it stops', async () => {
     const told: number[] = [];
-    const g = new OverloadGuard({ backlogMs: 600_000, windowMs: 20, tickMs: 5, backlog: () => 0.9, share: (a) => told.push(a) });
+    const g = new OverloadGuard({ backlogMs: 600_000, windowMs: 20, tickMs: 5, backlog: () => ({ fullness: 0.9, bytes: 7_500_000 }), share: (a) => told.push(a) });
     g.start();
     try {
       const until = performance.now() + 5000;

@@ -31,17 +31,21 @@ describe('UDP receive queue probe', () => {
       let got = 0;
       rx.on('message', () => got++);
       const probe = new UdpQueueProbe(() => [{ port, family: 4, bufferBytes: rx.getRecvBufferSize() }]);
-      expect(probe.fullness()).toBe(0);
+      expect(probe.fullest()?.fullness).toBe(0);
       const payload = Buffer.alloc(1000, 65);
       for (let i = 0; i < 300; i++) tx.send(payload, port, '127.0.0.1');
       // dgram sends after a nextTick (its address lookup); the loop reads rx only in its poll phase.
       await new Promise((r) => process.nextTick(r));
-      expect(probe.fullness()).toBeGreaterThan(0.5);
+      const r = probe.fullest()!;
+      expect(r.fullness).toBeGreaterThan(0.5);
+      // The kernel counts more than the payload per datagram (300 of 1000 bytes sent).
+      expect(r.bytes).toBeGreaterThan(0.5 * rx.getRecvBufferSize());
+      expect(r.bytes).toBeGreaterThan(r.fullness * 1000);
       const until = Date.now() + 5000;
       while (got === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
       await new Promise((r) => setTimeout(r, 50));
       expect(got).toBeGreaterThan(0);
-      expect(probe.fullness()).toBe(0);
+      expect(probe.fullest()?.fullness).toBe(0);
     } finally {
       rx.close();
       tx.close();
