@@ -326,9 +326,8 @@ export class OverloadGuard {
     const behind = fullMs >= this.backlogMs && queueMs >= this.backlogMs / 2;
     if (shrinking && this.admitted < 1) {
       // Already shedding enough: the queue drains at this fraction. Cutting on until it is empty
-      // took the fraction to the floor, then the socket ran dry and the fraction climbed back past
-      // capacity: --workers 2 at 7000 calls/s offered swung between an empty buffer and 5 MB with
-      // a period of about 3 s, refusing calls it could serve. Hold.
+      // takes the fraction far below capacity (x0.85 or harder each window while the backlog
+      // drains), and the calls refused then are calls the proxy could serve. Hold.
     } else if (behind || deep) {
       // A long window (the loop was blocked) counts as the windows it spanned past the threshold.
       const windows = Math.max(1, Math.round(Math.min(dt, fullMs - this.backlogMs + this.windowMs) / this.windowMs));
