@@ -12,6 +12,18 @@ const sheds = (g: OverloadGuard, n: number): number => {
   return k;
 };
 
+/**
+ * Loop turns that each read libuv's 32 datagrams of `bytes` from one socket (never drained), one
+ * per ms, while `go()` holds, for at most `ms`.
+ */
+async function fullTurns(g: OverloadGuard, go: () => boolean, ms: number, bytes = 0): Promise<void> {
+  const until = performance.now() + ms;
+  while (go() && performance.now() < until) {
+    for (let i = 0; i < 32; i++) g.noteDatagram(5060, bytes);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
 describe('OverloadGuard controller', () => {
   it('does not shed while the backlog drains within the threshold', () => {
     const g = new OverloadGuard({ backlogMs: 1000 });
@@ -129,22 +141,14 @@ describe('OverloadGuard controller', () => {
     try {
       // Every loop turn reads libuv's 32 datagrams of 500 bytes: never drained, about 48 KB of the
       // kernel's bytes read per turn, so 20 KB queued is a few ms of messages, however slow the box.
-      const until = performance.now() + 600;
-      while (performance.now() < until) {
-        for (let i = 0; i < 32; i++) g.noteDatagram(5060, 500);
-        await new Promise((r) => setTimeout(r, 1));
-      }
+      await fullTurns(g, () => true, 600, 500);
       expect(g.queueMs).toBeGreaterThan(0);
       expect(g.queueMs).toBeLessThan(50);
       expect(g.active).toBe(false);
       expect(lines).toEqual([]);
       // 100 MB queued at the same rate is seconds of messages (the fullness stays under a quarter).
       queued = 100_000_000;
-      const until2 = performance.now() + 5000;
-      while (!g.active && performance.now() < until2) {
-        for (let i = 0; i < 32; i++) g.noteDatagram(5060, 500);
-        await new Promise((r) => setTimeout(r, 1));
-      }
+      await fullTurns(g, () => !g.active, 5000, 500);
       expect(g.active).toBe(true);
       expect(g.queueMs).toBeGreaterThan(50);
       expect(lines).toHaveLength(1);
@@ -166,11 +170,7 @@ describe('OverloadGuard controller', () => {
     const g = new OverloadGuard({ backlogMs: 100, windowMs: 20, tickMs: 5, backlog: () => ({ fullness: 0.05, bytes: 20_000 }), share: () => {} });
     g.start();
     try {
-      const until = performance.now() + 5000;
-      while (!g.active && performance.now() < until) {
-        for (let i = 0; i < 32; i++) g.noteDatagram(5060, 500);
-        await new Promise((r) => setTimeout(r, 1));
-      }
+      await fullTurns(g, () => !g.active, 5000, 500);
       expect(g.active).toBe(true);
       expect(g.queueMs).toBeLessThan(50);
     } finally {
@@ -188,11 +188,7 @@ describe('OverloadGuard controller', () => {
       expect(reads).toBe(0);
       expect(g.active).toBe(false);
       // Every loop turn reads libuv's 32 from one socket: never drained.
-      const until = performance.now() + 5000;
-      while (!g.active && performance.now() < until) {
-        for (let i = 0; i < 32; i++) g.noteDatagram(5060);
-        await new Promise((r) => setTimeout(r, 1));
-      }
+      await fullTurns(g, () => !g.active, 5000);
       expect(reads).toBeGreaterThan(0);
       expect(g.active).toBe(true);
       expect(g.queueFullness).toBe(0.9);
@@ -224,15 +220,12 @@ describe('OverloadGuard controller', () => {
     const g = new OverloadGuard({ backlogMs: 600_000, windowMs: 20, tickMs: 5, backlog: () => ({ fullness: 0.9, bytes: 7_500_000 }), share: (a) => told.push(a) });
     g.start();
     try {
-      const until = performance.now() + 5000;
-      while (told.length < 3 && performance.now() < until) {
-        for (let i = 0; i < 32; i++) g.noteDatagram(5060);
-        await new Promise((r) => setTimeout(r, 1));
-      }
+      await fullTurns(g, () => told.length < 3, 5000);
       expect(told.length).toBeGreaterThanOrEqual(3);
       expect(told.every((a) => a < 1)).toBe(true);
       // Idle now: every tick finds the socket empty, the fraction climbs back to 1 and is told.
-      while (told.at(-1) !== 1 && performance.now() < until + 5000) await new Promise((r) => setTimeout(r, 10));
+      const until = performance.now() + 5000;
+      while (told.at(-1) !== 1 && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
       expect(told.at(-1)).toBe(1);
       const n = told.length;
       await new Promise((r) => setTimeout(r, 100));
