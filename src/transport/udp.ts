@@ -8,6 +8,10 @@ import { isIPv6 } from 'node:net';
 import { familyOf, newCounters, type Transport, type TransportEnv } from './transport.js';
 import { socketId, type ListenSocket, type ListenSpec, type SendTarget, type UdpBind } from './types.js';
 import { UdpQueueProbe, type UdpQueueReading, type UdpQueueSocket } from './udp-queue.js';
+import { literalLookup } from '../lib/literal-lookup.js';
+
+/** One for all sockets: answers an IP literal at once instead of on the next tick (lib/literal-lookup.ts). */
+const sendLookup = literalLookup() as NonNullable<SocketOptions['lookup']>;
 
 interface UdpListener {
   info: ListenSocket;
@@ -38,7 +42,7 @@ export class UdpTransport implements Transport {
     // Bursts at thousands of calls/s overflow the default receive buffer; the kernel caps the size
     // at net.core.rmem_max.
     // @types/node 20 does not know reusePort yet.
-    const opts: SocketOptions & { reusePort?: boolean } = { type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 };
+    const opts: SocketOptions & { reusePort?: boolean } = { type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: sendLookup };
     if (this.bind === 'reuseport') opts.reusePort = true;
     if (this.bind === 'reuseaddr') opts.reuseAddr = true;
     const sock = createSocket(opts);
