@@ -61,10 +61,52 @@ export const T_NUMBER = 3;
 export const T_STRING = 4;
 export const T_FUNCTION = 6;
 
+/**
+ * wasmoon's build is emscripten's with assertions: each `_lua_*` on its module is a wrapper that
+ * builds two assertion messages (template strings), looks the export up by name and calls it
+ * through `apply(arguments)`, on every call. The script engine makes dozens of such calls per
+ * message, so it calls the wasm exports themselves. wasmoon does not hand them out; the instance is
+ * caught as emscripten creates it (WebAssembly.instantiate, hooked for the duration of one
+ * initialisation at a time) and recognised by its memory, the module's own.
+ */
+let initialising: Promise<unknown> = Promise.resolve();
+
+async function initialiseCatchingExports(): Promise<{ module: LuaRaw; exports: WebAssembly.Exports | undefined }> {
+  const instances: WebAssembly.Instance[] = [];
+  const original = WebAssembly.instantiate;
+  const hooked = async (...args: Parameters<typeof original>): Promise<unknown> => {
+    const made = (await (original as (...a: unknown[]) => Promise<unknown>)(...args)) as WebAssembly.Instance | WebAssembly.WebAssemblyInstantiatedSource;
+    instances.push('instance' in made ? made.instance : made);
+    return made;
+  };
+  WebAssembly.instantiate = hooked as typeof original;
+  let module: LuaRaw;
+  try {
+    module = (await LuaWasm.initialize()).module as unknown as LuaRaw;
+  } finally {
+    WebAssembly.instantiate = original;
+  }
+  const buffer = module.HEAPU8.buffer;
+  const own = instances.find((i) => (i.exports.memory as WebAssembly.Memory | undefined)?.buffer === buffer);
+  return { module, exports: own?.exports };
+}
+
+/** The module with its `_name` functions replaced by the wasm export `name` where there is one. */
+function direct(module: LuaRaw, exports: WebAssembly.Exports): LuaRaw {
+  const raw = Object.create(module) as Record<string, unknown>;
+  for (const key of Object.keys(module)) {
+    const fn = key.startsWith('_') ? exports[key.slice(1)] : undefined;
+    if (typeof fn === 'function') raw[key] = fn;
+  }
+  return raw as unknown as LuaRaw;
+}
+
 /** A fresh wasm instance of Lua (each script VM gets its own memory and function table). */
 export async function newLuaModule(): Promise<LuaRaw> {
-  const lua = await LuaWasm.initialize();
-  return lua.module as unknown as LuaRaw;
+  const run = initialising.then(initialiseCatchingExports);
+  initialising = run.catch(() => undefined);
+  const { module, exports } = await run;
+  return exports ? direct(module, exports) : module;
 }
 
 /** Node's fast latin1 codecs on Buffer (present at run time, absent from @types/node). */

@@ -481,9 +481,15 @@ export class LuaScript implements RouteScript {
     return { status: 'error', error: { message } };
   }
 
-  /** A coroutine that died with an error is reset before reuse. */
+  /**
+   * A coroutine that died with an error (KSR.x.exit included) is reset before reuse. Since Lua
+   * 5.4.4, lua_resetthread returns the error that ended the coroutine, not whether the reset
+   * worked: the thread is reusable when its own status is LUA_OK again. (Testing the return value
+   * threw away, and replaced with a new thread, every coroutine an exit ended: three per call.)
+   */
   private recycle(T: number): void {
-    if (this.m._lua_resetthread(T) === LUA_OK) {
+    this.m._lua_resetthread(T);
+    if (this.m._lua_status(T) === LUA_OK) {
       this.m._lua_settop(T, 0);
       this.pool.push(T);
       return;

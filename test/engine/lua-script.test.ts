@@ -103,6 +103,29 @@ function caught() local ok, err = pcall(KSR.x.exit) KSR.fake.args(tostring(err),
     s.close();
   });
 
+  it('runs the next callback on the coroutine an exit or an error ended, reset (no new thread per exit)', async () => {
+    const calls: unknown[][] = [];
+    const s = await load(`
+local seen = {}
+function who(how)
+  local co = tostring(coroutine.running())
+  seen[co] = (seen[co] or 0) + 1
+  KSR.fake.args(co, seen[co])
+  if how == "exit" then KSR.x.exit() end
+  if how == "error" then error("on purpose") end
+  KSR.fake.args("after", 0)
+end`, calls);
+    for (const how of ['exit', 'exit', 'error', 'exit', 'ok', 'exit']) {
+      const out = s.run('who', ctx(), how);
+      expect((out as RunOutcome).status).toBe(how === 'exit' ? 'exit' : how === 'error' ? 'error' : 'ok');
+    }
+    const threads = calls.filter((c) => c[0] !== 'after');
+    expect(new Set(threads.map((c) => c[0])).size).toBe(1);
+    expect(threads.map((c) => c[1])).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(calls.filter((c) => c[0] === 'after')).toHaveLength(1);
+    s.close();
+  });
+
   it('rejects a script with a syntax error, naming file and line', async () => {
     await expect(load('function f()\n  if then\nend\n')).rejects.toThrow(/r\.lua:2:/);
   });
