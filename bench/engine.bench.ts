@@ -1,6 +1,6 @@
 /**
  * Engine micro-benchmark (not a test): the cost of a KSR call from Lua (no string argument, string
- * in and out) and of entering a callback from JS, on the real binding; the I/O path, where a
+ * in and out), of entering a callback from JS and of one that ends in KSR.x.exit, on the real binding; the I/O path, where a
  * binding answers with a Promise and the callback's coroutine suspends until it settles; and what
  * loading routes/route.lua with every KSR module takes (a reload blocks the event loop that long).
  *
@@ -25,6 +25,7 @@ function noargs() local f = KSR.b.flag for i = 1, ${N} do f(3) end end
 function strings() local g = KSR.b.echo for i = 1, ${N} do g("$ru") end end
 function baseline() for i = 1, ${N} do end end
 function waits() KSR.b.later() end
+function exits() KSR.b.flag(3) KSR.x.exit() end
 `);
 
 const mod = defineModule('b', [
@@ -52,6 +53,12 @@ for (let i = 0; i < 10_000; i++) s.run('empty', ctx);
 const t0 = performance.now();
 for (let i = 0; i < M; i++) s.run('empty', ctx);
 console.log(`callback entry (empty route):    ${(((performance.now() - t0) / M) * 1000).toFixed(3)} us`);
+// KSR.x.exit ends the callback with a Lua error: a longjmp, which wasmoon's build makes a JS throw
+// through the wasm frames, and a coroutine to reset.
+for (let i = 0; i < 10_000; i++) s.run('exits', ctx);
+const te = performance.now();
+for (let i = 0; i < M; i++) s.run('exits', ctx);
+console.log(`callback ending in KSR.x.exit:   ${(((performance.now() - te) / M) * 1000).toFixed(3)} us`);
 // A callback whose one KSR call waits for a Promise: suspend, await, resume, finish.
 const A = 50_000;
 for (let i = 0; i < 2_000; i++) await s.run('waits', ctx);
