@@ -70,7 +70,15 @@ function logLines(out: string): string[] {
   return out.split('\n').map((l) => /(INDLG|MANAGE|SIZES|EVENT) .*/.exec(l)?.[0]?.replace(/\s+callId=.*$/, '').trim()).filter((x): x is string => !!x);
 }
 
-async function run(target: Target, timeout: boolean): Promise<{ atUas: string[]; atUac: string[]; rr: string[]; log: string[]; didOk: boolean; uasOut: string }> {
+/**
+ * Kamailio's dialog timer runs in its own process: on a loaded box it can fire the 1 s timeout
+ * before the ACK's process has confirmed the dialog, and it then sends the callee no BYE at all
+ * (its log: "terminating non-confirmed dialogs not supported"; seen once in CI). Such a run of the
+ * reference says nothing about the BYE a timed out dialog sends.
+ */
+const KAMAILIO_TIMER_RACE = /terminating non-confirmed dialogs not supported/;
+
+async function run(target: Target, timeout: boolean): Promise<{ atUas: string[]; atUac: string[]; rr: string[]; log: string[]; didOk: boolean; uasOut: string; timerRace: boolean }> {
   const port = await freePort();
   const dir = tempDir('kemi-dlgdiff-');
   const cfg = join(dir, 'config.json');
@@ -100,6 +108,7 @@ async function run(target: Target, timeout: boolean): Promise<{ atUas: string[];
     didOk: /;did=[0-9a-f]+\.[0-9a-f]+/.test(invite),
     log: logLines(h.output()),
     uasOut: `${rs.output}\n--- trace ---\n${rs.msgFile ? readFileSync(rs.msgFile, 'latin1').slice(-3000) : ''}\n--- proxy ---\n${h.output().slice(-2000)}`,
+    timerRace: target === 'kamailio' && KAMAILIO_TIMER_RACE.test(h.output()),
   };
 }
 
@@ -113,7 +122,15 @@ describe('dialog next to Kamailio 5.6', () => {
   }, 90_000);
 
   it('the dialog times out: same timeout BYEs to both sides, same script view of the dialog', async () => {
-    const { kemi, kam } = await targets.onBoth((t) => run(t, true));
+    const both = await targets.onBoth((t) => run(t, true));
+    const { kemi } = both;
+    let { kam } = both;
+    // The reference raced itself (KAMAILIO_TIMER_RACE): run it again, twice at most.
+    for (let i = 0; i < 2 && kam.timerRace; i++) {
+      await targets.stopAll();
+      kam = await run('kamailio', true);
+    }
+    expect(kam.timerRace, kam.uasOut).toBe(false);
     expect(kam.didOk).toBe(true);
     expect(kemi.didOk).toBe(true);
     expect(kemi.rr).toEqual(kam.rr);
