@@ -29,7 +29,7 @@ module.exports = {
     layer('engine', '^src/engine/', ['^src/context/', '^src/lib/', '^kemi/types\\.ts$']),
     layer('core', '^src/core/', ['^src/context/', '^src/sip/', '^src/transport/', '^src/state/', '^src/pv/', '^src/rr/', '^src/tm/', '^src/engine/', '^src/lib/', '^kemi/types\\.ts$']),
     layer('drachtio', '^src/drachtio/', ['^src/core/', '^src/context/', '^src/sip/', '^src/transport/', '^src/tm/', '^src/pv/', '^src/rr/', '^src/state/', '^src/lib/']),
-    layer('ops', '^src/ops/', ['^src/lib/', '^src/state/', '^src/transport/types\\.ts$', '^src/transport/settings\\.ts$']),
+    layer('ops', '^src/ops/', ['^src/lib/', '^src/state/', '^src/transport/types\\.ts$', '^src/transport/settings\\.ts$', '^src/transport/literal-lookup\\.ts$']),
     layer('app', '^src/app/', ['^src/core/', '^src/drachtio/', '^kemi/drachtio\\.ts$', '^src/context/', '^src/state/', '^src/ops/', '^src/lib/', '^kemi/types\\.ts$', '^kemi/catalog\\.ts$']),
     layer('check', '^src/check/', ['^src/app/modules\\.ts$', '^src/ops/config\\.ts$', '^src/lib/', '^kemi/types\\.ts$', '^kemi/catalog\\.ts$']),
     // The offline test harness composes an instance as app does, and reads messages and PVs back.

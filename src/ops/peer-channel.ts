@@ -16,8 +16,8 @@
  * kind(3) then [length(2) kind(1) header message] per message, one datagram per worker for all
  * that one poll phase read (a syscall on each side per batch, not per message).
  */
-import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
-import { literalLookup } from '../lib/literal-lookup.js';
+import { createSocket, type Socket } from 'node:dgram';
+import { sendLookup } from '../transport/literal-lookup.js';
 import type { Proto, ReceiveInfo, SendTarget } from '../transport/types.js';
 
 /** Largest datagram on loopback. */
@@ -171,8 +171,8 @@ export function decodeBatch(buf: Buffer, start: number): HandOver[] {
 }
 
 export class PeerChannel {
-  // Sends to 127.0.0.1 go out at once, without dns.lookup's next tick (lib/literal-lookup.ts).
-  readonly socket: Socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024, lookup: literalLookup() as NonNullable<SocketOptions['lookup']> });
+  // Sends to 127.0.0.1 go out at once, without dns.lookup's next tick (transport/literal-lookup.ts).
+  readonly socket: Socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024, lookup: sendLookup });
   private ports: number[] = [];
   private readonly secret: Buffer;
 

@@ -8,10 +8,7 @@ import { isIPv6 } from 'node:net';
 import { familyOf, newCounters, type Transport, type TransportEnv } from './transport.js';
 import { socketId, type ListenSocket, type ListenSpec, type SendTarget, type UdpBind } from './types.js';
 import { UdpQueueProbe, type UdpQueueReading, type UdpQueueSocket } from './udp-queue.js';
-import { literalLookup } from '../lib/literal-lookup.js';
-
-/** One for all sockets: answers an IP literal at once instead of on the next tick (lib/literal-lookup.ts). */
-const sendLookup = literalLookup() as NonNullable<SocketOptions['lookup']>;
+import { sendLookup } from './literal-lookup.js';
 
 interface UdpListener {
   info: ListenSocket;

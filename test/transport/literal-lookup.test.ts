@@ -4,13 +4,23 @@
  */
 import { createSocket, type SocketOptions } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { isDottedQuad, literalLookup } from '../../src/lib/literal-lookup.js';
+import { literalLookup } from '../../src/transport/literal-lookup.js';
 
 describe('literal lookup for UDP sends', () => {
-  it('knows a dotted quad as inet_pton reads one', () => {
-    for (const a of ['127.0.0.1', '0.0.0.0', '255.255.255.255', '10.0.20.3', '192.168.1.100']) expect(isDottedQuad(a), a).toBe(true);
-    for (const a of ['1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '1.2.3.04', '1..2.3', '.1.2.3', '1.2.3.', 'a.b.c.d', '1.2.3.4 ', '::1', 'localhost', '', '1.2.3.4a'])
-      expect(isDottedQuad(a), a).toBe(false);
+  it('takes a dotted quad as inet_pton reads one for a literal, and nothing else', () => {
+    const resolved: string[] = [];
+    const lookup = literalLookup((host, _family, cb) => {
+      resolved.push(host);
+      cb(null, '192.0.2.7', 4);
+    });
+    const literal = (a: string): boolean => {
+      const before = resolved.length;
+      lookup(a, 4, () => undefined);
+      return resolved.length === before;
+    };
+    for (const a of ['127.0.0.1', '0.0.0.0', '255.255.255.255', '10.0.20.3', '192.168.1.100']) expect(literal(a), a).toBe(true);
+    for (const a of ['1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '1.2.3.04', '1..2.3', '.1.2.3', '1.2.3.', 'a.b.c.d', '1.2.3.4 ', 'localhost', '', '1.2.3.4a'])
+      expect(literal(a), a).toBe(false);
   });
 
   it('answers a literal before it returns and hands anything else to the resolver', () => {
