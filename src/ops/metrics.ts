@@ -125,6 +125,22 @@ function loopMetrics(r: Registry, o: OverloadCounters): PerformanceObserver {
   return obs;
 }
 
+/**
+ * prom-client keeps a counter's value in a `{ value, labels }` object and adds to it in place from
+ * the second inc() of a label set on (the default process-CPU counter does at the second scrape).
+ * V8 takes a field never written after its object was made for a constant, and optimized code of
+ * the message path came to depend on that (objects of the same shape: a field's constness is kept
+ * per shape, and object literals share shapes). The first such write, at the first scrape after
+ * traffic, threw away the optimized code of 40 functions of the message path in each process
+ * (parser, tm, forwarder; `--trace-deopt`: "dependent field type constness changed") and recompiled
+ * it under load. Writing the field once here, before any traffic, settles it.
+ */
+export function settleCounterShape(): void {
+  const c = new Counter({ name: 'kemi_shape_settling', help: 'never registered', registers: [] });
+  c.inc(1);
+  c.inc(1);
+}
+
 export class Metrics {
   readonly registry = new Registry();
   private server: Server | null = null;
@@ -134,6 +150,7 @@ export class Metrics {
   constructor(private readonly proxy: ProxySource, drachtio: DrachtioCounters | null = null, worker: { readonly handoverStats: Readonly<HandoverStats> } | null = null) {
     const r = this.registry;
     const p = proxy;
+    settleCounterShape();
     collectDefaultMetrics({ register: r, prefix: 'kemi_' });
     for (const name of REPLACED_DEFAULTS) r.removeSingleMetric(name);
     this.gcObserver = loopMetrics(r, p.overload);
