@@ -59,7 +59,8 @@ function putStr(buf: Buffer, o: number, s: string): number {
 }
 
 /** Strings longer than a length byte do not fit (addresses and socket ids never are). */
-const fits = (...s: string[]): boolean => s.every((x) => x.length <= 255);
+const fitsByte = (x: string): boolean => x.length <= 255;
+const fits = (...s: string[]): boolean => s.every(fitsByte);
 
 /** The header of a hand-over (after the secret), in one allocation: the hot path of --workers. */
 export function encodeHead(h: HandOver): Buffer | null {

@@ -157,6 +157,7 @@ const S_VIA1 = slotOf('via1');
 const S_VIAS = slotOf('vias');
 const S_MAX_FORWARDS = slotOf('max-forwards');
 /** Slots of the name-addr lists. */
+type NameAddrHeader = 'route' | 'record-route' | 'contact';
 const NAME_ADDR_SLOTS = { route: slotOf('na:route'), 'record-route': slotOf('na:record-route'), contact: slotOf('na:contact') } as const;
 /** Stored for a parsed value that is undefined (an empty slot is a value not parsed yet). */
 const UNDEFINED = Symbol('undefined');
@@ -495,13 +496,26 @@ export class SipMessage {
     return this.nameAddrs('contact');
   }
 
-  private nameAddrs(lname: 'route' | 'record-route' | 'contact'): NameAddr[] {
-    return this.slotted(NAME_ADDR_SLOTS[lname], (m) => {
-      const out: NameAddr[] = [];
-      for (const f of m.p.fields) if (f.lname === lname) out.push(...parseNameAddrList(f.value));
-      return out;
-    });
+  private nameAddrs(lname: NameAddrHeader): NameAddr[] {
+    return this.slotted(NAME_ADDR_SLOTS[lname], SipMessage.nameAddrMakers[lname]);
   }
+
+  /** Every name-addr of the `lname` headers, in order. */
+  private static collectNameAddrs(m: SipMessage, lname: NameAddrHeader): NameAddr[] {
+    const out: NameAddr[] = [];
+    for (const f of m.p.fields) if (f.lname === lname) out.push(...parseNameAddrList(f.value));
+    return out;
+  }
+
+  /**
+   * nameAddrs' makers, one function per header made once: a closure made per call has no instance
+   * alive at a mark-compact, which drops its optimized code, and it was compiled again after each.
+   */
+  private static readonly nameAddrMakers: Readonly<Record<NameAddrHeader, (m: SipMessage) => NameAddr[]>> = {
+    route: (m) => SipMessage.collectNameAddrs(m, 'route'),
+    'record-route': (m) => SipMessage.collectNameAddrs(m, 'record-route'),
+    contact: (m) => SipMessage.collectNameAddrs(m, 'contact'),
+  };
 
   // ---- edits ------------------------------------------------------------------------------------
 
