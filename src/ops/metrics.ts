@@ -126,8 +126,9 @@ function loopMetrics(r: Registry, o: OverloadCounters): PerformanceObserver {
 }
 
 /**
- * prom-client keeps a counter's value in a `{ value, labels }` object and adds to it in place from
- * the second inc() of a label set on (the default process-CPU counter does at the second scrape).
+ * prom-client keeps a counter's value in a `{ value, labels }` object and adds to it in place: from
+ * the first inc() of a counter without labels (made with a 0 entry), from the second of a label set
+ * otherwise (the default process-CPU counters do at the first scrape).
  * V8 takes a field never written after its object was made for a constant, and optimized code of
  * the message path came to depend on that (objects of the same shape: a field's constness is kept
  * per shape, and object literals share shapes). The first such write, at the first scrape after

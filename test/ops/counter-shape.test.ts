@@ -1,8 +1,9 @@
 /**
- * prom-client adds to a counter's `{ value, labels }` object in place from the second inc() of a
- * label set on; the first such write made V8 throw away the optimized code of the message path
- * that depended on the field being constant (at the first scrape, under load). settleCounterShape()
- * does that write at start-up, so a later one generalizes nothing. Observed with V8's own trace.
+ * prom-client adds to a counter's `{ value, labels }` object in place (a counter without labels
+ * from its first inc(), made with a 0 entry); the first such write made V8 throw away the
+ * optimized code of the message path that depended on the field being constant (at the first
+ * scrape, under load). settleCounterShape() does that write at start-up, so a later one
+ * generalizes nothing. Observed with V8's own trace.
  */
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
@@ -38,12 +39,12 @@ function generalizations(settle: boolean, scrape: boolean): number {
 }
 
 describe('prom-client counter shape', () => {
-  it('without the settling, a counter\'s second inc() turns its value field from constant to mutable', () => {
+  it('without the settling, adding to a counter turns its value field from constant to mutable', () => {
     expect(generalizations(false, false)).toBe(0);
     expect(generalizations(false, true)).toBeGreaterThan(0);
   });
 
-  it('settleCounterShape() does it, and a counter\'s second inc() after it generalizes nothing more', () => {
+  it('settleCounterShape() does it, and adding to a counter after it generalizes nothing more', () => {
     const settled = generalizations(true, false);
     expect(settled).toBeGreaterThan(0);
     expect(generalizations(true, true)).toBe(settled);
