@@ -284,6 +284,23 @@ describe('KSR.tm', () => {
     w.layer.close();
   });
 
+  it('a request looked up again after the table changed sees the change (the last lookup is kept)', () => {
+    const w = world();
+    const ctx = request(w);
+    expect(w.layer.lookup(ctx.msg)).toBeUndefined();
+    expect(call(tm, 't_newtran', ctx)).toBe(1);
+    const t = w.layer.lookup(ctx.msg);
+    expect(t).toBeDefined();
+    const other = request(w, INVITE.replace('Call-ID: call-1', 'Call-ID: call-2').replace('z9hG4bKabc', 'z9hG4bKdef'));
+    expect(w.layer.lookup(other.msg)).toBeUndefined();
+    // A retransmission (another message object, same key) finds it as well.
+    expect(w.layer.lookup(request(w).msg)).toBe(t);
+    expect(w.layer.lookup(ctx.msg)).toBe(t);
+    expect(call(tm, 't_release', ctx)).toBe(1);
+    expect(w.layer.lookup(ctx.msg)).toBeUndefined();
+    w.layer.close();
+  });
+
   it('arms and reads the per-transaction switches and callbacks', () => {
     const w = world();
     const ctx = request(w);
