@@ -123,6 +123,48 @@ describe('TimerQueue', () => {
     expect(warnings.some((w) => w.includes('boom'))).toBe(true);
   });
 
+  it('many durations, cancels and clock steps, checked against the order a sorted list gives', async () => {
+    // A seeded run of schedule/cancel/advance: every advance fires exactly the pending timers due
+    // by its end (within the queue's 1 ms), in (deadline, scheduling order); nothing cancelled fires.
+    let seed = 12345;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    const durations = [500, 1000, 2000, 4000, 5000, 32000, 120000];
+    const clock = new ManualClock();
+    const q = new TimerQueue(clock);
+    interface T { id: number; at: number; h: ReturnType<TimerQueue['schedule']>; cancelled: boolean; fired: boolean }
+    const all: T[] = [];
+    let fired: number[] = [];
+    for (let step = 0; step < 300; step++) {
+      for (let k = rnd(20); k > 0; k--) {
+        const ms = rnd(4) === 0 ? 1 + rnd(3000) : durations[rnd(durations.length)]!;
+        const id = all.length;
+        const h = q.schedule(ms, () => fired.push(id));
+        all.push({ id, at: h.at, h, cancelled: false, fired: false });
+      }
+      const pending = all.filter((t) => !t.cancelled && !t.fired);
+      for (let k = rnd(6); k > 0 && pending.length > 0; k--) {
+        const t = pending.splice(rnd(pending.length), 1)[0]!;
+        q.cancel(t.h);
+        t.cancelled = true;
+      }
+      const end = clock.now() + rnd(1500);
+      const due = all.filter((t) => !t.cancelled && !t.fired && t.at <= end).sort((a, b) => a.at - b.at || a.id - b.id).map((t) => t.id);
+      fired = [];
+      await clock.advance(end - clock.now());
+      // Everything due fired in order; at most timers due within the next ms fired early.
+      expect(fired.slice(0, due.length)).toEqual(due);
+      for (const id of fired.slice(due.length)) expect(all[id]!.at).toBeLessThanOrEqual(end + 1);
+      for (const id of fired) all[id]!.fired = true;
+      expect(q.size).toBe(all.filter((t) => !t.cancelled && !t.fired).length);
+    }
+    fired = [];
+    await clock.advance(200000);
+    expect(all.filter((t) => t.cancelled && t.fired)).toEqual([]);
+    expect(all.every((t) => t.cancelled || t.fired || fired.includes(t.id))).toBe(true);
+    expect(q.size).toBe(0);
+    expect(clock.armed).toBe(0);
+  });
+
   it('close drops every pending timer', async () => {
     const clock = new ManualClock();
     const q = new TimerQueue(clock);
