@@ -79,7 +79,7 @@ const LANES_KEPT = 64;
 
 export class TimerQueue {
   /** The non-empty lanes, a min-heap by their heads. */
-  private heap: Lane[] = [];
+  private readonly heap: Lane[] = [];
   private readonly lanes = new Map<number, Lane>();
   private count = 0;
   private seq = 0;
@@ -154,7 +154,8 @@ export class TimerQueue {
       lane.pos = -1;
     }
     this.lanes.clear();
-    this.heap = [];
+    // Emptied in place: a callback that closes the queue ends the loop of the fire() running it.
+    this.heap.length = 0;
     this.count = 0;
   }
 

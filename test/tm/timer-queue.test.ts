@@ -165,6 +165,21 @@ describe('TimerQueue', () => {
     expect(clock.armed).toBe(0);
   });
 
+  it('a callback that closes the queue stops the timers due after it', async () => {
+    const clock = new ManualClock();
+    const q = new TimerQueue(clock);
+    const out: string[] = [];
+    q.schedule(5, () => {
+      out.push('closer');
+      q.close();
+    });
+    q.schedule(5, () => out.push('after'));
+    q.schedule(500, () => out.push('later'));
+    await clock.advance(1000);
+    expect(out).toEqual(['closer']);
+    expect(q.size).toBe(0);
+  });
+
   it('close drops every pending timer', async () => {
     const clock = new ManualClock();
     const q = new TimerQueue(clock);
