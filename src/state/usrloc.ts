@@ -78,9 +78,14 @@ function decode(v: string): UlContact | null {
   };
 }
 
-/** Highest q first (no q counts as lowest), then the most recently updated. */
+/**
+ * Highest q first (no q counts as lowest); equal q keep their stored order, the order they were
+ * first registered in, as usrloc's list with desc_time_order=0 (Kamailio's default): a new contact
+ * goes after those of its q, and a refresh does not move one. (Ordering equal q by last update
+ * instead put a contact registered a second later first, unlike Kamailio.) Sort is stable.
+ */
 export function byPreference(a: UlContact, b: UlContact): number {
-  return b.q - a.q || b.last_modified - a.last_modified;
+  return b.q - a.q;
 }
 
 function ignore(v: Awaitable<void>): void {
