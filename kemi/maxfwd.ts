@@ -4,18 +4,14 @@
  * above max_limit, 70) and returns 1; -2 on a parse error.
  */
 import type { MsgContext } from '../src/context/msg-context.js';
-import type { HeaderField } from '../src/sip/index.js';
 import { defineModule, type KemiArg } from './types.js';
 
 const MAX_LIMIT = 70;
 
-/** One function, not a closure per call (whose optimized code a mark-compact would drop). */
-const isMaxForwards = (h: HeaderField): boolean => h.lname === 'max-forwards';
-
 function processMaxfwd(ctx: MsgContext, limitArg: KemiArg): number {
   const limit = typeof limitArg === 'number' ? limitArg : -1;
   if (limit < 0 || limit > 255 || !ctx.msg.isRequest) return -2;
-  const f = ctx.msg.headerFields.find(isMaxForwards);
+  const f = ctx.msg.headerField('max-forwards');
   if (!f) {
     ctx.msg.appendHeader(`Max-Forwards: ${limit}\r\n`);
     return 2;

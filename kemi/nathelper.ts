@@ -173,7 +173,7 @@ function contactsOf(ctx: MsgContext, f: HeaderField): ContactLoc[] | null {
  * -2 no Contact header, -3 `*`, -1 unparseable.
  */
 function firstContact(ctx: MsgContext): { c: ContactLoc; u: SipUri } | -1 | -2 | -3 {
-  const f = ctx.msg.headerFields.find((h) => h.lname === 'contact');
+  const f = ctx.msg.headerField('contact');
   if (!f) return -2;
   const list = contactsOf(ctx, f);
   if (list === null) return -1;

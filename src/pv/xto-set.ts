@@ -56,7 +56,7 @@ function span(raw: string, base: number): XtoSpan | null {
 }
 
 export function setXtoPart(ctx: MsgContext, header: 'from' | 'to', part: XtoPart, v: PvValue | null): void {
-  const field = ctx.msg.headerFields.find((f) => f.lname === header);
+  const field = ctx.msg.headerField(header);
   if (!field) throw new PvSetError(`$${header === 'from' ? 'f' : 't'}*: no ${header} header`);
   const raw = ctx.msg.buf.toString('latin1', field.valueStart, field.valueEnd);
   const s = span(raw, field.valueStart);

@@ -229,14 +229,15 @@ export class SipMessage {
 
   // ---- header reads ---------------------------------------------------------------------------
 
-  private field(lname: string): HeaderField | undefined {
+  /** The first header field of `lname` (lower-case, long form), as parsed: no closure per call. */
+  headerField(lname: string): HeaderField | undefined {
     const f = this.p.fields;
     for (let i = 0; i < f.length; i++) if (f[i]!.lname === lname) return f[i];
     return undefined;
   }
 
   header(name: string): string | undefined {
-    return this.field(canonicalName(name))?.value;
+    return this.headerField(canonicalName(name))?.value;
   }
 
   headers(name: string): string[] {
@@ -253,7 +254,7 @@ export class SipMessage {
   }
 
   hasHeader(name: string): boolean {
-    return this.field(canonicalName(name)) !== undefined;
+    return this.headerField(canonicalName(name)) !== undefined;
   }
 
   /**
@@ -319,7 +320,7 @@ export class SipMessage {
   }
 
   private static parseCallId(m: SipMessage): string {
-    const v = m.field('call-id')?.value;
+    const v = m.headerField('call-id')?.value;
     if (!v) throw bad('missing Call-ID');
     if (hasSpaceOr(v, /\s/)) throw bad('bad Call-ID');
     return v;
@@ -330,7 +331,7 @@ export class SipMessage {
   }
 
   private static parseCseq(m: SipMessage): { seq: number; method: string } {
-    const v = m.field('cseq')?.value;
+    const v = m.headerField('cseq')?.value;
     if (v === undefined) throw bad('missing CSeq');
     let i = 0;
     let seq = 0;
@@ -357,7 +358,7 @@ export class SipMessage {
   }
 
   private static parseFrom(m: SipMessage): NameAddr {
-    const v = m.field('from')?.value;
+    const v = m.headerField('from')?.value;
     if (v === undefined) throw bad('missing From');
     return parseNameAddr(v);
   }
@@ -367,7 +368,7 @@ export class SipMessage {
   }
 
   private static parseTo(m: SipMessage): NameAddr {
-    const v = m.field('to')?.value;
+    const v = m.headerField('to')?.value;
     if (v === undefined) throw bad('missing To');
     return parseNameAddr(v);
   }
@@ -393,7 +394,7 @@ export class SipMessage {
   }
 
   private static parseTopVia(m: SipMessage): Via {
-    const f = m.field('via');
+    const f = m.headerField('via');
     if (!f) throw bad('missing Via');
     if (!f.value.includes(',')) return parseOneVia(f.value);
     const parts = splitTopLevel(f.value);
@@ -434,7 +435,7 @@ export class SipMessage {
   }
 
   private static parseMaxForwards(m: SipMessage): number | undefined {
-    const v = m.field('max-forwards')?.value;
+    const v = m.headerField('max-forwards')?.value;
     if (v === undefined) return undefined;
     // Leading zeros are legal (RFC 4475 3.1.1.1); the value itself fits in 0..255.
     const n = digitsValue(v, 10);
@@ -447,7 +448,7 @@ export class SipMessage {
   }
 
   get contentType(): string | undefined {
-    return this.field('content-type')?.value;
+    return this.headerField('content-type')?.value;
   }
 
   get body(): Buffer {
@@ -631,7 +632,7 @@ export class SipMessage {
   }
 
   prependVia(value: string): void {
-    const f = this.field('via');
+    const f = this.headerField('via');
     const at = f ? f.start : this.p.fields[0]?.start ?? this.p.headersEnd;
     this.addEdit(at, at, `Via: ${value}\r\n`);
   }
@@ -641,7 +642,7 @@ export class SipMessage {
    * (-1 when the header holds one value). Only the first top-level comma is looked for.
    */
   private topViaSpan(): { f: HeaderField; firstEnd: number; secondStart: number } {
-    const f = this.field('via');
+    const f = this.headerField('via');
     if (!f) throw bad('missing Via');
     const t = this.p.text;
     let inQuote = false;
@@ -678,7 +679,7 @@ export class SipMessage {
   setBody(body: Buffer | string, contentType?: string): void {
     this.newBody = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
     if (contentType !== undefined) {
-      const ct = this.field('content-type');
+      const ct = this.headerField('content-type');
       if (ct) this.removeHeader(ct);
       if (contentType) this.appendHeader(`Content-Type: ${contentType}\r\n`);
     }
@@ -708,7 +709,7 @@ export class SipMessage {
     this.assertLive('serialize');
     const p = this.p;
     const body = this.body;
-    const clField = this.field('content-length');
+    const clField = this.headerField('content-length');
     const clRight = clField === undefined ? dest?.stream === false : p.contentLength === body.length && !this.multipleContentLength();
     if (this.newRuri === null && this.edits === null && this.newBody === null && this.bodyEdits === null && clRight) {
       return p.msgStart === 0 && p.bodyEnd === p.buf.length ? p.buf : p.buf.subarray(p.msgStart, p.bodyEnd);

@@ -528,7 +528,7 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
 
   /** Hop-by-hop ACK for a negative final reply to one of our INVITE branches (17.1.1.3). */
   private buildAck(b: ClientBranch, reply: SipMessage): Buffer {
-    const to = reply.headerFields.find((f) => f.lname === 'to');
+    const to = reply.headerField('to');
     const toLine = to ? reply.buf.toString('latin1', to.start, to.end) : null;
     return buildFromInvite(b.out, b.outMsg, 'ACK', toLine, '');
   }
