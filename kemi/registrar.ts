@@ -27,7 +27,7 @@ import type { MsgContext } from '../src/context/msg-context.js';
 import { parseUri, parseNameAddrList, type NameAddr, type SipUri } from '../src/sip/index.js';
 import { getPv, type PvRegistry } from '../src/pv/registry.js';
 import { StateError, type Awaitable, type StateStore } from '../src/state/store.js';
-import { byPreference, contactKey, newRuid, Usrloc, type UlContact } from '../src/state/usrloc.js';
+import { byPreference, contactKey, newRuid, nextRegSeq, Usrloc, type UlContact } from '../src/state/usrloc.js';
 import { ModuleKey } from '../src/context/module-state.js';
 import { defineModule, type ModuleEnv } from './types.js';
 import { str } from './args.js';
@@ -375,6 +375,8 @@ function save(ctx: MsgContext, tname: string, flags: number, aorUri?: string): A
         contact: p.na.uri, expires: t + p.expires, q: p.q, callid, cseq, path, received, socket, user_agent: ua,
         instance: p.instance, reg_id: p.regId, flags: ctx.bflags[0] ?? 0, ruid: old?.ruid ?? newRuid(), last_modified: t,
         methods: m ? methodsMask([m]) : allowed,
+        // A refresh keeps its place among contacts of equal q (values from before reg_seq: 0).
+        reg_seq: old ? old.reg_seq ?? 0 : nextRegSeq(),
       };
     };
     const result = new Map<string, UlContact>(existing.map((c) => [contactKey(c), c]));

@@ -9,11 +9,14 @@
  *
  *   {"contact":"sip:alice@192.0.2.1:5060","expires":1767225600,"q":0.5,"callid":"abc","cseq":2,
  *    "path":null,"received":null,"socket":"udp:127.0.0.1:5060","user_agent":"X","instance":null,
- *    "reg_id":0,"flags":0,"ruid":"uloc-...","last_modified":1767222000,"methods":4294967295}
+ *    "reg_id":0,"flags":0,"ruid":"uloc-...","last_modified":1767222000,"methods":4294967295,
+ *    "reg_seq":1767222000000000}
  *
  * `expires` is absolute unix time (s); `q` is 0..1, or -1 when the UA gave none (Kamailio's
  * Q_UNSPECIFIED, ordered below q=0); `flags` are the branch flags restored on lookup (Kamailio's
- * cflags); `methods` the Allow / methods= bitmask (Kamailio's METHOD_* bits; absent: all). With Redis that is the hash `kemi:ul:location:<aor>`; the hash expires with its
+ * cflags); `methods` the Allow / methods= bitmask (Kamailio's METHOD_* bits; absent: all); `reg_seq` the
+ * order of the contact's first registration (nextRegSeq(), kept across refreshes; absent: 0, before
+ * any that has one). With Redis that is the hash `kemi:ul:location:<aor>`; the hash expires with its
  * longest-lived contact. A contact whose `expires` has passed is never returned, and a read that
  * finds one deletes it.
  */
@@ -47,12 +50,29 @@ export interface UlContact {
   ruid: string;
   /** Unix time (s) of the last update. */
   last_modified: number;
+  /**
+   * When the contact was first registered, as nextRegSeq() gave it (a refresh keeps it): the order
+   * of contacts of equal q. Absent in values stored before it existed (read as 0).
+   */
+  reg_seq?: number;
 }
 
 const now = (): number => Math.floor(Date.now() / 1000);
 
 export function contactKey(c: Pick<UlContact, 'contact' | 'instance' | 'reg_id'>): string {
   return c.instance ? `${c.instance};reg-id=${c.reg_id}` : c.contact;
+}
+
+let lastRegSeq = 0;
+
+/**
+ * A number larger than any this process gave before and, across processes and hosts sharing a
+ * store, in the order of registration up to their clocks' skew: microseconds since the epoch,
+ * bumped by one when two registrations fall in the same microsecond.
+ */
+export function nextRegSeq(): number {
+  lastRegSeq = Math.max(lastRegSeq + 1, Date.now() * 1000);
+  return lastRegSeq;
 }
 
 export function newRuid(): string {
@@ -74,18 +94,20 @@ function decode(v: string): UlContact | null {
     contact: o.contact, expires: o.expires, q: n(o.q, -1), callid: s(o.callid) ?? '', cseq: n(o.cseq, 0),
     path: s(o.path), received: s(o.received), socket: s(o.socket), user_agent: s(o.user_agent),
     instance: s(o.instance), reg_id: n(o.reg_id, 0), flags: n(o.flags, 0), ruid: s(o.ruid) ?? '',
-    last_modified: n(o.last_modified, 0), methods: n(o.methods, 0xffffffff),
+    last_modified: n(o.last_modified, 0), methods: n(o.methods, 0xffffffff), reg_seq: n(o.reg_seq, 0),
   };
 }
 
 /**
- * Highest q first (no q counts as lowest); equal q keep their stored order, the order they were
- * first registered in, as usrloc's list with desc_time_order=0 (Kamailio's default): a new contact
- * goes after those of its q, and a refresh does not move one. (Ordering equal q by last update
- * instead put a contact registered a second later first, unlike Kamailio.) Sort is stable.
+ * Highest q first (no q counts as lowest); equal q in the order they were first registered
+ * (`reg_seq`), as usrloc's list with desc_time_order=0 (Kamailio's default): a new contact goes
+ * after those of its q, and a refresh does not move one. (Ordering equal q by last update instead
+ * put a contact registered a second later first, unlike Kamailio.) Not the store's order: a Redis
+ * hash returns its fields in insertion order only while it is small (a listpack, 128 fields by
+ * default). Sort is stable: values without reg_seq keep the store's order among themselves.
  */
 export function byPreference(a: UlContact, b: UlContact): number {
-  return b.q - a.q;
+  return b.q - a.q || (a.reg_seq ?? 0) - (b.reg_seq ?? 0);
 }
 
 function ignore(v: Awaitable<void>): void {

@@ -5,7 +5,7 @@
  * load at init (dispatcher, permissions) see them as they see a Redis an operator filled.
  */
 import type { StateStore } from '../state/store.js';
-import { Usrloc, newRuid, type UlContact } from '../state/usrloc.js';
+import { Usrloc, newRuid, nextRegSeq, type UlContact } from '../state/usrloc.js';
 
 /** A usrloc contact: its URI, or the URI with the fields a test cares about. */
 export type ContactFixture = string | (Partial<UlContact> & { contact: string; /** seconds from now, default 3600 */ expiresIn?: number });
@@ -38,7 +38,7 @@ function contactOf(f: ContactFixture, nowSec: number): UlContact {
   const { expiresIn, ...rest } = o as Partial<UlContact> & { contact: string; expiresIn?: number };
   return {
     expires: nowSec + (expiresIn ?? 3600), q: -1, callid: 'harness-fixture', cseq: 1, path: null, received: null, socket: null,
-    user_agent: null, instance: null, reg_id: 0, flags: 0, ruid: newRuid(), last_modified: nowSec,
+    user_agent: null, instance: null, reg_id: 0, flags: 0, ruid: newRuid(), last_modified: nowSec, reg_seq: nextRegSeq(),
     ...rest,
   };
 }
