@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS = 100; // USER_HZ on Linux
 
-interface ProcStat { pid: number; ppid: number; cpu: number }
+export interface ProcStat { pid: number; ppid: number; cpu: number }
 
 function readStat(pid: number): ProcStat | null {
   try {
@@ -16,13 +16,18 @@ function readStat(pid: number): ProcStat | null {
   }
 }
 
-export function treeCpuSeconds(root: number): number {
+function allStats(): ProcStat[] {
   const all: ProcStat[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     const st = readStat(Number(d));
     if (st) all.push(st);
   }
+  return all;
+}
+
+/** The pids of a process and all its descendants. */
+export function treePids(root: number, all: readonly ProcStat[] = allStats()): Set<number> {
   const inTree = new Set([root]);
   let grew = true;
   while (grew) {
@@ -34,5 +39,11 @@ export function treeCpuSeconds(root: number): number {
       }
     }
   }
+  return inTree;
+}
+
+export function treeCpuSeconds(root: number): number {
+  const all = allStats();
+  const inTree = treePids(root, all);
   return all.filter((p) => inTree.has(p.pid)).reduce((a, p) => a + p.cpu, 0);
 }

@@ -21,6 +21,7 @@
  *   npm run bench:sipp -- [--script routes/route.lua] [--seconds 5] [--transport u1|t1] [--uac-transport un]
  *        [--rates 500,1000,2000 | --step-rates auto | --step-rates 500..5000/500]
  *        [--target kemi,kamailio] [--workers N] [--children N] [--rounds N] [--out chart.svg]
+ *        [--proxy-cpus 0-1 --sipp-cpus 2-3]
  *
  * `--step-rates auto` (500..5000/500): rates rise until a step is not clean, then one step at
  * twice the last clean rate. A target may carry kemi-proxy options, `kemi:OPT=VALUE:...` runs
@@ -35,6 +36,9 @@
  * every target alike instead of on whichever ran then.
  * The chart (a self-contained SVG: offered vs completed calls/s, p50/p99 per step, one curve per
  * target) is written to --out, by default into a new temp directory; its path is printed.
+ * `--proxy-cpus LIST --sipp-cpus LIST` (taskset lists, e.g. `0-1` and `2-3`) pin every proxy
+ * target's process tree, and the SIPps, to those CPUs: on a box with cores to spare, a proxy's
+ * tail is then its own rather than the run queue it shares with the load generator.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -42,6 +46,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, REPO, startProxy, startSipp, stopChild, tempDir, waitFor, type ProxyHandle, type SippHandle } from '../test/e2e/harness.js';
 import { treeCpuSeconds } from './proc-cpu.js';
+import { checkCpuList, pinTree } from './cpu-pin.js';
 import { udpDrops } from './udp-drops.js';
 import { renderChart, type ChartSeries } from './sipp-chart.js';
 
@@ -86,6 +91,9 @@ const { values } = parseArgs({
     uas: { type: 'string', default: 'uas.xml' },
     out: { type: 'string' },
     rounds: { type: 'string' },
+    /** CPUs (taskset list) for every proxy target's processes and threads, and for the SIPps. */
+    'proxy-cpus': { type: 'string' },
+    'sipp-cpus': { type: 'string' },
   },
 });
 
@@ -94,6 +102,15 @@ const seconds = Number(values.seconds);
 const transport = values.transport as 'u1' | 't1';
 const uacTransport = (values['uac-transport'] ?? transport) as 'u1' | 'un' | 't1' | 'tn';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const proxyCpus = values['proxy-cpus'] === undefined ? null : checkCpuList(values['proxy-cpus'], '--proxy-cpus');
+const sippCpus = values['sipp-cpus'] === undefined ? null : checkCpuList(values['sipp-cpus'], '--sipp-cpus');
+
+/** A SIPp of a step, on --sipp-cpus when given. */
+function startPinnedSipp(o: Parameters<typeof startSipp>[0]): SippHandle {
+  const h = startSipp(o);
+  if (sippCpus !== null) pinTree(h.pid, sippCpus);
+  return h;
+}
 
 /** A proxy under test (pid: its process tree's CPU is counted), or no proxy (`direct`). */
 interface Target { name: string; pid: number | null; port: number; stop(): Promise<void> }
@@ -234,14 +251,14 @@ async function endUas(uas: SippHandle): Promise<void> {
 async function runStep(t: Target, rate: number, stepSeconds: number): Promise<Step> {
   const uasPort = await freePort();
   const calls = Math.round(rate * stepSeconds);
-  const uas = startSipp({ scenario: values.uas!, port: uasPort, transport, timeoutS: stepSeconds * 3 + 60, extra: ['-fd', '1'] });
+  const uas = startPinnedSipp({ scenario: values.uas!, port: uasPort, transport, timeoutS: stepSeconds * 3 + 60, extra: ['-fd', '1'] });
   await sleep(300);
   const cpu0 = t.pid === null ? 0 : treeCpuSeconds(t.pid);
   const proxyDrops0 = t.pid === null ? NaN : udpDrops(t.port);
   const uasDrops0 = udpDrops(uasPort);
   const t0 = Date.now();
   // No limit on simultaneous calls below the total: the offered rate stays the offered rate when the proxy slows down.
-  const uac = startSipp({
+  const uac = startPinnedSipp({
     scenario: values.uac!, port: await freePort(), transport: uacTransport, remote: `127.0.0.1:${uasPort}`, rsa: `127.0.0.1:${t.pid === null ? uasPort : t.port}`,
     calls, rate, limit: calls, timeoutS: stepSeconds * 3 + 30, service: 'bob', extra: ['-trace_rtt', '-rtt_freq', '200'],
   });
@@ -402,6 +419,8 @@ async function main(): Promise<void> {
     for (const spec of values.target!.split(',')) {
       const t = spec === 'kamailio' ? await startKamailio() : spec === 'direct' ? directTarget() : await startKemi(spec);
       if (!t) continue;
+      // Its workers (or Kamailio's children) and V8's threads are up: all of them, and what they start later.
+      if (proxyCpus !== null && t.pid !== null) pinTree(t.pid, proxyCpus);
       // The same target twice in one run (an A/B/A/B): its curves stay apart.
       for (let i = 2; names.has(t.name); i++) t.name = `${t.name.replace(/ #\d+$/, '')} #${i}`;
       names.add(t.name);
@@ -420,7 +439,8 @@ async function main(): Promise<void> {
     for (const t of started) await t.stop();
   }
   if (rounds) console.log(`\n(figures per rate: the median of ${rounds} interleaved steps; clean when all were)`);
-  console.log(`\nsummary (${transport}${uacTransport === transport ? '' : `, uac ${uacTransport}`}, script ${values.script}, ${seconds} s steps, warm-up excluded):`);
+  const pinned = proxyCpus !== null || sippCpus !== null ? `, proxy on CPUs ${proxyCpus ?? 'any'}, SIPps on ${sippCpus ?? 'any'}` : '';
+  console.log(`\nsummary (${transport}${uacTransport === transport ? '' : `, uac ${uacTransport}`}, script ${values.script}, ${seconds} s steps${pinned}, warm-up excluded):`);
   const series: ChartSeries[] = [];
   for (const target of new Set(all.map((r) => r.target))) {
     const steps = all.filter((r) => r.target === target).sort((a, b) => a.offered - b.offered);
