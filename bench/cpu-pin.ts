@@ -6,11 +6,14 @@
  * the load generator.
  */
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { treePids } from './proc-cpu.js';
 
-/** taskset's list syntax, as the options take it: `2`, `0-1`, `0,2-3`. */
-export function checkCpuList(list: string, option: string): string {
+/** taskset's list syntax, as the options take it: `2`, `0-1`, `0,2-3`, CPUs this box has. */
+export function checkCpuList(list: string, option: string, cpus = availableParallelism()): string {
   if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(list)) throw new Error(`${option}: a CPU list such as 2, 0-1 or 0,2-3 (got '${list}')`);
+  const highest = Math.max(...list.split(/[,-]/).map(Number));
+  if (highest >= cpus) throw new Error(`${option}: CPU ${highest} is not there (this box has CPUs 0-${cpus - 1})`);
   return list;
 }
 

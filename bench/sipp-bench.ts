@@ -108,7 +108,12 @@ const sippCpus = values['sipp-cpus'] === undefined ? null : checkCpuList(values[
 /** A SIPp of a step, on --sipp-cpus when given. */
 function startPinnedSipp(o: Parameters<typeof startSipp>[0]): SippHandle {
   const h = startSipp(o);
-  if (sippCpus !== null) pinTree(h.pid, sippCpus);
+  try {
+    if (sippCpus !== null) pinTree(h.pid, sippCpus);
+  } catch (e) {
+    void h.stop();
+    throw e;
+  }
   return h;
 }
 
@@ -420,7 +425,12 @@ async function main(): Promise<void> {
       const t = spec === 'kamailio' ? await startKamailio() : spec === 'direct' ? directTarget() : await startKemi(spec);
       if (!t) continue;
       // Its workers (or Kamailio's children) and V8's threads are up: all of them, and what they start later.
-      if (proxyCpus !== null && t.pid !== null) pinTree(t.pid, proxyCpus);
+      try {
+        if (proxyCpus !== null && t.pid !== null) pinTree(t.pid, proxyCpus);
+      } catch (e) {
+        await t.stop();
+        throw e;
+      }
       // The same target twice in one run (an A/B/A/B): its curves stay apart.
       for (let i = 2; names.has(t.name); i++) t.name = `${t.name.replace(/ #\d+$/, '')} #${i}`;
       names.add(t.name);
