@@ -376,7 +376,7 @@ function save(ctx: MsgContext, tname: string, flags: number, aorUri?: string): A
         instance: p.instance, reg_id: p.regId, flags: ctx.bflags[0] ?? 0, ruid: old?.ruid ?? newRuid(), last_modified: t,
         methods: m ? methodsMask([m]) : allowed,
         // A refresh keeps its place among contacts of equal q (values from before reg_seq: 0).
-        reg_seq: old ? old.reg_seq ?? 0 : nextRegSeq(),
+        reg_seq: old ? old.reg_seq : nextRegSeq(),
       };
     };
     const result = new Map<string, UlContact>(existing.map((c) => [contactKey(c), c]));

@@ -52,9 +52,9 @@ export interface UlContact {
   last_modified: number;
   /**
    * When the contact was first registered, as nextRegSeq() gave it (a refresh keeps it): the order
-   * of contacts of equal q. Absent in values stored before it existed (read as 0).
+   * of contacts of equal q. Values stored before it existed read as 0.
    */
-  reg_seq?: number;
+  reg_seq: number;
 }
 
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -104,10 +104,11 @@ function decode(v: string): UlContact | null {
  * after those of its q, and a refresh does not move one. (Ordering equal q by last update instead
  * put a contact registered a second later first, unlike Kamailio.) Not the store's order: a Redis
  * hash returns its fields in insertion order only while it is small (a listpack, 128 fields by
- * default). Sort is stable: values without reg_seq keep the store's order among themselves.
+ * default). Sort is stable: values stored without reg_seq (read as 0) keep the store's order among
+ * themselves.
  */
 export function byPreference(a: UlContact, b: UlContact): number {
-  return b.q - a.q || (a.reg_seq ?? 0) - (b.reg_seq ?? 0);
+  return b.q - a.q || a.reg_seq - b.reg_seq;
 }
 
 function ignore(v: Awaitable<void>): void {
