@@ -103,8 +103,8 @@ function decode(v: string): UlContact | null {
  * (`reg_seq`), as usrloc's list with desc_time_order=0 (Kamailio's default): a new contact goes
  * after those of its q, and a refresh does not move one. (Ordering equal q by last update instead
  * put a contact registered a second later first, unlike Kamailio.) Not the store's order: a Redis
- * hash returns its fields in insertion order only while it is small (a listpack, 128 fields by
- * default). Sort is stable: values stored without reg_seq (read as 0) keep the store's order among
+ * hash returns its fields in insertion order only while it is a listpack (by default at most 128
+ * fields of at most 64 bytes; a contact's JSON is longer). Sort is stable: values stored without reg_seq (read as 0) keep the store's order among
  * themselves.
  */
 export function byPreference(a: UlContact, b: UlContact): number {
