@@ -127,7 +127,7 @@ const exports: KemiExport[] = [
     const t = layer(ctx).current(ctx);
     if (!t) return -1;
     const life = t.isInvite ? t.cfg.max_inv_lifetime : t.cfg.max_noninv_lifetime;
-    return Date.now() - t.createdAt > life ? 1 : -1;
+    return Math.trunc(performance.now()) - t.createdAt > life ? 1 : -1;
   } },
   { name: 't_lookup_request', params: [], ret: 'int', fn: (ctx) => (layer(ctx).lookup(ctx.msg) ? 1 : -1) },
   { name: 't_lookup_cancel', params: [], ret: 'int', fn: (ctx) => (ctx.msg.isRequest && ctx.msg.method === 'CANCEL' && layer(ctx).lookupInviteFor(ctx.msg) ? 1 : -1) },

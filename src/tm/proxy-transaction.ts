@@ -190,6 +190,8 @@ export class ClientBranch implements ClientTransactionUser {
   /** Send failed: closed as 408 but never the winner. */
   sendFailed = false;
   private outParsed: SipMessage | null = null;
+  /** The request as sent; null once released (settled, its client transaction over). */
+  private sent: Buffer | null;
   /** Where the transaction layer finds this branch's replies (made once: set, then deleted). */
   readonly key: string;
 
@@ -204,12 +206,19 @@ export class ClientBranch implements ClientTransactionUser {
     readonly onBranchFailure: string,
     readonly forkStep: number,
     readonly target: SendTarget,
-    readonly out: Buffer,
+    out: Buffer,
   ) {
+    this.sent = out;
     this.key = clientKey(id, t.method);
   }
 
-  /** The branch request as sent, parsed on demand (CANCEL and ACK are built from it). */
+  /** The branch request as sent (CANCEL and ACK are built from it). */
+  get out(): Buffer {
+    if (!this.sent) throw new Error(`tm: branch ${this.id} was released, its request is gone`);
+    return this.sent;
+  }
+
+  /** The branch request as sent, parsed on demand. */
   get outMsg(): SipMessage {
     this.outParsed ??= SipMessage.parse(this.out, { datagram: true });
     return this.outParsed;
@@ -219,10 +228,23 @@ export class ClientBranch implements ClientTransactionUser {
     return this.finalCode === 0;
   }
 
-  /** The transaction only absorbs retransmissions now: the parsed reply and request copy go. */
+  /**
+   * The transaction only absorbs retransmissions now: the parsed reply and request copy go, and,
+   * once its client transactions are over, those and the request's bytes too (nothing sends on
+   * this branch again; each is an object, and the bytes hold a 64 KB Buffer pool block, that a
+   * settled transaction would otherwise keep for wait_timer).
+   */
   release(): void {
     this.reply = null;
     this.outParsed = null;
+    this.releaseEnded();
+  }
+
+  /** Drops the client transactions once terminated, and the request's bytes with the last of them. */
+  releaseEnded(): void {
+    if (this.txn?.state === 'terminated') this.txn = null;
+    if (this.cancelTxn?.state === 'terminated') this.cancelTxn = null;
+    if (!this.txn && !this.cancelTxn) this.sent = null;
   }
 
   onClientTimeout(): void {
@@ -243,7 +265,8 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
   readonly server: AnyServerTransaction;
   readonly isInvite: boolean;
   readonly method: string;
-  readonly branches: ClientBranch[] = [];
+  /** Replaced by an exact-size copy when the transaction settles (see settle()). */
+  branches: ClientBranch[] = [];
   /** The R-URI branch was forked by a t_relay of the request route. */
   uriUsed = false;
   canceled = false;
@@ -280,7 +303,11 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
   blindBranches = 0;
   private lifetime: TimerHandle | null = null;
   private done = false;
-  readonly createdAt = Date.now();
+  /**
+   * When it was created, whole ms on the monotonic clock (t_is_expired): a small integer, where
+   * Date.now() would be a heap number of its own on every transaction.
+   */
+  readonly createdAt = Math.trunc(performance.now());
   /** Module state of the request (record_route marks...), carried into failure-route branches. */
   moduleData = new Map<string, unknown>();
   /** The request's routing settings, for the contexts derived from the transaction. */
@@ -881,10 +908,12 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
    * Issue 17 (memory): a transaction whose final reply went upstream and whose client transactions
    * all have their final reply waits for its timers only to absorb retransmissions (the server
    * side resends its last reply, a completed INVITE client resends its ACK). No route or module
-   * callback can run for it any more, so what they needed goes: the branches' parsed replies, the
-   * AVPs and module state, the request's parse and edits. What stays is the request's bytes (the
-   * reply goes where its Via says; CANCEL and t_lookup_callid match it), the key, and the bytes of
-   * the last reply and ACK.
+   * callback can run for it any more, so what they needed goes: the branches' parsed replies, their
+   * ended client transactions and request copies, the AVPs and module state, the request's parse
+   * and edits. What stays is the request's bytes (the reply goes where its Via says; CANCEL and
+   * t_lookup_callid match it), the key, and the bytes of the last reply and ACK. Issue 14: the
+   * mark-compact marks every object a settled transaction keeps, about 20000 of them at 2000
+   * calls/s; fewer objects each, shorter pauses.
    */
   private settle(): void {
     if (this.settled || this.done || !this.finalSent || this.inFailureRoute || this.suspended) return;
@@ -900,6 +929,8 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
     this.timers.cancel(this.lifetime);
     this.lifetime = null;
     for (const b of this.branches) b.release();
+    // The array's first push gave it room for 17: a copy holds just the branches.
+    this.branches = this.branches.slice();
     this.request.retire();
     this.avps = SETTLED_AVPS;
     this.xavps = SETTLED_XAVPS;

@@ -101,9 +101,18 @@ export class TimerQueue {
     this.now = () => c.now();
   }
 
+  /**
+   * The deadline of a timer scheduled now: whole milliseconds, rounded up. An integer stays a small
+   * integer in the entry (a fraction is a heap number of its own), one object fewer per timer for
+   * the GC to mark; tens of thousands of them wait out wait_timer at 2000 calls/s.
+   */
+  private deadline(ms: number): number {
+    return Math.ceil(this.now() + ms);
+  }
+
   /** Runs `fn` after `ms` milliseconds unless cancelled first. */
   schedule(ms: number, fn: () => void): TimerHandle {
-    return this.add(ms, new Entry(this.now() + ms, this.seq++, fn, null));
+    return this.add(ms, new Entry(this.deadline(ms), this.seq++, fn, null));
   }
 
   /**
@@ -112,7 +121,7 @@ export class TimerQueue {
    * old-generation GC to keep and mark.
    */
   scheduleCall<T extends object>(ms: number, target: T, method: (this: T) => void): TimerHandle {
-    return this.add(ms, new Entry(this.now() + ms, this.seq++, method as (this: object | null) => void, target));
+    return this.add(ms, new Entry(this.deadline(ms), this.seq++, method as (this: object | null) => void, target));
   }
 
   private add(ms: number, e: Entry): TimerHandle {

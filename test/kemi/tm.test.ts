@@ -154,6 +154,38 @@ describe('KSR.tm', () => {
     w.layer.close();
   });
 
+  it('a settled transaction lets go of its ended branches and still absorbs retransmissions', async () => {
+    const w = world();
+    const ctx = request(w);
+    ctx.dstUri = 'sip:192.0.2.20:5080';
+    call(tm, 't_relay', ctx);
+    w.layer.onReply(replyTo(w, w.sent[0]!.data, 200, 'OK'));
+    await Promise.resolve(); // settling runs once the reply's handling is over
+    const t = w.layer.lookup(request(w).msg)!;
+    const b = t.branches[0]!;
+    // The 2xx ended the INVITE client transaction: it and the branch's request copy are gone.
+    expect(b.txn).toBeNull();
+    expect(() => b.out).toThrow(/released/);
+    // What a retransmission needs stays: the INVITE again gets the 200 again.
+    expect(call(tm, 't_check_trans', request(w))).toBe(0);
+    expect(w.upstream.map(statusOf)).toEqual([100, 200, 200]);
+    w.layer.close();
+
+    // A branch answered 486 keeps its completed client transaction (timer D) and its ACK.
+    const w2 = world();
+    const ctx2 = request(w2);
+    ctx2.dstUri = 'sip:192.0.2.20:5080';
+    call(tm, 't_relay', ctx2);
+    w2.layer.onReply(replyTo(w2, w2.sent[0]!.data, 486, 'Busy Here'));
+    await Promise.resolve();
+    const b2 = w2.layer.lookup(request(w2).msg)!.branches[0]!;
+    expect(b2.txn?.state).toBe('completed');
+    expect(b2.out.length).toBeGreaterThan(0);
+    expect(w2.layer.onReply(replyTo(w2, w2.sent[0]!.data, 486, 'Busy Here'))).toBe(true);
+    expect(w2.sent.map((s) => s.data.split(' ')[0])).toEqual(['INVITE', 'ACK', 'ACK']);
+    w2.layer.close();
+  });
+
   it('picks the best final reply: 503 goes up as 500; no failure route', () => {
     const w = world();
     const ctx = request(w);

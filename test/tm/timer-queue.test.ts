@@ -17,6 +17,13 @@ describe('TimerQueue', () => {
     expect(q.size).toBe(0);
   });
 
+  it('keeps deadlines in whole milliseconds, rounded up (a small integer, not a heap number per timer)', () => {
+    const q = new TimerQueue(() => 100.25);
+    expect(q.schedule(10, () => undefined).at).toBe(111);
+    expect(q.scheduleCall(7.5, {}, () => undefined).at).toBe(108);
+    q.close();
+  });
+
   it('takes a cancelled timer out at once and lets go of its callback', async () => {
     const clock = new ManualClock();
     const q = new TimerQueue(clock);
