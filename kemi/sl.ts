@@ -15,7 +15,8 @@ function slReply(ctx: MsgContext, code: KemiArg, reason: KemiArg): number {
 
 function sendReply(ctx: MsgContext, code: KemiArg, reason: KemiArg): number {
   const tm = TM.find(ctx);
-  if (tm && tm.current(ctx)) return tm.reply(ctx, typeof code === 'number' ? code : 0, str(reason));
+  // A settled transaction's retransmission too: tm refuses a second final reply, as Kamailio.
+  if (tm && (tm.current(ctx) || (ctx.msg.isRequest && tm.has(ctx.msg)))) return tm.reply(ctx, typeof code === 'number' ? code : 0, str(reason));
   return slReply(ctx, code, reason);
 }
 
@@ -46,8 +47,11 @@ export default defineModule('sl', [
   } },
   { name: 'sl_reply_error', params: [], ret: 'int', fn: (ctx) => {
     if (ctx.replied) return -2;
-    const t = TM.find(ctx)?.current(ctx);
+    const tm = TM.find(ctx);
+    const t = tm?.current(ctx);
     if (t && t.finalSent) return -2;
+    // A settled transaction's retransmission: its final reply went.
+    if (!t && tm && ctx.msg.isRequest && tm.settledStatus(ctx.msg) >= 200) return -2;
     return slReply(ctx, 500, 'Server Internal Error');
   } },
 ]);

@@ -69,8 +69,10 @@ function statusCode(ctx: MsgContext): number {
     case 'branch_failure':
       return st.replyCode || -1;
     default: {
-      const t = TM.find(ctx)?.current(ctx);
-      return t && t.server.lastStatus ? t.server.lastStatus : -1;
+      const tm = TM.find(ctx);
+      const t = tm?.current(ctx);
+      const last = t ? t.server.lastStatus : tm?.settledStatus(ctx.msg) ?? 0;
+      return last || -1;
     }
   }
 }
@@ -129,7 +131,7 @@ const exports: KemiExport[] = [
     const life = t.isInvite ? t.cfg.max_inv_lifetime : t.cfg.max_noninv_lifetime;
     return Math.trunc(performance.now()) - t.createdAt > life ? 1 : -1;
   } },
-  { name: 't_lookup_request', params: [], ret: 'int', fn: (ctx) => (layer(ctx).lookup(ctx.msg) ? 1 : -1) },
+  { name: 't_lookup_request', params: [], ret: 'int', fn: (ctx) => (layer(ctx).has(ctx.msg) ? 1 : -1) },
   { name: 't_lookup_cancel', params: [], ret: 'int', fn: (ctx) => (ctx.msg.isRequest && ctx.msg.method === 'CANCEL' && layer(ctx).lookupInviteFor(ctx.msg) ? 1 : -1) },
   { name: 't_lookup_cancel_flags', params: ['int'], ret: 'int', fn: (ctx, f) => {
     if (!ctx.msg.isRequest || ctx.msg.method !== 'CANCEL') return -1;
@@ -139,8 +141,10 @@ const exports: KemiExport[] = [
     return 1;
   } },
   { name: 't_retransmit_reply', params: [], ret: 'int', fn: (ctx) => {
-    const t = layer(ctx).current(ctx);
-    if (!t || !t.server.lastReply) return -1;
+    const l = layer(ctx);
+    const t = l.current(ctx);
+    if (!t) return ctx.msg.isRequest && l.resendSettled(ctx.msg) ? 1 : -1;
+    if (!t.server.lastReply) return -1;
     t.server.onRetransmission();
     return 1;
   } },

@@ -5,6 +5,7 @@
 import type { MsgContext } from '../src/context/msg-context.js';
 import { tmState } from '../src/tm/proxy-transaction.js';
 import { TM, type TransactionLayer } from '../src/tm/transaction-layer.js';
+import { SettledTransaction } from '../src/tm/settled-transaction.js';
 import { getPv, type PvRegistry } from '../src/pv/registry.js';
 import type { PvValue } from '../src/context/msg-context.js';
 import { defineModule, type KemiArg, type KemiExport } from './types.js';
@@ -19,8 +20,9 @@ const exports: KemiExport[] = [
   // t_newtran runs synchronously, so a request is never "being processed" unseen.
   { name: 't_precheck_trans', params: [], ret: 'int', fn: (ctx) => {
     if (!ctx.msg.isRequest || ctx.msg.method === 'ACK' || ctx.msg.method === 'CANCEL') return -1;
-    const t = TM.find(ctx)?.lookup(ctx.msg);
-    if (!t || t.finished) return -1;
+    const tm = TM.find(ctx);
+    const t = tm?.lookup(ctx.msg);
+    if (!t || t.finished) return tm?.resendSettled(ctx.msg) ? 1 : -1;
     t.server.onRetransmission();
     return 1;
   } },
@@ -44,13 +46,15 @@ const exports: KemiExport[] = [
   // By Call-ID and CSeq number, as tm's t_lookup_callid: only INVITE transactions.
   { name: 't_reply_callid', params: ['str', 'str', 'int', 'str'], ret: 'int', fn: (ctx, callid, cseq, code, reason) => {
     const t = TM.find(ctx)?.findInvite(str(callid), str(cseq));
-    if (!t) return -1;
+    // A settled transaction's record replies no more: its final reply went.
+    if (!t || t instanceof SettledTransaction) return -1;
     return t.replyLocal(Number(code) || 0, str(reason)) ? 1 : -1;
   } },
   { name: 't_cancel_callid', params: ['str', 'str', 'int'], ret: 'int', fn: (ctx, callid, cseq) => {
     const t = TM.find(ctx)?.findInvite(str(callid), str(cseq));
     if (!t) return -1;
-    for (const b of t.branches) t.cancelBranch(b);
+    // A settled one has no branch left to cancel.
+    if (!(t instanceof SettledTransaction)) for (const b of t.branches) t.cancelBranch(b);
     return 1;
   } },
   // The message's extended flags (corex setxflag) go to its transaction.

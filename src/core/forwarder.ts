@@ -183,19 +183,24 @@ export class Forwarder {
    * asks for it, else at the Via port.
    */
   sendReplyTo(req: SipMessage, rcv: ReceiveInfo, reply: Buffer, forceRport: boolean, flags?: { close: boolean; noConnect: boolean }): boolean {
-    if (rcv.proto !== 'udp') {
-      // set_reply_close / set_reply_no_connect apply to the connection the reply goes back on.
-      return this.proxy.send({ proto: rcv.proto, address: rcv.srcAddress, port: rcv.srcPort, connId: rcv.connId, closeAfter: flags?.close, noConnect: flags?.noConnect }, reply);
-    }
-    let port = rcv.srcPort;
-    try {
-      const via = req.topVia;
-      if (via.maddr === undefined && via.rport === undefined && !forceRport) port = via.port ?? 5060;
-    } catch {
-      /* no usable Via: the source port is all we know */
-    }
-    return this.proxy.send({ proto: 'udp', address: rcv.srcAddress, port }, reply);
+    return this.proxy.send(replyTarget(req, rcv, forceRport, flags), reply);
   }
+}
+
+/** Where a reply to `req` goes (18.2.2 / RFC 3581): back on its connection, or over UDP to its source. */
+export function replyTarget(req: SipMessage, rcv: ReceiveInfo, forceRport: boolean, flags?: { close: boolean; noConnect: boolean }): SendTarget {
+  if (rcv.proto !== 'udp') {
+    // set_reply_close / set_reply_no_connect apply to the connection the reply goes back on.
+    return { proto: rcv.proto, address: rcv.srcAddress, port: rcv.srcPort, connId: rcv.connId, closeAfter: flags?.close, noConnect: flags?.noConnect };
+  }
+  let port = rcv.srcPort;
+  try {
+    const via = req.topVia;
+    if (via.maddr === undefined && via.rport === undefined && !forceRport) port = via.port ?? 5060;
+  } catch {
+    /* no usable Via: the source port is all we know */
+  }
+  return { proto: 'udp', address: rcv.srcAddress, port };
 }
 
 /** Where a reply goes for the Via below ours: received (else host), rport value (else port, 5060). */

@@ -23,7 +23,7 @@ import { PVS, PvRegistry } from '../pv/registry.js';
 import { registerCorePvs } from '../pv/core-pvs.js';
 import { setOnSendInfo, type OnSendInfo } from '../pv/onsend-pvs.js';
 import { LocalUac } from './local-uac.js';
-import { Forwarder } from './forwarder.js';
+import { Forwarder, replyTarget } from './forwarder.js';
 import { replyVia1 } from '../sip/reply-via.js';
 import { PROCESS_BRANCH_PREFIX, stableHash } from '../sip/branch.js';
 import { OverloadGuard } from './overload.js';
@@ -382,7 +382,7 @@ export class KemiProxy implements ProxyServices, TmCore {
     } catch {
       return false;
     }
-    return !this.tm?.lookup(msg);
+    return !this.tm?.has(msg);
   }
 
   /**
@@ -433,7 +433,7 @@ export class KemiProxy implements ProxyServices, TmCore {
       return false;
     }
     if (!tag?.startsWith(this.tagBase) || tag.charCodeAt(this.tagBase.length) !== 45 /* - */) return false;
-    if (this.tm?.lookup(msg)) return false;
+    if (this.tm?.has(msg)) return false;
     this.stats.acksFiltered++;
     return true;
   }
@@ -551,6 +551,10 @@ export class KemiProxy implements ProxyServices, TmCore {
 
   sendReplyTo(req: SipMessage, rcv: ReceiveInfo, reply: Buffer, forceRport: boolean): boolean {
     return this.forwarder.sendReplyTo(req, rcv, reply, forceRport);
+  }
+
+  replyTarget(req: SipMessage, rcv: ReceiveInfo, forceRport: boolean): SendTarget {
+    return replyTarget(req, rcv, forceRport);
   }
 
   /**

@@ -94,6 +94,23 @@ abstract class ClientTransaction {
     this.frTimer = this.host.timers.scheduleCall(ms, this, this.onFrTimeout);
   }
 
+  /** When its end timer (D, K) fires; 0 when none is pending. */
+  get endsAt(): number {
+    return this.endTimer && !this.endTimer.cancelled ? this.endTimer.at : 0;
+  }
+
+  /**
+   * Stops every timer without telling its user: a settled transaction's record takes over what
+   * is left (absorbing final-reply retransmissions until endsAt).
+   */
+  detach(): void {
+    this.state = 'terminated';
+    this.stopRetransmit();
+    this.host.timers.cancel(this.frTimer);
+    this.host.timers.cancel(this.endTimer);
+    this.frTimer = this.endTimer = null;
+  }
+
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';

@@ -13,6 +13,8 @@ import { replyVia1 } from '../sip/reply-via.js';
 import type { TmConfig } from './config.js';
 import type { TimerHandle, TimerQueue } from './timer-queue.js';
 import type { TmCore } from './tm-core.js';
+import type { SettledFacts } from './settled-transaction.js';
+import { detached } from '../lib/detach.js';
 import { replyPriority } from './priority.js';
 import {
   InviteServerTransaction,
@@ -38,6 +40,11 @@ export interface TransactionOwner extends ClientTransactionHost {
   /** An INVITE branch answered 2xx: late provisionals on it are absorbed for wait_timer. */
   rememberAccepted(key: string): void;
   transactionDone(t: ProxyTransaction): void;
+  /**
+   * The transaction settled and stopped its timers: a record with `facts` takes its place in the
+   * table for `ttl` ms (the last of its timers), and the transaction itself goes.
+   */
+  transactionSettled(t: ProxyTransaction, facts: SettledFacts, ttl: number): void;
   countTimeout(): void;
   /** Modules' tm callbacks (acc): the transaction reports its events here. */
   readonly events: TransactionEvents;
@@ -915,6 +922,22 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
    * mark-compact marks every object a settled transaction keeps, about 20000 of them at 2000
    * calls/s; fewer objects each, shorter pauses.
    */
+  /** settle(): a record takes this transaction's place; false when it must stay whole. */
+  private replaceBySettled(): boolean {
+    const r = recordFor(this);
+    if (!r) return false;
+    this.server.detach();
+    for (const b of this.branches) {
+      b.txn?.detach();
+      b.cancelTxn?.detach();
+      this.owner.unregisterClient(b.key);
+      if (b.cancelTxn) this.owner.unregisterClient(clientKey(b.id, 'CANCEL'));
+    }
+    this.done = true;
+    this.owner.transactionSettled(this, r.facts, this.timers.msUntil(r.ends));
+    return true;
+  }
+
   private settle(): void {
     if (this.settled || this.done || !this.finalSent || this.inFailureRoute || this.suspended) return;
     const s = this.server.state;
@@ -928,6 +951,7 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
     // lifetime does not cut the wait state short; one timer entry fewer to keep meanwhile.
     this.timers.cancel(this.lifetime);
     this.lifetime = null;
+    if (this.replaceBySettled()) return;
     for (const b of this.branches) b.release();
     // The array's first push gave it room for 17: a copy holds just the branches.
     this.branches = this.branches.slice();
@@ -936,6 +960,51 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
     this.xavps = SETTLED_XAVPS;
     this.moduleData = SETTLED_MODULE_DATA;
   }
+}
+
+/**
+ * Hands the table a SettledTransaction in place of this one when a record can do what is left:
+ * resend the final reply (2xx to an INVITE, any final to another method) and absorb final replies
+ * retransmitted on completed non-INVITE branches. A negative reply to an INVITE waits for its ACK
+ * (timers G, H, I) and its branches resend their ACKs (timer D): such a transaction stays whole.
+ */
+function recordFor(t: ProxyTransaction): { facts: SettledFacts; ends: number } | null {
+  const server = t.server;
+  const s = server.state;
+  if (s !== 'terminated' && s !== (t.isInvite ? 'accepted' : 'completed')) return null;
+  let ends = server.endsAt;
+  let clientKeys: string[] | null = null;
+  for (const b of t.branches) {
+    const c = b.txn;
+    if (c && c.state !== 'terminated') {
+      if (c.state !== 'completed' || c instanceof InviteClientTransaction) return null;
+      (clientKeys ??= []).push(b.key);
+      ends = Math.max(ends, c.endsAt);
+    }
+    const x = b.cancelTxn;
+    if (x && x.state !== 'terminated') {
+      if (x.state !== 'completed') return null;
+      (clientKeys ??= []).push(clientKey(b.id, 'CANCEL'));
+      ends = Math.max(ends, x.endsAt);
+    }
+  }
+  const req = t.request;
+  return {
+    facts: {
+      key: t.key,
+      isInvite: t.isInvite,
+      replyTarget: t.core.replyTarget(req, t.rcv, false),
+      lastReply: s === 'terminated' ? null : server.lastReply,
+      lastStatus: server.lastStatus,
+      flags: t.flags,
+      branchCount: t.branches.length,
+      // Detached: the record outlives the request's text, which these would otherwise hold.
+      callId: t.isInvite ? detached(req.callId) : '',
+      cseq: t.isInvite ? req.cseq.seq : 0,
+      clientKeys,
+    },
+    ends,
+  };
 }
 
 /** Nothing set: what most transactions keep, one frozen object for all of them. */

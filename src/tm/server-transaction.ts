@@ -54,6 +54,21 @@ abstract class ServerTransaction {
   kill(): void {
     this.terminate();
   }
+
+  /** When its end timer (wait, H, I, J) fires; 0 when none is pending. */
+  get endsAt(): number {
+    return this.timer && !this.timer.cancelled ? this.timer.at : 0;
+  }
+
+  /**
+   * Stops every timer without telling its host: a settled transaction's record takes over what
+   * is left (resending the last reply until endsAt).
+   */
+  detach(): void {
+    this.state = 'terminated';
+    this.host.timers.cancel(this.timer);
+    this.timer = null;
+  }
 }
 
 /**
@@ -112,6 +127,12 @@ export class InviteServerTransaction extends ServerTransaction {
       return true;
     }
     return this.state === 'confirmed';
+  }
+
+  override detach(): void {
+    this.host.timers.cancel(this.gTimer);
+    this.gTimer = null;
+    super.detach();
   }
 
   protected override terminate(): void {

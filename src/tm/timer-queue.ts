@@ -110,6 +110,11 @@ export class TimerQueue {
     return Math.ceil(this.now() + ms);
   }
 
+  /** Whole milliseconds from now until `at` (a deadline of this queue's clock), 0 once past. */
+  msUntil(at: number): number {
+    return Math.max(0, Math.ceil(at - this.now()));
+  }
+
   /** Runs `fn` after `ms` milliseconds unless cancelled first. */
   schedule(ms: number, fn: () => void): TimerHandle {
     return this.add(ms, new Entry(this.deadline(ms), this.seq++, fn, null));

@@ -21,6 +21,8 @@ export interface TmCore {
   onSend(ctx: MsgContext, data: Buffer, dest?: OnSendInfo): boolean;
   /** Sends a reply to the sender of `req` (18.2.2 / RFC 3581). */
   sendReplyTo(req: SipMessage, rcv: ReceiveInfo, reply: Buffer, forceRport: boolean): boolean;
+  /** Where sendReplyTo sends replies to `req`: what a settled transaction keeps of its request. */
+  replyTarget(req: SipMessage, rcv: ReceiveInfo, forceRport: boolean): SendTarget;
   /** Runs a script callback; a missing function counts as done. */
   runCallback(script: RouteScript, fn: string, ctx: MsgContext): RunOutcome | Promise<RunOutcome>;
   acquireScript(): RouteScript;

@@ -4,6 +4,7 @@
  * the core hands matched replies to.
  */
 import { Interner } from '../lib/interner.js';
+import { SlotMap } from '../lib/slot-map.js';
 import type { MsgContext, Proto, ReceiveInfo, RunOutcome } from '../context/msg-context.js';
 import type { SipMessage } from '../sip/index.js';
 import { normalizeAddress, type SendTarget } from '../transport/types.js';
@@ -14,6 +15,7 @@ import { ModuleKey } from '../context/module-state.js';
 import type { TmCore } from './tm-core.js';
 import { peekTmState, tmState } from './proxy-transaction.js';
 import { ProxyTransaction, clientKey, type BranchSpec, type ClientBranch, type TransactionOwner } from './proxy-transaction.js';
+import { SettledTransaction, type SettledFacts, type SettledTransactionHost } from './settled-transaction.js';
 import { MAGIC_COOKIE } from '../sip/branch.js';
 import { detached } from '../lib/detach.js';
 
@@ -60,7 +62,10 @@ function makeServerKey(msg: SipMessage, methodOverride?: string): string {
 /** Where an instance keeps its transaction layer (when the tm module is loaded). */
 export const TM = new ModuleKey<TransactionLayer>('tm');
 
-export class TransactionLayer implements TransactionOwner {
+/** A transaction in the table: in progress (or whole while settled), or the record of a settled one. */
+export type TableEntry = ProxyTransaction | SettledTransaction;
+
+export class TransactionLayer implements TransactionOwner, SettledTransactionHost {
   readonly timers: TimerQueue;
   readonly stats: TmStats = { created: 0, completed: 0, timedOut: 0, absorbed: 0, localReplies: 0 };
   /** Modules' callbacks (acc) on this layer's transactions. */
@@ -70,7 +75,8 @@ export class TransactionLayer implements TransactionOwner {
   get events(): TmCallbackList {
     return this.callbacks;
   }
-  private readonly table = new Map<string, ProxyTransaction>();
+  /** By server key. A SlotMap, not a Map: a Map's old tables kept dropped transactions alive (slot-map.ts). */
+  private readonly table = new SlotMap<TableEntry>();
   /**
    * The last `lookup`: a script looks the same request up several times (t_precheck_trans,
    * t_check_trans, then t_relay's t_newtran), each a probe of a table of tens of thousands of
@@ -78,10 +84,12 @@ export class TransactionLayer implements TransactionOwner {
    * holds for that message until the table changes: `tableVersion` counts the changes.
    */
   private lastLookupMsg: SipMessage | null = null;
-  private lastLookupFound: ProxyTransaction | undefined = undefined;
+  private lastLookupFound: TableEntry | undefined = undefined;
   private lastLookupVersion = -1;
   private tableVersion = 0;
-  private readonly clients = new Map<string, ClientBranch>();
+  private readonly clients = new SlotMap<ClientBranch>();
+  /** Completed non-INVITE client transactions of settled records: their final replies are absorbed. */
+  private readonly settledClients = new SlotMap<SettledTransaction>();
   /** Suspended transactions (t_suspend) by `index:label`, as t_continue names them. */
   private readonly suspendedById = new Map<string, ProxyTransaction>();
   /** tm's per-entry label counter: labels are unique within this layer. */
@@ -165,6 +173,24 @@ export class TransactionLayer implements TransactionOwner {
     this.stats.completed++;
   }
 
+  /** The record of a settled transaction takes its place (see SettledTransaction). */
+  transactionSettled(t: ProxyTransaction, facts: SettledFacts, ttl: number): void {
+    const rec = new SettledTransaction(this, facts, ttl);
+    // A transaction t_release took out of the table stays out; its record still absorbs replies.
+    if (this.table.get(t.key) === t) {
+      this.table.set(t.key, rec);
+      this.tableVersion++;
+    }
+    if (facts.clientKeys) for (const k of facts.clientKeys) this.settledClients.set(k, rec);
+    this.core.releaseScript(t.script);
+  }
+
+  settledExpired(rec: SettledTransaction): void {
+    if (this.table.get(rec.key) === rec) this.forget(rec.key);
+    if (rec.clientKeys) for (const k of rec.clientKeys) if (this.settledClients.get(k) === rec) this.settledClients.delete(k);
+    this.stats.completed++;
+  }
+
   countTimeout(): void {
     this.stats.timedOut++;
   }
@@ -172,6 +198,9 @@ export class TransactionLayer implements TransactionOwner {
   close(): void {
     this.timers.cancel(this.acceptedRotation);
     this.acceptedRotation = null;
+    for (const e of this.table.values()) if (e instanceof SettledTransaction) e.cancel();
+    for (const e of this.settledClients.values()) e.cancel();
+    this.settledClients.clear();
     this.timers.close();
     this.table.clear();
     this.tableVersion++;
@@ -182,10 +211,24 @@ export class TransactionLayer implements TransactionOwner {
 
   // ---- lookups --------------------------------------------------------------------------------
 
-  /** The transaction of this request (retransmission, ACK to a negative reply), if any. */
+  /**
+   * The transaction of this request (retransmission, ACK to a negative reply) while in progress,
+   * or while it stays whole once settled; a settled transaction's record is not one (see find).
+   */
   lookup(msg: SipMessage): ProxyTransaction | undefined {
+    const e = this.find(msg);
+    return e instanceof SettledTransaction ? undefined : e;
+  }
+
+  /** Whether this request belongs to a transaction, settled ones included (t_lookup_request). */
+  has(msg: SipMessage): boolean {
+    return this.find(msg) !== undefined;
+  }
+
+  /** What the table has for this request: a transaction or a settled one's record. */
+  private find(msg: SipMessage): TableEntry | undefined {
     if (msg === this.lastLookupMsg && this.lastLookupVersion === this.tableVersion) return this.lastLookupFound;
-    let found: ProxyTransaction | undefined;
+    let found: TableEntry | undefined;
     try {
       found = this.table.get(serverKey(msg));
     } catch {
@@ -201,8 +244,8 @@ export class TransactionLayer implements TransactionOwner {
     if (this.table.delete(key)) this.tableVersion++;
   }
 
-  /** The INVITE transaction a CANCEL is for. */
-  lookupInviteFor(cancel: SipMessage): ProxyTransaction | undefined {
+  /** The INVITE transaction a CANCEL is for (or the record of it, settled). */
+  lookupInviteFor(cancel: SipMessage): TableEntry | undefined {
     try {
       return this.table.get(serverKey(cancel, 'INVITE'));
     } catch {
@@ -229,7 +272,14 @@ export class TransactionLayer implements TransactionOwner {
     const st = tmState(ctx);
     if (st.t) return -10;
     const msg = ctx.msg;
-    const existing = this.lookup(msg);
+    const existing = this.find(msg);
+    if (existing instanceof SettledTransaction) {
+      // An accepted INVITE's record takes no ACK (the 2xx's ACK is end to end), as the whole one.
+      if (msg.method === 'ACK') return -1;
+      existing.onRetransmission();
+      this.stats.absorbed++;
+      return 0;
+    }
     if (existing && !existing.finished) {
       if (msg.method === 'ACK') {
         if (existing.server instanceof Object && 'onAck' in existing.server && existing.server.onAck()) {
@@ -270,7 +320,13 @@ export class TransactionLayer implements TransactionOwner {
     const msg = ctx.msg;
     if (!msg.isRequest) return this.matchReply(msg) ? 1 : -1;
     if (msg.method === 'CANCEL') return this.lookupInviteFor(msg) ? 1 : -1;
-    const t = this.lookup(msg);
+    const t = this.find(msg);
+    if (t instanceof SettledTransaction) {
+      if (msg.method === 'ACK') return 1;
+      t.onRetransmission();
+      this.stats.absorbed++;
+      return 0;
+    }
     if (!t || t.finished) return -1;
     if (msg.method === 'ACK') {
       const s = t.server;
@@ -302,7 +358,7 @@ export class TransactionLayer implements TransactionOwner {
     }
     if (msg.method === 'CANCEL') {
       const inv = this.lookupInviteFor(msg);
-      if (inv && !inv.finished) return this.relayCancel(ctx, inv);
+      if (inv && (inv instanceof SettledTransaction || !inv.finished)) return this.relayCancel(ctx, inv);
     }
     if (!st.t) {
       const r = this.newTran(ctx);
@@ -371,7 +427,7 @@ export class TransactionLayer implements TransactionOwner {
   }
 
   /** CANCEL for a known INVITE: 200 to the CANCEL, hop-by-hop CANCELs downstream (16.10). */
-  private relayCancel(ctx: MsgContext, inv: ProxyTransaction): number {
+  private relayCancel(ctx: MsgContext, inv: TableEntry): number {
     const st = tmState(ctx);
     if (!st.t) {
       const r = this.newTran(ctx);
@@ -379,6 +435,11 @@ export class TransactionLayer implements TransactionOwner {
       if (r < 0) return r;
     }
     const ct = st.t!;
+    if (inv instanceof SettledTransaction) {
+      // Its branches all have their final reply: nothing to cancel.
+      ct.replyLocal(200, inv.branchCount === 0 ? 'canceling' : 'cancel done');
+      return 1;
+    }
     const anyPending = inv.branches.some((b) => b.pending);
     ct.replyLocal(200, anyPending || inv.branches.length === 0 ? 'canceling' : 'cancel done');
     let reason = '';
@@ -409,14 +470,35 @@ export class TransactionLayer implements TransactionOwner {
     return ok ? 1 : -1;
   }
 
-  /** tm's t_lookup_callid: the live INVITE transaction with this Call-ID and CSeq number. */
-  findInvite(callId: string, cseq: string): ProxyTransaction | undefined {
+  /** tm's t_lookup_callid: the INVITE transaction (or settled record) with this Call-ID and CSeq number. */
+  findInvite(callId: string, cseq: string): TableEntry | undefined {
+    const n = cseq.trim();
     for (const t of this.table.values()) {
-      if (t.finished || !t.isInvite) continue;
+      if (!t.isInvite) continue;
+      if (t instanceof SettledTransaction) {
+        if (t.callId === callId && String(t.cseq) === n) return t;
+        continue;
+      }
+      if (t.finished) continue;
       const r = t.request;
-      if (r.callId === callId && String(r.cseq.seq) === cseq.trim()) return t;
+      if (r.callId === callId && String(r.cseq.seq) === n) return t;
     }
     return undefined;
+  }
+
+  /** The last status of the settled transaction this request retransmits; 0 when none. */
+  settledStatus(msg: SipMessage): number {
+    if (!msg.isRequest) return 0;
+    const e = this.find(msg);
+    return e instanceof SettledTransaction ? e.lastStatus : 0;
+  }
+
+  /** t_retransmit_reply / t_precheck_trans on a settled transaction's record: its last reply again. */
+  resendSettled(msg: SipMessage): boolean {
+    const e = this.find(msg);
+    if (!(e instanceof SettledTransaction)) return false;
+    e.onRetransmission();
+    return true;
   }
 
   /** t_send_reply: t_newtran when needed, then t_reply. */
@@ -548,14 +630,17 @@ export class TransactionLayer implements TransactionOwner {
     const msg = ctx.msg;
     const b = this.matchReply(msg);
     if (!b) {
-      if (msg.status >= 200 && msg.status < 300) return false;
       let key: string | undefined;
       try {
         key = msg.topVia.branch;
       } catch {
         return false;
       }
-      return key !== undefined && msg.cseq.method === 'INVITE' && this.wasAccepted(clientKey(key, 'INVITE'));
+      if (key === undefined) return false;
+      // A final reply again on a settled transaction's completed non-INVITE branch: absorbed.
+      if (this.settledClients.size > 0 && this.settledClients.has(clientKey(key, msg.cseq.method))) return true;
+      if (msg.status >= 200 && msg.status < 300) return false;
+      return msg.cseq.method === 'INVITE' && this.wasAccepted(clientKey(key, 'INVITE'));
     }
     const t = b.t;
     if (msg.cseq.method === 'CANCEL') {

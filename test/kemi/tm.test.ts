@@ -8,6 +8,7 @@ import tmx from '../../kemi/tmx.js';
 import pv from '../../kemi/pv.js';
 import rr from '../../kemi/rr.js';
 import corex from '../../kemi/corex.js';
+import sl from '../../kemi/sl.js';
 import { rrState } from '../../src/rr/record-route.js';
 import { MsgContext, type ProxyServices } from '../../src/context/msg-context.js';
 import { TM, TransactionLayer } from '../../src/tm/transaction-layer.js';
@@ -31,7 +32,7 @@ interface World {
   rec: Recorded;
 }
 
-function world(): World {
+function world(cfg: Record<string, number> = {}): World {
   const sent: World['sent'] = [];
   const upstream: string[] = [];
   const callbacks = new Map<string, Callback>();
@@ -52,6 +53,7 @@ function world(): World {
     send: (t, d) => (sent.push({ target: `${t.address}:${t.port}`, data: d.toString('latin1') }), true),
     onSend: () => true,
     sendReplyTo: (_req, _rcv, reply) => (upstream.push(reply.toString('latin1')), true),
+    replyTarget: (_req, rcv) => ({ proto: 'udp', address: rcv.srcAddress, port: rcv.srcPort }),
     runCallback: (_s, fn, ctx): RunOutcome => {
       const cb = callbacks.get(fn);
       if (!cb) return { status: 'missing' };
@@ -63,7 +65,7 @@ function world(): World {
     callbackFailed: () => undefined,
     tagFor: () => 'proxytag',
   };
-  const layer = new TransactionLayer(core, tmConfig({ fr_timer: 200, fr_inv_timer: 300 }));
+  const layer = new TransactionLayer(core, tmConfig({ fr_timer: 200, fr_inv_timer: 300, ...cfg }));
   const rec: Recorded = { replies: [], forwards: [], logs: [] };
   const modules = newInstance();
   modules.set(TM, layer);
@@ -154,24 +156,64 @@ describe('KSR.tm', () => {
     w.layer.close();
   });
 
-  it('a settled transaction lets go of its ended branches and still absorbs retransmissions', async () => {
-    const w = world();
+  it('a settled transaction is replaced by its record, which answers retransmissions and CANCEL and then expires', async () => {
+    const w = world({ wait_timer: 40, retr_timer4: 40 });
     const ctx = request(w);
     ctx.dstUri = 'sip:192.0.2.20:5080';
     call(tm, 't_relay', ctx);
     w.layer.onReply(replyTo(w, w.sent[0]!.data, 200, 'OK'));
     await Promise.resolve(); // settling runs once the reply's handling is over
-    const t = w.layer.lookup(request(w).msg)!;
-    const b = t.branches[0]!;
-    // The 2xx ended the INVITE client transaction: it and the branch's request copy are gone.
-    expect(b.txn).toBeNull();
-    expect(() => b.out).toThrow(/released/);
-    // What a retransmission needs stays: the INVITE again gets the 200 again.
+    // The whole transaction is gone; its record is in the table.
+    expect(w.layer.lookup(request(w).msg)).toBeUndefined();
+    expect(call(tm, 't_lookup_request', request(w))).toBe(1);
+    expect(w.layer.active).toBe(1);
+    // A retransmitted INVITE gets the 200 again, sent where the first one went.
     expect(call(tm, 't_check_trans', request(w))).toBe(0);
-    expect(w.upstream.map(statusOf)).toEqual([100, 200, 200]);
+    expect(call(tm, 't_newtran', request(w))).toBe(0);
+    const again = w.sent.slice(1);
+    expect(again.map((x) => [x.target, statusOf(x.data)])).toEqual([['192.0.2.10:5070', 200], ['192.0.2.10:5070', 200]]);
+    expect(again[0]!.data).toBe(w.upstream[1]);
+    // Readers on the retransmission's route see its last status; no second final reply goes.
+    expect(call(tm, 't_get_status_code', request(w))).toBe(200);
+    expect(call(pv, 'get', request(w), '$T_reply_code')).toBe(200);
+    const before = [w.upstream.length, w.rec.replies.length, w.sent.length];
+    expect(call(sl, 'send_reply', request(w), 404, 'Not Here')).toBe(-1);
+    expect(call(sl, 'sl_reply_error', request(w))).toBe(-2);
+    expect([w.upstream.length, w.rec.replies.length, w.sent.length]).toEqual(before);
+    // A CANCEL now: 200 'cancel done', nothing sent downstream.
+    const cancel = request(w, INVITE.replace('CSeq: 7 INVITE', 'CSeq: 7 CANCEL').replace('INVITE sip:', 'CANCEL sip:'));
+    expect(call(tm, 't_relay', cancel)).toBe(1);
+    expect(w.upstream.at(-1)).toMatch(/^SIP\/2\.0 200 cancel done/);
+    expect(w.sent).toHaveLength(3);
+    // t_lookup_callid finds it; a reply on it is refused, as for any transaction with its final reply sent.
+    expect(call(tmx, 't_cancel_callid', ctx, 'call-1@192.0.2.10', '7', 0)).toBe(1);
+    expect(call(tmx, 't_reply_callid', ctx, 'call-1@192.0.2.10', '7', 500, 'No')).toBe(-1);
+    const done = w.layer.stats.completed;
+    await new Promise((r) => setTimeout(r, 120));
+    expect(call(tm, 't_lookup_request', request(w))).toBe(-1);
+    // Its record and the CANCEL's own transaction both ended.
+    expect(w.layer.stats.completed).toBe(done + 2);
+    expect(w.layer.active).toBe(0);
+    w.layer.close();
+  });
+
+  it('a settled BYE\'s record absorbs its branch\'s retransmitted 200; a 486 to an INVITE keeps the transaction whole for the ACKs', async () => {
+    const w = world({ wait_timer: 40, retr_timer4: 40 });
+    const bye = request(w, INVITE.replace('INVITE sip:', 'BYE sip:').replace('CSeq: 7 INVITE', 'CSeq: 8 BYE'));
+    bye.dstUri = 'sip:192.0.2.20:5080';
+    call(tm, 't_relay', bye);
+    expect(w.layer.onReply(replyTo(w, w.sent[0]!.data, 200, 'OK'))).toBe(true);
+    await Promise.resolve();
+    expect(w.upstream.map(statusOf)).toEqual([200]);
+    expect(w.layer.lookup(bye.msg)).toBeUndefined();
+    // The UAS sends its 200 again: absorbed (tm took it), not relayed.
+    expect(w.layer.onReply(replyTo(w, w.sent[0]!.data, 200, 'OK'))).toBe(true);
+    expect(w.upstream.map(statusOf)).toEqual([200]);
+    await new Promise((r) => setTimeout(r, 120));
+    // Its timer K is over: a late 200 is no transaction's any more (the core relays it by Via).
+    expect(w.layer.onReply(replyTo(w, w.sent[0]!.data, 200, 'OK'))).toBe(false);
     w.layer.close();
 
-    // A branch answered 486 keeps its completed client transaction (timer D) and its ACK.
     const w2 = world();
     const ctx2 = request(w2);
     ctx2.dstUri = 'sip:192.0.2.20:5080';
@@ -182,7 +224,7 @@ describe('KSR.tm', () => {
     expect(b2.txn?.state).toBe('completed');
     expect(b2.out.length).toBeGreaterThan(0);
     expect(w2.layer.onReply(replyTo(w2, w2.sent[0]!.data, 486, 'Busy Here'))).toBe(true);
-    expect(w2.sent.map((s) => s.data.split(' ')[0])).toEqual(['INVITE', 'ACK', 'ACK']);
+    expect(w2.sent.map((x) => x.data.split(' ')[0])).toEqual(['INVITE', 'ACK', 'ACK']);
     w2.layer.close();
   });
 
