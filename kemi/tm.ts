@@ -69,10 +69,7 @@ function statusCode(ctx: MsgContext): number {
     case 'branch_failure':
       return st.replyCode || -1;
     default: {
-      const tm = TM.find(ctx);
-      const t = tm?.current(ctx);
-      const last = t ? t.server.lastStatus : tm?.settledStatus(ctx.msg) ?? 0;
-      return last || -1;
+      return TM.find(ctx)?.lastStatus(ctx) || -1;
     }
   }
 }

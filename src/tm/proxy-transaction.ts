@@ -248,7 +248,7 @@ export class ClientBranch implements ClientTransactionUser {
   }
 
   /** Drops the client transactions once terminated, and the request's bytes with the last of them. */
-  releaseEnded(): void {
+  private releaseEnded(): void {
     if (this.txn?.state === 'terminated') this.txn = null;
     if (this.cancelTxn?.state === 'terminated') this.cancelTxn = null;
     if (!this.txn && !this.cancelTxn) this.sent = null;
@@ -922,22 +922,6 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
    * mark-compact marks every object a settled transaction keeps, about 20000 of them at 2000
    * calls/s; fewer objects each, shorter pauses.
    */
-  /** settle(): a record takes this transaction's place; false when it must stay whole. */
-  private replaceBySettled(): boolean {
-    const r = recordFor(this);
-    if (!r) return false;
-    this.server.detach();
-    for (const b of this.branches) {
-      b.txn?.detach();
-      b.cancelTxn?.detach();
-      this.owner.unregisterClient(b.key);
-      if (b.cancelTxn) this.owner.unregisterClient(clientKey(b.id, 'CANCEL'));
-    }
-    this.done = true;
-    this.owner.transactionSettled(this, r.facts, this.timers.msUntil(r.ends));
-    return true;
-  }
-
   private settle(): void {
     if (this.settled || this.done || !this.finalSent || this.inFailureRoute || this.suspended) return;
     const s = this.server.state;
@@ -959,6 +943,22 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
     this.avps = SETTLED_AVPS;
     this.xavps = SETTLED_XAVPS;
     this.moduleData = SETTLED_MODULE_DATA;
+  }
+
+  /** settle(): a record takes this transaction's place; false when it must stay whole. */
+  private replaceBySettled(): boolean {
+    const r = recordFor(this);
+    if (!r) return false;
+    this.server.detach();
+    for (const b of this.branches) {
+      b.txn?.detach();
+      b.cancelTxn?.detach();
+      this.owner.unregisterClient(b.key);
+      if (b.cancelTxn) this.owner.unregisterClient(clientKey(b.id, 'CANCEL'));
+    }
+    this.done = true;
+    this.owner.transactionSettled(this, r.facts, this.timers.msUntil(r.ends));
+    return true;
   }
 }
 

@@ -13,9 +13,7 @@ function replyCode(ctx: MsgContext): number {
   if (!ctx.msg.isRequest) return ctx.msg.status;
   // A failure-route context without a picked reply (t_continue's route): 0, as tmx.
   if (ctx.route === 'failure' || ctx.route === 'branch_failure') return 0;
-  const tm = TM.find(ctx);
-  const t = tm?.current(ctx);
-  return t ? t.server.lastStatus : tm?.settledStatus(ctx.msg) ?? 0;
+  return TM.find(ctx)?.lastStatus(ctx) ?? 0;
 }
 
 export function registerTmPvs(reg: PvRegistry): void {

@@ -493,6 +493,12 @@ export class TransactionLayer implements TransactionOwner, SettledTransactionHos
     return e instanceof SettledTransaction ? e.lastStatus : 0;
   }
 
+  /** The last status sent upstream for the message's transaction, settled ones included; 0 when none. */
+  lastStatus(ctx: MsgContext): number {
+    const t = this.current(ctx);
+    return t ? t.server.lastStatus : this.settledStatus(ctx.msg);
+  }
+
   /** t_retransmit_reply / t_precheck_trans on a settled transaction's record: its last reply again. */
   resendSettled(msg: SipMessage): boolean {
     const e = this.find(msg);
