@@ -18,6 +18,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { sendLookup } from '../transport/literal-lookup.js';
+import { Interner } from '../lib/interner.js';
 import type { Proto, ReceiveInfo, SendTarget } from '../transport/types.js';
 
 /** Largest datagram on loopback. */
@@ -100,7 +101,7 @@ export function encodeHead(h: HandOver): Buffer | null {
 }
 
 /** Reads a hand-over (after the secret); null when it is cut short or unknown. */
-export function decodeHandOver(buf: Buffer, start: number): HandOver | null {
+export function decodeHandOver(buf: Buffer, start: number, addresses?: Interner): HandOver | null {
   let o = start;
   const need = (n: number): boolean => o + n <= buf.length;
   const str = (): string | null => {
@@ -122,9 +123,13 @@ export function decodeHandOver(buf: Buffer, start: number): HandOver | null {
     const localPort = buf.readUInt16BE(o + 5);
     const connId = buf.readUInt32BE(o + 7);
     o += 11;
-    const srcAddress = str();
-    const localAddress = str();
+    let srcAddress = str();
+    let localAddress = str();
     if (!proto || srcAddress === null || localAddress === null) return null;
+    if (addresses) {
+      srcAddress = addresses.intern(srcAddress);
+      localAddress = addresses.intern(localAddress);
+    }
     const rcv: ReceiveInfo = flags & HAS_CONN
       ? { proto, srcAddress, srcPort, localAddress, localPort, family, connId }
       : { proto, srcAddress, srcPort, localAddress, localPort, family };
@@ -157,13 +162,13 @@ export function decodeHandOver(buf: Buffer, start: number): HandOver | null {
 }
 
 /** The hand-overs of a batch (after its secret and tag), in order; stops at one cut short. */
-export function decodeBatch(buf: Buffer, start: number): HandOver[] {
+export function decodeBatch(buf: Buffer, start: number, addresses?: Interner): HandOver[] {
   const out: HandOver[] = [];
   let o = start;
   while (o + 2 <= buf.length) {
     const end = o + 2 + buf.readUInt16BE(o);
     if (end > buf.length) break;
-    const h = decodeHandOver(buf.subarray(0, end), o + 2);
+    const h = decodeHandOver(buf.subarray(0, end), o + 2, addresses);
     if (!h) break;
     out.push(h);
     o = end;
@@ -176,6 +181,8 @@ export class PeerChannel {
   readonly socket: Socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024, lookup: sendLookup });
   private ports: number[] = [];
   private readonly secret: Buffer;
+  /** Peer addresses as one string each: what a transaction or dialog keeps of them is shared. */
+  private readonly addresses = new Interner(4096);
 
   constructor(secretHex: string, private readonly deliver: (h: HandOver) => void) {
     this.secret = Buffer.from(secretHex, 'hex');
@@ -267,12 +274,12 @@ export class PeerChannel {
     if (!buf.subarray(0, SECRET_LEN).equals(this.secret)) return;
     this.stats.datagramsReceived++;
     if (buf[SECRET_LEN] !== KIND_BATCH) {
-      const h = decodeHandOver(buf, SECRET_LEN);
+      const h = decodeHandOver(buf, SECRET_LEN, this.addresses);
       if (h) this.deliver(h);
       this.stats.messagesReceived += h ? 1 : 0;
       return;
     }
-    const batch = decodeBatch(buf, SECRET_LEN + 1);
+    const batch = decodeBatch(buf, SECRET_LEN + 1, this.addresses);
     this.stats.messagesReceived += batch.length;
     for (const h of batch) this.deliver(h);
   }

@@ -37,14 +37,14 @@ export interface TransactionOwner extends ClientTransactionHost {
   readonly cfg: TmConfig;
   registerClient(key: string, branch: ClientBranch): void;
   unregisterClient(key: string): void;
-  /** An INVITE branch answered 2xx: late provisionals on it are absorbed for wait_timer. */
-  rememberAccepted(key: string): void;
+  /** An INVITE branch (by its id) answered 2xx: late provisionals on it are absorbed for wait_timer. */
+  rememberAccepted(branchId: string): void;
   transactionDone(t: ProxyTransaction): void;
   /**
    * The transaction settled and stopped its timers: a record with `facts` takes its place in the
-   * table for `ttl` ms (the last of its timers), and the transaction itself goes.
+   * table until `facts.at` (the last of its timers), and the transaction itself goes.
    */
-  transactionSettled(t: ProxyTransaction, facts: SettledFacts, ttl: number): void;
+  transactionSettled(t: ProxyTransaction, facts: SettledFacts): void;
   countTimeout(): void;
   /** Modules' tm callbacks (acc): the transaction reports its events here. */
   readonly events: TransactionEvents;
@@ -613,7 +613,7 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
       return;
     }
     if (code < 300) {
-      if (this.isInvite) this.owner.rememberAccepted(clientKey(b.id, 'INVITE'));
+      if (this.isInvite) this.owner.rememberAccepted(b.id);
       if (!late) {
         b.finalCode = code;
         b.reply = reply;
@@ -957,7 +957,7 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
       if (b.cancelTxn) this.owner.unregisterClient(clientKey(b.id, 'CANCEL'));
     }
     this.done = true;
-    this.owner.transactionSettled(this, r.facts, this.timers.msUntil(r.ends));
+    this.owner.transactionSettled(this, r);
     return true;
   }
 }
@@ -968,42 +968,42 @@ export class ProxyTransaction implements ServerTransactionHost, ClientTransactio
  * retransmitted on completed non-INVITE branches. A negative reply to an INVITE waits for its ACK
  * (timers G, H, I) and its branches resend their ACKs (timer D): such a transaction stays whole.
  */
-function recordFor(t: ProxyTransaction): { facts: SettledFacts; ends: number } | null {
+function recordFor(t: ProxyTransaction): SettledFacts | null {
   const server = t.server;
   const s = server.state;
   if (s !== 'terminated' && s !== (t.isInvite ? 'accepted' : 'completed')) return null;
-  let ends = server.endsAt;
-  let clientKeys: string[] | null = null;
+  let at = server.endsAt;
+  let clientIds: string | string[] | null = null;
   for (const b of t.branches) {
     const c = b.txn;
+    let absorbing = false;
     if (c && c.state !== 'terminated') {
       if (c.state !== 'completed' || c instanceof InviteClientTransaction) return null;
-      (clientKeys ??= []).push(b.key);
-      ends = Math.max(ends, c.endsAt);
+      absorbing = true;
+      at = Math.max(at, c.endsAt);
     }
     const x = b.cancelTxn;
     if (x && x.state !== 'terminated') {
       if (x.state !== 'completed') return null;
-      (clientKeys ??= []).push(clientKey(b.id, 'CANCEL'));
-      ends = Math.max(ends, x.endsAt);
+      absorbing = true;
+      at = Math.max(at, x.endsAt);
     }
+    if (absorbing) clientIds = clientIds === null ? b.id : typeof clientIds === 'string' ? [clientIds, b.id] : (clientIds.push(b.id), clientIds);
   }
   const req = t.request;
   return {
-    facts: {
-      key: t.key,
-      isInvite: t.isInvite,
-      replyTarget: t.core.replyTarget(req, t.rcv, false),
-      lastReply: s === 'terminated' ? null : server.lastReply,
-      lastStatus: server.lastStatus,
-      flags: t.flags,
-      branchCount: t.branches.length,
-      // Detached: the record outlives the request's text, which these would otherwise hold.
-      callId: t.isInvite ? detached(req.callId) : '',
-      cseq: t.isInvite ? req.cseq.seq : 0,
-      clientKeys,
-    },
-    ends,
+    key: t.key,
+    isInvite: t.isInvite,
+    replyTarget: t.core.replyTarget(req, t.rcv, false),
+    lastReply: s === 'terminated' ? null : server.lastReply,
+    lastStatus: server.lastStatus,
+    flags: t.flags,
+    branchCount: t.branches.length,
+    // Detached: the record outlives the request's text, which these would otherwise hold.
+    callId: t.isInvite ? detached(req.callId) : '',
+    cseq: t.isInvite ? req.cseq.seq : 0,
+    clientIds,
+    at,
   };
 }
 

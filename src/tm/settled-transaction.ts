@@ -6,24 +6,22 @@
  *
  * Issue 14: at 2000 calls/s about 20000 transactions wait so, and V8's mark-compact marks all they
  * keep. A ProxyTransaction with its request, branches and client and server transactions is about
- * 17 objects; this record is a handful (itself, its reply target and timer, and the reply's bytes),
- * and the rest dies young (provided no old table keeps it: the layer's tables are SlotMaps). With
- * the records, p99 at 2000 calls/s on a pinned core went from 48 to 32 ms and the scavenges' time
- * down by 43% (README, Benchmarks).
+ * 17 objects; a record is itself, its key and the reply's bytes (its reply target is fields, its
+ * expiry a place in the layer's SettledList, the peer's address an interned string), and the rest
+ * dies young (provided no old table keeps it: the layer's tables are SlotMaps). With the records,
+ * p99 at 2000 calls/s on a pinned core went from 48 to 32 ms and the scavenges' time down by 43%
+ * (README, Benchmarks).
  *
  * Readers on a retransmission's route that look for the message's transaction (current()) do not
  * see a record; those whose answer the wire shows are given it: send_reply and sl_reply_error
  * (no second final reply), $T_reply_code and t_check_status (the last status).
  */
-import type { SendTarget } from '../transport/types.js';
-import type { TimerHandle, TimerQueue } from './timer-queue.js';
+import type { Proto, SendTarget } from '../transport/types.js';
+import type { SettledListItem } from './settled-list.js';
 
 /** What a settled transaction needs from the transaction layer. */
 export interface SettledTransactionHost {
-  readonly timers: TimerQueue;
   send(target: SendTarget, data: Buffer): boolean;
-  /** Its last timer ran out: out of the table. */
-  settledExpired(t: SettledTransaction): void;
 }
 
 export interface SettledFacts {
@@ -42,11 +40,17 @@ export interface SettledFacts {
   /** INVITE: Call-ID and CSeq number, for t_lookup_callid; '' and 0 for other methods. */
   callId: string;
   cseq: number;
-  /** Keys of completed client transactions whose final-reply retransmissions it absorbs. */
-  clientKeys: readonly string[] | null;
+  /**
+   * Branch ids (the Via branch we sent) of its completed client transactions, whose final replies
+   * it absorbs: an INVITE's completed CANCELs, another method's own. One id alone is kept as is,
+   * not in an array (one object fewer for the common single branch).
+   */
+  clientIds: string | readonly string[] | null;
+  /** When its last timer runs out (ms, the transaction timers' clock). */
+  at: number;
 }
 
-export class SettledTransaction {
+export class SettledTransaction implements SettledListItem {
   readonly key: string;
   readonly isInvite: boolean;
   readonly lastStatus: number;
@@ -54,16 +58,20 @@ export class SettledTransaction {
   readonly branchCount: number;
   readonly callId: string;
   readonly cseq: number;
-  readonly clientKeys: readonly string[] | null;
-  private readonly replyTarget: SendTarget;
+  readonly clientIds: string | readonly string[] | null;
+  readonly at: number;
+  prev: SettledListItem | null = null;
+  next: SettledListItem | null = null;
+  // The reply target's fields, not the object: one object fewer per record.
+  private readonly proto: Proto;
+  private readonly address: string;
+  private readonly port: number;
+  private readonly connId: number | undefined;
   private readonly lastReply: Buffer | null;
-  private timer: TimerHandle | null;
 
   constructor(
     private readonly host: SettledTransactionHost,
     f: SettledFacts,
-    /** How long it is kept: until the last of the timers of the transaction it replaces. */
-    ttl: number,
   ) {
     this.key = f.key;
     this.isInvite = f.isInvite;
@@ -72,25 +80,31 @@ export class SettledTransaction {
     this.branchCount = f.branchCount;
     this.callId = f.callId;
     this.cseq = f.cseq;
-    this.clientKeys = f.clientKeys;
-    this.replyTarget = f.replyTarget;
+    this.clientIds = f.clientIds;
+    this.at = f.at;
+    const t = f.replyTarget;
+    this.proto = t.proto;
+    this.address = t.address;
+    this.port = t.port;
+    this.connId = t.connId;
     this.lastReply = f.lastReply;
-    this.timer = host.timers.scheduleCall(Math.max(0, ttl), this, this.expire);
   }
 
   /** A retransmission of the request: the last reply again (17.2.1 Accepted, 17.2.2 Completed). */
   onRetransmission(): void {
-    if (this.lastReply) this.host.send(this.replyTarget, this.lastReply);
+    if (!this.lastReply) return;
+    const target: SendTarget = this.connId === undefined
+      ? { proto: this.proto, address: this.address, port: this.port }
+      : { proto: this.proto, address: this.address, port: this.port, connId: this.connId };
+    this.host.send(target, this.lastReply);
   }
 
-  /** Stops its timer (the layer is closing). */
-  cancel(): void {
-    this.host.timers.cancel(this.timer);
-    this.timer = null;
-  }
-
-  private expire(): void {
-    this.timer = null;
-    this.host.settledExpired(this);
+  /**
+   * Whether a final reply retransmitted on one of its client transactions (by `clientIds`) ends
+   * here: on an INVITE's record only a CANCEL's (the INVITE's own 2xx go on by Via), on another
+   * method's its own (a CANCEL is for INVITEs only).
+   */
+  absorbs(method: string): boolean {
+    return (method === 'CANCEL') === this.isInvite;
   }
 }

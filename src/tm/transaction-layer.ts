@@ -16,6 +16,7 @@ import type { TmCore } from './tm-core.js';
 import { peekTmState, tmState } from './proxy-transaction.js';
 import { ProxyTransaction, clientKey, type BranchSpec, type ClientBranch, type TransactionOwner } from './proxy-transaction.js';
 import { SettledTransaction, type SettledFacts, type SettledTransactionHost } from './settled-transaction.js';
+import { SettledList } from './settled-list.js';
 import { MAGIC_COOKIE } from '../sip/branch.js';
 import { detached } from '../lib/detach.js';
 
@@ -88,8 +89,10 @@ export class TransactionLayer implements TransactionOwner, SettledTransactionHos
   private lastLookupVersion = -1;
   private tableVersion = 0;
   private readonly clients = new SlotMap<ClientBranch>();
-  /** Completed non-INVITE client transactions of settled records: their final replies are absorbed. */
+  /** Completed client transactions of settled records, by branch id: their final replies are absorbed. */
   private readonly settledClients = new SlotMap<SettledTransaction>();
+  /** The records, in the order they expire. */
+  private readonly settledList: SettledList<SettledTransaction>;
   /** Suspended transactions (t_suspend) by `index:label`, as t_continue names them. */
   private readonly suspendedById = new Map<string, ProxyTransaction>();
   /** tm's per-entry label counter: labels are unique within this layer. */
@@ -101,6 +104,7 @@ export class TransactionLayer implements TransactionOwner, SettledTransactionHos
     clock?: TimerClock,
   ) {
     this.timers = new TimerQueue(clock);
+    this.settledList = new SettledList(this.timers, (rec) => this.settledExpired(rec));
   }
 
   get active(): number {
@@ -147,9 +151,9 @@ export class TransactionLayer implements TransactionOwner, SettledTransactionHos
   private acceptedBefore = new Set<string>();
   private acceptedRotation: TimerHandle | null = null;
 
-  rememberAccepted(key: string): void {
+  rememberAccepted(branchId: string): void {
     if (!this.acceptedRotation) this.rotateAcceptedLater();
-    this.acceptedNow.add(key);
+    this.acceptedNow.add(branchId);
   }
 
   /** On the transaction timers (so a test's manual clock drives it too); stops when both sets are empty. */
@@ -162,8 +166,8 @@ export class TransactionLayer implements TransactionOwner, SettledTransactionHos
     });
   }
 
-  private wasAccepted(key: string): boolean {
-    return this.acceptedNow.has(key) || this.acceptedBefore.has(key);
+  private wasAccepted(branchId: string): boolean {
+    return this.acceptedNow.has(branchId) || this.acceptedBefore.has(branchId);
   }
 
   transactionDone(t: ProxyTransaction): void {
@@ -174,21 +178,30 @@ export class TransactionLayer implements TransactionOwner, SettledTransactionHos
   }
 
   /** The record of a settled transaction takes its place (see SettledTransaction). */
-  transactionSettled(t: ProxyTransaction, facts: SettledFacts, ttl: number): void {
-    const rec = new SettledTransaction(this, facts, ttl);
+  transactionSettled(t: ProxyTransaction, facts: SettledFacts): void {
+    const rec = new SettledTransaction(this, facts);
     // A transaction t_release took out of the table stays out; its record still absorbs replies.
     if (this.table.get(t.key) === t) {
       this.table.set(t.key, rec);
       this.tableVersion++;
     }
-    if (facts.clientKeys) for (const k of facts.clientKeys) this.settledClients.set(k, rec);
+    const ids = facts.clientIds;
+    if (typeof ids === 'string') this.settledClients.set(ids, rec);
+    else if (ids) for (const id of ids) this.settledClients.set(id, rec);
+    this.settledList.add(rec);
     this.core.releaseScript(t.script);
   }
 
-  settledExpired(rec: SettledTransaction): void {
+  private settledExpired(rec: SettledTransaction): void {
     if (this.table.get(rec.key) === rec) this.forget(rec.key);
-    if (rec.clientKeys) for (const k of rec.clientKeys) if (this.settledClients.get(k) === rec) this.settledClients.delete(k);
+    const ids = rec.clientIds;
+    if (typeof ids === 'string') this.dropSettledClient(ids, rec);
+    else if (ids) for (const id of ids) this.dropSettledClient(id, rec);
     this.stats.completed++;
+  }
+
+  private dropSettledClient(id: string, rec: SettledTransaction): void {
+    if (this.settledClients.get(id) === rec) this.settledClients.delete(id);
   }
 
   countTimeout(): void {
@@ -198,8 +211,7 @@ export class TransactionLayer implements TransactionOwner, SettledTransactionHos
   close(): void {
     this.timers.cancel(this.acceptedRotation);
     this.acceptedRotation = null;
-    for (const e of this.table.values()) if (e instanceof SettledTransaction) e.cancel();
-    for (const e of this.settledClients.values()) e.cancel();
+    this.settledList.clear();
     this.settledClients.clear();
     this.timers.close();
     this.table.clear();
@@ -643,10 +655,11 @@ export class TransactionLayer implements TransactionOwner, SettledTransactionHos
         return false;
       }
       if (key === undefined) return false;
-      // A final reply again on a settled transaction's completed non-INVITE branch: absorbed.
-      if (this.settledClients.size > 0 && this.settledClients.has(clientKey(key, msg.cseq.method))) return true;
+      // A final reply again on a settled transaction's completed client transaction: absorbed.
+      const rec = this.settledClients.size > 0 ? this.settledClients.get(key) : undefined;
+      if (rec && rec.absorbs(msg.cseq.method)) return true;
       if (msg.status >= 200 && msg.status < 300) return false;
-      return msg.cseq.method === 'INVITE' && this.wasAccepted(clientKey(key, 'INVITE'));
+      return msg.cseq.method === 'INVITE' && this.wasAccepted(key);
     }
     const t = b.t;
     if (msg.cseq.method === 'CANCEL') {

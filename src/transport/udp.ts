@@ -9,6 +9,7 @@ import { familyOf, newCounters, type Transport, type TransportEnv } from './tran
 import { socketId, type ListenSocket, type ListenSpec, type SendTarget, type UdpBind } from './types.js';
 import { UdpQueueProbe, type UdpQueueReading, type UdpQueueSocket } from './udp-queue.js';
 import { sendLookup } from './literal-lookup.js';
+import { Interner } from '../lib/interner.js';
 
 interface UdpListener {
   info: ListenSocket;
@@ -22,6 +23,12 @@ export class UdpTransport implements Transport {
   private readonly listeners: UdpListener[] = [];
   private infos: ListenSocket[] = [];
   private readonly queues = new UdpQueueProbe(() => this.listeners.map((l) => l.queue));
+  /**
+   * Source addresses as one string each (dgram makes a new one per datagram): the transactions,
+   * records and dialogs that keep a peer's address for seconds then share it (issue 14: each kept
+   * copy was one more object for the old generation's GC).
+   */
+  private readonly addresses = new Interner(4096);
 
   /**
    * @param bind 'shared': a plain bind (in a cluster worker, the primary's shared handle). Else each
@@ -52,14 +59,14 @@ export class UdpTransport implements Transport {
     });
     const port = sock.address().port;
     const info: ListenSocket = { proto: 'udp', address: s.address, port, family, id: socketId('udp', s.address, port) };
-    const { env, stats } = this;
+    const { env, stats, addresses } = this;
     sock.on('error', (e) => env.error(e, `udp ${info.id}`));
     sock.on('message', (data, r) => {
       stats.received++;
       stats.bytesReceived += data.length;
       // RFC 5626 keep-alives over UDP carry no message.
       if (data.length <= 4 && (data[0] === 13 || data[0] === 10 || data.length === 0)) return;
-      env.deliver(data, { proto: 'udp', srcAddress: r.address, srcPort: r.port, localAddress: info.address, localPort: info.port, family });
+      env.deliver(data, { proto: 'udp', srcAddress: addresses.intern(r.address), srcPort: r.port, localAddress: info.address, localPort: info.port, family });
     });
     this.listeners.push({ info, sock, queue: { port, family, bufferBytes: sock.getRecvBufferSize() } });
     this.infos = [...this.infos, info];
