@@ -988,7 +988,7 @@ function recordFor(t: ProxyTransaction): SettledFacts | null {
       absorbing = true;
       at = Math.max(at, x.endsAt);
     }
-    if (absorbing) clientIds = clientIds === null ? b.id : typeof clientIds === 'string' ? [clientIds, b.id] : (clientIds.push(b.id), clientIds);
+    if (absorbing) clientIds = withId(clientIds, b.id);
   }
   const req = t.request;
   return {
@@ -1005,6 +1005,14 @@ function recordFor(t: ProxyTransaction): SettledFacts | null {
     clientIds,
     at,
   };
+}
+
+/** `ids` and `id`: one id stays a string (most records absorb for one branch), more an array. */
+function withId(ids: string | string[] | null, id: string): string | string[] {
+  if (ids === null) return id;
+  if (typeof ids === 'string') return [ids, id];
+  ids.push(id);
+  return ids;
 }
 
 /** Nothing set: what most transactions keep, one frozen object for all of them. */
