@@ -49,6 +49,7 @@ import { treeCpuSeconds } from './proc-cpu.js';
 import { checkCpuList, pinTree } from './cpu-pin.js';
 import { udpDrops } from './udp-drops.js';
 import { renderChart, type ChartSeries } from './sipp-chart.js';
+import { hostLatencyNotes } from './host-notes.js';
 
 export interface Step {
   target: string;
@@ -469,6 +470,7 @@ async function main(): Promise<void> {
   const out = resolve(values.out ?? join(tempDir('kemi-bench-'), 'sipp-bench.svg'));
   writeFileSync(out, renderChart(series, `SIPp ${transport}, ${values.script}, ${seconds} s steps`));
   console.log(`\nchart written to ${out}`);
+  for (const note of hostLatencyNotes()) console.log(note);
 }
 
 void main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });

@@ -14,6 +14,7 @@ import { hostPort, type BridgeContext } from './bridge-context.js';
 import { formatMeta } from './meta.js';
 import type { InboundTxn } from './uas.js';
 import type { WireMessage } from './wire.js';
+import { SlotMap } from '../lib/slot-map.js';
 
 export const PROXY_BRANCH_PREFIX = 'z9hG4bKdrp';
 
@@ -99,7 +100,7 @@ export class ProxyRelay implements ClientTransactionUser {
 }
 
 export class ProxyRelays {
-  private readonly byBranch = new Map<string, ProxyRelay>();
+  private readonly byBranch = new SlotMap<ProxyRelay>();
 
   constructor(readonly ctx: BridgeContext, private readonly finalFor: (t: InboundTxn, status: number, buf: Buffer) => void) {}
 

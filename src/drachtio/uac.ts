@@ -18,6 +18,7 @@ import { extraHeaderLines, header, localizeAppHeaders, parseAppSip, type AppSipT
 import { splitList, stripTag } from './uas.js';
 import { applySessionExpires, parseSessionExpires } from './session-timer.js';
 import type { WireMessage } from './wire.js';
+import { SlotMap } from '../lib/slot-map.js';
 
 export const APP_BRANCH_PREFIX = 'z9hG4bKdrc';
 
@@ -62,8 +63,8 @@ export class OutboundTxn implements ClientTransactionUser {
 }
 
 export class UacSide {
-  private readonly byBranch = new Map<string, OutboundTxn>();
-  private readonly byId = new Map<string, OutboundTxn>();
+  private readonly byBranch = new SlotMap<OutboundTxn>();
+  private readonly byId = new SlotMap<OutboundTxn>();
 
   constructor(readonly ctx: BridgeContext) {}
 

@@ -17,6 +17,7 @@ import { formatMeta } from './meta.js';
 import { applySessionExpires, parseSessionExpires, type SessionExpires } from './session-timer.js';
 import { extraHeaderLines, header, localizeAppHeaders, parseAppSip, type AppSipText } from './sip-text.js';
 import type { WireMessage } from './wire.js';
+import { SlotMap } from '../lib/slot-map.js';
 
 /** Headers of an app's response the stack writes itself. */
 const RESPONSE_SKIP = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'content-length', 'record-route', 'content-type', 'max-forwards']);
@@ -68,8 +69,8 @@ export class InboundTxn implements ServerTransactionHost {
 }
 
 export class UasSide {
-  private readonly byKey = new Map<string, InboundTxn>();
-  private readonly byId = new Map<string, InboundTxn>();
+  private readonly byKey = new SlotMap<InboundTxn>();
+  private readonly byId = new SlotMap<InboundTxn>();
 
   /** `ackTimeout`: the ACK for our 2xx never came (the bridge sends a BYE and tells the app). */
   constructor(readonly ctx: BridgeContext, private readonly ackTimeout: (d: Dialog) => void) {}
