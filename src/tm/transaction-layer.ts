@@ -252,6 +252,13 @@ export class TransactionLayer implements TransactionOwner, SettledTransactionHos
     return found;
   }
 
+  /** A retransmitted request of a settled transaction: its record resends the last reply; 0 (absorbed). */
+  private absorbBySettled(rec: SettledTransaction): 0 {
+    rec.onRetransmission();
+    this.stats.absorbed++;
+    return 0;
+  }
+
   private forget(key: string): void {
     if (this.table.delete(key)) this.tableVersion++;
   }
@@ -288,9 +295,7 @@ export class TransactionLayer implements TransactionOwner, SettledTransactionHos
     if (existing instanceof SettledTransaction) {
       // An accepted INVITE's record takes no ACK (the 2xx's ACK is end to end), as the whole one.
       if (msg.method === 'ACK') return -1;
-      existing.onRetransmission();
-      this.stats.absorbed++;
-      return 0;
+      return this.absorbBySettled(existing);
     }
     if (existing && !existing.finished) {
       if (msg.method === 'ACK') {
@@ -335,9 +340,7 @@ export class TransactionLayer implements TransactionOwner, SettledTransactionHos
     const t = this.find(msg);
     if (t instanceof SettledTransaction) {
       if (msg.method === 'ACK') return 1;
-      t.onRetransmission();
-      this.stats.absorbed++;
-      return 0;
+      return this.absorbBySettled(t);
     }
     if (!t || t.finished) return -1;
     if (msg.method === 'ACK') {
