@@ -78,9 +78,13 @@ export class SettledList<T extends SettledListItem> {
   }
 
   private fire(): void {
+    // The queue fires a timer up to a millisecond early (TimerQueue.fire), so the deadline it fired
+    // for counts as due even if the clock has not reached it: re-arming for it instead would be
+    // fired again at once, in a loop that lasts until the clock moves (a manual clock never does).
+    const due = this.armedFor;
     this.timer = null;
     this.armedFor = Infinity;
-    for (let h = this.head; h && this.timers.msUntil(h.at) === 0; h = this.head) {
+    for (let h = this.head; h && (h.at <= due || this.timers.msUntil(h.at) === 0); h = this.head) {
       this.head = h.next as T | null;
       if (this.head) this.head.prev = null;
       else this.tail = null;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SettledList, type SettledListItem } from '../../src/tm/settled-list.js';
 import { TimerQueue } from '../../src/tm/timer-queue.js';
 import { ManualClock } from '../../src/testing/clock.js';
@@ -55,5 +55,23 @@ describe('SettledList', () => {
     list.add(new Item('z', clock.now() + 5));
     await clock.advance(5);
     expect(out).toEqual(['z']);
+  });
+  it('deadlines a millisecond apart expire in order without re-arming in a loop', async () => {
+    // At 2000 calls/s records expire every millisecond. The queue fires a timer up to 1 ms early;
+    // the list once re-armed for a head the clock had not reached, which the queue fired again at
+    // once, 100000 times (its guard) per wake-up on a clock that stands still while timers run.
+    const clock = new ManualClock();
+    const q = new TimerQueue(clock);
+    const schedule = vi.spyOn(q, 'scheduleCall');
+    const out: { name: string; at: number; firedAt: number }[] = [];
+    const list = new SettledList<Item>(q, (i) => out.push({ name: i.name, at: i.at, firedAt: clock.now() }));
+    for (let n = 1; n <= 20; n++) list.add(new Item(`r${n}`, clock.now() + n));
+    for (let n = 0; n < 25; n++) await clock.advance(1);
+    expect(out.map((o) => o.name)).toEqual(Array.from({ length: 20 }, (_, n) => `r${n + 1}`));
+    // None before the queue's own tolerance (1 ms), none late.
+    expect(out.every((o) => o.firedAt >= o.at - 1 && o.firedAt <= o.at)).toBe(true);
+    expect(schedule.mock.calls.length).toBeLessThanOrEqual(21);
+    expect(list.size).toBe(0);
+    expect(q.size).toBe(0);
   });
 });
