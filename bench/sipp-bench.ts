@@ -151,7 +151,17 @@ async function startKemi(spec: string): Promise<Target> {
   // overload=MS|off (startProxy turns it off for functional tests).
   const h: ProxyHandle = await startProxy({ script, extraArgs: extra, overloadDefault: true, cli: build ? resolve(build, 'dist/src/cli.js') : undefined, nodeArgs: node ? node.split('+') : undefined });
   const label = [...opts].map(([k, v]) => (v === '' ? k : `${k}=${v}`)).concat(build ? [`build=${build}`] : [], node ? [`node=${node}`] : []).join(',');
-  return { name: `kemi-proxy(${label})`, pid: h.pid, port: h.port, stop: () => h.stop() };
+  const name = `kemi-proxy(${label})`;
+  return { name, pid: h.pid, port: h.port, stop: () => (printOverloadLines(name, h.output()), h.stop()) };
+}
+
+/**
+ * The overload guard's log lines (when shedding started, with its reason, and how many calls it
+ * refused): a step that is not clean because the guard shed reads differently from one where the
+ * proxy fell behind unguarded. Timestamped, so they can be put next to the steps.
+ */
+function printOverloadLines(name: string, output: string): void {
+  for (const line of output.split('\n')) if (line.includes('overload: ')) console.log(`  ${name}: ${line.trim()}`);
 }
 
 async function startKamailio(): Promise<Target | null> {
