@@ -43,7 +43,28 @@ export function treePids(root: number, all: readonly ProcStat[] = allStats()): S
 }
 
 export function treeCpuSeconds(root: number): number {
+  let sum = 0;
+  for (const cpu of treeCpuByPid(root).values()) sum += cpu;
+  return sum;
+}
+
+/** CPU seconds of each process of the tree, by pid. */
+export function treeCpuByPid(root: number): Map<number, number> {
   const all = allStats();
   const inTree = treePids(root, all);
-  return all.filter((p) => inTree.has(p.pid)).reduce((a, p) => a + p.cpu, 0);
+  return new Map(all.filter((p) => inTree.has(p.pid)).map((p) => [p.pid, p.cpu]));
+}
+
+/**
+ * How the CPU used between two readings of a tree (treeCpuByPid) was shared among its processes:
+ * each process's share in percent, largest first, those under 1% left out. With `--workers N` it
+ * shows whether the workers shared the work or one of them (the one the kernel gave every source's
+ * datagrams) did most of it. A process that started after the first reading counts from zero.
+ */
+export function cpuShares(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number[] {
+  const used: number[] = [];
+  for (const [pid, cpu] of after) used.push(Math.max(0, cpu - (before.get(pid) ?? 0)));
+  const total = used.reduce((a, b) => a + b, 0);
+  if (total <= 0) return [];
+  return used.map((u) => Math.round((u / total) * 100)).filter((pct) => pct >= 1).sort((a, b) => b - a);
 }

@@ -45,7 +45,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, REPO, startProxy, startSipp, stopChild, tempDir, waitFor, type ProxyHandle, type SippHandle } from '../test/e2e/harness.js';
-import { treeCpuSeconds } from './proc-cpu.js';
+import { cpuShares, treeCpuByPid } from './proc-cpu.js';
 import { checkCpuList, pinTree } from './cpu-pin.js';
 import { udpDrops } from './udp-drops.js';
 import { renderChart, type ChartSeries } from './sipp-chart.js';
@@ -69,6 +69,8 @@ export interface Step {
   proxyDrops: number;
   uasDrops: number;
   clean: boolean;
+  /** The proxy's CPU of the step by process, in percent, largest first (proc-cpu.ts cpuShares; empty for direct). */
+  cpuSplit: number[];
 }
 
 const { values } = parseArgs({
@@ -269,7 +271,7 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
   const calls = Math.round(rate * stepSeconds);
   const uas = startPinnedSipp({ scenario: values.uas!, port: uasPort, transport, timeoutS: stepSeconds * 3 + 60, extra: ['-fd', '1'] });
   await sleep(300);
-  const cpu0 = t.pid === null ? 0 : treeCpuSeconds(t.pid);
+  const cpu0 = t.pid === null ? new Map<number, number>() : treeCpuByPid(t.pid);
   const proxyDrops0 = t.pid === null ? NaN : udpDrops(t.port);
   const uasDrops0 = udpDrops(uasPort);
   const t0 = Date.now();
@@ -281,12 +283,15 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
   let res;
   let wall: number;
   let cpu: number;
+  let cpuSplit: number[] = [];
   let proxyDrops: number;
   let uasDrops: number;
   try {
     res = await uac.done;
     wall = (Date.now() - t0) / 1000;
-    cpu = t.pid === null ? NaN : treeCpuSeconds(t.pid) - cpu0;
+    const cpu1 = t.pid === null ? null : treeCpuByPid(t.pid);
+    cpu = cpu1 === null ? NaN : sumValues(cpu1) - sumValues(cpu0);
+    if (cpu1) cpuSplit = cpuShares(cpu0, cpu1);
     proxyDrops = t.pid === null ? NaN : udpDrops(t.port) - proxyDrops0;
     uasDrops = udpDrops(uasPort) - uasDrops0;
   } finally {
@@ -311,7 +316,14 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
     cpuPer1000: (cpu / Math.max(1, ok)) * 1000,
     p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1) ?? NaN, proxyDrops, uasDrops,
     clean: failed === 0 && uasFailed === 0 && unexpected === 0 && cps >= 0.95 * rate,
+    cpuSplit,
   };
+}
+
+function sumValues(m: ReadonlyMap<number, number>): number {
+  let sum = 0;
+  for (const v of m.values()) sum += v;
+  return sum;
 }
 
 /** A count, '-' where unknown (the direct target's proxy drops; no /proc/net/udp). */
@@ -329,7 +341,9 @@ function printStep(s: Step): void {
   console.log(
     `${s.target.padEnd(34)} offered ${String(s.offered).padStart(5)}/s  completed ${s.cps.toFixed(0).padStart(5)}/s  ` +
       `ok ${s.ok}/${s.calls}  failed ${s.failed}/${s.uasFailed} (uac/uas)  unexpected ${s.unexpected}  ${cpuText(s.cpuPer1000)} CPU s/1000  ` +
-      `INVITE->200 p50 ${ms(s.p50)} p99 ${ms(s.p99)} max ${ms(s.max)} ms  drops ${countText(s.proxyDrops)}/${countText(s.uasDrops)} (proxy/uas)  ${s.clean ? 'clean' : 'NOT clean'}`,
+      `INVITE->200 p50 ${ms(s.p50)} p99 ${ms(s.p99)} max ${ms(s.max)} ms  drops ${countText(s.proxyDrops)}/${countText(s.uasDrops)} (proxy/uas)  ${s.clean ? 'clean' : 'NOT clean'}` +
+      // Several processes (workers, Kamailio's children): how they shared the step's CPU.
+      (s.cpuSplit.length > 1 ? `  cpu by process ${s.cpuSplit.join('/')}%` : ''),
   );
 }
 
@@ -397,6 +411,8 @@ function medianStep(steps: Step[]): Step {
     target: s0.target, offered: s0.offered, calls: s0.calls, ok: m((s) => s.ok), failed: m((s) => s.failed), uasFailed: m((s) => s.uasFailed),
     unexpected: m((s) => s.unexpected), cps: m((s) => s.cps), cpuPer1000: m((s) => s.cpuPer1000), p50: m((s) => s.p50), p99: m((s) => s.p99),
     max: m((s) => s.max), proxyDrops: m((s) => s.proxyDrops), uasDrops: m((s) => s.uasDrops), clean: steps.every((s) => s.clean),
+    // Printed with each step; a median of shares would be no step's.
+    cpuSplit: [],
   };
 }
 
