@@ -43,8 +43,13 @@ export function treePids(root: number, all: readonly ProcStat[] = allStats()): S
 }
 
 export function treeCpuSeconds(root: number): number {
+  return totalCpu(treeCpuByPid(root));
+}
+
+/** The CPU seconds of a treeCpuByPid reading, summed. */
+export function totalCpu(byPid: ReadonlyMap<number, number>): number {
   let sum = 0;
-  for (const cpu of treeCpuByPid(root).values()) sum += cpu;
+  for (const cpu of byPid.values()) sum += cpu;
   return sum;
 }
 
@@ -58,8 +63,8 @@ export function treeCpuByPid(root: number): Map<number, number> {
 /**
  * How the CPU used between two readings of a tree (treeCpuByPid) was shared among its processes:
  * each process's share in percent, largest first, those under 1% left out. With `--workers N` it
- * shows whether the workers shared the work or one of them (the one the kernel gave every source's
- * datagrams) did most of it. A process that started after the first reading counts from zero.
+ * shows how evenly the workers shared the work (the one reading a source's datagrams takes more).
+ * A process that started after the first reading counts from zero.
  */
 export function cpuShares(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number[] {
   const used: number[] = [];

@@ -45,7 +45,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, REPO, startProxy, startSipp, stopChild, tempDir, waitFor, type ProxyHandle, type SippHandle } from '../test/e2e/harness.js';
-import { cpuShares, treeCpuByPid } from './proc-cpu.js';
+import { cpuShares, totalCpu, treeCpuByPid } from './proc-cpu.js';
 import { checkCpuList, pinTree } from './cpu-pin.js';
 import { udpDrops } from './udp-drops.js';
 import { renderChart, type ChartSeries } from './sipp-chart.js';
@@ -290,7 +290,7 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
     res = await uac.done;
     wall = (Date.now() - t0) / 1000;
     const cpu1 = t.pid === null ? null : treeCpuByPid(t.pid);
-    cpu = cpu1 === null ? NaN : sumValues(cpu1) - sumValues(cpu0);
+    cpu = cpu1 === null ? NaN : totalCpu(cpu1) - totalCpu(cpu0);
     if (cpu1) cpuSplit = cpuShares(cpu0, cpu1);
     proxyDrops = t.pid === null ? NaN : udpDrops(t.port) - proxyDrops0;
     uasDrops = udpDrops(uasPort) - uasDrops0;
@@ -318,12 +318,6 @@ async function runStep(t: Target, rate: number, stepSeconds: number): Promise<St
     clean: failed === 0 && uasFailed === 0 && unexpected === 0 && cps >= 0.95 * rate,
     cpuSplit,
   };
-}
-
-function sumValues(m: ReadonlyMap<number, number>): number {
-  let sum = 0;
-  for (const v of m.values()) sum += v;
-  return sum;
 }
 
 /** A count, '-' where unknown (the direct target's proxy drops; no /proc/net/udp). */
