@@ -50,6 +50,7 @@ import { checkCpuList, pinTree } from './cpu-pin.js';
 import { udpDrops } from './udp-drops.js';
 import { renderChart, type ChartSeries } from './sipp-chart.js';
 import { hostLatencyNotes } from './host-notes.js';
+import { OVERLOAD_LOG_PREFIX } from '../src/core/overload.js';
 
 export interface Step {
   target: string;
@@ -163,7 +164,7 @@ async function startKemi(spec: string): Promise<Target> {
  * proxy fell behind unguarded. Timestamped, so they can be put next to the steps.
  */
 function printOverloadLines(name: string, output: string): void {
-  for (const line of output.split('\n')) if (line.includes('overload: ')) console.log(`  ${name}: ${line.trim()}`);
+  for (const line of output.split('\n')) if (line.includes(OVERLOAD_LOG_PREFIX)) console.log(`  ${name}: ${line.trim()}`);
 }
 
 async function startKamailio(): Promise<Target | null> {

@@ -64,6 +64,8 @@ const QUEUED_OVERHEAD = 1024;
 const SHRINKING = 0.9;
 /** The read rate is the most of this many last windows. */
 const RATE_WINDOWS = 4;
+/** What begins each of the guard's log lines (shedding started, shedding ended); bench/sipp-bench.ts picks them out by it. */
+export const OVERLOAD_LOG_PREFIX = 'overload: ';
 /** libuv's most datagrams read from one socket in one loop turn (uv__udp_io). */
 export const UDP_READS_PER_TURN = 32;
 
@@ -288,9 +290,9 @@ export class OverloadGuard {
     if (this.log && before === 1 && this.admitted < 1) {
       this.rejectedBefore = this.rejected;
       const queue = q ? `, the kernel's queue ${Math.round(q.fullness * 100)}% full (about ${Math.round(this.queueMs)} ms of messages)` : '';
-      this.log(`overload: shedding new dialogs with 503 (admitting ${Math.round(this.admitted * 100)}%): UDP backlog not drained for ${Math.round(fullMs)} ms${queue}`);
+      this.log(`${OVERLOAD_LOG_PREFIX}shedding new dialogs with 503 (admitting ${Math.round(this.admitted * 100)}%): UDP backlog not drained for ${Math.round(fullMs)} ms${queue}`);
     } else if (this.log && before < 1 && this.admitted === 1) {
-      this.log(`overload: shedding ended, ${this.rejected - this.rejectedBefore} new dialogs refused`);
+      this.log(`${OVERLOAD_LOG_PREFIX}shedding ended, ${this.rejected - this.rejectedBefore} new dialogs refused`);
     }
   }
 
